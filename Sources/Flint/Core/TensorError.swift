@@ -1,0 +1,42 @@
+/// What went wrong in a tensor operation. Every case names the op.
+public enum TensorError: Error, CustomStringConvertible, Equatable {
+    /// Shapes that the op cannot combine: `matmul: shapes [2, 3] and [4, 5] are not compatible`.
+    case shapeMismatch(op: String, shapes: [[Int]], detail: String = "")
+    /// A dimension index outside `-rank..<rank`.
+    case badDim(op: String, dim: Int, rank: Int)
+    /// A dtype the op does not support.
+    case badDType(op: String, dtype: DType, detail: String = "")
+    /// An index outside its dimension.
+    case indexOutOfRange(op: String, index: Int, size: Int)
+    /// A bad argument value.
+    case invalidArgument(op: String, message: String)
+    /// Autograd misuse (backward through a freed graph, a non-scalar root, ...).
+    case autograd(String)
+
+    public var description: String {
+        switch self {
+        case let .shapeMismatch(op, shapes, detail):
+            let list = shapes.map { "\($0)" }
+            let joined = list.count == 2 ? "\(list[0]) and \(list[1])" : list.joined(separator: ", ")
+            return "\(op): shapes \(joined) are not compatible" + (detail.isEmpty ? "" : " (\(detail))")
+        case let .badDim(op, dim, rank):
+            return "\(op): dimension \(dim) is out of range for a tensor of rank \(rank) (expected \(-max(rank, 1)) to \(max(rank, 1) - 1))"
+        case let .badDType(op, dtype, detail):
+            return "\(op): dtype \(dtype) is not supported" + (detail.isEmpty ? "" : " (\(detail))")
+        case let .indexOutOfRange(op, index, size):
+            return "\(op): index \(index) is out of range for a dimension of size \(size)"
+        case let .invalidArgument(op, message):
+            return "\(op): \(message)"
+        case let .autograd(message):
+            return "autograd: \(message)"
+        }
+    }
+}
+
+/// Wraps a negative dim and checks its range.
+@inline(__always)
+func normalizeDim(_ dim: Int, rank: Int, op: String) throws -> Int {
+    let r = max(rank, 1)
+    guard dim >= -r && dim < r else { throw TensorError.badDim(op: op, dim: dim, rank: rank) }
+    return dim < 0 ? dim + r : dim
+}

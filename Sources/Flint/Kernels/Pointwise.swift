@@ -1,0 +1,64 @@
+/// Elementwise kernels: one contiguous fast path that auto-vectorises, a
+/// broadcast-scalar path, and the general strided path.
+
+/// Runs `f` over broadcast operands `a`, `b` into the contiguous `out`.
+@inline(__always)
+func binaryApply<T, U>(_ a: Tensor, _ b: Tensor, _ out: Tensor, _: T.Type, _: U.Type, _ f: (T, T) -> U) {
+    let pa = a.storage.typed(T.self)
+    let pb = b.storage.typed(T.self)
+    let po = out.pointer(U.self)
+    let n = out.count
+    if a.shape == out.shape && b.shape == out.shape && a.isContiguous && b.isContiguous {
+        let xa = pa + a.layout.offset, xb = pb + b.layout.offset
+        parallelFor(count: n) { r in
+            for i in r { po[i] = f(xa[i], xb[i]) }
+        }
+        return
+    }
+    if b.count == 1 && a.shape == out.shape && a.isContiguous {
+        let xa = pa + a.layout.offset, s = pb[b.layout.offset]
+        parallelFor(count: n) { r in
+            for i in r { po[i] = f(xa[i], s) }
+        }
+        return
+    }
+    if a.count == 1 && b.shape == out.shape && b.isContiguous {
+        let xb = pb + b.layout.offset, s = pa[a.layout.offset]
+        parallelFor(count: n) { r in
+            for i in r { po[i] = f(s, xb[i]) }
+        }
+        return
+    }
+    let sa = a.layout.broadcastStrides(to: out.shape)
+    let sb = b.layout.broadcastStrides(to: out.shape)
+    forEachRun(shape: out.shape, strides: [out.layout.strides, sa, sb], offsets: [0, a.layout.offset, b.layout.offset]) { offs, count, inner in
+        let o = po + offs[0], x = pa + offs[1], y = pb + offs[2]
+        let ia = inner[1], ib = inner[2]
+        if ia == 1 && ib == 1 {
+            for i in 0..<count { o[i] = f(x[i], y[i]) }
+        } else if ia == 1 && ib == 0 {
+            let s = y[0]
+            for i in 0..<count { o[i] = f(x[i], s) }
+        } else if ia == 0 && ib == 1 {
+            let s = x[0]
+            for i in 0..<count { o[i] = f(s, y[i]) }
+        } else {
+            for i in 0..<count { o[i] = f(x[i * ia], y[i * ib]) }
+        }
+    }
+}
+
+/// Runs `f` over `a` into the contiguous `out` of the same shape.
+@inline(__always)
+func unaryApply<T, U>(_ a: Tensor, _ out: Tensor, _: T.Type, _: U.Type, _ f: (T) -> U) {
+    let pa = a.storage.typed(T.self)
+    let po = out.pointer(U.self)
+    if a.isContiguous {
+        let x = pa + a.layout.offset
+        parallelFor(count: out.count, minChunk: 1 << 15) { r in
+            for i in r { po[i] = f(x[i]) }
+        }
+        return
+    }
+    stridedConvert(pa, layout: a.layout, po, f)
+}

@@ -1,0 +1,117 @@
+/// Unary elementwise math and comparisons.
+
+enum UnaryKind: String {
+    case neg, exp, log, sqrt, relu, tanh, sigmoid, abs
+}
+
+extension Tensor {
+    static func unary(_ a: Tensor, _ kind: UnaryKind) throws -> Tensor {
+        // Transcendental functions of integers compute in the default float type, as in PyTorch.
+        let keepsIntegers = kind == .neg || kind == .relu || kind == .abs
+        let dtype: DType = a.dtype.isFloatingPoint || keepsIntegers ? a.dtype : .float32
+        if dtype == .bool { throw TensorError.badDType(op: kind.rawValue, dtype: .bool) }
+        let x = a.casted(to: dtype)
+        let out = Tensor(empty: a.shape, dtype: dtype)
+        switch dtype {
+        case .float32: floatUnary(x, out, Float.self, kind)
+        case .float64: floatUnary(x, out, Double.self, kind)
+        case .int64: intUnary(x, out, Int64.self, kind)
+        case .int32: intUnary(x, out, Int32.self, kind)
+        case .uint8: intUnary(x, out, UInt8.self, kind)
+        case .bool: break
+        }
+        guard dtype.isFloatingPoint else { return out }
+        let backward: Backward
+        switch kind {
+        case .neg: backward = .neg
+        case .exp: backward = .exp(out: out)
+        case .log: backward = .log(x)
+        case .sqrt: backward = .sqrt(out: out)
+        case .relu: backward = .relu(out: out)
+        case .tanh: backward = .tanh(out: out)
+        case .sigmoid: backward = .sigmoid(out: out)
+        case .abs: backward = .abs(x)
+        }
+        return Autograd.record(out, backward, inputs: [a])
+    }
+
+    private static func floatUnary<T: FloatElement>(_ x: Tensor, _ out: Tensor, _: T.Type, _ kind: UnaryKind) {
+        switch kind {
+        case .neg: unaryApply(x, out, T.self, T.self) { -$0 }
+        case .exp: unaryApply(x, out, T.self, T.self) { T.fexp($0) }
+        case .log: unaryApply(x, out, T.self, T.self) { T.flog($0) }
+        case .sqrt: unaryApply(x, out, T.self, T.self) { T.fsqrt($0) }
+        case .relu: unaryApply(x, out, T.self, T.self) { $0 > 0 ? $0 : ($0.isNaN ? $0 : 0) }
+        case .tanh: unaryApply(x, out, T.self, T.self) { T.ftanh($0) }
+        case .sigmoid: unaryApply(x, out, T.self, T.self) { 1 / (1 + T.fexp(-$0)) }
+        case .abs: unaryApply(x, out, T.self, T.self) { Swift.abs($0) }
+        }
+    }
+
+    private static func intUnary<T: NumericElement & FixedWidthInteger>(_ x: Tensor, _ out: Tensor, _: T.Type, _ kind: UnaryKind) {
+        switch kind {
+        case .neg: unaryApply(x, out, T.self, T.self) { 0 &- $0 }
+        case .relu: unaryApply(x, out, T.self, T.self) { $0 > 0 ? $0 : 0 }
+        case .abs: unaryApply(x, out, T.self, T.self) { $0 < 0 ? 0 &- $0 : $0 }
+        default: break
+        }
+    }
+
+    private func unaryOrSelf(_ kind: UnaryKind) -> Tensor { (try? Tensor.unary(self, kind)) ?? self }
+
+    public func neg() -> Tensor { unaryOrSelf(.neg) }
+    public func exp() throws -> Tensor { try Tensor.unary(self, .exp) }
+    public func log() throws -> Tensor { try Tensor.unary(self, .log) }
+    public func sqrt() throws -> Tensor { try Tensor.unary(self, .sqrt) }
+    public func relu() throws -> Tensor { try Tensor.unary(self, .relu) }
+    public func tanh() throws -> Tensor { try Tensor.unary(self, .tanh) }
+    public func sigmoid() throws -> Tensor { try Tensor.unary(self, .sigmoid) }
+    public func abs() throws -> Tensor { try Tensor.unary(self, .abs) }
+}
+
+// MARK: - Comparison
+
+enum CompareKind: String {
+    case eq, ne, lt, le, gt, ge
+}
+
+extension Tensor {
+    static func compare(_ a: Tensor, _ b: Tensor, _ kind: CompareKind) throws -> Tensor {
+        guard let shape = broadcastShapes(a.shape, b.shape) else {
+            throw TensorError.shapeMismatch(op: kind.rawValue, shapes: [a.shape, b.shape], detail: "cannot broadcast")
+        }
+        let dtype = resultType(a, b, .add)
+        let x = a.casted(to: dtype), y = b.casted(to: dtype)
+        let out = Tensor(empty: shape, dtype: .bool)
+        switch dtype {
+        case .float32: compareKernel(x, y, out, Float.self, kind)
+        case .float64: compareKernel(x, y, out, Double.self, kind)
+        case .int64: compareKernel(x, y, out, Int64.self, kind)
+        case .int32: compareKernel(x, y, out, Int32.self, kind)
+        case .uint8: compareKernel(x, y, out, UInt8.self, kind)
+        case .bool: compareKernel(x.casted(to: .uint8), y.casted(to: .uint8), out, UInt8.self, kind)
+        }
+        return out
+    }
+
+    private static func compareKernel<T: Comparable>(_ x: Tensor, _ y: Tensor, _ out: Tensor, _: T.Type, _ kind: CompareKind) {
+        switch kind {
+        case .eq: binaryApply(x, y, out, T.self, Bool.self) { $0 == $1 }
+        case .ne: binaryApply(x, y, out, T.self, Bool.self) { $0 != $1 }
+        case .lt: binaryApply(x, y, out, T.self, Bool.self) { $0 < $1 }
+        case .le: binaryApply(x, y, out, T.self, Bool.self) { $0 <= $1 }
+        case .gt: binaryApply(x, y, out, T.self, Bool.self) { $0 > $1 }
+        case .ge: binaryApply(x, y, out, T.self, Bool.self) { $0 >= $1 }
+        }
+    }
+
+    public func eq(_ other: Tensor) throws -> Tensor { try Tensor.compare(self, other, .eq) }
+    public func ne(_ other: Tensor) throws -> Tensor { try Tensor.compare(self, other, .ne) }
+    public func lt(_ other: Tensor) throws -> Tensor { try Tensor.compare(self, other, .lt) }
+    public func le(_ other: Tensor) throws -> Tensor { try Tensor.compare(self, other, .le) }
+    public func gt(_ other: Tensor) throws -> Tensor { try Tensor.compare(self, other, .gt) }
+    public func ge(_ other: Tensor) throws -> Tensor { try Tensor.compare(self, other, .ge) }
+    public func eq(_ value: Double) throws -> Tensor { try Tensor.compare(self, wrap(value), .eq) }
+    public func gt(_ value: Double) throws -> Tensor { try Tensor.compare(self, wrap(value), .gt) }
+    public func lt(_ value: Double) throws -> Tensor { try Tensor.compare(self, wrap(value), .lt) }
+}
