@@ -86,6 +86,21 @@ public final class Tensor: @unchecked Sendable {
         return t
     }
 
+    /// Runs `body` over this tensor's elements in place, for fused kernels
+    /// outside the core (optimizer steps). The tensor must be contiguous and of
+    /// `T`'s dtype. Autograd does not see the write.
+    public func withUnsafeMutableElements<T: TensorElement, R>(_: T.Type, _ body: (UnsafeMutableBufferPointer<T>) throws -> R) throws -> R {
+        guard T.dtype == dtype else { throw TensorError.badDType(op: "withUnsafeMutableElements", dtype: dtype, detail: "expected \(T.dtype)") }
+        guard isContiguous else { throw TensorError.invalidArgument(op: "withUnsafeMutableElements", message: "tensor is not contiguous") }
+        return try body(UnsafeMutableBufferPointer(start: pointer(T.self), count: count))
+    }
+
+    /// Runs `body` over this tensor's elements read-only (copying to contiguous first if needed).
+    public func withUnsafeElements<T: TensorElement, R>(_: T.Type, _ body: (UnsafeBufferPointer<T>) throws -> R) throws -> R {
+        let t = casted(to: T.dtype).contiguous()
+        return try body(UnsafeBufferPointer(start: t.pointer(T.self), count: t.count))
+    }
+
     /// Calls `body` with a contiguous, mutable buffer of this new tensor's
     /// elements. For filling freshly made tensors.
     func withMutableElements<T, R>(_: T.Type, _ body: (UnsafeMutableBufferPointer<T>) throws -> R) rethrows -> R {
