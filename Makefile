@@ -1,0 +1,32 @@
+# Flint: `make train` trains the default model; `make test` runs every test.
+# Both install the system libraries they need on a fresh Debian machine first.
+
+SWIFT ?= swift
+SPEC ?= models/mnist_mlp.yaml
+APT_PACKAGES := libopenblas-dev libhdf5-dev zlib1g-dev pkg-config
+FLINT := .build/release/flint
+
+.PHONY: deps build train test test-interop bench clean-runs
+
+# Installs the Debian packages that are missing (apt-get update only when needed).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release --product flint
+
+train: build
+	$(FLINT) train $(SPEC)
+
+# Tests run optimised (numeric code is 20-80x slower in debug) with @testable imports enabled.
+test: deps
+	$(SWIFT) build -c release --product flint
+	$(SWIFT) test -c release -Xswiftc -enable-testing
+
+clean-runs:
+	rm -rf models/runs

@@ -1,0 +1,167 @@
+import Foundation
+import Flint
+import FlintHDF5
+
+/// Everything a run needs to continue exactly, or to be evaluated alone:
+/// the layout of DESIGN.md's checkpoint file.
+public struct Checkpoint {
+    public static let format = "flint-checkpoint"
+    public static let version: Int64 = 1
+
+    /// Completed epochs.
+    public var epoch: Int
+    /// Optimizer steps taken.
+    public var step: Int
+    /// The resolved spec as YAML.
+    public var config: String
+    /// Parameters and buffers by PyTorch state-dict name.
+    public var model: [(name: String, tensor: Tensor)]
+    public var optimizerType: String
+    public var optimizerSteps: Int
+    public var optimizerLRs: [Double]
+    public var optimizerState: [(name: String, tensor: Tensor)]
+    /// Scheduler counters by name (last_epoch, ...).
+    public var scheduler: [String: Double]
+    /// Every random generator's state by name.
+    public var rng: [String: [UInt64]]
+    /// The shuffle order of the current epoch and the next batch in it.
+    public var dataOrder: [Int]
+    public var dataBatchIndex: Int
+    /// Metrics per epoch by name (`train/loss`, `val/accuracy`, ...).
+    public var history: [String: [Double]]
+
+    public init(epoch: Int, step: Int, config: String, model: [(name: String, tensor: Tensor)],
+                optimizerType: String, optimizerSteps: Int, optimizerLRs: [Double],
+                optimizerState: [(name: String, tensor: Tensor)], scheduler: [String: Double],
+                rng: [String: [UInt64]], dataOrder: [Int], dataBatchIndex: Int, history: [String: [Double]]) {
+        self.epoch = epoch
+        self.step = step
+        self.config = config
+        self.model = model
+        self.optimizerType = optimizerType
+        self.optimizerSteps = optimizerSteps
+        self.optimizerLRs = optimizerLRs
+        self.optimizerState = optimizerState
+        self.scheduler = scheduler
+        self.rng = rng
+        self.dataOrder = dataOrder
+        self.dataBatchIndex = dataBatchIndex
+        self.history = history
+    }
+
+    /// Writes to a temporary file beside `path`, flushes it to disk, then
+    /// renames it over `path`, so a crash leaves either the old file or the new one.
+    public func write(to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: dir) else {
+            throw TrainError.io("cannot write checkpoint \(path): folder \(dir) does not exist")
+        }
+        let tmp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())"
+        do {
+            let file = try HDF5File.create(tmp)
+            try file.setAttribute("format", Checkpoint.format)
+            try file.setAttribute("version", Checkpoint.version)
+            try file.setAttribute("epoch", epoch)
+            try file.setAttribute("step", step)
+            try file.setAttribute("flint_version", FlintVersion.string)
+            try file.createDataset("config", string: config)
+            let model = try file.createGroup("model")
+            for (name, t) in self.model { try model.createDataset(name, tensor: t.detach()) }
+            let opt = try file.createGroup("optimizer")
+            try opt.setAttribute("type", optimizerType)
+            try opt.setAttribute("step", optimizerSteps)
+            try opt.setAttribute("lr", optimizerLRs)
+            for (name, t) in optimizerState { try opt.createDataset(name, tensor: t.detach()) }
+            let sched = try file.createGroup("scheduler")
+            for (k, v) in scheduler.sorted(by: { $0.key < $1.key }) { try sched.setAttribute(k, v) }
+            let rngGroup = try file.createGroup("rng")
+            for (k, words) in rng.sorted(by: { $0.key < $1.key }) {
+                try rngGroup.createDataset(k, values: words.map { Int64(bitPattern: $0) }, shape: [words.count])
+            }
+            let data = try file.createGroup("data")
+            try data.setAttribute("batch_index", dataBatchIndex)
+            try data.createDataset("order", values: dataOrder.map { Int64($0) }, shape: [dataOrder.count])
+            let hist = try file.createGroup("history")
+            for (k, values) in history.sorted(by: { $0.key < $1.key }) {
+                try hist.createDataset(k, values: values, shape: [values.count])
+            }
+            try file.close()
+            try Checkpoint.syncToDisk(tmp)
+            guard rename(tmp, path) == 0 else {
+                throw TrainError.io("cannot move checkpoint into place at \(path): \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            unlink(tmp)
+            throw error
+        }
+    }
+
+    private static func syncToDisk(_ path: String) throws {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw TrainError.io("cannot reopen \(path) to flush it") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw TrainError.io("cannot flush \(path) to disk") }
+    }
+
+    /// Reads a checkpoint, checking that it is one.
+    public static func read(from path: String) throws -> Checkpoint {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw TrainError.badInput("\(path): no such checkpoint file")
+        }
+        let file = try HDF5File.open(path)
+        guard (try? file.stringAttribute("format")) == Checkpoint.format else {
+            throw TrainError.badInput("\(path): not a Flint checkpoint (no format = \"\(Checkpoint.format)\" attribute)")
+        }
+        let version = try file.int64Attribute("version")
+        guard version <= Checkpoint.version else {
+            throw TrainError.badInput("\(path): checkpoint version \(version) is newer than this Flint reads (\(Checkpoint.version))")
+        }
+        let config = try file.dataset("config").readString()
+        let modelGroup = try file.group("model")
+        var model: [(String, Tensor)] = []
+        for child in try modelGroup.children() { model.append((child.name, try modelGroup.dataset(child.name).readTensor())) }
+        let opt = try file.group("optimizer")
+        var optState: [(String, Tensor)] = []
+        for child in try opt.children() { optState.append((child.name, try opt.dataset(child.name).readTensor())) }
+        let schedGroup = try file.group("scheduler")
+        var sched: [String: Double] = [:]
+        for name in try schedGroup.attributeNames() { sched[name] = try schedGroup.doubleAttribute(name) }
+        let rngGroup = try file.group("rng")
+        var rng: [String: [UInt64]] = [:]
+        for child in try rngGroup.children() {
+            rng[child.name] = try rngGroup.dataset(child.name).readArray(as: Int64.self).map { UInt64(bitPattern: $0) }
+        }
+        let data = try file.group("data")
+        let hist = try file.group("history")
+        var history: [String: [Double]] = [:]
+        for full in try hist.datasetPaths() {
+            let key = full.hasPrefix("history/") ? String(full.dropFirst("history/".count)) : full
+            history[key] = try file.dataset(full).readArray(as: Double.self)
+        }
+        return Checkpoint(
+            epoch: Int(try file.int64Attribute("epoch")), step: Int(try file.int64Attribute("step")), config: config,
+            model: model, optimizerType: try opt.stringAttribute("type"), optimizerSteps: Int(try opt.int64Attribute("step")),
+            optimizerLRs: try opt.doubleArrayAttribute("lr"), optimizerState: optState, scheduler: sched, rng: rng,
+            dataOrder: try data.dataset("order").readArray(as: Int64.self).map { Int($0) },
+            dataBatchIndex: Int(try data.int64Attribute("batch_index")), history: history)
+    }
+}
+
+/// Flint's version, written into checkpoints and summaries.
+public enum FlintVersion {
+    public static let string = "0.1.0"
+}
+
+/// Errors of training and evaluation. `badInput` maps to exit code 2, the rest to 1.
+public enum TrainError: Error, CustomStringConvertible {
+    case badInput(String)
+    case io(String)
+    case runtime(String)
+
+    public var description: String {
+        switch self {
+        case let .badInput(m), let .io(m), let .runtime(m): return m
+        }
+    }
+}
