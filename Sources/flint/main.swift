@@ -1,0 +1,23 @@
+import ArgumentParser
+import Foundation
+import FlintTrain
+
+/// The `flint` command line: each subcommand parses its arguments and calls
+/// the library; errors become exit code 2 (bad input) or 1 (runtime failure).
+struct FlintCLI: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flint",
+        abstract: "Train, evaluate and export PyTorch-style models described in YAML.",
+        discussion: """
+        Examples:
+          flint train models/mnist_mlp.yaml
+          flint train models/mnist_mlp.yaml --set optimizer.lr=0.01 --set train.epochs=1 --json
+          flint eval models/runs/<run>/checkpoints/last.h5 --json
+          flint inspect datasets/mnist.h5
+        Exit codes: 0 success, 1 runtime failure, 2 bad input (spec, data, arguments).
+        """,
+        version: FlintVersion.string,
+        subcommands: CLICommands.all)
+}
+
+FlintCLI.main()
