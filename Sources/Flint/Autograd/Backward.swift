@@ -1,3 +1,5 @@
+import Foundation
+
 /// Every differentiable primitive, with what its backward rule saved.
 /// Composite ops (mean, matmul, linear, flatten, ...) have no case here.
 enum Backward {
@@ -24,6 +26,7 @@ enum Backward {
     case permute([Int])
     case expand(from: [Int])
     case narrow(dim: Int, start: Int, from: [Int])
+    case slice(dim: Int, start: Int, step: Int, from: [Int])
     case mm(Tensor, Tensor)
     case addmm(Tensor, Tensor)
     case bmm(Tensor, Tensor)
@@ -35,6 +38,33 @@ enum Backward {
     case crossEntropy(CrossEntropySaved)
     case whereMask(Tensor)
     case indexAdd(dim: Int, index: Tensor)
+    case sin(Tensor), cos(Tensor), tan(out: Tensor)
+    case asin(Tensor), acos(Tensor), atan(Tensor)
+    case sinh(Tensor), cosh(Tensor), asinh(Tensor), acosh(Tensor), atanh(Tensor)
+    case expm1(out: Tensor), log1p(Tensor), log2(Tensor), log10(Tensor), exp2(out: Tensor)
+    case rsqrt(out: Tensor), reciprocal(out: Tensor)
+    case erf(Tensor), erfc(Tensor), erfinv(out: Tensor)
+    /// Piecewise-constant functions (floor, ceil, round, trunc, sign): zero gradient, as in PyTorch.
+    case zeroGradient(String)
+    /// Functions whose gradient is the incoming one where `mask` holds, else 0 (clamp, nan_to_num).
+    case mask(String, Tensor)
+    /// Reductions that pick elements (amax, amin): the gradient, expanded back, times fixed weights.
+    case spread(String, dims: [Int], keepdim: Bool, weights: Tensor)
+    case prod(dim: Int, keepdim: Bool, input: Tensor)
+    case cumsum(dim: Int)
+    case cumprod(dim: Int, input: Tensor)
+    case cat(dim: Int, sizes: [Int])
+    case flip([Int])
+    case constantPad(starts: [Int], shape: [Int])
+    case scatter(dim: Int, index: Tensor)
+    case diagonal(offset: Int, dim1: Int, dim2: Int, from: [Int])
+    case fmod(Tensor, Tensor)
+    case remainder(Tensor, Tensor)
+    case atan2(Tensor, Tensor)
+    case conv2d(ConvSaved)
+    case convTranspose2d(ConvSaved)
+    case maxPool2d(PoolSaved)
+    case avgPool2d(PoolSaved)
 
     var name: String {
         switch self {
@@ -61,6 +91,7 @@ enum Backward {
         case .permute: return "permute"
         case .expand: return "expand"
         case .narrow: return "narrow"
+        case .slice: return "slice"
         case .mm: return "mm"
         case .addmm: return "addmm"
         case .bmm: return "bmm"
@@ -72,6 +103,45 @@ enum Backward {
         case .crossEntropy: return "cross_entropy"
         case .whereMask: return "where"
         case .indexAdd: return "index_add"
+        case .sin: return "sin"
+        case .cos: return "cos"
+        case .tan: return "tan"
+        case .asin: return "asin"
+        case .acos: return "acos"
+        case .atan: return "atan"
+        case .sinh: return "sinh"
+        case .cosh: return "cosh"
+        case .asinh: return "asinh"
+        case .acosh: return "acosh"
+        case .atanh: return "atanh"
+        case .expm1: return "expm1"
+        case .log1p: return "log1p"
+        case .log2: return "log2"
+        case .log10: return "log10"
+        case .exp2: return "exp2"
+        case .rsqrt: return "rsqrt"
+        case .reciprocal: return "reciprocal"
+        case .erf: return "erf"
+        case .erfc: return "erfc"
+        case .erfinv: return "erfinv"
+        case let .zeroGradient(name): return name
+        case let .mask(name, _): return name
+        case let .spread(name, _, _, _): return name
+        case .prod: return "prod"
+        case .cumsum: return "cumsum"
+        case .cumprod: return "cumprod"
+        case .cat: return "cat"
+        case .flip: return "flip"
+        case .constantPad: return "constant_pad_nd"
+        case .scatter: return "scatter"
+        case .diagonal: return "diagonal"
+        case .fmod: return "fmod"
+        case .remainder: return "remainder"
+        case .atan2: return "atan2"
+        case .conv2d: return "conv2d"
+        case .convTranspose2d: return "conv_transpose2d"
+        case .maxPool2d: return "max_pool2d"
+        case .avgPool2d: return "avg_pool2d"
         }
     }
 
@@ -125,6 +195,10 @@ enum Backward {
             let out = Tensor.zeros(from, dtype: g.dtype)
             try out.narrow(dim, start: start, length: g.shape[dim]).copyFrom(g)
             return [out]
+        case let .slice(dim, start, step, from):
+            let out = Tensor.zeros(from, dtype: g.dtype)
+            try out.slice(dim, start: start, step: step).narrow(dim, start: 0, length: g.shape[dim]).copyFrom(g)
+            return [out]
         case let .mm(a, b): return [try g.mm(b.t()), try a.t().mm(g)]
         case let .addmm(a, b): return [g, try g.mm(b.t()), try a.t().mm(g)]
         case let .bmm(a, b): return [try g.bmm(b.transpose(1, 2)), try a.transpose(1, 2).bmm(g)]
@@ -135,6 +209,66 @@ enum Backward {
         case let .logSoftmax(dim, out): return [try g - out.exp() * g.sum(dim: dim, keepdim: true)]
         case let .crossEntropy(saved): return [saved.gradient(g)]
         case let .indexAdd(dim, index): return [g, try g.indexSelect(dim, index)]
+        case let .sin(x): return [try g * x.cos()]
+        case let .cos(x): return [try (g * x.sin()).neg()]
+        case let .tan(out): return [try g * (out * out + 1)]
+        case let .asin(x): return [try g * (1 - x * x).rsqrt()]
+        case let .acos(x): return [try (g * (1 - x * x).rsqrt()).neg()]
+        case let .atan(x): return [try g / (x * x + 1)]
+        case let .sinh(x): return [try g * x.cosh()]
+        case let .cosh(x): return [try g * x.sinh()]
+        case let .asinh(x): return [try g * (x * x + 1).rsqrt()]
+        case let .acosh(x): return [try g * (x * x - 1).rsqrt()]
+        case let .atanh(x): return [try g / (1 - x * x)]
+        case let .expm1(out): return [try g * (out + 1)]
+        case let .log1p(x): return [try g / (x + 1)]
+        case let .log2(x): return [try g / (x * M_LN2)]
+        case let .log10(x): return [try g / (x * M_LN10)]
+        case let .exp2(out): return [try g * out * M_LN2]
+        case let .rsqrt(out): return [try g * out * out * out * -0.5]
+        case let .reciprocal(out): return [try (g * out * out).neg()]
+        // d/dx erf(x) = 2/√π · e^(−x²)
+        case let .erf(x): return [try g * (x * x).neg().exp() * (2 / Double.pi.squareRoot())]
+        case let .erfc(x): return [try g * (x * x).neg().exp() * (-2 / Double.pi.squareRoot())]
+        case let .erfinv(out): return [try g * (out * out).exp() * (Double.pi.squareRoot() / 2)]
+        case .zeroGradient: return [Tensor.zeros(g.shape, dtype: g.dtype)]
+        case let .mask(_, m): return [try g * m.casted(to: g.dtype)]
+        case let .spread(_, dims, keepdim, weights):
+            var r = g
+            if !keepdim { for d in dims { r = try r.unsqueeze(d) } }
+            return [try r * weights]
+        case let .prod(dim, keepdim, input): return [try Backward.prodGradient(g, dim: dim, keepdim: keepdim, input: input)]
+        // The gradient of a prefix sum is the suffix sum of the gradient.
+        case let .cumsum(dim): return [g.contiguous().scan(dim, .sum, reverse: true)]
+        case let .cumprod(dim, input): return [Backward.cumprodGradient(g, dim: dim, input: input)]
+        case let .cat(dim, sizes):
+            var start = 0
+            return try sizes.map { n in
+                defer { start += n }
+                return try g.narrow(dim, start: start, length: n)
+            }
+        case let .flip(dims): return [try g.flip(dims)]
+        case let .constantPad(starts, shape):
+            var window = g
+            for d in 0..<shape.count { window = try window.narrow(d, start: starts[d], length: shape[d]) }
+            return [window]
+        // Overwritten positions get no gradient; the source gets the gradient it was written to.
+        case let .scatter(dim, index): return [try g.scatter(dim, index, value: 0), try g.gather(dim, index)]
+        case let .diagonal(offset, dim1, dim2, from):
+            let out = Tensor.zeros(from, dtype: g.dtype)
+            try out.diagonal(offset: offset, dim1: dim1, dim2: dim2).copyFrom(g)
+            return [out]
+        // a = q·b + r: dr/da = 1, dr/db = −q with q truncated (fmod) or floored (remainder).
+        case let .fmod(a, b): return [g, try (g * (a / b).trunc()).neg()]
+        case let .remainder(a, b): return [g, try (g * (a / b).floor()).neg()]
+        // d atan2(a, b) = (b·da − a·db) / (a² + b²)
+        case let .atan2(a, b):
+            let r = try a * a + b * b
+            return [try g * b / r, try (g * a / r).neg()]
+        case let .conv2d(saved): return saved.conv2dGradients(g)
+        case let .convTranspose2d(saved): return saved.convTranspose2dGradients(g)
+        case let .maxPool2d(saved): return [saved.maxGradient(g)]
+        case let .avgPool2d(saved): return [saved.averageGradient(g)]
         case let .whereMask(mask):
             let zero = Tensor.zeros([], dtype: g.dtype)
             return [nil, try Tensor.whereMask(mask, g, zero), try Tensor.whereMask(mask, zero, g)]

@@ -21,6 +21,26 @@ public protocol FloatElement: NumericElement, BinaryFloatingPoint {
     static func fsqrt(_ x: Self) -> Self
     static func ftanh(_ x: Self) -> Self
     static func fpow(_ x: Self, _ y: Self) -> Self
+    static func fsin(_ x: Self) -> Self
+    static func fcos(_ x: Self) -> Self
+    static func ftan(_ x: Self) -> Self
+    static func fasin(_ x: Self) -> Self
+    static func facos(_ x: Self) -> Self
+    static func fatan(_ x: Self) -> Self
+    static func fsinh(_ x: Self) -> Self
+    static func fcosh(_ x: Self) -> Self
+    static func fasinh(_ x: Self) -> Self
+    static func facosh(_ x: Self) -> Self
+    static func fatanh(_ x: Self) -> Self
+    static func fexpm1(_ x: Self) -> Self
+    static func flog1p(_ x: Self) -> Self
+    static func flog2(_ x: Self) -> Self
+    static func flog10(_ x: Self) -> Self
+    static func fexp2(_ x: Self) -> Self
+    static func ferf(_ x: Self) -> Self
+    static func ferfc(_ x: Self) -> Self
+    static func fatan2(_ y: Self, _ x: Self) -> Self
+    static func ffmod(_ x: Self, _ y: Self) -> Self
 }
 
 extension Bool: TensorElement {
@@ -66,6 +86,26 @@ extension Float: FloatElement {
     @inline(__always) public static func fsqrt(_ x: Float) -> Float { x.squareRoot() }
     @inline(__always) public static func ftanh(_ x: Float) -> Float { tanhf(x) }
     @inline(__always) public static func fpow(_ x: Float, _ y: Float) -> Float { powf(x, y) }
+    @inline(__always) public static func fsin(_ x: Float) -> Float { sinf(x) }
+    @inline(__always) public static func fcos(_ x: Float) -> Float { cosf(x) }
+    @inline(__always) public static func ftan(_ x: Float) -> Float { tanf(x) }
+    @inline(__always) public static func fasin(_ x: Float) -> Float { asinf(x) }
+    @inline(__always) public static func facos(_ x: Float) -> Float { acosf(x) }
+    @inline(__always) public static func fatan(_ x: Float) -> Float { atanf(x) }
+    @inline(__always) public static func fsinh(_ x: Float) -> Float { sinhf(x) }
+    @inline(__always) public static func fcosh(_ x: Float) -> Float { coshf(x) }
+    @inline(__always) public static func fasinh(_ x: Float) -> Float { asinhf(x) }
+    @inline(__always) public static func facosh(_ x: Float) -> Float { acoshf(x) }
+    @inline(__always) public static func fatanh(_ x: Float) -> Float { atanhf(x) }
+    @inline(__always) public static func fexpm1(_ x: Float) -> Float { expm1f(x) }
+    @inline(__always) public static func flog1p(_ x: Float) -> Float { log1pf(x) }
+    @inline(__always) public static func flog2(_ x: Float) -> Float { log2f(x) }
+    @inline(__always) public static func flog10(_ x: Float) -> Float { log10f(x) }
+    @inline(__always) public static func fexp2(_ x: Float) -> Float { exp2f(x) }
+    @inline(__always) public static func ferf(_ x: Float) -> Float { erff(x) }
+    @inline(__always) public static func ferfc(_ x: Float) -> Float { erfcf(x) }
+    @inline(__always) public static func fatan2(_ y: Float, _ x: Float) -> Float { atan2f(y, x) }
+    @inline(__always) public static func ffmod(_ x: Float, _ y: Float) -> Float { fmodf(x, y) }
 }
 
 extension Double: FloatElement {
@@ -79,4 +119,24 @@ extension Double: FloatElement {
     @inline(__always) public static func fsqrt(_ x: Double) -> Double { x.squareRoot() }
     @inline(__always) public static func ftanh(_ x: Double) -> Double { Foundation.tanh(x) }
     @inline(__always) public static func fpow(_ x: Double, _ y: Double) -> Double { Foundation.pow(x, y) }
+    @inline(__always) public static func fsin(_ x: Double) -> Double { Foundation.sin(x) }
+    @inline(__always) public static func fcos(_ x: Double) -> Double { Foundation.cos(x) }
+    @inline(__always) public static func ftan(_ x: Double) -> Double { Foundation.tan(x) }
+    @inline(__always) public static func fasin(_ x: Double) -> Double { Foundation.asin(x) }
+    @inline(__always) public static func facos(_ x: Double) -> Double { Foundation.acos(x) }
+    @inline(__always) public static func fatan(_ x: Double) -> Double { Foundation.atan(x) }
+    @inline(__always) public static func fsinh(_ x: Double) -> Double { Foundation.sinh(x) }
+    @inline(__always) public static func fcosh(_ x: Double) -> Double { Foundation.cosh(x) }
+    @inline(__always) public static func fasinh(_ x: Double) -> Double { Foundation.asinh(x) }
+    @inline(__always) public static func facosh(_ x: Double) -> Double { Foundation.acosh(x) }
+    @inline(__always) public static func fatanh(_ x: Double) -> Double { Foundation.atanh(x) }
+    @inline(__always) public static func fexpm1(_ x: Double) -> Double { Foundation.expm1(x) }
+    @inline(__always) public static func flog1p(_ x: Double) -> Double { Foundation.log1p(x) }
+    @inline(__always) public static func flog2(_ x: Double) -> Double { Foundation.log2(x) }
+    @inline(__always) public static func flog10(_ x: Double) -> Double { Foundation.log10(x) }
+    @inline(__always) public static func fexp2(_ x: Double) -> Double { Foundation.exp2(x) }
+    @inline(__always) public static func ferf(_ x: Double) -> Double { Foundation.erf(x) }
+    @inline(__always) public static func ferfc(_ x: Double) -> Double { Foundation.erfc(x) }
+    @inline(__always) public static func fatan2(_ y: Double, _ x: Double) -> Double { Foundation.atan2(y, x) }
+    @inline(__always) public static func ffmod(_ x: Double, _ y: Double) -> Double { Foundation.fmod(x, y) }
 }

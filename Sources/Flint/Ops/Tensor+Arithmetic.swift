@@ -2,6 +2,8 @@
 
 enum BinaryKind: String {
     case add, sub, mul, div, maximum, minimum, pow
+    case fmod, remainder, atan2
+    case floorDivide = "floor_divide"
 }
 
 extension Tensor {
@@ -16,7 +18,7 @@ extension Tensor {
         } else {
             t = DType.promote(a.dtype, b.dtype)
         }
-        if kind == .div && !t.isFloatingPoint { t = .float32 }
+        if (kind == .div || kind == .atan2) && !t.isFloatingPoint { t = .float32 }
         if t == .bool && (kind == .sub || kind == .div) { t = .float32 }
         return t
     }
@@ -24,6 +26,9 @@ extension Tensor {
     static func binary(_ a: Tensor, _ b: Tensor, _ kind: BinaryKind) throws -> Tensor {
         guard let shape = broadcastShapes(a.shape, b.shape) else {
             throw TensorError.shapeMismatch(op: kind.rawValue, shapes: [a.shape, b.shape], detail: "cannot broadcast")
+        }
+        if kind == .sub && (a.dtype == .bool || b.dtype == .bool) {
+            throw TensorError.badDType(op: "sub", dtype: .bool, detail: "subtraction with a bool tensor is not supported; use logical_xor or logical_not (shapes \(a.shape) and \(b.shape))")
         }
         let dtype = resultType(a, b, kind)
         let x = a.casted(to: dtype), y = b.casted(to: dtype)
@@ -36,6 +41,7 @@ extension Tensor {
         case .uint8: try intBinary(x, y, out, UInt8.self, kind)
         case .bool:
             switch kind {
+            case .floorDivide, .fmod, .remainder: try intBinary(x.casted(to: .uint8), y.casted(to: .uint8), out, UInt8.self, kind)
             case .add, .maximum: binaryApply(x, y, out, Bool.self, Bool.self) { $0 || $1 }
             case .mul, .minimum: binaryApply(x, y, out, Bool.self, Bool.self) { $0 && $1 }
             default: throw TensorError.badDType(op: kind.rawValue, dtype: .bool)
@@ -50,6 +56,10 @@ extension Tensor {
         case .maximum: backward = .maximum(x, y)
         case .minimum: backward = .minimum(x, y)
         case .pow: backward = .pow(x, y, out)
+        case .fmod: backward = .fmod(x, y)
+        case .remainder: backward = .remainder(x, y)
+        case .atan2: backward = .atan2(x, y)
+        case .floorDivide: return out
         }
         return dtype.isFloatingPoint ? Autograd.record(out, backward, inputs: [a, b]) : out
     }
@@ -63,6 +73,15 @@ extension Tensor {
         case .maximum: binaryApply(x, y, out, T.self, T.self) { $0.isNaN || $1.isNaN ? .nan : ($0 > $1 ? $0 : $1) }
         case .minimum: binaryApply(x, y, out, T.self, T.self) { $0.isNaN || $1.isNaN ? .nan : ($0 < $1 ? $0 : $1) }
         case .pow: binaryApply(x, y, out, T.self, T.self) { T.fpow($0, $1) }
+        case .fmod: binaryApply(x, y, out, T.self, T.self) { T.ffmod($0, $1) }
+        // Python's modulo: the result takes the divisor's sign.
+        case .remainder:
+            binaryApply(x, y, out, T.self, T.self) { a, b in
+                let r = T.ffmod(a, b)
+                return r != 0 && ((b < 0) != (r < 0)) ? r + b : r
+            }
+        case .atan2: binaryApply(x, y, out, T.self, T.self) { T.fatan2($0, $1) }
+        case .floorDivide: binaryApply(x, y, out, T.self, T.self) { ($0 / $1).rounded(.down) }
         }
     }
 
@@ -80,7 +99,24 @@ extension Tensor {
                 while k > 0 { if k & 1 == 1 { r = r &* b }; b = b &* b; k >>= 1 }
                 return r
             }
-        case .div: throw TensorError.badDType(op: "div", dtype: T.dtype, detail: "integer division is promoted before reaching here")
+        case .fmod, .remainder, .floorDivide:
+            if try noGrad({ try y.eq(0).any().item() }) != 0 {
+                throw TensorError.invalidArgument(op: kind.rawValue, message: "ZeroDivisionError: integer division by zero (shapes \(x.shape) and \(y.shape))")
+            }
+            switch kind {
+            case .fmod: binaryApply(x, y, out, T.self, T.self) { $0 % $1 }
+            case .remainder:
+                binaryApply(x, y, out, T.self, T.self) { a, b in
+                    let r = a % b
+                    return r != 0 && ((b < 0) != (r < 0)) ? r &+ b : r
+                }
+            default:
+                binaryApply(x, y, out, T.self, T.self) { a, b in
+                    let q = a / b
+                    return (a % b != 0) && ((a < 0) != (b < 0)) ? q &- 1 : q
+                }
+            }
+        case .div, .atan2: throw TensorError.badDType(op: kind.rawValue, dtype: T.dtype, detail: "integer inputs are promoted to float before reaching here")
         }
     }
 

@@ -18,7 +18,7 @@ extension Tensor {
 
     /// Offsets into `self` for each element of an index tensor of `shape`
     /// with `dim` replaced by `indices`.
-    private func gatherOffsets(dim: Int, shape: [Int], indices: [Int]) -> [Int] {
+    func gatherOffsets(dim: Int, shape: [Int], indices: [Int]) -> [Int] {
         var offsets = [Int](repeating: 0, count: indices.count)
         var counter = [Int](repeating: 0, count: shape.count)
         for n in 0..<indices.count {

@@ -171,6 +171,24 @@ extension Tensor {
         return Autograd.record(view(l), .narrow(dim: d, start: s, from: shape), inputs: [self])
     }
 
+    /// `self[..., start:end:step, ...]` along `dim` (a view), with Python's
+    /// clamping of out-of-range bounds. `step` must be positive, as in PyTorch.
+    public func slice(_ dim: Int, start: Int? = nil, end: Int? = nil, step: Int = 1) throws -> Tensor {
+        let d = try normalizeDim(dim, rank: rank, op: "slice")
+        guard step > 0 else { throw TensorError.invalidArgument(op: "slice", message: "step must be greater than zero, got \(step) for shape \(shape)") }
+        let n = shape[d]
+        func clamp(_ v: Int?, _ fallback: Int) -> Int {
+            guard let v else { return fallback }
+            return Swift.min(Swift.max(v < 0 ? v + n : v, 0), n)
+        }
+        let s = clamp(start, 0), e = Swift.max(clamp(end, n), s)
+        var l = layout
+        l.shape[d] = (e - s + step - 1) / step
+        l.strides[d] = strides[d] * step
+        l.offset += s * strides[d]
+        return Autograd.record(view(l), .slice(dim: d, start: s, step: step, from: shape), inputs: [self])
+    }
+
     /// Sums broadcast dimensions away so the result has `target` shape: the
     /// inverse of broadcasting, used to un-broadcast gradients.
     public func sum(toShape target: [Int]) throws -> Tensor {

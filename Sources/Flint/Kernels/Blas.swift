@@ -1,0 +1,22 @@
+import CBLAS
+
+/// `C = alpha · op(A) · op(B) + beta · C` on raw row-major buffers, for
+/// kernels (convolution, linear algebra) that lay out their own matrices.
+@inline(__always)
+func blasGemm<T: FloatElement>(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: T = 1,
+                               _ a: UnsafePointer<T>, lda: Int, _ b: UnsafePointer<T>, ldb: Int,
+                               beta: T = 0, _ c: UnsafeMutablePointer<T>, ldc: Int) {
+    if m == 0 || n == 0 { return }
+    let ta = transA ? CblasTrans : CblasNoTrans, tb = transB ? CblasTrans : CblasNoTrans
+    if T.self == Float.self {
+        cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), Float(alpha.flintDouble),
+                    UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), Int32(Swift.max(lda, 1)),
+                    UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), Int32(Swift.max(ldb, 1)),
+                    Float(beta.flintDouble), UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), Int32(Swift.max(ldc, 1)))
+    } else {
+        cblas_dgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), alpha.flintDouble,
+                    UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), Int32(Swift.max(lda, 1)),
+                    UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), Int32(Swift.max(ldb, 1)),
+                    beta.flintDouble, UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), Int32(Swift.max(ldc, 1)))
+    }
+}

@@ -1,0 +1,240 @@
+/// `conv1d`, `conv2d` and `conv_transpose2d` (`torch.nn.functional`), by
+/// im2col and one sgemm per group over the whole batch.
+
+/// What a convolution keeps for its backward rule.
+struct ConvSaved {
+    /// The convolution's input `[N, C, H, W]` (for a transposed convolution: its
+    /// incoming gradient's role is swapped, see `Backward.convTranspose2d`).
+    let input: Tensor
+    let weight: Tensor
+    let geometry: ConvGeometry
+    let groups: Int
+    let hasBias: Bool
+}
+
+/// Expands PyTorch's `int or tuple` argument to two values.
+func pair(_ v: [Int], _ name: String, op: String) throws -> (Int, Int) {
+    switch v.count {
+    case 1: return (v[0], v[0])
+    case 2: return (v[0], v[1])
+    default: throw TensorError.invalidArgument(op: op, message: "\(name) must have 1 or 2 entries, got \(v)")
+    }
+}
+
+extension Tensor {
+    /// `F.conv2d(input, weight, bias, stride, padding, dilation, groups)`.
+    ///
+    /// - Parameters:
+    ///   - self: `[N, C_in, H, W]` (or unbatched `[C_in, H, W]`).
+    ///   - weight: `[C_out, C_in / groups, kH, kW]`.
+    ///   - bias: `[C_out]`.
+    /// - Returns: `[N, C_out, H_out, W_out]`, `H_out = (H + 2·padding − dilation·(kH − 1) − 1) / stride + 1`.
+    public func conv2d(_ weight: Tensor, bias: Tensor? = nil, stride: [Int] = [1], padding: [Int] = [0],
+                       dilation: [Int] = [1], groups: Int = 1) throws -> Tensor {
+        if rank == 3 { return try unsqueeze(0).conv2d(weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups).squeeze(0) }
+        let op = "conv2d"
+        let (sh, sw) = try pair(stride, "stride", op: op), (ph, pw) = try pair(padding, "padding", op: op)
+        let (dh, dw) = try pair(dilation, "dilation", op: op)
+        guard rank == 4, weight.rank == 4 else {
+            throw TensorError.shapeMismatch(op: op, shapes: [shape, weight.shape], detail: "expected input [N, C, H, W] and weight [C_out, C_in/groups, kH, kW]")
+        }
+        guard groups > 0, shape[1] % groups == 0, weight.shape[0] % groups == 0, weight.shape[1] * groups == shape[1] else {
+            throw TensorError.shapeMismatch(op: op, shapes: [shape, weight.shape], detail: "input channels must equal weight.shape[1] × groups (\(groups)), and C_out must divide by groups")
+        }
+        guard sh > 0, sw > 0, dh > 0, dw > 0, ph >= 0, pw >= 0 else {
+            throw TensorError.invalidArgument(op: op, message: "stride and dilation must be positive and padding non-negative, got stride \(stride), padding \(padding), dilation \(dilation)")
+        }
+        let kh = weight.shape[2], kw = weight.shape[3]
+        let oh = (shape[2] + 2 * ph - dh * (kh - 1) - 1) / sh + 1, ow = (shape[3] + 2 * pw - dw * (kw - 1) - 1) / sw + 1
+        guard shape[2] + 2 * ph - dh * (kh - 1) - 1 >= 0, shape[3] + 2 * pw - dw * (kw - 1) - 1 >= 0 else {
+            throw TensorError.shapeMismatch(op: op, shapes: [shape, weight.shape], detail: "kernel size can't be greater than the padded input size")
+        }
+        try checkConvDTypes(weight, bias, outChannels: weight.shape[0], op: op)
+        let g = ConvGeometry(n: shape[0], c: shape[1], h: shape[2], w: shape[3], kh: kh, kw: kw,
+                             sh: sh, sw: sw, ph: ph, pw: pw, dh: dh, dw: dw, oh: oh, ow: ow)
+        let x = contiguous().detach(), w = weight.contiguous().detach()
+        let out = Tensor(empty: [g.n, weight.shape[0], oh, ow], dtype: dtype)
+        if dtype == .float64 {
+            convForward(x.pointer(Double.self), w.pointer(Double.self), bias?.contiguous().pointer(Double.self), g, groups: groups, outChannels: w.shape[0], out.pointer(Double.self))
+        } else {
+            convForward(x.pointer(Float.self), w.pointer(Float.self), bias?.contiguous().pointer(Float.self), g, groups: groups, outChannels: w.shape[0], out.pointer(Float.self))
+        }
+        let saved = ConvSaved(input: x, weight: w, geometry: g, groups: groups, hasBias: bias != nil)
+        return Autograd.record(out, .conv2d(saved), inputs: [self, weight] + (bias.map { [$0] } ?? []))
+    }
+
+    /// `F.conv1d(input, weight, bias, stride, padding, dilation, groups)`: input
+    /// `[N, C_in, L]`, weight `[C_out, C_in / groups, k]`. Composite over `conv2d`.
+    public func conv1d(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
+                       dilation: Int = 1, groups: Int = 1) throws -> Tensor {
+        guard rank == 3 || rank == 2, weight.rank == 3 else {
+            throw TensorError.shapeMismatch(op: "conv1d", shapes: [shape, weight.shape], detail: "expected input [N, C, L] and weight [C_out, C_in/groups, k]")
+        }
+        return try unsqueeze(-2).conv2d(weight.unsqueeze(2), bias: bias, stride: [1, stride], padding: [0, padding],
+                                        dilation: [1, dilation], groups: groups).squeeze(-2)
+    }
+
+    /// `F.conv_transpose2d(input, weight, bias, stride, padding, output_padding, groups, dilation)`.
+    ///
+    /// - Parameters:
+    ///   - self: `[N, C_in, H, W]`.
+    ///   - weight: `[C_in, C_out / groups, kH, kW]`.
+    /// - Returns: `[N, C_out, H_out, W_out]`, `H_out = (H − 1)·stride − 2·padding + dilation·(kH − 1) + output_padding + 1`.
+    public func convTranspose2d(_ weight: Tensor, bias: Tensor? = nil, stride: [Int] = [1], padding: [Int] = [0],
+                                outputPadding: [Int] = [0], groups: Int = 1, dilation: [Int] = [1]) throws -> Tensor {
+        if rank == 3 {
+            return try unsqueeze(0).convTranspose2d(weight, bias: bias, stride: stride, padding: padding, outputPadding: outputPadding,
+                                                     groups: groups, dilation: dilation).squeeze(0)
+        }
+        let op = "conv_transpose2d"
+        let (sh, sw) = try pair(stride, "stride", op: op), (ph, pw) = try pair(padding, "padding", op: op)
+        let (dh, dw) = try pair(dilation, "dilation", op: op), (oph, opw) = try pair(outputPadding, "output_padding", op: op)
+        guard rank == 4, weight.rank == 4, groups > 0, shape[1] == weight.shape[0], shape[1] % groups == 0 else {
+            throw TensorError.shapeMismatch(op: op, shapes: [shape, weight.shape], detail: "expected input [N, C_in, H, W] and weight [C_in, C_out/groups, kH, kW] with C_in divisible by groups")
+        }
+        guard sh > 0, sw > 0, dh > 0, dw > 0, ph >= 0, pw >= 0, oph >= 0, opw >= 0, oph < Swift.max(sh, dh), opw < Swift.max(sw, dw) else {
+            throw TensorError.invalidArgument(op: op, message: "bad stride \(stride), padding \(padding), output_padding \(outputPadding) or dilation \(dilation): output padding must be smaller than either stride or dilation")
+        }
+        let kh = weight.shape[2], kw = weight.shape[3]
+        let outC = weight.shape[1] * groups
+        let hOut = (shape[2] - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1
+        let wOut = (shape[3] - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1
+        guard hOut > 0, wOut > 0 else {
+            throw TensorError.shapeMismatch(op: op, shapes: [shape, weight.shape], detail: "output size \([hOut, wOut]) is too small")
+        }
+        try checkConvDTypes(weight, bias, outChannels: outC, op: op)
+        // The transposed convolution is the input-gradient of the convolution
+        // that maps [N, C_out, H_out, W_out] to this input's shape.
+        let g = ConvGeometry(n: shape[0], c: outC, h: hOut, w: wOut, kh: kh, kw: kw,
+                             sh: sh, sw: sw, ph: ph, pw: pw, dh: dh, dw: dw, oh: shape[2], ow: shape[3])
+        let x = contiguous().detach(), w = weight.contiguous().detach()
+        let out = Tensor.zeros([g.n, outC, hOut, wOut], dtype: dtype)
+        if dtype == .float64 {
+            convBackwardData(x.pointer(Double.self), w.pointer(Double.self), g, groups: groups, outChannels: shape[1], out.pointer(Double.self))
+        } else {
+            convBackwardData(x.pointer(Float.self), w.pointer(Float.self), g, groups: groups, outChannels: shape[1], out.pointer(Float.self))
+        }
+        var result = out
+        if let bias { result = try noGrad { try out + bias.detach().reshape([outC, 1, 1]) } }
+        let saved = ConvSaved(input: x, weight: w, geometry: g, groups: groups, hasBias: bias != nil)
+        return Autograd.record(result, .convTranspose2d(saved), inputs: [self, weight] + (bias.map { [$0] } ?? []))
+    }
+
+    private func checkConvDTypes(_ weight: Tensor, _ bias: Tensor?, outChannels: Int, op: String) throws {
+        guard dtype.isFloatingPoint else { throw TensorError.badDType(op: op, dtype: dtype, detail: "input must be floating point, shape \(shape)") }
+        guard weight.dtype == dtype, bias.map({ $0.dtype == dtype }) ?? true else {
+            throw TensorError.badDType(op: op, dtype: weight.dtype, detail: "input (\(dtype)), weight (\(weight.dtype)) and bias (\(bias?.dtype.description ?? "none")) must have the same dtype")
+        }
+        if let bias, bias.shape != [outChannels] {
+            throw TensorError.shapeMismatch(op: op, shapes: [bias.shape, [outChannels]], detail: "bias must have one entry per output channel")
+        }
+    }
+}
+
+// MARK: - Kernels
+
+/// out[n, o, :] = Σ W[o] · patches + bias[o], through `[K, N·L]` columns per group.
+func convForward<T: FloatElement>(_ x: UnsafePointer<T>, _ w: UnsafePointer<T>, _ bias: UnsafePointer<T>?, _ g: ConvGeometry,
+                                  groups: Int, outChannels: Int, _ out: UnsafeMutablePointer<T>) {
+    let cg = g.c / groups, og = outChannels / groups, k = cg * g.kh * g.kw
+    let nl = g.columns
+    let cols = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(k * nl, 1))
+    let tmp = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(outChannels * nl, 1))
+    defer { cols.deallocate(); tmp.deallocate() }
+    for gi in 0..<groups {
+        im2col(x, g, channelStart: gi * cg, channels: cg, cols)
+        blasGemm(transA: false, transB: false, m: og, n: nl, k: k, w + gi * og * k, lda: k, cols, ldb: nl, tmp + gi * og * nl, ldc: nl)
+    }
+    fromChannelMajor(tmp, n: g.n, channels: outChannels, plane: g.planeOut, bias: bias, out)
+}
+
+/// The gradient of `convForward` with respect to its input: col2im of Wᵀ·gy.
+/// `gy` is `[N, O, oh, ow]`; `dx` (`[N, C, H, W]`) must be zeroed.
+func convBackwardData<T: FloatElement>(_ gy: UnsafePointer<T>, _ w: UnsafePointer<T>, _ g: ConvGeometry,
+                                       groups: Int, outChannels: Int, _ dx: UnsafeMutablePointer<T>) {
+    let cg = g.c / groups, og = outChannels / groups, k = cg * g.kh * g.kw
+    let nl = g.columns
+    let gyT = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(outChannels * nl, 1))
+    let cols = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(k * nl, 1))
+    defer { gyT.deallocate(); cols.deallocate() }
+    toChannelMajor(gy, n: g.n, channels: outChannels, plane: g.planeOut, gyT)
+    for gi in 0..<groups {
+        blasGemm(transA: true, transB: false, m: k, n: nl, k: og, w + gi * og * k, lda: k, gyT + gi * og * nl, ldb: nl, cols, ldc: nl)
+        col2im(cols, g, channelStart: gi * cg, channels: cg, dx)
+    }
+}
+
+/// The gradient of `convForward` with respect to its weight: gy · colsᵀ per group.
+func convBackwardWeight<T: FloatElement>(_ x: UnsafePointer<T>, _ gy: UnsafePointer<T>, _ g: ConvGeometry,
+                                         groups: Int, outChannels: Int, _ dw: UnsafeMutablePointer<T>) {
+    let cg = g.c / groups, og = outChannels / groups, k = cg * g.kh * g.kw
+    let nl = g.columns
+    let gyT = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(outChannels * nl, 1))
+    let cols = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(k * nl, 1))
+    defer { gyT.deallocate(); cols.deallocate() }
+    toChannelMajor(gy, n: g.n, channels: outChannels, plane: g.planeOut, gyT)
+    for gi in 0..<groups {
+        im2col(x, g, channelStart: gi * cg, channels: cg, cols)
+        blasGemm(transA: false, transB: true, m: og, n: k, k: nl, gyT + gi * og * nl, lda: nl, cols, ldb: nl, dw + gi * og * k, ldc: k)
+    }
+}
+
+/// `[N, C, L]` → `[C, N·L]`.
+func toChannelMajor<T>(_ src: UnsafePointer<T>, n: Int, channels: Int, plane: Int, _ dst: UnsafeMutablePointer<T>) {
+    for b in 0..<n {
+        for c in 0..<channels {
+            (dst + c * n * plane + b * plane).update(from: src + (b * channels + c) * plane, count: plane)
+        }
+    }
+}
+
+/// `[C, N·L]` → `[N, C, L]`, adding `bias[c]` on the way.
+func fromChannelMajor<T: FloatElement>(_ src: UnsafePointer<T>, n: Int, channels: Int, plane: Int, bias: UnsafePointer<T>?,
+                                       _ dst: UnsafeMutablePointer<T>) {
+    for b in 0..<n {
+        for c in 0..<channels {
+            let s = src + c * n * plane + b * plane, d = dst + (b * channels + c) * plane
+            if let bias {
+                let v = bias[c]
+                for i in 0..<plane { d[i] = s[i] + v }
+            } else {
+                d.update(from: s, count: plane)
+            }
+        }
+    }
+}
+
+extension ConvSaved {
+    /// Gradients of `conv2d` for (input, weight, bias) given `gy` `[N, O, oh, ow]`.
+    func conv2dGradients(_ gy: Tensor) -> [Tensor?] {
+        let g = geometry, outC = weight.shape[0]
+        let gyc = gy.contiguous()
+        let dx = Tensor.zeros([g.n, g.c, g.h, g.w], dtype: gy.dtype), dw = Tensor(empty: weight.shape, dtype: gy.dtype)
+        if gy.dtype == .float64 {
+            convBackwardData(gyc.pointer(Double.self), weight.pointer(Double.self), g, groups: groups, outChannels: outC, dx.pointer(Double.self))
+            convBackwardWeight(input.pointer(Double.self), gyc.pointer(Double.self), g, groups: groups, outChannels: outC, dw.pointer(Double.self))
+        } else {
+            convBackwardData(gyc.pointer(Float.self), weight.pointer(Float.self), g, groups: groups, outChannels: outC, dx.pointer(Float.self))
+            convBackwardWeight(input.pointer(Float.self), gyc.pointer(Float.self), g, groups: groups, outChannels: outC, dw.pointer(Float.self))
+        }
+        let db = hasBias ? try? gyc.sum(dims: [0, 2, 3]) : nil
+        return [dx, dw] + (hasBias ? [db] : [])
+    }
+
+    /// Gradients of `conv_transpose2d`: its input gradient is the forward
+    /// convolution of `gy`, its weight gradient swaps the roles of input and gradient.
+    func convTranspose2dGradients(_ gy: Tensor) -> [Tensor?] {
+        let g = geometry, inC = weight.shape[0]
+        let gyc = gy.contiguous()
+        let dx = Tensor(empty: input.shape, dtype: gy.dtype), dw = Tensor(empty: weight.shape, dtype: gy.dtype)
+        if gy.dtype == .float64 {
+            convForward(gyc.pointer(Double.self), weight.pointer(Double.self), nil, g, groups: groups, outChannels: inC, dx.pointer(Double.self))
+            convBackwardWeight(gyc.pointer(Double.self), input.pointer(Double.self), g, groups: groups, outChannels: inC, dw.pointer(Double.self))
+        } else {
+            convForward(gyc.pointer(Float.self), weight.pointer(Float.self), nil, g, groups: groups, outChannels: inC, dx.pointer(Float.self))
+            convBackwardWeight(gyc.pointer(Float.self), input.pointer(Float.self), g, groups: groups, outChannels: inC, dw.pointer(Float.self))
+        }
+        let db = hasBias ? try? gyc.sum(dims: [0, 2, 3]) : nil
+        return [dx, dw] + (hasBias ? [db] : [])
+    }
+}

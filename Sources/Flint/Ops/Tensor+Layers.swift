@@ -1,0 +1,291 @@
+/// The functional forms of common layers (`torch.nn.functional`): linear,
+/// dropout, embedding, normalisations, attention and interpolation. All are
+/// composites of differentiable primitives and need no backward code.
+
+extension Tensor {
+    /// `F.linear(input, weight, bias)`: `input @ weightᵀ + bias`.
+    ///
+    /// - Parameters:
+    ///   - self: `[*, in_features]`.
+    ///   - weight: `[out_features, in_features]`.
+    ///   - bias: `[out_features]`.
+    public func linear(_ weight: Tensor, bias: Tensor? = nil) throws -> Tensor {
+        guard weight.rank == 2, rank >= 1, shape[rank - 1] == weight.shape[1] else {
+            throw TensorError.shapeMismatch(op: "linear", shapes: [shape, weight.shape], detail: "input's last dim must equal weight.shape[1]")
+        }
+        if rank == 2, let bias { return try Tensor.addmm(bias, self, weight.t()) }
+        let y = try matmul(weight.t())
+        return try bias.map { try y + $0 } ?? y
+    }
+
+    /// `F.bilinear(input1, input2, weight, bias)`: `y_k = x1ᵀ W_k x2 + b_k`; weight `[out, in1, in2]`.
+    public func bilinear(_ other: Tensor, _ weight: Tensor, bias: Tensor? = nil) throws -> Tensor {
+        guard weight.rank == 3, rank >= 1, other.rank >= 1, shape[rank - 1] == weight.shape[1], other.shape[other.rank - 1] == weight.shape[2] else {
+            throw TensorError.shapeMismatch(op: "bilinear", shapes: [shape, other.shape, weight.shape])
+        }
+        // [*, 1, 1, in1] @ [out, in1, in2] -> [*, out, 1, in2], then · x2.
+        let left = try unsqueeze(-2).unsqueeze(-3).matmul(weight)
+        let y = try (left.squeeze(-2) * other.unsqueeze(-2)).sum(dim: -1)
+        return try bias.map { try y + $0 } ?? y
+    }
+
+    /// `F.dropout(input, p, training)`: zeroes each element with probability
+    /// `p` and scales the rest by `1 / (1 − p)`; the identity when not training.
+    public func dropout(p: Double = 0.5, training: Bool = true, generator: Generator = .default) throws -> Tensor {
+        guard p >= 0 && p <= 1 else { throw TensorError.invalidArgument(op: "dropout", message: "dropout probability has to be between 0 and 1, but got \(p)") }
+        if !training || p == 0 { return self }
+        if p == 1 { return try self * Tensor.zeros([], dtype: dtype) }
+        let keep = try Tensor.rand(shape, dtype: dtype == .float64 ? .float64 : .float32, generator: generator).lt(1 - p)
+        return try self * (keep.casted(to: dtype) / (1 - p))
+    }
+
+    /// `F.dropout2d(input, p, training)`: drops whole channels of `[N, C, H, W]` (or `[C, H, W]`).
+    public func dropout2d(p: Double = 0.5, training: Bool = true, generator: Generator = .default) throws -> Tensor {
+        guard p >= 0 && p <= 1 else { throw TensorError.invalidArgument(op: "dropout2d", message: "dropout probability has to be between 0 and 1, but got \(p)") }
+        guard rank == 3 || rank == 4 else { throw TensorError.invalidArgument(op: "dropout2d", message: "expected a 3-D or 4-D input, got shape \(shape)") }
+        if !training || p == 0 { return self }
+        let maskShape = Array(shape.prefix(rank - 2)) + [1, 1]
+        let keep = try Tensor.rand(maskShape, generator: generator).lt(1 - p)
+        return try self * (keep.casted(to: dtype) / (1 - p))
+    }
+
+    /// `F.embedding(input, weight, padding_idx)`: rows of `weight` picked by
+    /// the integer indices in `self`. The row at `paddingIdx` gets no gradient.
+    ///
+    /// - Parameters:
+    ///   - self: integer indices of any shape `S`.
+    ///   - weight: `[num_embeddings, embedding_dim]`.
+    /// - Returns: `S + [embedding_dim]`.
+    public func embedding(_ weight: Tensor, paddingIdx: Int? = nil) throws -> Tensor {
+        guard weight.rank == 2 else { throw TensorError.shapeMismatch(op: "embedding", shapes: [shape, weight.shape], detail: "weight must be 2-D") }
+        guard !dtype.isFloatingPoint && dtype != .bool else {
+            throw TensorError.badDType(op: "embedding", dtype: dtype, detail: "indices must be integers (shape \(shape))")
+        }
+        let rows = try weight.indexSelect(0, reshape([-1]))
+        var out = rows
+        if var pad = paddingIdx {
+            if pad < 0 { pad += weight.shape[0] }
+            // Same values, but the padding rows take their value from a detached copy.
+            let isPad = try reshape([-1, 1]).eq(Double(pad))
+            out = try Tensor.whereMask(isPad, rows.detach(), rows)
+        }
+        return try out.reshape(shape + [weight.shape[1]])
+    }
+
+    /// Mean and biased variance over `dims`, kept for broadcasting.
+    private func momentsKeepdim(_ dims: [Int]) throws -> (mean: Tensor, variance: Tensor) {
+        let mean = try self.mean(dims: dims, keepdim: true)
+        let centered = try self - mean
+        return (mean, try (centered * centered).mean(dims: dims, keepdim: true))
+    }
+
+    /// `F.layer_norm(input, normalized_shape, weight, bias, eps)`: normalises
+    /// over the last `normalizedShape.count` dims with the biased variance.
+    public func layerNorm(_ normalizedShape: [Int], weight: Tensor? = nil, bias: Tensor? = nil, eps: Double = 1e-5) throws -> Tensor {
+        let k = normalizedShape.count
+        guard k >= 1, k <= rank, Array(shape.suffix(k)) == normalizedShape else {
+            throw TensorError.shapeMismatch(op: "layer_norm", shapes: [shape, normalizedShape], detail: "normalized_shape must match the input's trailing dims")
+        }
+        for p in [weight, bias].compactMap({ $0 }) where p.shape != normalizedShape {
+            throw TensorError.shapeMismatch(op: "layer_norm", shapes: [p.shape, normalizedShape], detail: "weight and bias must have normalized_shape")
+        }
+        let (mean, variance) = try momentsKeepdim(Array((rank - k)..<rank))
+        var y = try (self - mean) * (variance + eps).rsqrt()
+        if let weight { y = try y * weight }
+        if let bias { y = try y + bias }
+        return y
+    }
+
+    /// `F.rms_norm(input, normalized_shape, weight, eps)`.
+    public func rmsNorm(_ normalizedShape: [Int], weight: Tensor? = nil, eps: Double? = nil) throws -> Tensor {
+        let k = normalizedShape.count
+        guard k >= 1, k <= rank, Array(shape.suffix(k)) == normalizedShape else {
+            throw TensorError.shapeMismatch(op: "rms_norm", shapes: [shape, normalizedShape], detail: "normalized_shape must match the input's trailing dims")
+        }
+        let e = eps ?? (dtype == .float64 ? 2.220446049250313e-16 : 1.1920928955078125e-07)
+        let ms = try (self * self).mean(dims: Array((rank - k)..<rank), keepdim: true)
+        let y = try self * (ms + e).rsqrt()
+        return try weight.map { try y * $0 } ?? y
+    }
+
+    /// Shape `[1, C, 1, ...]` for per-channel parameters of an `[N, C, ...]` input.
+    private func channelShape() -> [Int] {
+        var s = [Int](repeating: 1, count: rank)
+        s[1] = shape[1]
+        return s
+    }
+
+    /// `F.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)`.
+    ///
+    /// Input `[N, C, *]`. In training, normalises with the batch statistics
+    /// (biased variance) and updates the running statistics in place with the
+    /// unbiased variance; otherwise uses the running statistics.
+    public func batchNorm(runningMean: Tensor?, runningVar: Tensor?, weight: Tensor? = nil, bias: Tensor? = nil,
+                          training: Bool, momentum: Double = 0.1, eps: Double = 1e-5) throws -> Tensor {
+        guard rank >= 2 else { throw TensorError.invalidArgument(op: "batch_norm", message: "expected at least 2-D input, got shape \(shape)") }
+        let c = shape[1]
+        for p in [runningMean, runningVar, weight, bias].compactMap({ $0 }) where p.shape != [c] {
+            throw TensorError.shapeMismatch(op: "batch_norm", shapes: [shape, p.shape], detail: "per-channel tensors must have shape [\(c)]")
+        }
+        let cs = channelShape()
+        let mean: Tensor, variance: Tensor
+        if training || runningMean == nil || runningVar == nil {
+            let dims = [0] + Array(2..<rank)
+            let n = count / Swift.max(c, 1)
+            guard n > 1 || !training else {
+                throw TensorError.invalidArgument(op: "batch_norm", message: "expected more than 1 value per channel when training, got input size \(shape)")
+            }
+            (mean, variance) = try momentsKeepdim(dims)
+            if training, let runningMean, let runningVar {
+                try noGrad {
+                    let unbiased = try variance.detach().reshape([c]) * (Double(n) / Double(Swift.max(n - 1, 1)))
+                    try runningMean.copyFrom(runningMean * (1 - momentum) + mean.detach().reshape([c]) * momentum)
+                    try runningVar.copyFrom(runningVar * (1 - momentum) + unbiased * momentum)
+                }
+            }
+        } else if let runningMean, let runningVar {
+            mean = try runningMean.reshape(cs)
+            variance = try runningVar.reshape(cs)
+        } else {
+            throw TensorError.invalidArgument(op: "batch_norm", message: "running_mean and running_var must be given when not training")
+        }
+        var y = try (self - mean) * (variance + eps).rsqrt()
+        if let weight { y = try y * weight.reshape(cs) }
+        if let bias { y = try y + bias.reshape(cs) }
+        return y
+    }
+
+    /// `F.instance_norm(input, running_mean=None, running_var=None, weight, bias, eps)`: per-sample, per-channel statistics.
+    public func instanceNorm(weight: Tensor? = nil, bias: Tensor? = nil, eps: Double = 1e-5) throws -> Tensor {
+        guard rank >= 3 else { throw TensorError.invalidArgument(op: "instance_norm", message: "expected at least 3-D input, got shape \(shape)") }
+        let (mean, variance) = try momentsKeepdim(Array(2..<rank))
+        var y = try (self - mean) * (variance + eps).rsqrt()
+        if let weight { y = try y * weight.reshape(channelShape()) }
+        if let bias { y = try y + bias.reshape(channelShape()) }
+        return y
+    }
+
+    /// `F.group_norm(input, num_groups, weight, bias, eps)`: input `[N, C, *]`,
+    /// statistics over each group of `C / numGroups` channels and all positions.
+    public func groupNorm(numGroups: Int, weight: Tensor? = nil, bias: Tensor? = nil, eps: Double = 1e-5) throws -> Tensor {
+        guard rank >= 2, numGroups > 0, shape[1] % numGroups == 0 else {
+            throw TensorError.invalidArgument(op: "group_norm", message: "expected input [N, C, *] with C divisible by num_groups=\(numGroups), got shape \(shape)")
+        }
+        let grouped = try reshape([shape[0], numGroups, -1])
+        let (mean, variance) = try grouped.momentsKeepdim([2])
+        var y = try ((grouped - mean) * (variance + eps).rsqrt()).reshape(shape)
+        if let weight { y = try y * weight.reshape(channelShape()) }
+        if let bias { y = try y + bias.reshape(channelShape()) }
+        return y
+    }
+
+    /// `F.scaled_dot_product_attention(query, key, value, attn_mask, dropout_p, is_causal, scale)`.
+    ///
+    /// - Parameters:
+    ///   - self: query `[*, L, E]`; `key` `[*, S, E]`; `value` `[*, S, Ev]`.
+    ///   - attnMask: bool (true = attend) or float (added to the scores), broadcastable to `[*, L, S]`.
+    /// - Returns: `[*, L, Ev]`.
+    public func scaledDotProductAttention(_ key: Tensor, _ value: Tensor, attnMask: Tensor? = nil, dropoutP: Double = 0,
+                                          isCausal: Bool = false, scale: Double? = nil, generator: Generator = .default) throws -> Tensor {
+        guard rank >= 2, key.rank >= 2, value.rank >= 2, shape[rank - 1] == key.shape[key.rank - 1],
+              key.shape[key.rank - 2] == value.shape[value.rank - 2] else {
+            throw TensorError.shapeMismatch(op: "scaled_dot_product_attention", shapes: [shape, key.shape, value.shape])
+        }
+        let l = shape[rank - 2], s = key.shape[key.rank - 2]
+        let factor = scale ?? 1 / Double(shape[rank - 1]).squareRoot()
+        var scores = try matmul(key.transpose(-2, -1)) * factor
+        let negInf = Tensor.full([], -.infinity, dtype: scores.dtype)
+        if isCausal {
+            // Query i attends to keys j ≤ i (PyTorch's lower-triangular mask).
+            let rows = try Tensor.arange(0, Double(l)).unsqueeze(1), cols = try Tensor.arange(0, Double(s)).unsqueeze(0)
+            let causal = try cols.le(rows)
+            scores = try Tensor.whereMask(causal, scores, negInf)
+        }
+        if let attnMask {
+            scores = attnMask.dtype == .bool ? try Tensor.whereMask(attnMask, scores, negInf) : try scores + attnMask
+        }
+        let weights = try scores.softmax(dim: -1).dropout(p: dropoutP, training: dropoutP > 0, generator: generator)
+        return try weights.matmul(value)
+    }
+
+    /// `F.interpolate(input, size, scale_factor, mode, align_corners)` for
+    /// `nearest`, `linear` (3-D input), `bilinear` (4-D input) and `bicubic`-free
+    /// separable modes. Composite: gathers along each spatial dim, blended.
+    public func interpolate(size: [Int]? = nil, scaleFactor: [Double]? = nil, mode: String = "nearest",
+                            alignCorners: Bool? = nil) throws -> Tensor {
+        let op = "interpolate"
+        let spatial = rank - 2
+        guard spatial >= 1 else { throw TensorError.invalidArgument(op: op, message: "expected at least 3-D input [N, C, *], got shape \(shape)") }
+        guard (size == nil) != (scaleFactor == nil) else {
+            throw TensorError.invalidArgument(op: op, message: "exactly one of size or scale_factor must be given")
+        }
+        let linear = mode == "linear" || mode == "bilinear" || mode == "trilinear"
+        guard mode == "nearest" || linear else {
+            throw TensorError.invalidArgument(op: op, message: "unsupported mode '\(mode)'; expected nearest, linear, bilinear or trilinear")
+        }
+        if !linear && alignCorners != nil {
+            throw TensorError.invalidArgument(op: op, message: "align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear")
+        }
+        func expand<T>(_ v: [T], _ name: String) throws -> [T] {
+            if v.count == 1 { return Array(repeating: v[0], count: spatial) }
+            guard v.count == spatial else { throw TensorError.invalidArgument(op: op, message: "\(name) must have 1 or \(spatial) entries for input shape \(shape)") }
+            return v
+        }
+        let factors = try scaleFactor.map { try expand($0, "scale_factor") }
+        var outSizes: [Int] = []
+        if let size {
+            outSizes = try expand(size, "size")
+        } else if let factors {
+            for k in 0..<spatial {
+                let scaled: Double = Double(shape[2 + k]) * factors[k]
+                outSizes.append(Int(scaled.rounded(FloatingPointRoundingRule.down)))
+            }
+        }
+        guard outSizes.allSatisfy({ $0 > 0 }) else { throw TensorError.invalidArgument(op: op, message: "output size \(outSizes) must be positive (input shape \(shape))") }
+        var y = self
+        for k in 0..<spatial {
+            let d = 2 + k, inSize = shape[d], outSize = outSizes[k]
+            let corners = alignCorners ?? false
+            // PyTorch's area_pixel_compute_scale.
+            let scale: Double
+            if linear && corners {
+                scale = outSize > 1 ? Double(inSize - 1) / Double(outSize - 1) : 0
+            } else if let f = factors?[k], f > 0 {
+                scale = 1 / f
+            } else {
+                scale = Double(inSize) / Double(outSize)
+            }
+            if !linear {
+                var idx: [Double] = []
+                for o in 0..<outSize {
+                    let src: Double = Double(o) * scale
+                    idx.append(Double(Swift.min(Int(src.rounded(FloatingPointRoundingRule.down)), inSize - 1)))
+                }
+                y = try y.indexSelect(d, Tensor.fromDoubles(idx, dtype: .int64))
+                continue
+            }
+            var lo = [Double](), hi = [Double](), frac = [Double]()
+            for o in 0..<outSize {
+                let src = corners ? Double(o) * scale : Swift.max((Double(o) + 0.5) * scale - 0.5, 0)
+                let i0 = Swift.min(Int(src.rounded(FloatingPointRoundingRule.down)), inSize - 1)
+                lo.append(Double(i0))
+                hi.append(Double(Swift.min(i0 + 1, inSize - 1)))
+                frac.append(src - Double(i0))
+            }
+            var wShape = [Int](repeating: 1, count: rank)
+            wShape[d] = outSize
+            let lambda = try Tensor.fromDoubles(frac, dtype: dtype).reshape(wShape)
+            let a = try y.indexSelect(d, Tensor.fromDoubles(lo, dtype: .int64))
+            let b = try y.indexSelect(d, Tensor.fromDoubles(hi, dtype: .int64))
+            y = try a * (1 - lambda) + b * lambda
+        }
+        return y
+    }
+
+    /// A 1-D tensor of `dtype` holding `values`.
+    static func fromDoubles(_ values: [Double], dtype: DType) -> Tensor {
+        let t = Tensor(empty: [values.count], dtype: dtype)
+        t.assign(values)
+        return t
+    }
+}

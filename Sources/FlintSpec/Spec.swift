@@ -1,0 +1,202 @@
+import Foundation
+
+/// A validated spec: what to train, on what, and how.
+///
+///     let spec = try Spec.load(path: "models/mnist_mlp.yaml", overrides: ["optimizer.lr=0.01"])
+///     for layer in spec.model.layers { ... layer.type, layer.int("out_features") ... }
+///
+/// Loading runs in one pass: read the file and the bases it `extends`, apply the
+/// overrides, resolve `${...}` references, validate against `SpecSchema`. Every problem
+/// of every phase is collected into the one `SpecError`.
+public struct Spec: Sendable {
+    public var name: String
+    public var seed: Int
+    public var data: DataSpec
+    public var model: ModelSpec
+    public var loss: LossSpec
+    public var optimizer: OptimizerSpec
+    public var scheduler: SchedulerSpec?
+    public var train: TrainSpec
+    /// The file as the user named it (or the name given to `parse`).
+    public var file: String
+    /// The resolved tree: bases merged, overrides applied, references replaced, paths absolute.
+    public var node: SpecNode
+    /// Problems that do not block (none are produced yet, but callers should print them).
+    public var warnings: [Diagnostic]
+
+    /// Loads, resolves and validates a spec file.
+    /// - Parameter overrides: `--set` arguments without the flag: `optimizer.lr=0.01`, `scheduler~`.
+    public static func load(path: String, overrides: [String] = []) throws(SpecError) -> Spec {
+        var loader = ExtendsLoader(diagnostics: DiagnosticBag())
+        let root = loader.load(file: path)
+        return try finish(root, file: path, overrides: overrides, diagnostics: loader.diagnostics)
+    }
+
+    /// Validates spec text; `file` names it in messages and anchors relative paths,
+    /// so a config stored in a checkpoint rebuilds the same spec.
+    public static func parse(yaml: String, file: String = "spec.yaml", overrides: [String] = []) throws(SpecError) -> Spec {
+        var loader = ExtendsLoader(diagnostics: DiagnosticBag())
+        let root = loader.load(text: yaml, file: file)
+        return try finish(root, file: file, overrides: overrides, diagnostics: loader.diagnostics)
+    }
+
+    /// The resolved tree without schema validation, for `flint config` on a spec that
+    /// does not validate yet; nil with diagnostics when reading or resolving failed.
+    public static func resolve(path: String, overrides: [String] = []) -> (node: SpecNode?, diagnostics: [Diagnostic]) {
+        var loader = ExtendsLoader(diagnostics: DiagnosticBag())
+        let root = loader.load(file: path)
+        var applier = OverrideApplier(diagnostics: loader.diagnostics)
+        let overridden = applier.apply(overrides, to: root ?? .mapping([], at: .wholeFile(path)))
+        guard root != nil else { return (nil, ordered(applier.diagnostics, path, overrides)) }
+        var interpolator = Interpolator(root: overridden, diagnostics: applier.diagnostics)
+        let node = interpolator.resolveAll()
+        return (node, ordered(interpolator.diagnostics, path, overrides))
+    }
+
+    private static func finish(_ root: SpecNode?, file: String, overrides: [String],
+                               diagnostics: DiagnosticBag) throws(SpecError) -> Spec {
+        // A file that did not parse still gets its overrides checked, so all problems show at once.
+        var applier = OverrideApplier(diagnostics: diagnostics)
+        let overridden = applier.apply(overrides, to: root ?? .mapping([], at: .wholeFile(file)))
+        guard root != nil else { throw SpecError(ordered(applier.diagnostics, file, overrides)) }
+
+        var interpolator = Interpolator(root: overridden, diagnostics: applier.diagnostics)
+        var resolved = interpolator.resolveAll()
+        var validator = Validator(diagnostics: interpolator.diagnostics)
+        let values = validator.validateSpec(&resolved)
+        var diagnostics = validator.diagnostics
+        guard let values, !diagnostics.hasErrors else { throw SpecError(ordered(diagnostics, file, overrides)) }
+        guard let spec = Spec(values, node: resolved, file: file, warnings: ordered(diagnostics, file, overrides)) else {
+            diagnostics.error("internal error: the spec validated but is incomplete; please report this",
+                              at: .wholeFile(file))
+            throw SpecError(ordered(diagnostics, file, overrides))
+        }
+        return spec
+    }
+
+    private static func ordered(_ diagnostics: DiagnosticBag, _ file: String, _ overrides: [String]) -> [Diagnostic] {
+        diagnostics.sorted(file: file, commandLine: overrides.map { Override.location(of: $0).description })
+    }
+
+    /// Assembles the typed spec from validated values; nil only if validation let
+    /// something required through, which would be a bug in the schema tables.
+    private init?(_ values: SectionValues, node: SpecNode, file: String, warnings: [Diagnostic]) {
+        guard let data = values.sections["data"].flatMap(DataSpec.init),
+              let model = values.sections["model"].flatMap(ModelSpec.init),
+              let loss = values.entries["loss"]?.first,
+              let optimizer = values.entries["optimizer"]?.first
+        else { return nil }
+        self.name = values.string("name") ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        self.seed = values.int("seed") ?? 0
+        self.data = data
+        self.model = model
+        self.loss = loss
+        self.optimizer = optimizer
+        self.scheduler = values.entries["scheduler"]?.first
+        self.train = TrainSpec(values.sections["train"] ?? SectionValues(schema: SpecSchema.train, location: values.location))
+        self.file = file
+        self.node = node
+        self.warnings = warnings.filter { $0.severity == .warning }
+    }
+}
+
+/// Where the samples come from and how they are batched.
+public struct DataSpec: Sendable {
+    /// A split stored as two arrays of the HDF5 file.
+    public struct Arrays: Sendable {
+        /// Dataset path of the inputs, e.g. `train/images`.
+        public var x: String
+        /// Dataset path of the targets, e.g. `train/labels`.
+        public var y: String
+        public var xLocation: SourceLocation
+        public var yLocation: SourceLocation
+
+        init?(_ values: SectionValues) {
+            guard let x = values.string("x"), let y = values.string("y") else { return nil }
+            self.x = x
+            self.y = y
+            self.xLocation = values.location(of: "x")
+            self.yLocation = values.location(of: "y")
+        }
+    }
+
+    public enum Validation: Sendable {
+        case none
+        /// The fraction of the training samples held out, chosen with the seed.
+        case split(Double)
+        case arrays(Arrays)
+    }
+
+    /// Absolute path of the HDF5 file.
+    public var source: String
+    public var sourceLocation: SourceLocation
+    public var train: Arrays
+    public var val: Validation
+    public var test: Arrays?
+    public var batchSize: Int
+    public var shuffle: Bool
+    public var transforms: [TransformSpec]
+    public var augment: [TransformSpec]
+    public var location: SourceLocation
+
+    init?(_ values: SectionValues) {
+        guard let source = values.string("source"), let train = values.sections["train"].flatMap(Arrays.init)
+        else { return nil }
+        self.source = source
+        self.sourceLocation = values.location(of: "source")
+        self.train = train
+        if let val = values.sections["val"] {
+            if let split = val.double("split") {
+                self.val = .split(split)
+            } else {
+                guard let arrays = Arrays(val) else { return nil }
+                self.val = .arrays(arrays)
+            }
+        } else {
+            self.val = .none
+        }
+        self.test = values.sections["test"].flatMap(Arrays.init)
+        self.batchSize = values.int("batch_size") ?? 64
+        self.shuffle = values.bool("shuffle") ?? true
+        self.transforms = values.entries["transforms"] ?? []
+        self.augment = values.entries["augment"] ?? []
+        self.location = values.location
+    }
+}
+
+/// The network.
+public struct ModelSpec: Sendable {
+    /// Shape of one sample, without the batch dimension.
+    public var input: [Int]
+    public var inputLocation: SourceLocation
+    public var layers: [LayerSpec]
+    /// Absolute path of a checkpoint whose weights initialise the model.
+    public var initFrom: String?
+    public var location: SourceLocation
+
+    init?(_ values: SectionValues) {
+        guard let input = values.ints("input"), let layers = values.entries["layers"] else { return nil }
+        self.input = input
+        self.inputLocation = values.location(of: "input")
+        self.layers = layers
+        self.initFrom = values.string("init_from")
+        self.location = values.location
+    }
+}
+
+/// The training loop.
+public struct TrainSpec: Sendable {
+    public var epochs: Int
+    /// Metrics reported besides the loss: `accuracy`.
+    public var metrics: [String]
+    /// Log the running loss every this many steps; nil logs once per epoch.
+    public var logEverySteps: Int?
+    public var location: SourceLocation
+
+    init(_ values: SectionValues) {
+        self.epochs = values.int("epochs") ?? 1
+        self.metrics = values.strings("metrics") ?? []
+        self.logEverySteps = values.int("log_every_steps")
+        self.location = values.location
+    }
+}

@@ -1,0 +1,464 @@
+import Foundation
+
+/// The validated values of one section, with the schema to supply defaults.
+struct SectionValues {
+    let schema: SectionSchema
+    let location: SourceLocation
+    var values: [String: SpecValue] = [:]
+    var locations: [String: SourceLocation] = [:]
+    var sections: [String: SectionValues] = [:]
+    var entries: [String: [SpecEntry]] = [:]
+
+    func value(_ name: String) -> SpecValue? { values[name] ?? schema.field(name)?.defaultValue }
+    func location(of name: String) -> SourceLocation { locations[name] ?? location }
+
+    func int(_ name: String) -> Int? {
+        if case .int(let value)? = value(name) { return value }
+        return nil
+    }
+
+    func double(_ name: String) -> Double? {
+        switch value(name) {
+        case .double(let value)?: return value
+        case .int(let value)?: return Double(value)
+        default: return nil
+        }
+    }
+
+    func bool(_ name: String) -> Bool? {
+        if case .bool(let value)? = value(name) { return value }
+        return nil
+    }
+
+    func string(_ name: String) -> String? {
+        if case .string(let value)? = value(name) { return value }
+        return nil
+    }
+
+    func ints(_ name: String) -> [Int]? {
+        if case .ints(let values)? = value(name) { return values }
+        return nil
+    }
+
+    func strings(_ name: String) -> [String]? {
+        if case .strings(let values)? = value(name) { return values }
+        return nil
+    }
+}
+
+/// Checks a resolved tree against the schema, collecting every problem, and rewrites
+/// relative paths to absolute ones so the resolved spec works from any directory.
+struct Validator {
+    var diagnostics: DiagnosticBag
+    /// Nodes an earlier phase (interpolation) already reported; a second, derived
+    /// complaint about their type would only be noise.
+    private let suppressed: Set<SourceLocation>
+
+    init(diagnostics: DiagnosticBag) {
+        self.diagnostics = diagnostics
+        self.suppressed = diagnostics.flaggedLocations
+    }
+
+    private enum Validated {
+        case value(SpecValue)
+        case section(SectionValues)
+        case entry(SpecEntry)
+        case entries([SpecEntry])
+        case absent
+        case invalid
+    }
+
+    /// How messages name the mapping a key belongs to.
+    private struct Owner {
+        var phrase: String
+        var isTopLevel = false
+    }
+
+    mutating func validateSpec(_ root: inout SpecNode) -> SectionValues? {
+        guard let pairs = root.pairs else {
+            error("expected a mapping of sections (data, model, loss, ...) at the top level, got \(root.shortDescription)",
+                  at: root.location, path: [])
+            return nil
+        }
+        if pairs.isEmpty {
+            let required = SpecSchema.spec.fields.filter(\.isRequired).map(\.name)
+            error("the spec is empty; it needs \(required.dropLast().joined(separator: ", ")) and \(required.last ?? "")",
+                  at: root.location, path: [])
+            return nil
+        }
+        let values = section(&root, SpecSchema.spec, path: [], owner: Owner(phrase: "", isTopLevel: true))
+        crossCheck(root, values)
+        return values
+    }
+
+    // MARK: Mappings
+
+    private mutating func section(_ node: inout SpecNode, _ schema: SectionSchema, path: [String], owner: Owner)
+        -> SectionValues {
+        var result = SectionValues(schema: schema, location: node.location)
+        guard case .mapping(var pairs) = node.kind else { return result }
+        fields(&pairs, schema.fields, path: path, owner: owner, strict: true, node: node) { name, validated, location in
+            result.locations[name] = location
+            switch validated {
+            case .value(let value): result.values[name] = value
+            case .section(let section): result.sections[name] = section
+            case .entry(let entry): result.entries[name] = [entry]
+            case .entries(let entries): result.entries[name] = entries
+            case .absent, .invalid: break
+            }
+        }
+        node.kind = .mapping(pairs)
+        return result
+    }
+
+    /// Validates the pairs of a mapping against `schema`; `strict` reports unknown keys
+    /// (off for an entry of unknown type, whose fields cannot be known).
+    private mutating func fields(_ pairs: inout [SpecNode.Pair], _ schema: [FieldSchema], path: [String], owner: Owner,
+                                 strict: Bool, node: SpecNode,
+                                 store: (String, Validated, SourceLocation) -> Void) {
+        let written = Set(pairs.map(\.key))
+        // A misspelt key already says what is missing: `out_feature` needs no second "missing out_features".
+        var explained: Set<String> = []
+        for index in pairs.indices {
+            let key = pairs[index].key
+            let keyPath = path + [key]
+            guard let field = schema.first(where: { $0.name == key }) else {
+                if strict {
+                    let scope = owner.isTopLevel ? "top-level key" : "key"
+                    // Prefer a field not written yet: `z` next to `x` more likely meant `y`.
+                    let names = schema.map(\.name)
+                    let suggestion = Suggest.closest(to: key, in: names.filter { !written.contains($0) })
+                        ?? Suggest.closest(to: key, in: names)
+                    let hint = suggestion.map { "; did you mean '\($0)'?" } ?? ""
+                    error("unknown \(scope) '\(key)'\(owner.phrase)\(hint)", at: pairs[index].keyLocation,
+                          path: keyPath)
+                    if let suggestion { explained.insert(suggestion) }
+                }
+                continue
+            }
+            let validated = value(&pairs[index].value, field, path: keyPath)
+            store(key, validated, pairs[index].value.location)
+        }
+        for field in schema where field.isRequired && !written.contains(field.name) && !explained.contains(field.name) {
+            error("missing required key '\(field.name)'\(owner.phrase)", at: node.location, path: path + [field.name])
+        }
+    }
+
+    private mutating func entry(_ node: inout SpecNode, _ category: TypeCategory, path: [String]) -> SpecEntry? {
+        guard case .mapping(var pairs) = node.kind else {
+            let example = category.types.first.map { " like {type: \($0.name)}" } ?? ""
+            error("expected a \(category.name)\(example), got \(node.shortDescription)", at: node.location, path: path)
+            return nil
+        }
+        let errorsBefore = diagnostics.errorCount
+        guard let typePair = pairs.first(where: { $0.key == "type" }) else {
+            error("missing required key 'type' in \(category.name)", at: node.location, path: path + ["type"])
+            return nil
+        }
+        let typeNode = typePair.value
+        guard let typeName = typeNode.scalar?.text, !typeNode.isNull else {
+            error("expected a \(category.name) type name, got \(typeNode.shortDescription)",
+                  at: typeNode.location, path: path + ["type"])
+            return nil
+        }
+        let schema = category.type(typeName)
+        if schema == nil, !suppressed.contains(typeNode.location) {
+            let hint = Suggest.hint(for: typeName, in: category.types.map(\.name))
+            error("unknown \(category.name) type '\(typeName)'\(hint)", at: typeNode.location, path: path + ["type"])
+        }
+        var others = pairs.filter { $0.key != "type" }
+        var values: [String: SpecValue] = [:]
+        var locations: [String: SourceLocation] = [:]
+        let owner = Owner(phrase: " in \(category.name) '\(typeName)'")
+        fields(&others, (schema?.fields ?? []) + category.commonFields, path: path, owner: owner,
+               strict: schema != nil, node: node) { name, validated, location in
+            locations[name] = location
+            if case .value(let value) = validated { values[name] = value }
+        }
+        var rewritten = others.makeIterator()
+        for index in pairs.indices where pairs[index].key != "type" {
+            if let next = rewritten.next() { pairs[index] = next }
+        }
+        node.kind = .mapping(pairs)
+        guard let schema, diagnostics.errorCount == errorsBefore else { return nil }
+        let result = SpecEntry(category: category, schema: schema, location: node.location, keyPath: joinPath(path),
+                               values: values, valueLocations: locations, writtenFields: others.map(\.key))
+        var problems: [(String, String?)] = []
+        schema.check?(result) { message, field in problems.append((message, field)) }
+        for (message, field) in problems {
+            let location = field.map(result.location(of:)) ?? result.location
+            error(message, at: location, path: field.map { path + [$0] } ?? path)
+        }
+        return problems.isEmpty ? result : nil
+    }
+
+    // MARK: Values
+
+    private mutating func value(_ node: inout SpecNode, _ field: FieldSchema, path: [String]) -> Validated {
+        if node.isNull {
+            guard field.isRequired else { return .absent }
+            error("expected \(noun(field.kind)), got null", at: node.location, path: path)
+            return .invalid
+        }
+        if suppressed.contains(node.location), node.scalar != nil { return .invalid }
+        let name = field.name
+        switch field.kind {
+        case .anything:
+            return .absent
+        case .int:
+            return int(node, name, field.range, path).map { .value(.int($0)) } ?? .invalid
+        case .float:
+            return number(node, name, field.range, path).map { .value(.double($0)) } ?? .invalid
+        case .bool:
+            guard case .bool(let value)? = node.scalar?.value else {
+                let hint = node.scalar.map { Suggest.hint(for: $0.text, in: ["true", "false"]) } ?? ""
+                error("expected true or false, got \(node.shortDescription)\(hint)", at: node.location, path: path)
+                return .invalid
+            }
+            return .value(.bool(value))
+        case .string:
+            guard let text = node.scalar?.text else { return mismatch(node, field.kind, path) }
+            return .value(.string(text))
+        case .path:
+            guard let text = node.scalar?.text else { return mismatch(node, field.kind, path) }
+            let absolute = Validator.absolutePath(text, writtenAt: node.location)
+            node.kind = .scalar(SpecScalar(absolute, isString: true))
+            return .value(.string(absolute))
+        case .choice(let options):
+            return choice(node, options, path).map { .value(.string($0)) } ?? .invalid
+        case let .intOrTuple(count, keywords):
+            if let text = node.scalar?.text, keywords.contains(text) { return .value(.string(text)) }
+            if node.scalar != nil, case .int? = node.scalar?.value {
+                return int(node, name, field.range, path).map { .value(.int($0)) } ?? .invalid
+            }
+            guard node.items != nil else { return mismatch(node, field.kind, path) }
+            return list(node, name, count: count, path) { $0.int($1, name, field.range, $2) }
+                .map { .value(.ints($0)) } ?? .invalid
+        case .ints(let count):
+            if let scalar = node.scalar, case .int = scalar.value, count == nil || count == 1 {
+                return int(node, name, field.range, path).map { .value(.ints([$0])) } ?? .invalid
+            }
+            guard node.items != nil else { return mismatch(node, field.kind, path) }
+            return list(node, name, count: count, path) { $0.int($1, name, field.range, $2) }
+                .map { .value(.ints($0)) } ?? .invalid
+        case .floats(let count):
+            if let scalar = node.scalar, scalar.value.isNumber, count == nil || count == 1 {
+                return number(node, name, field.range, path).map { .value(.doubles([$0])) } ?? .invalid
+            }
+            guard node.items != nil else { return mismatch(node, field.kind, path) }
+            return list(node, name, count: count, path) { $0.number($1, name, field.range, $2) }
+                .map { .value(.doubles($0)) } ?? .invalid
+        case .choices(let options):
+            if node.scalar != nil { return choice(node, options, path).map { .value(.strings([$0])) } ?? .invalid }
+            guard node.items != nil else { return mismatch(node, field.kind, path) }
+            return list(node, name, count: nil, path) { $0.choice($1, options, $2) }
+                .map { .value(.strings($0)) } ?? .invalid
+        case .names:
+            if let text = node.scalar?.text { return .value(.strings([text])) }
+            guard node.items != nil else { return mismatch(node, field.kind, path) }
+            return list(node, name, count: nil, path) { validator, item, itemPath in
+                guard let text = item.scalar?.text, !item.isNull else {
+                    validator.error("expected a name, got \(item.shortDescription)", at: item.location, path: itemPath)
+                    return nil
+                }
+                return text
+            }.map { .value(.strings($0)) } ?? .invalid
+        case .section(let schema):
+            guard node.pairs != nil else { return mismatch(node, field.kind, path) }
+            return .section(section(&node, schema, path: path, owner: Owner(phrase: " in \(joinPath(path))")))
+        case .entry(let category):
+            return entry(&node, category, path: path).map(Validated.entry) ?? .invalid
+        case .entries(let category):
+            guard case .sequence(var items) = node.kind else { return mismatch(node, field.kind, path) }
+            var entries: [SpecEntry] = []
+            for index in items.indices {
+                if let entry = entry(&items[index], category, path: path + [String(index)]) { entries.append(entry) }
+            }
+            node.kind = .sequence(items)
+            return entries.count == items.count ? .entries(entries) : .invalid
+        }
+    }
+
+    private mutating func mismatch(_ node: SpecNode, _ kind: FieldKind, _ path: [String]) -> Validated {
+        error("expected \(noun(kind)), got \(node.shortDescription)", at: node.location, path: path)
+        return .invalid
+    }
+
+    private func noun(_ kind: FieldKind) -> String {
+        switch kind {
+        case .anything: return "any value"
+        case .int: return "an integer"
+        case .float: return "a number"
+        case .bool: return "true or false"
+        case .string: return "a string"
+        case .path: return "a file path"
+        case .choice(let options): return "one of " + options.map { "'\($0)'" }.joined(separator: ", ")
+        case let .intOrTuple(count, keywords):
+            let words = keywords.map { ", '\($0)'" }.joined()
+            return "an integer\(words) or a list of \(count) integers"
+        case .ints(let count): return count.map { "a list of \($0) integers" } ?? "a list of integers"
+        case .floats(let count): return count.map { "a list of \($0) numbers" } ?? "a list of numbers"
+        case .choices(let options): return "a list of " + options.map { "'\($0)'" }.joined(separator: ", ")
+        case .names: return "a name or a list of names"
+        case .section: return "a mapping"
+        case .entry(let category): return "a \(category.name)"
+        case .entries(let category): return "a list of \(category.plural)"
+        }
+    }
+
+    private mutating func int(_ node: SpecNode, _ name: String, _ range: ValueRange?, _ path: [String]) -> Int? {
+        guard let scalar = node.scalar, case .int(let value) = scalar.value else {
+            if case .float? = node.scalar?.value, node.scalar?.text.allSatisfy({ $0.isNumber || $0 == "-" || $0 == "+" }) == true {
+                error("\(name) is too large for a 64-bit integer: \(node.scalar?.text ?? "")", at: node.location, path: path)
+                return nil
+            }
+            _ = mismatch(node, .int, path)
+            return nil
+        }
+        return inRange(Double(value), scalar.text, name, range, node, path) ? value : nil
+    }
+
+    private mutating func number(_ node: SpecNode, _ name: String, _ range: ValueRange?, _ path: [String]) -> Double? {
+        let value: Double
+        switch node.scalar?.value {
+        case .int(let int)?: value = Double(int)
+        case .float(let float)?: value = float
+        default:
+            _ = mismatch(node, .float, path)
+            return nil
+        }
+        return inRange(value, node.scalar?.text ?? "", name, range, node, path) ? value : nil
+    }
+
+    private mutating func inRange(_ value: Double, _ text: String, _ name: String, _ range: ValueRange?,
+                                  _ node: SpecNode, _ path: [String]) -> Bool {
+        guard let range, !range.contains(value) else { return true }
+        error("\(name) must be \(range), got \(text)", at: node.location, path: path)
+        return false
+    }
+
+    private mutating func choice(_ node: SpecNode, _ options: [String], _ path: [String]) -> String? {
+        if let text = node.scalar?.text, options.contains(text) { return text }
+        let hint = node.scalar.map { Suggest.hint(for: $0.text, in: options) } ?? ""
+        error("expected \(noun(.choice(options))), got \(node.shortDescription)\(hint)", at: node.location, path: path)
+        return nil
+    }
+
+    /// Validates every item (so all bad items are reported), then the length.
+    private mutating func list<T>(_ node: SpecNode, _ name: String, count: Int?, _ path: [String],
+                                  item: (inout Validator, SpecNode, [String]) -> T?) -> [T]? {
+        let items = node.items ?? []
+        var values: [T] = []
+        for (index, element) in items.enumerated() {
+            if let value = item(&self, element, path + [String(index)]) { values.append(value) }
+        }
+        if let count, items.count != count {
+            error("\(name) must have \(count) values, got \(items.count)", at: node.location, path: path)
+            return nil
+        }
+        return values.count == items.count ? values : nil
+    }
+
+    private mutating func error(_ message: String, at location: SourceLocation, path: [String]) {
+        diagnostics.error(message, at: location, keyPath: joinPath(path))
+    }
+
+    /// Paths are relative to the file that wrote them; a `--set` path is relative to
+    /// the working directory, where the user typed it.
+    static func absolutePath(_ path: String, writtenAt location: SourceLocation) -> String {
+        let expanded = (path as NSString).expandingTildeInPath
+        if expanded.hasPrefix("/") { return URL(fileURLWithPath: expanded).standardizedFileURL.path }
+        var base = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+        if let file = location.file {
+            base = URL(fileURLWithPath: file, relativeTo: base).deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: expanded, relativeTo: base).standardizedFileURL.path
+    }
+}
+
+extension Validator {
+    /// Checks that span several fields or sections.
+    private mutating func crossCheck(_ root: SpecNode, _ spec: SectionValues) {
+        if let scheduler = root.pair("scheduler"), !scheduler.value.isNull,
+           root["optimizer"].map(\.isNull) ?? true {
+            error("a scheduler needs an optimizer to schedule", at: scheduler.keyLocation, path: ["scheduler"])
+        }
+        if let val = root["data"]?["val"], val.pairs != nil {
+            checkValidation(val)
+        }
+        if let model = root["model"], let layers = model["layers"], let items = layers.items, items.isEmpty {
+            error("model.layers must hold at least one layer", at: layers.location, path: ["model", "layers"])
+        }
+        if let layers = spec.sections["model"]?.entries["layers"] {
+            checkGraph(layers)
+        }
+        if let scheduler = spec.entries["scheduler"]?.first {
+            checkSchedule(scheduler, epochs: spec.sections["train"]?.int("epochs") ?? 1)
+        }
+    }
+
+    /// Schedules that PyTorch accepts but that rarely do what was meant.
+    private mutating func checkSchedule(_ scheduler: SpecEntry, epochs: Int) {
+        if scheduler.type == "step_lr", let step = scheduler.int("step_size"), step >= epochs {
+            diagnostics.warning("step_size \(step) is not shorter than train.epochs \(epochs); the learning rate never decays",
+                                at: scheduler.location(of: "step_size"), keyPath: scheduler.keyPath(of: "step_size"))
+        }
+        if scheduler.type == "cosine_annealing_lr", let period = scheduler.int("T_max"), period < epochs {
+            diagnostics.warning("T_max \(period) is shorter than train.epochs \(epochs); the learning rate rises again "
+                                + "after epoch \(period)",
+                                at: scheduler.location(of: "T_max"), keyPath: scheduler.keyPath(of: "T_max"))
+        }
+    }
+
+    /// Looks at what was written rather than what validated, so a bad `split` is not
+    /// also reported as a missing one.
+    private mutating func checkValidation(_ val: SpecNode) {
+        let written: (String) -> Bool = { val[$0].map { !$0.isNull } ?? false }
+        let (hasSplit, hasX, hasY) = (written("split"), written("x"), written("y"))
+        let path = ["data", "val"]
+        if hasSplit, hasX || hasY {
+            error("data.val takes either split or x and y, not both", at: val.location, path: path)
+        } else if !hasSplit, hasX != hasY {
+            error("data.val needs both x and y", at: val.location, path: path + [hasX ? "y" : "x"])
+        } else if !hasSplit, !hasX {
+            error("data.val needs split, or x and y", at: val.location, path: path)
+        }
+    }
+
+    /// Layer names must be usable as state-dict prefixes and unique; `inputs` must name earlier layers.
+    private mutating func checkGraph(_ layers: [SpecEntry]) {
+        var defined: [String: (index: Int, location: SourceLocation)] = [:]
+        for (index, layer) in layers.enumerated() {
+            guard let name = layer.name else { continue }
+            let location = layer.location(of: "name")
+            if !Validator.isIdentifier(name) || name == "input" {
+                let reason = name == "input" ? "'input' names the model's input" : "use letters, digits and _"
+                error("invalid layer name '\(name)': \(reason)", at: location, path: [layer.keyPath(of: "name")])
+            } else if let first = defined[name] {
+                error("duplicate layer name '\(name)' (first used at \(first.location))",
+                      at: location, path: [layer.keyPath(of: "name")])
+            } else {
+                defined[name] = (index, location)
+            }
+        }
+        for (index, layer) in layers.enumerated() {
+            for input in layer.inputs ?? [] where input != "input" {
+                let path = [layer.keyPath(of: "inputs")]
+                if let target = defined[input] {
+                    if target.index >= index {
+                        error("inputs may only name earlier layers; '\(input)' is layer \(target.index)",
+                              at: layer.location(of: "inputs"), path: path)
+                    }
+                } else {
+                    let hint = Suggest.hint(for: input, in: ["input"] + defined.keys.sorted())
+                    error("unknown layer '\(input)' in inputs\(hint)", at: layer.location(of: "inputs"), path: path)
+                }
+            }
+        }
+    }
+
+    static func isIdentifier(_ name: String) -> Bool {
+        guard let first = name.first, first == "_" || (first.isASCII && first.isLetter) else { return false }
+        return name.allSatisfy { $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
+    }
+}

@@ -1,0 +1,71 @@
+import XCTest
+@testable import Flint
+
+/// Finite-difference gradient checks in float64 for every differentiable op,
+/// on the inputs of the PyTorch fixtures: for L(x) = Σ out(x) · w,
+/// ∂L/∂xᵢ ≈ (L(x + ε eᵢ) − L(x − ε eᵢ)) / 2ε must match autograd's answer.
+final class GradCheckTests: XCTestCase {
+    func testArithmetic() throws { try check("arithmetic") }
+
+    /// Largest number of perturbed elements per case, to keep debug runs short.
+    static let maxElements = 400
+
+    func check(_ family: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        var checked = 0
+        for c in try Fixtures.load(family) where c.error == nil && !c.weights.isEmpty {
+            let count = c.inputs.filter { $0.dtype.isFloatingPoint }.reduce(0) { $0 + $1.values.count }
+            guard count <= Self.maxElements else { continue }
+            do {
+                try gradCheck(c, file: file, line: line)
+                checked += 1
+            } catch {
+                XCTFail("\(c.label): threw \(error)", file: file, line: line)
+            }
+        }
+        XCTAssertGreaterThan(checked, 0, "no differentiable cases in \(family)", file: file, line: line)
+    }
+
+    func gradCheck(_ c: FixtureCase, file: StaticString, line: UInt) throws {
+        let differentiable = c.grads.map { $0 != nil }
+        // Float inputs become float64 leaves; integer and bool inputs stay as they are.
+        func bases() throws -> [Tensor] {
+            try c.inputs.map { try $0.base(as: $0.dtype.isFloatingPoint ? .float64 : $0.dtype) }
+        }
+        let weights = try c.weights.map { try $0?.base(as: .float64) }
+        func loss(_ xs: [Tensor]) throws -> Tensor {
+            let outs = try OpTable.run(c.op, try zip(c.inputs, xs).map { try $0.view(of: $1) }, c.args)
+            var total = Tensor.zeros([], dtype: .float64)
+            for (o, w) in zip(outs, weights) {
+                guard let w else { continue }
+                total = try total + (o.casted(to: .float64) * w).sum()
+            }
+            return total
+        }
+        let leaves = try bases()
+        for (i, x) in leaves.enumerated() where i < differentiable.count && differentiable[i] { x.requiresGrad = true }
+        try loss(leaves).backward()
+        let eps = 1e-6
+        for (i, x) in leaves.enumerated() where x.requiresGrad {
+            let analytic = (x.grad ?? Tensor.zeros(x.shape, dtype: .float64)).toArray(Double.self)
+            var values = c.inputs[i].values
+            for k in values.indices {
+                let saved = values[k]
+                func evaluate(_ v: Double) throws -> Double {
+                    values[k] = v
+                    var xs = try bases()
+                    let t = Tensor.zeros(x.shape, dtype: .float64)
+                    t.assign(values)
+                    xs[i] = t
+                    return try noGrad { try loss(xs).item() }
+                }
+                let numeric = (try evaluate(saved + eps) - evaluate(saved - eps)) / (2 * eps)
+                values[k] = saved
+                let a = analytic[k]
+                if !(Swift.abs(numeric - a) <= 1e-5 + 1e-4 * Swift.abs(numeric)) {
+                    XCTFail("\(c.label): d/dx\(i)[\(k)] autograd \(a), finite difference \(numeric)", file: file, line: line)
+                    return
+                }
+            }
+        }
+    }
+}
