@@ -28,7 +28,7 @@ public enum SpecSchema {
         FieldSchema("batch_size", .int, .defaulted(.int(64)), range: .positive, doc: "Samples per batch."),
         FieldSchema("shuffle", .bool, .defaulted(.bool(true)), doc: "Reshuffle the training samples every epoch."),
         FieldSchema("transforms", .entries(transforms), .optional, doc: "Applied to the inputs of every split, in order."),
-        FieldSchema("augment", .entries(transforms), .optional, doc: "Applied to training inputs only, before `transforms`."),
+        FieldSchema("augment", .entries(transforms), .optional, doc: "Applied to training inputs only, after `transforms`."),
     ])
 
     public static let model = SectionSchema(name: "model", doc: "The network.", fields: [
