@@ -23,6 +23,9 @@ func reportingErrors(_ body: () throws -> Void) throws {
     } catch let error as HDF5Error {
         FileHandle.standardError.write(Data(("error: \(error)\n").utf8))
         throw ExitCode(2)
+    } catch let error as IDXError {
+        FileHandle.standardError.write(Data(("error: \(error)\n").utf8))
+        throw ExitCode(2)
     } catch let error as DataError {
         FileHandle.standardError.write(Data(("error: \(error)\n").utf8))
         throw ExitCode(2)

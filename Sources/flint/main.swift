@@ -20,4 +20,14 @@ struct FlintCLI: ParsableCommand {
         subcommands: CLICommands.all)
 }
 
-FlintCLI.main()
+// Parse and run by hand so that argument errors exit with 2, as every other bad input does.
+do {
+    var command = try FlintCLI.parseAsRoot()
+    try command.run()
+} catch {
+    if FlintCLI.exitCode(for: error) == .validationFailure {
+        FileHandle.standardError.write(Data((FlintCLI.fullMessage(for: error) + "\n").utf8))
+        exit(2)
+    }
+    FlintCLI.exit(withError: error)
+}

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import FlintHDF5
 
 /// A fresh directory per test, removed afterwards.
 class TemporaryDirectoryTestCase: XCTestCase {
@@ -31,4 +32,3 @@ class TemporaryDirectoryTestCase: XCTestCase {
     }
 }
 
-@testable import FlintHDF5
