@@ -3,7 +3,7 @@
 
 SWIFT ?= swift
 SPEC ?= models/mnist_mlp.yaml
-APT_PACKAGES := libopenblas-dev libhdf5-dev zlib1g-dev pkg-config
+APT_PACKAGES := libopenblas-dev libhdf5-dev zlib1g-dev libpng-dev libjpeg-dev pkg-config
 FLINT := .build/release/flint
 
 .PHONY: deps build train test test-interop bench clean-runs
@@ -30,3 +30,11 @@ test: deps
 
 clean-runs:
 	rm -rf models/runs
+
+# Exported files checked by the tools that read them: PyTorch (load_state_dict,
+# strict), safetensors, numpy, h5py and ONNX Runtime (tests/interop, pytest).
+# Installs the Python packages first; a test whose package is missing skips, saying so.
+test-interop: build
+	@python3 -c "import torch" 2>/dev/null || python3 -m pip install -q 'torch==2.13.0+cpu' || python3 -m pip install -q torch
+	python3 -m pip install -q onnx onnxruntime safetensors h5py pytest pyyaml numpy
+	FLINT=$(FLINT) python3 -m pytest -q -rs -p no:cacheprovider tests/interop

@@ -16,6 +16,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
@@ -24,13 +25,22 @@ let package = Package(
                        providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // PNG and JPEG decoding for `flint import images` (libpng, libjpeg-turbo).
+        .systemLibrary(name: "CImageCodecs", path: "Sources/CImageCodecs", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev", "libjpeg-dev"])]),
         .target(name: "Flint", dependencies: ["CBLAS"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "FlintNN", dependencies: ["Flint"]),
         .target(name: "FlintHDF5", dependencies: ["CHDF5", "Flint"]),
-        .target(name: "FlintData", dependencies: ["Flint", "FlintHDF5", "CZlib"]),
+        .target(name: "FlintData", dependencies: ["Flint", "FlintHDF5", "CZlib", "CImageCodecs"]),
         .target(name: "FlintSpec", dependencies: ["Flint", "FlintNN", "FlintData", .product(name: "Yams", package: "Yams")]),
-        .target(name: "FlintTrain", dependencies: ["Flint", "FlintNN", "FlintHDF5", "FlintData", "FlintSpec"]),
+        // ONNX's schema as swift-protobuf generated it from onnx.proto3 (see generate.sh there); never edited by hand.
+        .target(name: "ONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                exclude: ["generate.sh"]),
+        // TensorBoard's Event and Summary records, generated the same way (see generate.sh there).
+        .target(name: "TensorBoardProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                exclude: ["generate.sh"]),
+        .target(name: "FlintTrain", dependencies: ["Flint", "FlintNN", "FlintHDF5", "FlintData", "FlintSpec", "ONNXProto", "TensorBoardProto"]),
         .executableTarget(name: "flint", dependencies: [
             "FlintTrain", "FlintSpec", "FlintData", "FlintHDF5",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

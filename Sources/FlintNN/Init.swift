@@ -1,21 +1,146 @@
+import Foundation
 import Flint
 
-/// `torch.nn.init`: the initialisers layers use by default and specs can name.
+/// `torch.nn.init`: the initialisers layers use by default and specs can
+/// name (`init: kaiming_normal`), with PyTorch's gain and fan semantics.
 public enum Init {
-    /// fan_in and fan_out of a weight shape, as `torch.nn.init._calculate_fan_in_and_fan_out`.
+    /// Which fan a variance-scaling initialiser preserves (`mode=`).
+    public enum FanMode: String, Sendable { case fanIn = "fan_in", fanOut = "fan_out" }
+
+    /// fan_in and fan_out of a weight shape, as `torch.nn.init._calculate_fan_in_and_fan_out`:
+    /// `[out, in, *kernel]` gives fan_in = in·∏kernel and fan_out = out·∏kernel.
     public static func fans(_ shape: [Int]) -> (fanIn: Int, fanOut: Int) {
         guard shape.count >= 2 else { return (shape.first ?? 1, shape.first ?? 1) }
         let receptive = shape.dropFirst(2).reduce(1, *)
         return (shape[1] * receptive, shape[0] * receptive)
     }
 
-    /// Gain of `torch.nn.init.calculate_gain` for leaky_relu with slope `a`.
+    /// `torch.nn.init.calculate_gain(nonlinearity, param)`.
+    ///
+    /// - Parameter param: the negative slope for `leaky_relu` (default 0.01).
+    public static func gain(_ nonlinearity: String, param: Double? = nil) throws -> Double {
+        switch nonlinearity {
+        case "linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "sigmoid":
+            return 1
+        case "tanh": return 5.0 / 3
+        case "relu": return 2.0.squareRoot()
+        case "leaky_relu": return leakyReLUGain(param ?? 0.01)
+        case "selu": return 3.0 / 4
+        default:
+            throw TensorError.invalidArgument(op: "calculate_gain", message: "unsupported nonlinearity '\(nonlinearity)'; expected linear, conv1d, conv2d, sigmoid, tanh, relu, leaky_relu or selu")
+        }
+    }
+
+    /// Gain of `calculate_gain('leaky_relu', a)`: √(2 / (1 + a²)).
     public static func leakyReLUGain(_ a: Double) -> Double { (2 / (1 + a * a)).squareRoot() }
 
-    /// `kaiming_uniform_(mode='fan_in', nonlinearity='leaky_relu')`.
-    public static func kaimingUniform(_ shape: [Int], a: Double = 0, generator: Generator = .default) -> Tensor {
-        let fanIn = fans(shape).fanIn
-        let bound = fanIn > 0 ? leakyReLUGain(a) * (3.0 / Double(fanIn)).squareRoot() : 0
+    private static func fan(_ shape: [Int], _ mode: FanMode, _ op: String) throws -> Int {
+        guard shape.count >= 2 else {
+            throw TensorError.invalidArgument(op: op, message: "fan in and fan out can not be computed for a tensor with fewer than 2 dimensions (shape \(shape))")
+        }
+        let f = fans(shape)
+        return mode == .fanIn ? f.fanIn : f.fanOut
+    }
+
+    /// `kaiming_uniform_(a, mode, nonlinearity)`: U(−b, b), b = gain·√(3 / fan).
+    public static func kaimingUniform(_ shape: [Int], a: Double = 0, mode: FanMode = .fanIn, nonlinearity: String = "leaky_relu",
+                                      generator: Generator = .default) throws -> Tensor {
+        let n = try fan(shape, mode, "kaiming_uniform_")
+        let bound = n > 0 ? try gain(nonlinearity, param: a) * (3.0 / Double(n)).squareRoot() : 0
         return Tensor.uniform(shape, low: -bound, high: bound, generator: generator)
+    }
+
+    /// The layers' default: `kaiming_uniform_(a=√5)` on a weight of rank ≥ 2,
+    /// which is U(±1/√fan_in). Never fails.
+    static func kaimingUniformDefault(_ shape: [Int], generator: Generator) -> Tensor {
+        let fanIn = fans(shape).fanIn
+        let bound = fanIn > 0 ? 1 / Double(fanIn).squareRoot() : 0
+        return Tensor.uniform(shape, low: -bound, high: bound, generator: generator)
+    }
+
+    /// The layers' default bias: U(±1/√fan_in) of the weight.
+    static func fanInUniform(_ shape: [Int], fanIn: Int, generator: Generator) -> Tensor {
+        let bound = fanIn > 0 ? 1 / Double(fanIn).squareRoot() : 0
+        return Tensor.uniform(shape, low: -bound, high: bound, generator: generator)
+    }
+
+    /// `kaiming_normal_(a, mode, nonlinearity)`: N(0, σ²), σ = gain / √fan.
+    public static func kaimingNormal(_ shape: [Int], a: Double = 0, mode: FanMode = .fanIn, nonlinearity: String = "leaky_relu",
+                                     generator: Generator = .default) throws -> Tensor {
+        let n = try fan(shape, mode, "kaiming_normal_")
+        let std = n > 0 ? try gain(nonlinearity, param: a) / Double(n).squareRoot() : 0
+        return Tensor.randn(shape, std: std, generator: generator)
+    }
+
+    /// `xavier_uniform_(gain)`: U(−b, b), b = gain·√(6 / (fan_in + fan_out)).
+    public static func xavierUniform(_ shape: [Int], gain: Double = 1, generator: Generator = .default) throws -> Tensor {
+        _ = try fan(shape, .fanIn, "xavier_uniform_")
+        let f = fans(shape)
+        let bound = gain * (6.0 / Double(Swift.max(f.fanIn + f.fanOut, 1))).squareRoot()
+        return Tensor.uniform(shape, low: -bound, high: bound, generator: generator)
+    }
+
+    /// `xavier_normal_(gain)`: N(0, σ²), σ = gain·√(2 / (fan_in + fan_out)).
+    public static func xavierNormal(_ shape: [Int], gain: Double = 1, generator: Generator = .default) throws -> Tensor {
+        _ = try fan(shape, .fanIn, "xavier_normal_")
+        let f = fans(shape)
+        return Tensor.randn(shape, std: gain * (2.0 / Double(Swift.max(f.fanIn + f.fanOut, 1))).squareRoot(), generator: generator)
+    }
+
+    /// `normal_(mean, std)`.
+    public static func normal(_ shape: [Int], mean: Double = 0, std: Double = 1, generator: Generator = .default) -> Tensor {
+        Tensor.randn(shape, mean: mean, std: std, generator: generator)
+    }
+
+    /// `uniform_(a, b)`.
+    public static func uniform(_ shape: [Int], a: Double = 0, b: Double = 1, generator: Generator = .default) -> Tensor {
+        Tensor.uniform(shape, low: a, high: b, generator: generator)
+    }
+
+    /// `zeros_`.
+    public static func zeros(_ shape: [Int]) -> Tensor { Tensor.zeros(shape) }
+
+    /// `ones_`.
+    public static func ones(_ shape: [Int]) -> Tensor { Tensor.ones(shape) }
+
+    /// `trunc_normal_(mean, std, a, b)`: N(mean, std²) conditioned on [a, b]
+    /// (absolute bounds, as in PyTorch), by rejection.
+    public static func truncNormal(_ shape: [Int], mean: Double = 0, std: Double = 1, a: Double = -2, b: Double = 2,
+                                   generator: Generator = .default) throws -> Tensor {
+        guard a < b, std > 0 else {
+            throw TensorError.invalidArgument(op: "trunc_normal_", message: "need a < b and std > 0, got a=\(a), b=\(b), std=\(std)")
+        }
+        // Rejection would stall when [a, b] holds almost none of the mass.
+        let lo = (a - mean) / std, hi = (b - mean) / std
+        let mass = (Foundation.erf(hi / 2.0.squareRoot()) - Foundation.erf(lo / 2.0.squareRoot())) / 2
+        guard mass > 1e-6 else {
+            throw TensorError.invalidArgument(op: "trunc_normal_", message: "[a, b] = [\(a), \(b)] is too far from mean \(mean) for std \(std)")
+        }
+        let count = shape.reduce(1, *)
+        var values = [Double]()
+        values.reserveCapacity(count)
+        while values.count < count {
+            let v = mean + std * generator.nextNormal()
+            if v >= a && v <= b { values.append(v) }
+        }
+        return try Tensor(values.map { Float($0) }, shape: shape)
+    }
+
+    /// `orthogonal_(gain)`: a (semi-)orthogonal matrix from the QR
+    /// decomposition of a normal one, signs fixed by R's diagonal, over the
+    /// weight flattened to `[shape[0], rest]`.
+    public static func orthogonal(_ shape: [Int], gain: Double = 1, generator: Generator = .default) throws -> Tensor {
+        guard shape.count >= 2 else {
+            throw TensorError.invalidArgument(op: "orthogonal_", message: "only tensors with 2 or more dimensions are supported (shape \(shape))")
+        }
+        let rows = shape[0], cols = shape.dropFirst().reduce(1, *)
+        guard rows > 0, cols > 0 else { return Tensor.zeros(shape) }
+        var flat = Tensor.randn([rows, cols], dtype: .float64, generator: generator)
+        if rows < cols { flat = try flat.t() }
+        let (q, r) = try Linalg.qr(flat)
+        let signs = try r.diagonal().sign()
+        var result = try q * signs
+        if rows < cols { result = try result.t() }
+        return try (result * gain).casted(to: .float32).contiguous().reshape(shape)
     }
 }

@@ -28,6 +28,21 @@ open class Module {
 
     public func callAsFunction(_ x: Tensor) throws -> Tensor { try forward(x) }
 
+    /// The per-sample output shape (without the batch dimension) for a
+    /// per-sample input shape, or an error naming the layer and the shape when
+    /// the input does not fit. The spec builder chains these to infer sizes
+    /// and check a model before any data flows.
+    open func outputShape(input: [Int]) throws -> [Int] { input }
+
+    /// The parameter registered as `name` on this module (not its children).
+    public func parameter(_ name: String) -> Tensor? { parameterSlots.first { $0.name == name }?.tensor }
+
+    /// The buffer registered as `name` on this module (not its children).
+    public func buffer(_ name: String) -> Tensor? { bufferSlots.first { $0.name == name }?.tensor }
+
+    /// The child registered as `name`.
+    public func child(_ name: String) -> Module? { childSlots.first { $0.name == name }?.module }
+
     /// Registers a parameter (made to require grad) under `name`.
     @discardableResult
     public func registerParameter(_ name: String, _ tensor: Tensor) -> Tensor {

@@ -50,9 +50,20 @@ struct Interpolator {
     }
 
     private mutating func substitute(_ scalar: SpecScalar, in node: SpecNode, path: [String]) -> SpecNode {
-        guard let pieces = split(scalar.text, at: node.location, path: path) else {
+        guard var pieces = split(scalar.text, at: node.location, path: path) else {
             fail(node)
             return node
+        }
+        // `${params.x}` belongs to a block and is substituted when the block is used, once per use.
+        for index in pieces.indices {
+            guard case .reference(let reference) = pieces[index], BlockParameters.isReference(reference) else { continue }
+            guard BlockParameters.isInsideBlocks(path) else {
+                diagnostics.error("${\(reference)} names a block parameter; it can only be used in the layers of "
+                                  + "model.blocks", at: node.location, keyPath: joinPath(path))
+                fail(node)
+                return node
+            }
+            pieces[index] = .text("${" + reference + "}")
         }
         if pieces.count == 1, case .reference(let reference) = pieces[0] {
             guard var target = lookup(reference, at: node.location, path: path) else {

@@ -34,6 +34,8 @@ public enum SpecSchema {
     public static let model = SectionSchema(name: "model", doc: "The network.", fields: [
         FieldSchema("input", .ints(count: nil), .required, range: .positive,
                     doc: "Shape of one sample, without the batch dimension: `[1, 28, 28]`."),
+        FieldSchema("blocks", .blocks, .optional,
+                    doc: "Reusable sub-networks by name, each `{params: {NAME: DEFAULT}, layers: [...]}`; see Blocks."),
         FieldSchema("layers", .entries(layers), .required, doc: "The layers, run in order unless `inputs` says otherwise."),
         FieldSchema("init_from", .path, .optional, doc: "Checkpoint whose weights initialise the model."),
     ])

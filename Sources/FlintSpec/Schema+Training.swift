@@ -11,12 +11,18 @@ extension SpecSchema {
     private static let ignoreIndex = FieldSchema(
         "ignore_index", .int, .defaulted(.int(-100)), doc: "Target value that contributes nothing to the loss.")
 
+    private static func lossReduction(_ choices: [String] = ["mean", "sum", "none"]) -> FieldSchema {
+        FieldSchema("reduction", .choice(choices), .defaulted(.string("mean")), doc: "How per-element losses are combined.")
+    }
+
     public static let losses = TypeCategory(
         name: "loss", plural: "losses",
-        doc: "The training objective, named after its `torch.nn` loss class.",
+        doc: "The training objective, named after its `torch.nn` loss class. It compares the model's output "
+            + "with the targets (`y`) of a batch.",
         types: [
             TypeSchema("cross_entropy_loss", pytorch: "torch.nn.CrossEntropyLoss",
-                       doc: "Log-softmax and negative log-likelihood over raw class scores `[N, C]` and labels `[N]`.",
+                       doc: "Log-softmax and negative log-likelihood over raw class scores `[N, C]` and labels `[N]` "
+                           + "(or class probabilities `[N, C]`).",
                        fields: [
                 classWeight, ignoreIndex, reduction,
                 FieldSchema("label_smoothing", .float, .defaulted(.double(0.0)), range: .unitClosed,
@@ -25,23 +31,71 @@ extension SpecSchema {
             TypeSchema("nll_loss", pytorch: "torch.nn.NLLLoss",
                        doc: "Negative log-likelihood over log-probabilities `[N, C]` and labels `[N]`.",
                        fields: [classWeight, ignoreIndex, reduction]),
+            TypeSchema("bce_loss", pytorch: "torch.nn.BCELoss",
+                       doc: "Binary cross-entropy over probabilities in [0, 1] and targets of the same shape.", fields: [
+                FieldSchema("weight", .floats(count: nil), .optional, range: .nonNegative,
+                            doc: "Weights broadcast over the last dimension; 1 when omitted."),
+                reduction,
+            ]),
+            TypeSchema("bce_with_logits_loss", pytorch: "torch.nn.BCEWithLogitsLoss",
+                       doc: "Sigmoid and binary cross-entropy in one numerically stable step.", fields: [
+                FieldSchema("weight", .floats(count: nil), .optional, range: .nonNegative,
+                            doc: "Weights broadcast over the last dimension; 1 when omitted."),
+                reduction,
+                FieldSchema("pos_weight", .floats(count: nil), .optional, range: .nonNegative,
+                            doc: "Weight of the positive term, one per class (last dimension)."),
+            ]),
+            TypeSchema("kl_div_loss", pytorch: "torch.nn.KLDivLoss",
+                       doc: "Kullback-Leibler divergence of log-probabilities from target probabilities.", fields: [
+                lossReduction(["mean", "batchmean", "sum", "none"]),
+                FieldSchema("log_target", .bool, .defaulted(.bool(false)), doc: "The targets are log-probabilities."),
+            ]),
             TypeSchema("mse_loss", pytorch: "torch.nn.MSELoss", doc: "Mean squared error.", fields: [reduction]),
             TypeSchema("l1_loss", pytorch: "torch.nn.L1Loss", doc: "Mean absolute error.", fields: [reduction]),
+            TypeSchema("smooth_l1_loss", pytorch: "torch.nn.SmoothL1Loss",
+                       doc: "Squared error below beta, absolute error above, joined smoothly.", fields: [
+                reduction,
+                FieldSchema("beta", .float, .defaulted(.double(1.0)), range: .nonNegative,
+                            doc: "Where the loss turns from squared to absolute."),
+            ]),
+            TypeSchema("huber_loss", pytorch: "torch.nn.HuberLoss",
+                       doc: "Squared error below delta, delta-scaled absolute error above.", fields: [
+                reduction,
+                FieldSchema("delta", .float, .defaulted(.double(1.0)), range: .positive,
+                            doc: "Where the loss turns from squared to absolute."),
+            ]),
         ]
     )
 
     private static let learningRate = FieldSchema(
         "lr", .float, .defaulted(.double(1e-3)), range: .nonNegative, doc: "Learning rate.")
 
+    private static func learningRate(_ value: Double) -> FieldSchema {
+        FieldSchema("lr", .float, .defaulted(.double(value)), range: .nonNegative, doc: "Learning rate.")
+    }
+
     private static let betas = FieldSchema(
         "betas", .floats(count: 2), .defaulted(.doubles([0.9, 0.999])), range: .unitHalfOpen,
         doc: "Decay rates of the first and second moment estimates.")
 
-    private static let eps = FieldSchema(
-        "eps", .float, .defaulted(.double(1e-8)), range: .nonNegative, doc: "Added to the denominator for stability.")
+    private static func eps(_ value: Double) -> FieldSchema {
+        FieldSchema("eps", .float, .defaulted(.double(value)), range: .nonNegative, doc: "Added to the denominator for stability.")
+    }
 
     private static let amsgrad = FieldSchema(
         "amsgrad", .bool, .defaulted(.bool(false)), doc: "Use the AMSGrad variant.")
+
+    private static let maximize = FieldSchema(
+        "maximize", .bool, .defaulted(.bool(false)), doc: "Maximise the objective instead of minimising it.")
+
+    private static func weightDecay(_ value: Double = 0, decoupled: Bool = false) -> FieldSchema {
+        FieldSchema("weight_decay", .float, .defaulted(.double(value)), range: .nonNegative,
+                    doc: decoupled ? "Decoupled weight decay coefficient." : "L2 penalty added to the gradient.")
+    }
+
+    private static let decoupledWeightDecay = FieldSchema(
+        "decoupled_weight_decay", .bool, .defaulted(.bool(false)),
+        doc: "Decay the weights directly (as AdamW) instead of adding an L2 penalty to the gradient.")
 
     public static let optimizers = TypeCategory(
         name: "optimizer", plural: "optimizers",
@@ -52,9 +106,9 @@ extension SpecSchema {
                 learningRate,
                 FieldSchema("momentum", .float, .defaulted(.double(0.0)), range: .nonNegative, doc: "Momentum factor."),
                 FieldSchema("dampening", .float, .defaulted(.double(0.0)), doc: "Dampening for momentum."),
-                FieldSchema("weight_decay", .float, .defaulted(.double(0.0)), range: .nonNegative,
-                            doc: "L2 penalty added to the gradient."),
+                weightDecay(),
                 FieldSchema("nesterov", .bool, .defaulted(.bool(false)), doc: "Use Nesterov momentum."),
+                maximize,
             ], check: { entry, report in
                 let nesterov = entry.bool("nesterov") ?? false
                 if nesterov, (entry.double("momentum") ?? 0) <= 0 || (entry.double("dampening") ?? 0) != 0 {
@@ -62,39 +116,169 @@ extension SpecSchema {
                 }
             }),
             TypeSchema("adam", pytorch: "torch.optim.Adam", doc: "Adam.", fields: [
-                learningRate, betas, eps,
-                FieldSchema("weight_decay", .float, .defaulted(.double(0.0)), range: .nonNegative,
-                            doc: "L2 penalty added to the gradient."),
-                amsgrad,
+                learningRate, betas, eps(1e-8), weightDecay(), amsgrad, maximize, decoupledWeightDecay,
             ]),
             TypeSchema("adamw", pytorch: "torch.optim.AdamW", doc: "Adam with decoupled weight decay.", fields: [
-                learningRate, betas, eps,
-                FieldSchema("weight_decay", .float, .defaulted(.double(1e-2)), range: .nonNegative,
-                            doc: "Decoupled weight decay coefficient."),
-                amsgrad,
+                learningRate, betas, eps(1e-8), weightDecay(1e-2, decoupled: true), amsgrad, maximize,
+            ]),
+            TypeSchema("adamax", pytorch: "torch.optim.Adamax", doc: "Adam with the infinity norm.", fields: [
+                learningRate(2e-3), betas, eps(1e-8), weightDecay(), maximize,
+            ]),
+            TypeSchema("nadam", pytorch: "torch.optim.NAdam", doc: "Adam with Nesterov momentum.", fields: [
+                learningRate(2e-3), betas, eps(1e-8), weightDecay(),
+                FieldSchema("momentum_decay", .float, .defaulted(.double(4e-3)), range: .nonNegative,
+                            doc: "Momentum decay ψ."),
+                decoupledWeightDecay, maximize,
+            ]),
+            TypeSchema("radam", pytorch: "torch.optim.RAdam", doc: "Rectified Adam.", fields: [
+                learningRate, betas, eps(1e-8), weightDecay(), decoupledWeightDecay, maximize,
+            ]),
+            TypeSchema("rmsprop", pytorch: "torch.optim.RMSprop", doc: "RMSprop.", fields: [
+                learningRate(1e-2),
+                FieldSchema("alpha", .float, .defaulted(.double(0.99)), range: .nonNegative, doc: "Smoothing constant."),
+                eps(1e-8), weightDecay(),
+                FieldSchema("momentum", .float, .defaulted(.double(0)), range: .nonNegative, doc: "Momentum factor."),
+                FieldSchema("centered", .bool, .defaulted(.bool(false)),
+                            doc: "Normalise by an estimate of the gradient's variance."),
+                maximize,
+            ]),
+            TypeSchema("adagrad", pytorch: "torch.optim.Adagrad", doc: "Adagrad.", fields: [
+                learningRate(1e-2),
+                FieldSchema("lr_decay", .float, .defaulted(.double(0)), range: .nonNegative, doc: "Learning rate decay."),
+                weightDecay(),
+                FieldSchema("initial_accumulator_value", .float, .defaulted(.double(0)), range: .nonNegative,
+                            doc: "Starting value of the sums of squared gradients."),
+                eps(1e-10), maximize,
+            ]),
+            TypeSchema("adadelta", pytorch: "torch.optim.Adadelta", doc: "Adadelta.", fields: [
+                learningRate(1.0),
+                FieldSchema("rho", .float, .defaulted(.double(0.9)), range: .unitClosed,
+                            doc: "Decay of the running averages."),
+                eps(1e-6), weightDecay(), maximize,
             ]),
         ]
     )
 
+    private static let gamma = FieldSchema("gamma", .float, .defaulted(.double(0.1)), range: .positive, doc: "Decay factor.")
+
+    private static let totalIters = FieldSchema(
+        "total_iters", .int, .defaulted(.int(5)), range: .positive, doc: "Epochs until the factor reaches its end.")
+
+    /// Every scheduler but `sequential_lr`, which chains them.
+    static let basicSchedulers: [TypeSchema] = [
+        TypeSchema("step_lr", pytorch: "torch.optim.lr_scheduler.StepLR",
+                   doc: "Multiplies the learning rate by gamma every step_size epochs.", fields: [
+            FieldSchema("step_size", .int, .required, range: .positive, doc: "Epochs between decays."),
+            gamma,
+        ]),
+        TypeSchema("multi_step_lr", pytorch: "torch.optim.lr_scheduler.MultiStepLR",
+                   doc: "Multiplies the learning rate by gamma at each milestone epoch.", fields: [
+            FieldSchema("milestones", .ints(count: nil), .required, range: .positive, doc: "Epochs at which to decay."),
+            gamma,
+        ]),
+        TypeSchema("exponential_lr", pytorch: "torch.optim.lr_scheduler.ExponentialLR",
+                   doc: "Multiplies the learning rate by gamma every epoch.", fields: [
+            FieldSchema("gamma", .float, .required, range: .positive, doc: "Decay factor."),
+        ]),
+        TypeSchema("cosine_annealing_lr", pytorch: "torch.optim.lr_scheduler.CosineAnnealingLR",
+                   doc: "Anneals the learning rate along a cosine from its initial value to eta_min over T_max epochs.",
+                   fields: [
+            FieldSchema("T_max", .int, .required, range: .positive, doc: "Epochs of the half cosine."),
+            FieldSchema("eta_min", .float, .defaulted(.double(0)), range: .nonNegative, doc: "Final learning rate."),
+        ]),
+        TypeSchema("cosine_annealing_warm_restarts", pytorch: "torch.optim.lr_scheduler.CosineAnnealingWarmRestarts",
+                   doc: "Cosine annealing restarted every T_0 epochs, each period T_mult times longer.", fields: [
+            FieldSchema("T_0", .int, .required, range: .positive, doc: "Epochs of the first period."),
+            FieldSchema("T_mult", .int, .defaulted(.int(1)), range: .atLeast(1), doc: "Growth of each period."),
+            FieldSchema("eta_min", .float, .defaulted(.double(0)), range: .nonNegative, doc: "Lowest learning rate."),
+        ]),
+        TypeSchema("linear_lr", pytorch: "torch.optim.lr_scheduler.LinearLR",
+                   doc: "Scales the learning rate by a factor going linearly from start_factor to end_factor.", fields: [
+            FieldSchema("start_factor", .float, .defaulted(.double(1.0 / 3)),
+                        range: ValueRange(lower: 0, lowerInclusive: false, upper: 1, upperInclusive: true),
+                        doc: "Factor in the first epoch."),
+            FieldSchema("end_factor", .float, .defaulted(.double(1.0)), range: .unitClosed, doc: "Factor after total_iters."),
+            totalIters,
+        ]),
+        TypeSchema("constant_lr", pytorch: "torch.optim.lr_scheduler.ConstantLR",
+                   doc: "Scales the learning rate by a constant factor for total_iters epochs (a warm-up).", fields: [
+            FieldSchema("factor", .float, .defaulted(.double(1.0 / 3)), range: .unitClosed, doc: "The factor."),
+            totalIters,
+        ]),
+        TypeSchema("polynomial_lr", pytorch: "torch.optim.lr_scheduler.PolynomialLR",
+                   doc: "Decays the learning rate to 0 along a polynomial over total_iters epochs.", fields: [
+            totalIters,
+            FieldSchema("power", .float, .defaulted(.double(1.0)), doc: "Power of the polynomial."),
+        ]),
+        TypeSchema("one_cycle_lr", pytorch: "torch.optim.lr_scheduler.OneCycleLR",
+                   doc: "Warms the learning rate up to max_lr and anneals it far below, over total_steps steps "
+                       + "(the trainer steps schedulers once per epoch).", fields: [
+            FieldSchema("max_lr", .floats(count: nil), .required, range: .positive,
+                        doc: "Peak learning rate (one per parameter group, or one for all)."),
+            FieldSchema("total_steps", .int, .optional, range: .positive,
+                        doc: "Steps in the cycle; epochs · steps_per_epoch when omitted."),
+            FieldSchema("epochs", .int, .optional, range: .positive, doc: "With steps_per_epoch, the length of the cycle."),
+            FieldSchema("steps_per_epoch", .int, .optional, range: .positive, doc: "With epochs, the length of the cycle."),
+            FieldSchema("pct_start", .float, .defaulted(.double(0.3)), range: .unitOpen,
+                        doc: "Fraction of the cycle spent warming up."),
+            FieldSchema("anneal_strategy", .choice(["cos", "linear"]), .defaulted(.string("cos")), doc: "Shape of the annealing."),
+            FieldSchema("cycle_momentum", .bool, .defaulted(.bool(true)),
+                        doc: "Cycle the momentum (or beta1) inversely to the learning rate."),
+            FieldSchema("base_momentum", .floats(count: nil), .defaulted(.doubles([0.85])), range: .unitClosed,
+                        doc: "Lowest momentum."),
+            FieldSchema("max_momentum", .floats(count: nil), .defaulted(.doubles([0.95])), range: .unitClosed,
+                        doc: "Highest momentum."),
+            FieldSchema("div_factor", .float, .defaulted(.double(25)), range: .positive,
+                        doc: "Initial learning rate = max_lr / div_factor."),
+            FieldSchema("final_div_factor", .float, .defaulted(.double(1e4)), range: .positive,
+                        doc: "Final learning rate = initial / final_div_factor."),
+            FieldSchema("three_phase", .bool, .defaulted(.bool(false)), doc: "Use PyTorch's three-phase schedule."),
+        ], check: { entry, report in
+            if !entry.isSet("total_steps"), !(entry.isSet("epochs") && entry.isSet("steps_per_epoch")) {
+                report("one_cycle_lr needs total_steps, or epochs and steps_per_epoch", nil)
+            }
+        }),
+        TypeSchema("reduce_lr_on_plateau", pytorch: "torch.optim.lr_scheduler.ReduceLROnPlateau",
+                   doc: "Multiplies the learning rate by factor when the validation loss (the training loss without "
+                       + "a validation split) stops improving.", fields: [
+            FieldSchema("mode", .choice(["min", "max"]), .defaulted(.string("min")),
+                        doc: "Whether the metric should fall or rise."),
+            FieldSchema("factor", .float, .defaulted(.double(0.1)), range: .unitOpen, doc: "Decay factor."),
+            FieldSchema("patience", .int, .defaulted(.int(10)), range: .nonNegative,
+                        doc: "Epochs without improvement before a decay."),
+            FieldSchema("threshold", .float, .defaulted(.double(1e-4)), range: .nonNegative,
+                        doc: "Smallest change that counts as an improvement."),
+            FieldSchema("threshold_mode", .choice(["rel", "abs"]), .defaulted(.string("rel")),
+                        doc: "Whether threshold is relative or absolute."),
+            FieldSchema("cooldown", .int, .defaulted(.int(0)), range: .nonNegative, doc: "Epochs to wait after a decay."),
+            FieldSchema("min_lr", .floats(count: nil), .defaulted(.doubles([0])), range: .nonNegative,
+                        doc: "Lowest learning rate."),
+            FieldSchema("eps", .float, .defaulted(.double(1e-8)), range: .nonNegative,
+                        doc: "Smallest change of the learning rate worth making."),
+        ]),
+    ]
+
+    static let chainedSchedulers = TypeCategory(
+        name: "scheduler", plural: "schedulers",
+        doc: "A scheduler of a `sequential_lr` chain.", types: basicSchedulers.filter { $0.name != "reduce_lr_on_plateau" })
+
     public static let schedulers = TypeCategory(
         name: "scheduler", plural: "schedulers",
         doc: "Changes the learning rate once per epoch; named after its `torch.optim.lr_scheduler` class.",
-        types: [
-            TypeSchema("step_lr", pytorch: "torch.optim.lr_scheduler.StepLR",
-                       doc: "Multiplies the learning rate by gamma every step_size epochs.", fields: [
-                FieldSchema("step_size", .int, .required, range: .positive, doc: "Epochs between decays."),
-                FieldSchema("gamma", .float, .defaulted(.double(0.1)), range: .positive, doc: "Decay factor."),
-            ]),
-            TypeSchema("cosine_annealing_lr", pytorch: "torch.optim.lr_scheduler.CosineAnnealingLR",
-                       doc: "Anneals the learning rate to eta_min along half a cosine over T_max epochs.", fields: [
-                FieldSchema("T_max", .int, .required, range: .positive, doc: "Epochs of half a cosine period."),
-                FieldSchema("eta_min", .float, .defaulted(.double(0.0)), range: .nonNegative,
-                            doc: "Minimum learning rate."),
-            ]),
-            TypeSchema("exponential_lr", pytorch: "torch.optim.lr_scheduler.ExponentialLR",
-                       doc: "Multiplies the learning rate by gamma every epoch.", fields: [
-                FieldSchema("gamma", .float, .required, range: .positive, doc: "Decay factor."),
-            ]),
+        types: basicSchedulers + [
+            TypeSchema("sequential_lr", pytorch: "torch.optim.lr_scheduler.SequentialLR",
+                       doc: "Runs schedulers one after another, switching at each milestone epoch "
+                           + "(a warm-up followed by a decay).", fields: [
+                FieldSchema("schedulers", .entries(chainedSchedulers), .required, doc: "The schedulers, in order."),
+                FieldSchema("milestones", .ints(count: nil), .required, range: .positive,
+                            doc: "Epochs at which the next scheduler takes over; one fewer than schedulers."),
+            ], check: { entry, report in
+                if let milestones = entry.ints("milestones"), let count = entry.entries("schedulers")?.count,
+                   milestones.count != count - 1 {
+                    report("sequential_lr needs one milestone fewer than schedulers, got \(milestones.count) "
+                           + "milestones for \(count) schedulers", "milestones")
+                }
+            }),
         ]
     )
 

@@ -106,6 +106,8 @@ public indirect enum FieldKind: Sendable {
     case entry(TypeCategory)
     /// A list of typed entries from a category.
     case entries(TypeCategory)
+    /// Named sub-networks with parameters (`model.blocks`), used as layer types.
+    case blocks
 
     /// How docs and messages name the kind.
     public var summary: String {
@@ -127,6 +129,7 @@ public indirect enum FieldKind: Sendable {
         case .section(let section): return "mapping (\(section.name))"
         case .entry(let category): return category.name
         case .entries(let category): return "list of \(category.plural)"
+        case .blocks: return "mapping of blocks"
         }
     }
 }

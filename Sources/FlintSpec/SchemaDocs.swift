@@ -28,6 +28,59 @@ extension SpecSchema {
         - A `null` value is the same as leaving the key out.
         - Order: the file and its bases, then overrides, then references, then validation.
 
+        ## Graphs
+
+        Layers run in order, each reading the one before it, unless a layer says otherwise:
+
+        ```yaml
+        layers:
+          - {type: conv2d, out_channels: 16, kernel_size: 3, padding: 1, name: conv}
+          - {type: relu, name: act}
+          - {type: add, inputs: [input, act]}      # a residual connection
+        ```
+
+        - `name` names a layer for `inputs` and is its state-dict prefix (`conv.weight`);
+          an unnamed layer's prefix is its index in the list (`0.weight`).
+        - `inputs` lists the layers a layer reads; `input` is the model's (or block's) input.
+          Without it, a layer reads the layer before it. Names may point forwards: layers run
+          in data-flow order, the written order where it allows.
+        - `add` and `mul` join inputs of the same per-sample shape (sizes of 1 broadcast);
+          `cat` joins along `dim` (of the batched tensors: `1` is the channels). Every other
+          layer takes one input.
+        - The last layer written is the model's output. A layer whose output nothing reads is
+          a warning; a cycle, an unknown name or inputs whose shapes do not join are errors.
+
+        ## Blocks
+
+        A block is a named sub-network with parameters, defined under `model.blocks` and used
+        as a layer type. In its layers, `${params.NAME}` stands for the value of a parameter:
+        alone, it takes the value with its type; inside text, it is inserted as text. Inside
+        `{...}` quote it (`'${params.channels}'`): there YAML reads braces as structure.
+
+        ```yaml
+        model:
+          blocks:
+            basic:
+              params: {channels: 64, stride: 1}   # defaults; a null default makes a parameter required
+              layers:
+                - {type: conv2d, out_channels: '${params.channels}', kernel_size: 3, stride: '${params.stride}', padding: 1, name: conv1}
+                - {type: batch_norm2d, name: bn1}
+                - {type: relu}
+          layers:
+            - {type: basic, name: layer1, channels: 16}             # layer1.conv1.weight
+            - {type: basic, name: layer2, channels: 32, repeat: 2}  # layer2.0.conv1.weight, layer2.1.conv1.weight
+        ```
+
+        - A use takes the block's parameters, `repeat`, `name` and `inputs`. Unknown
+          parameters and missing required ones are errors at the use.
+        - `repeat: N` makes N copies, one after the other, named `0` ... `N-1` under the use's
+          name, as PyTorch's ResNet nests its stages; without `repeat` the block's layers sit
+          directly under the use's name.
+        - The block's layers form a graph of their own, whose `input` is the use's input and
+          whose output is the block's last layer. Blocks may use other blocks.
+        - Each use is checked with its own values: a value that does not fit is reported where
+          the use wrote it, a shape problem inside the block at the block's line, naming the use.
+
 
         """
         out += "## Sections\n\n"

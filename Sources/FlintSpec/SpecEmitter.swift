@@ -8,23 +8,26 @@ extension SpecNode {
     public func yaml() -> String {
         // Serializing plain scalars, mappings and sequences cannot fail; an empty
         // document is the honest fallback if Yams ever disagrees.
-        (try? Yams.serialize(node: yamsNode(), width: -1, allowUnicode: true)) ?? ""
+        (try? Yams.serialize(node: yamsNode(path: []), width: -1, allowUnicode: true)) ?? ""
     }
 
-    func yamsNode() -> Node {
+    /// - Parameter path: where the node sits, since `${params.NAME}` under `model.blocks` stays a reference.
+    func yamsNode(path: [String]) -> Node {
         switch kind {
         case .scalar(let scalar):
-            return scalarNode(scalar)
+            return scalarNode(scalar, keepingParameters: BlockParameters.isInsideBlocks(path))
         case .mapping(let pairs):
             let style: Node.Mapping.Style = isFlow ? .flow : .block
-            return .mapping(Node.Mapping(pairs.map { (Node($0.key), $0.value.yamsNode()) }, .implicit, style))
+            return .mapping(Node.Mapping(pairs.map { (Node($0.key), $0.value.yamsNode(path: path + [$0.key])) },
+                                         .implicit, style))
         case .sequence(let items):
             let style: Node.Sequence.Style = isFlow ? .flow : .block
-            return .sequence(Node.Sequence(items.map { $0.yamsNode() }, .implicit, style))
+            return .sequence(Node.Sequence(items.enumerated().map { $1.yamsNode(path: path + [String($0)]) },
+                                           .implicit, style))
         }
     }
 
-    private func scalarNode(_ scalar: SpecScalar) -> Node {
+    private func scalarNode(_ scalar: SpecScalar, keepingParameters: Bool) -> Node {
         switch scalar.value {
         case .null:
             return Node("null", .implicit, .plain)
@@ -32,7 +35,8 @@ extension SpecNode {
             return Node(scalar.text, .implicit, .plain)
         case .string(let text):
             // After interpolation every `${` left is literal; escape it so a re-read keeps it literal.
-            let escaped = text.replacingOccurrences(of: "${", with: "\\${")
+            var escaped = text.replacingOccurrences(of: "${", with: "\\${")
+            if keepingParameters { escaped = escaped.replacingOccurrences(of: "\\${params", with: "${params") }
             let style: Node.Scalar.Style = SpecNode.needsQuotes(escaped) ? .singleQuoted : .any
             return Node(escaped, .implicit, style)
         }

@@ -21,9 +21,14 @@ public struct SpecEntry: Sendable {
     let valueLocations: [String: SourceLocation]
     /// Fields written in the spec, in written order (without `type`).
     public let writtenFields: [String]
+    /// For a layer whose type is a block of `model.blocks`: the block's layers as this use expands them.
+    public let block: BlockUse?
+    /// Entries nested in this one, by field (`sequential_lr`'s `schedulers`).
+    let nested: [String: [SpecEntry]]
 
     init(category: TypeCategory, schema: TypeSchema, location: SourceLocation, keyPath: String,
-         values: [String: SpecValue], valueLocations: [String: SourceLocation], writtenFields: [String]) {
+         values: [String: SpecValue], valueLocations: [String: SourceLocation], writtenFields: [String],
+         nested: [String: [SpecEntry]] = [:], block: BlockUse? = nil) {
         self.category = category.name
         self.type = schema.name
         self.location = location
@@ -33,6 +38,8 @@ public struct SpecEntry: Sendable {
         self.values = values
         self.valueLocations = valueLocations
         self.writtenFields = writtenFields
+        self.block = block
+        self.nested = nested
     }
 
     public func field(_ name: String) -> FieldSchema? {
@@ -108,6 +115,11 @@ public struct SpecEntry: Sendable {
         case .string(let value)?: return [value]
         default: return nil
         }
+    }
+
+    /// The entries of a field holding a list of them (`sequential_lr`'s `schedulers`).
+    public func entries(_ name: String) -> [SpecEntry]? {
+        nested[name]
     }
 
     /// A layer's `name:`; nil when unnamed (its state-dict prefix is then its index).

@@ -52,14 +52,17 @@ struct Validator {
     var diagnostics: DiagnosticBag
     /// Nodes an earlier phase (interpolation) already reported; a second, derived
     /// complaint about their type would only be noise.
-    private let suppressed: Set<SourceLocation>
+    let suppressed: Set<SourceLocation>
+    /// The blocks of `model.blocks`, known before any layer is validated so that
+    /// layers may use blocks defined after them.
+    var blocks = BlockTable()
 
     init(diagnostics: DiagnosticBag) {
         self.diagnostics = diagnostics
         self.suppressed = diagnostics.flaggedLocations
     }
 
-    private enum Validated {
+    enum Validated {
         case value(SpecValue)
         case section(SectionValues)
         case entry(SpecEntry)
@@ -69,7 +72,7 @@ struct Validator {
     }
 
     /// How messages name the mapping a key belongs to.
-    private struct Owner {
+    struct Owner {
         var phrase: String
         var isTopLevel = false
     }
@@ -86,6 +89,7 @@ struct Validator {
                   at: root.location, path: [])
             return nil
         }
+        blocks = BlockTable(collecting: root["model"]?["blocks"])
         let values = section(&root, SpecSchema.spec, path: [], owner: Owner(phrase: "", isTopLevel: true))
         crossCheck(root, values)
         return values
@@ -113,7 +117,7 @@ struct Validator {
 
     /// Validates the pairs of a mapping against `schema`; `strict` reports unknown keys
     /// (off for an entry of unknown type, whose fields cannot be known).
-    private mutating func fields(_ pairs: inout [SpecNode.Pair], _ schema: [FieldSchema], path: [String], owner: Owner,
+    mutating func fields(_ pairs: inout [SpecNode.Pair], _ schema: [FieldSchema], path: [String], owner: Owner,
                                  strict: Bool, node: SpecNode,
                                  store: (String, Validated, SourceLocation) -> Void) {
         let written = Set(pairs.map(\.key))
@@ -144,7 +148,7 @@ struct Validator {
         }
     }
 
-    private mutating func entry(_ node: inout SpecNode, _ category: TypeCategory, path: [String]) -> SpecEntry? {
+    mutating func entry(_ node: inout SpecNode, _ category: TypeCategory, path: [String]) -> SpecEntry? {
         guard case .mapping(var pairs) = node.kind else {
             let example = category.types.first.map { " like {type: \($0.name)}" } ?? ""
             error("expected a \(category.name)\(example), got \(node.shortDescription)", at: node.location, path: path)
@@ -162,18 +166,28 @@ struct Validator {
             return nil
         }
         let schema = category.type(typeName)
+        if schema == nil, category.name == SpecSchema.layers.name, let block = blocks.definitions[typeName] {
+            return blockUse(&node, block, path: path)
+        }
         if schema == nil, !suppressed.contains(typeNode.location) {
-            let hint = Suggest.hint(for: typeName, in: category.types.map(\.name))
+            let names = category.types.map(\.name) + (category.name == SpecSchema.layers.name ? blocks.names : [])
+            let hint = Suggest.hint(for: typeName, in: names)
             error("unknown \(category.name) type '\(typeName)'\(hint)", at: typeNode.location, path: path + ["type"])
         }
         var others = pairs.filter { $0.key != "type" }
         var values: [String: SpecValue] = [:]
+        var nested: [String: [SpecEntry]] = [:]
         var locations: [String: SourceLocation] = [:]
         let owner = Owner(phrase: " in \(category.name) '\(typeName)'")
         fields(&others, (schema?.fields ?? []) + category.commonFields, path: path, owner: owner,
                strict: schema != nil, node: node) { name, validated, location in
             locations[name] = location
-            if case .value(let value) = validated { values[name] = value }
+            switch validated {
+            case .value(let value): values[name] = value
+            case .entry(let entry): nested[name] = [entry]
+            case .entries(let entries): nested[name] = entries
+            case .section, .absent, .invalid: break
+            }
         }
         var rewritten = others.makeIterator()
         for index in pairs.indices where pairs[index].key != "type" {
@@ -182,7 +196,8 @@ struct Validator {
         node.kind = .mapping(pairs)
         guard let schema, diagnostics.errorCount == errorsBefore else { return nil }
         let result = SpecEntry(category: category, schema: schema, location: node.location, keyPath: joinPath(path),
-                               values: values, valueLocations: locations, writtenFields: others.map(\.key))
+                               values: values, valueLocations: locations, writtenFields: others.map(\.key),
+                               nested: nested)
         var problems: [(String, String?)] = []
         schema.check?(result) { message, field in problems.append((message, field)) }
         for (message, field) in problems {
@@ -204,6 +219,9 @@ struct Validator {
         let name = field.name
         switch field.kind {
         case .anything:
+            return .absent
+        case .blocks:
+            validateBlockDefinitions(node, path: path)
             return .absent
         case .int:
             return int(node, name, field.range, path).map { .value(.int($0)) } ?? .invalid
@@ -303,6 +321,7 @@ struct Validator {
         case .section: return "a mapping"
         case .entry(let category): return "a \(category.name)"
         case .entries(let category): return "a list of \(category.plural)"
+        case .blocks: return "a mapping of block names to {params, layers}"
         }
     }
 
@@ -359,7 +378,7 @@ struct Validator {
         return values.count == items.count ? values : nil
     }
 
-    private mutating func error(_ message: String, at location: SourceLocation, path: [String]) {
+    mutating func error(_ message: String, at location: SourceLocation, path: [String]) {
         diagnostics.error(message, at: location, keyPath: joinPath(path))
     }
 
@@ -392,6 +411,7 @@ extension Validator {
         if let layers = spec.sections["model"]?.entries["layers"] {
             checkGraph(layers)
         }
+        warnAboutUnusedBlocks()
         if let scheduler = spec.entries["scheduler"]?.first {
             checkSchedule(scheduler, epochs: spec.sections["train"]?.int("epochs") ?? 1)
         }
@@ -425,35 +445,49 @@ extension Validator {
         }
     }
 
-    /// Layer names must be usable as state-dict prefixes and unique; `inputs` must name earlier layers.
-    private mutating func checkGraph(_ layers: [SpecEntry]) {
-        var defined: [String: (index: Int, location: SourceLocation)] = [:]
-        for (index, layer) in layers.enumerated() {
+    /// Layer names must be usable as state-dict prefixes and unique; `inputs` must name
+    /// layers of the same list (or `input`), a layer that is not a merge takes one input,
+    /// and no layer may feed itself, however indirectly.
+    /// - Parameter scope: how messages name the list, empty for `model.layers`: ` in block 'basic'`.
+    mutating func checkGraph(_ layers: [SpecEntry], scope: String = "") {
+        var defined: [String: SourceLocation] = [:]
+        for layer in layers {
             guard let name = layer.name else { continue }
             let location = layer.location(of: "name")
             if !Validator.isIdentifier(name) || name == "input" {
                 let reason = name == "input" ? "'input' names the model's input" : "use letters, digits and _"
                 error("invalid layer name '\(name)': \(reason)", at: location, path: [layer.keyPath(of: "name")])
             } else if let first = defined[name] {
-                error("duplicate layer name '\(name)' (first used at \(first.location))",
+                error("duplicate layer name '\(name)'\(scope) (first used at \(first))",
                       at: location, path: [layer.keyPath(of: "name")])
             } else {
-                defined[name] = (index, location)
+                defined[name] = location
             }
         }
-        for (index, layer) in layers.enumerated() {
-            for input in layer.inputs ?? [] where input != "input" {
-                let path = [layer.keyPath(of: "inputs")]
-                if let target = defined[input] {
-                    if target.index >= index {
-                        error("inputs may only name earlier layers; '\(input)' is layer \(target.index)",
-                              at: layer.location(of: "inputs"), path: path)
-                    }
-                } else {
-                    let hint = Suggest.hint(for: input, in: ["input"] + defined.keys.sorted())
-                    error("unknown layer '\(input)' in inputs\(hint)", at: layer.location(of: "inputs"), path: path)
-                }
+        for layer in layers {
+            guard let inputs = layer.inputs else { continue }
+            let path = [layer.keyPath(of: "inputs")]
+            for input in inputs where input != "input" && defined[input] == nil {
+                let hint = Suggest.hint(for: input, in: ["input"] + defined.keys.sorted())
+                error("unknown layer '\(input)' in inputs\(scope)\(hint)", at: layer.location(of: "inputs"), path: path)
             }
+            if !LayerGraph.mergeTypes.contains(layer.type), inputs.count != 1 {
+                error("\(layer.type) takes one input, got \(inputs.count); join branches with add, mul or cat first",
+                      at: layer.location(of: "inputs"), path: path)
+            }
+        }
+        let graph = LayerGraph(layers)
+        if let cycle = graph.cycle() {
+            let names = (cycle + [cycle[0]]).map { graph.displayName($0) }.joined(separator: " -> ")
+            let culprit = cycle.filter { layers[$0].inputs != nil }.min() ?? cycle[0]
+            error("the layers form a cycle\(scope): \(names)", at: layers[culprit].location(of: "inputs"),
+                  path: [layers[culprit].keyPath(of: "inputs")])
+            return
+        }
+        for (index, consumers) in graph.consumers.enumerated() where consumers.isEmpty && index != layers.count - 1 {
+            diagnostics.warning("the output of layer \(graph.displayName(index))\(scope) is never used; "
+                                + "the last layer's output is the model's", at: layers[index].location,
+                                keyPath: layers[index].keyPath)
         }
     }
 

@@ -29,6 +29,10 @@ public struct Checkpoint {
     public var dataBatchIndex: Int
     /// Metrics per epoch by name (`train/loss`, `val/accuracy`, ...).
     public var history: [String: [Double]]
+    /// The training loop's own counters (running epoch loss, early-stopping
+    /// and best-checkpoint state, elapsed time), as attributes of `/trainer`,
+    /// so a resumed run reports what an uninterrupted one would.
+    public var trainer: [String: Double] = [:]
 
     public init(epoch: Int, step: Int, config: String, model: [(name: String, tensor: Tensor)],
                 optimizerType: String, optimizerSteps: Int, optimizerLRs: [Double],
@@ -86,6 +90,8 @@ public struct Checkpoint {
             for (k, values) in history.sorted(by: { $0.key < $1.key }) {
                 try hist.createDataset(k, values: values, shape: [values.count])
             }
+            let trainerGroup = try file.createGroup("trainer")
+            for (k, v) in trainer.sorted(by: { $0.key < $1.key }) { try trainerGroup.setAttribute(k, v) }
             try file.close()
             try Checkpoint.syncToDisk(tmp)
             guard rename(tmp, path) == 0 else {
@@ -104,8 +110,8 @@ public struct Checkpoint {
         guard fsync(fd) == 0 else { throw TrainError.io("cannot flush \(path) to disk") }
     }
 
-    /// Reads a checkpoint, checking that it is one.
-    public static func read(from path: String) throws -> Checkpoint {
+    /// Opens a checkpoint file, checking that it is one this Flint reads.
+    static func openFile(_ path: String) throws -> HDF5File {
         guard FileManager.default.fileExists(atPath: path) else {
             throw TrainError.badInput("\(path): no such checkpoint file")
         }
@@ -117,10 +123,29 @@ public struct Checkpoint {
         guard version <= Checkpoint.version else {
             throw TrainError.badInput("\(path): checkpoint version \(version) is newer than this Flint reads (\(Checkpoint.version))")
         }
-        let config = try file.dataset("config").readString()
+        return file
+    }
+
+    /// The parameters and buffers of `/model`, sorted by name.
+    static func readModel(_ file: HDF5File) throws -> [(name: String, tensor: Tensor)] {
         let modelGroup = try file.group("model")
-        var model: [(String, Tensor)] = []
+        var model: [(name: String, tensor: Tensor)] = []
         for child in try modelGroup.children() { model.append((child.name, try modelGroup.dataset(child.name).readTensor())) }
+        return model
+    }
+
+    /// Only the resolved config and the model's weights, for evaluating,
+    /// predicting and exporting without reading optimizer state or history.
+    public static func readModel(from path: String) throws -> (config: String, model: [(name: String, tensor: Tensor)]) {
+        let file = try openFile(path)
+        return (try file.dataset("config").readString(), try readModel(file))
+    }
+
+    /// Reads a checkpoint, checking that it is one.
+    public static func read(from path: String) throws -> Checkpoint {
+        let file = try openFile(path)
+        let config = try file.dataset("config").readString()
+        let model = try readModel(file)
         let opt = try file.group("optimizer")
         var optState: [(String, Tensor)] = []
         for child in try opt.children() { optState.append((child.name, try opt.dataset(child.name).readTensor())) }
@@ -139,12 +164,19 @@ public struct Checkpoint {
             let key = full.hasPrefix("history/") ? String(full.dropFirst("history/".count)) : full
             history[key] = try file.dataset(full).readArray(as: Double.self)
         }
-        return Checkpoint(
+        var trainer: [String: Double] = [:]
+        if file.contains("trainer") {
+            let group = try file.group("trainer")
+            for name in try group.attributeNames() { trainer[name] = try group.doubleAttribute(name) }
+        }
+        var checkpoint = Checkpoint(
             epoch: Int(try file.int64Attribute("epoch")), step: Int(try file.int64Attribute("step")), config: config,
             model: model, optimizerType: try opt.stringAttribute("type"), optimizerSteps: Int(try opt.int64Attribute("step")),
             optimizerLRs: try opt.doubleArrayAttribute("lr"), optimizerState: optState, scheduler: sched, rng: rng,
             dataOrder: try data.dataset("order").readArray(as: Int64.self).map { Int($0) },
             dataBatchIndex: Int(try data.int64Attribute("batch_index")), history: history)
+        checkpoint.trainer = trainer
+        return checkpoint
     }
 }
 

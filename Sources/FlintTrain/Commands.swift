@@ -8,15 +8,70 @@ import FlintData
 /// the CLI so a library user can call it.
 public enum FlintCommands {
     /// Loads a spec, builds the run, trains it and returns the result.
-    public static func train(specPath: String, overrides: [String], runDir: String?, resume: String?, quiet: Bool) throws -> TrainResult {
+    ///
+    /// - Parameters:
+    ///   - resume: a checkpoint or run directory to continue from. Changes of
+    ///     the spec against the checkpoint's config are applied and reported on
+    ///     stderr; a different model is refused (`badInput`).
+    ///   - force: replace an existing run directory instead of refusing.
+    ///   - initFrom: weights (safetensors or checkpoint) to start from, strictly by name.
+    ///   - handleSignals: SIGINT/SIGTERM write a checkpoint and end the run (`TrainingInterrupted`).
+    public static func train(specPath: String, overrides: [String], runDir: String?, resume: String?, quiet: Bool,
+                             force: Bool = false, initFrom: String? = nil, handleSignals: Bool = false) throws -> TrainResult {
         let spec = try Spec.load(path: specPath, overrides: overrides)
-        for w in spec.warnings where !quiet { FileHandle.standardError.write(Data((w.description + "\n").utf8)) }
-        let checkpoint = try resume.map { try Checkpoint.read(from: resolveCheckpoint($0)) }
-        let plan = try RunPlan(spec: spec)
-        let dir = try runDir ?? defaultRunDir(specPath: specPath, name: spec.name, config: plan.config)
-        if resume == nil { try claimRunDir(dir) }
-        let trainer = Trainer(plan: plan, options: TrainOptions(runDir: dir, quiet: quiet, resume: checkpoint))
-        return try trainer.run()
+        let say = { (text: String) in if !quiet { FileHandle.standardError.write(Data((text + "\n").utf8)) } }
+        for w in spec.warnings { say(w.description) }
+        if resume != nil && initFrom != nil {
+            throw TrainError.badInput("--init and --resume cannot be used together: a resumed run continues from its checkpoint's weights")
+        }
+        var checkpoint: Checkpoint?
+        var resumeRunDir: String?
+        if let resume {
+            let path = resolveCheckpoint(resume)
+            var ckpt = try Checkpoint.read(from: path)
+            let changes = try ResumeCheck.check(ckpt, path: path, spec: spec)
+            let scaled = ResumeCheck.applyLearningRate(changes, to: &ckpt)
+            var line = "resuming from \(path) (epoch \(ckpt.epoch), step \(ckpt.step)"
+                + (ckpt.dataBatchIndex > 0 ? ", batch \(ckpt.dataBatchIndex) of epoch \(ckpt.epoch + 1))" : ")")
+            if !changes.isEmpty {
+                line += " with changes to its config: " + changes.map(\.description).joined(separator: "; ")
+                if let scaled { line += " (\(scaled))" }
+                if changes.contains(where: { $0.path == "seed" }) {
+                    line += "; the seed changes nothing in a resumed run, whose generators continue from the checkpoint"
+                }
+            }
+            say(line)
+            checkpoint = ckpt
+            resumeRunDir = runDirectory(ofCheckpoint: path)
+        }
+        let plan = try RunPlan(spec: spec, initialWeights: resume == nil)
+        if let initFrom { try loadInitialWeights(into: plan.model, from: initFrom, strict: true) }
+        let dir: String
+        if let runDir {
+            dir = runDir
+        } else if let resumeRunDir {
+            dir = resumeRunDir
+        } else {
+            dir = try defaultRunDir(specPath: specPath, name: spec.name, config: plan.config)
+        }
+        let continuing = resumeRunDir.map { sameFile($0, dir) } ?? false
+        if !continuing { try claimRunDir(dir, force: force) }
+        let options = TrainOptions(runDir: dir, quiet: quiet, resume: checkpoint, resumeRunDir: resumeRunDir,
+                                   specPath: specPath, overrides: overrides, handleSignals: handleSignals)
+        return try Trainer(plan: plan, options: options).run()
+    }
+
+    /// The run directory a checkpoint file sits in (`RUN/checkpoints/x.h5`), if it does.
+    static func runDirectory(ofCheckpoint path: String) -> String? {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        let folder = url.deletingLastPathComponent()
+        guard folder.lastPathComponent == "checkpoints" else { return nil }
+        return folder.deletingLastPathComponent().path
+    }
+
+    private static func sameFile(_ a: String, _ b: String) -> Bool {
+        URL(fileURLWithPath: a).standardizedFileURL.resolvingSymlinksInPath().path
+            == URL(fileURLWithPath: b).standardizedFileURL.resolvingSymlinksInPath().path
     }
 
     /// A run directory, or a checkpoint file inside one, as a checkpoint path.
@@ -46,11 +101,23 @@ public enum FlintCommands {
         return dir
     }
 
-    /// Creates `dir`, refusing one that exists and is not empty so no run is overwritten.
-    static func claimRunDir(_ dir: String) throws {
+    /// Creates `dir`, refusing one that exists and is not empty so no run is
+    /// overwritten; with `force`, an earlier run there is removed first (only a
+    /// folder that looks like a run: it has `config.yaml`, `summary.json` or `metrics.jsonl`).
+    static func claimRunDir(_ dir: String, force: Bool = false) throws {
         let fm = FileManager.default
         if fm.fileExists(atPath: dir), let contents = try? fm.contentsOfDirectory(atPath: dir), !contents.isEmpty {
-            throw TrainError.badInput("run directory \(dir) already exists and is not empty; choose another --run-dir")
+            guard force else {
+                throw TrainError.badInput("run directory \(dir) already exists and is not empty; choose another --run-dir, or --force to replace it")
+            }
+            guard contents.contains(where: { ["config.yaml", "summary.json", "metrics.jsonl"].contains($0) }) else {
+                throw TrainError.badInput("run directory \(dir) is not empty and does not look like a Flint run; --force replaces only run directories")
+            }
+            do {
+                try fm.removeItem(atPath: dir)
+            } catch {
+                throw TrainError.badInput("cannot replace run directory \(dir): \(error.localizedDescription)")
+            }
         }
         do {
             try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -8,9 +8,18 @@ extension RunPlan {
     /// Builds every part of a run from a validated spec: seeds the generators,
     /// builds and shape-checks the model, reads the data and checks it against
     /// the model and the loss. `dataOverride` replaces the spec's HDF5 file.
-    public init(spec: Spec, dataOverride: String? = nil) throws(SpecError) {
+    /// `model.init_from` weights are loaded (strictly) unless `initialWeights`
+    /// is false, as when a checkpoint's own weights replace them anyway.
+    public init(spec: Spec, dataOverride: String? = nil, initialWeights: Bool = true) throws(SpecError) {
         Generator.manualSeed(UInt64(truncatingIfNeeded: spec.seed))
         let (model, output) = try Builder.model(spec.model)
+        if initialWeights, let source = spec.model.initFrom {
+            do {
+                try loadInitialWeights(into: model, from: source, strict: true)
+            } catch {
+                throw SpecError([.error(at: spec.model.location, "model.init_from: \(error)")])
+            }
+        }
         let loss = try Builder.loss(spec.loss)
         let optimizer = try Builder.optimizer(spec.optimizer, params: model.parameters())
         let scheduler = try spec.scheduler.map { s throws(SpecError) in try Builder.scheduler(s, optimizer: optimizer) }
@@ -33,7 +42,7 @@ extension RunPlan {
                   train: try loader(data.train, shuffle: spec.data.shuffle, extra: augment),
                   val: try data.val.map { d throws(SpecError) in try loader(d, shuffle: false, extra: []) },
                   test: try data.test.map { d throws(SpecError) in try loader(d, shuffle: false, extra: []) },
-                  epochs: spec.train.epochs)
+                  epochs: spec.train.epochs, control: try TrainingControl(spec: spec))
     }
 
     /// Checks the data against the model's declared input and the loss's

@@ -16,9 +16,12 @@ public struct RunPlan {
     public var val: DataLoader?
     public var test: DataLoader?
     public var epochs: Int
+    /// Logging, validation cadence, accumulation, limits, guards, checkpoints.
+    public var control: TrainingControl
 
     public init(name: String, seed: UInt64, config: String, model: Module, loss: Loss, optimizer: Optimizer,
-                scheduler: LRScheduler?, train: DataLoader, val: DataLoader?, test: DataLoader?, epochs: Int) {
+                scheduler: LRScheduler?, train: DataLoader, val: DataLoader?, test: DataLoader?, epochs: Int,
+                control: TrainingControl = TrainingControl()) {
         self.name = name
         self.seed = seed
         self.config = config
@@ -30,6 +33,7 @@ public struct RunPlan {
         self.val = val
         self.test = test
         self.epochs = epochs
+        self.control = control
     }
 }
 
@@ -40,125 +44,468 @@ public struct TrainResult {
     public var epochs: Int
     public var seconds: Double
     public var metrics: [String: Double]
+    /// `finished`, or `stopped` by early stopping or `max_time`.
+    public var status: String = "finished"
+    public var stopReason: String?
 
     public var json: String {
         JSON.object([
             ("run_dir", .string(runDir)), ("checkpoint", .string(checkpoint)), ("epochs", .int(epochs)),
             ("seconds", .number(seconds)), ("metrics", .object(metrics.sorted { $0.key < $1.key }.map { ($0.key, .number($0.value)) })),
+            ("status", .string(status)), ("stop_reason", stopReason.map(JSON.string) ?? .null),
         ]).text
     }
 }
 
-/// How the trainer reports progress: stderr lines, or nothing with `quiet`.
+/// Where a run writes and how it reports.
 public struct TrainOptions {
     public var runDir: String
+    /// Print nothing but errors (progress still goes to `train.log`).
     public var quiet: Bool
     public var resume: Checkpoint?
+    /// The run directory the resumed checkpoint belongs to: its metrics up to
+    /// the checkpoint carry over into this run's files.
+    public var resumeRunDir: String?
+    /// The spec file and `--set` overrides, recorded in the run directory.
+    public var specPath: String?
+    public var overrides: [String]
+    /// Turn SIGINT/SIGTERM into a checkpoint at the next batch boundary (the CLI sets it).
+    public var handleSignals: Bool
 
-    public init(runDir: String, quiet: Bool = false, resume: Checkpoint? = nil) {
+    public init(runDir: String, quiet: Bool = false, resume: Checkpoint? = nil, resumeRunDir: String? = nil,
+                specPath: String? = nil, overrides: [String] = [], handleSignals: Bool = false) {
         self.runDir = runDir
         self.quiet = quiet
         self.resume = resume
+        self.resumeRunDir = resumeRunDir
+        self.specPath = specPath
+        self.overrides = overrides
+        self.handleSignals = handleSignals
     }
 }
 
-/// The training loop: epochs of batches, validation after each epoch, a
-/// checkpoint after each epoch, test metrics at the end.
+/// The training loop: epochs of (accumulated) batches with the NaN guard,
+/// validation every `eval_every_epochs`, a metrics record per epoch (and per
+/// `log_every_steps`), checkpoints by the policy, early stopping, `max_time`,
+/// interrupts at batch boundaries, and test metrics at the end.
 public final class Trainer {
     public let plan: RunPlan
     public let options: TrainOptions
+    private var control: TrainingControl { plan.control }
     private var history: [String: [Double]] = [:]
     private var step = 0
     private var epoch = 0
+    // Sums over the epoch in progress and the current logging window; kept in
+    // checkpoints so that a run resumed mid-epoch reports the same loss.
+    private var epochLossSum = 0.0
+    private var epochSamples = 0
+    private var windowLossSum = 0.0
+    private var windowSamples = 0
+    private var windowStart = 0.0
+    /// Training time before this process (from the resumed checkpoint) and this process's start.
+    private var elapsedBefore = 0.0
+    private var started = ProgressReporter.now()
+    private var skippedBatches = 0
+    private var earlyStopping: EarlyStopping?
+    private var best: (value: Double, epoch: Int)?
+    private var resumedMidEpoch = false
 
     public init(plan: RunPlan, options: TrainOptions) {
         self.plan = plan
         self.options = options
+        earlyStopping = plan.control.earlyStopping.map(EarlyStopping.init)
     }
 
-    private func log(_ line: String) {
-        guard !options.quiet else { return }
-        FileHandle.standardError.write((line + "\n").data(using: .utf8) ?? Data())
+    private var elapsed: Double { elapsedBefore + ProgressReporter.now() - started }
+
+    /// The metric that chooses `best.h5` and `best_epoch`, and its direction.
+    var bestMetric: (name: String, mode: EarlyStopping.Mode) {
+        if let b = control.checkpoint.best { return (b.metric, b.mode) }
+        if let es = control.earlyStopping { return (es.monitor, es.mode) }
+        let name = plan.val != nil ? "val/loss" : "train/loss"
+        return (name, MetricDirection.mode(of: name))
     }
 
-    private var checkpointDir: String { options.runDir + "/checkpoints" }
-    private var lastPath: String { checkpointDir + "/last.h5" }
+    /// The files and reporters of one `run()`.
+    private final class Context {
+        let progress: ProgressReporter
+        let store: CheckpointStore
+        let metrics: MetricsLog
+        let tensorboard: EventWriter?
+        var summary: RunSummary
+        let gitCommit: String?
+        let summaryPath: String
+
+        init(progress: ProgressReporter, store: CheckpointStore, metrics: MetricsLog, tensorboard: EventWriter?,
+             summary: RunSummary, gitCommit: String?, summaryPath: String) {
+            self.progress = progress
+            self.store = store
+            self.metrics = metrics
+            self.tensorboard = tensorboard
+            self.summary = summary
+            self.gitCommit = gitCommit
+            self.summaryPath = summaryPath
+        }
+
+        func writeSummary() {
+            // A summary that cannot be written must not end a training run; the metrics files still hold it all.
+            try? (summary.json(gitCommit: gitCommit) + "\n").write(toFile: summaryPath, atomically: true, encoding: .utf8)
+        }
+    }
 
     public func run() throws -> TrainResult {
-        let started = Date()
-        try FileManager.default.createDirectory(atPath: checkpointDir, withIntermediateDirectories: true)
-        try plan.config.write(toFile: options.runDir + "/config.yaml", atomically: true, encoding: .utf8)
-        let metricsURL = URL(fileURLWithPath: options.runDir + "/metrics.jsonl")
-        if !FileManager.default.fileExists(atPath: metricsURL.path) {
-            FileManager.default.createFile(atPath: metricsURL.path, contents: nil)
-        }
-        var resumeMidEpoch = false
+        let dir = options.runDir
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try validateControl()
+        let progress = ProgressReporter(quiet: options.quiet, logPath: dir + "/train.log")
+        let store = try CheckpointStore(dir: dir + "/checkpoints", policy: control.checkpoint)
+        try writeConfig()
+        let metrics = MetricsLog(dir: dir)
+        var kept: [MetricRecord] = []
         if let ckpt = options.resume {
             try restore(ckpt)
-            resumeMidEpoch = ckpt.dataBatchIndex > 0
-            log("resuming from epoch \(epoch), step \(step)")
+            store.removeNumbered(after: step)
+            let source = FileManager.default.fileExists(atPath: metrics.jsonlPath) ? metrics.jsonlPath
+                : options.resumeRunDir.map { $0 + "/metrics.jsonl" }
+            kept = source.map(MetricsLog.read)?.filter { $0.step <= step && $0.epoch <= epoch + ($0.kind == .step ? 1 : 0) } ?? []
         }
-        let model = plan.model
-        while epoch < plan.epochs {
-            let epochStart = Date()
-            model.train()
-            if !resumeMidEpoch { plan.train.startEpoch() }
-            resumeMidEpoch = false
-            var lossSum = 0.0, seen = 0
-            while let batch = try plan.train.next() {
-                let out = try model(batch.x)
-                let loss = try plan.loss(out, batch.y)
-                plan.optimizer.zeroGrad()
-                try loss.backward()
-                try plan.optimizer.step()
-                step += 1
-                let l = try loss.item()
-                guard l.isFinite else {
-                    throw TrainError.runtime("loss became \(l) at epoch \(epoch + 1), step \(step); the last good checkpoint is \(lastPath)")
-                }
-                lossSum += l * Double(batch.indices.count)
-                seen += batch.indices.count
-            }
-            plan.scheduler?.step()
-            epoch += 1
-            var metrics: [String: Double] = ["train/loss": lossSum / Double(Swift.max(seen, 1))]
-            if let val = plan.val {
-                for (k, v) in try evaluate(model: model, loss: plan.loss, loader: val) { metrics["val/" + k] = v }
-            }
-            for (k, v) in metrics { history[k, default: []].append(v) }
-            let seconds = Date().timeIntervalSince(epochStart)
-            try appendLine(metricsURL, JSON.object([("epoch", .int(epoch)), ("step", .int(step)), ("lr", .number(plan.optimizer.lr)),
-                                                    ("seconds", .number(seconds))] + metrics.sorted { $0.key < $1.key }.map { ($0.key, .number($0.value)) }).text)
-            try saveCheckpoint(to: lastPath)
-            log("epoch \(epoch)/\(plan.epochs)  " + metrics.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.4f", $0.value))" }.joined(separator: "  ")
-                + String(format: "  %.1fs", seconds))
+        try metrics.reset(to: kept)
+        let tensorboard = control.tensorboard ? try EventWriter(directory: dir + "/tensorboard") : nil
+        if options.resume != nil { try tensorboard?.restart(at: step + 1) }
+        var summary = RunSummary(name: plan.name, spec: options.specPath, overrides: options.overrides)
+        summary.epochs = epoch
+        summary.steps = step
+        let ctx = Context(progress: progress, store: store, metrics: metrics, tensorboard: tensorboard, summary: summary,
+                          gitCommit: RunInfo.gitCommit(near: options.specPath ?? dir), summaryPath: dir + "/summary.json")
+        refreshSummary(ctx)
+        ctx.writeSummary()
+        if options.resume != nil { ctx.progress.line("resuming from epoch \(epoch), step \(step)") }
+        if options.handleSignals { InterruptHandler.install(quiet: options.quiet) }
+        defer { if options.handleSignals { InterruptHandler.uninstall() } }
+        do {
+            return try loop(ctx)
+        } catch let interrupted as TrainingInterrupted {
+            ctx.summary.status = "interrupted"
+            ctx.summary.stopReason = "\(interrupted.signalName) at epoch \(interrupted.epoch + 1), step \(interrupted.step)"
+            refreshSummary(ctx)
+            ctx.writeSummary()
+            ctx.progress.logOnly(interrupted.description)
+            throw interrupted
+        } catch {
+            ctx.summary.status = "failed"
+            ctx.summary.error = "\(error)"
+            refreshSummary(ctx)
+            ctx.writeSummary()
+            ctx.progress.logOnly("error: \(error)")
+            throw error
         }
-        var final: [String: Double] = [:]
-        for (k, v) in history { if let last = v.last { final[k] = last } }
-        if let test = plan.test {
-            for (k, v) in try evaluate(model: model, loss: plan.loss, loader: test) { final["test/" + k] = v }
-            if let acc = final["test/accuracy"] { log(String(format: "test/accuracy %.4f", acc)) }
-        }
-        return TrainResult(runDir: options.runDir, checkpoint: lastPath, epochs: epoch,
-                           seconds: Date().timeIntervalSince(started), metrics: final)
     }
 
-    private func appendLine(_ url: URL, _ line: String) throws {
-        let handle = try FileHandle(forWritingTo: url)
-        defer { try? handle.close() }
-        try handle.seekToEnd()
-        try handle.write(contentsOf: (line + "\n").data(using: .utf8) ?? Data())
+    /// Settings that cannot work with this plan fail before any training.
+    private func validateControl() throws {
+        if let es = control.earlyStopping, es.strict, es.monitor.hasPrefix("val/"), plan.val == nil {
+            throw TrainError.badInput("train.early_stopping.monitor is \(es.monitor) but the spec has no validation split (data.val)")
+        }
+        if let b = control.checkpoint.best, b.metric.hasPrefix("val/"), plan.val == nil {
+            throw TrainError.badInput("train.checkpoint.best.metric is \(b.metric) but the spec has no validation split (data.val)")
+        }
+    }
+
+    private func writeConfig() throws {
+        var header = ""
+        if let spec = options.specPath {
+            header = "# flint train \(spec)" + options.overrides.map { " --set \($0)" }.joined() + "\n"
+        }
+        try (header + plan.config).write(toFile: options.runDir + "/config.yaml", atomically: true, encoding: .utf8)
+        try (options.overrides.map { $0 + "\n" }.joined()).write(toFile: options.runDir + "/overrides.txt", atomically: true, encoding: .utf8)
+    }
+
+    // MARK: - The loop
+
+    private func loop(_ ctx: Context) throws -> TrainResult {
+        let model = plan.model
+        let named = model.namedParameters()
+        let k = control.accumulateSteps
+        var midEpoch = resumedMidEpoch
+        var stopReason: String?
+        windowStart = ProgressReporter.now()
+        training: while epoch < plan.epochs {
+            if !midEpoch {
+                plan.train.startEpoch()
+                epochLossSum = 0
+                epochSamples = 0
+            }
+            midEpoch = false
+            model.train()
+            let total = plan.train.batchesPerEpoch
+            let epochStart = ProgressReporter.now()
+            var samplesHere = 0
+            let lrUsed = plan.optimizer.lr
+            ctx.progress.startEpoch("epoch \(epoch + 1)/\(plan.epochs)")
+            plan.optimizer.zeroGrad()
+            var pending = 0, groupLoss = 0.0, groupSamples = 0
+            while let batch = try plan.train.next() {
+                let n = batch.indices.count
+                let last = plan.train.batchIndex >= total
+                let loss = try plan.loss(try model(batch.x), batch.y)
+                let value = try loss.item()
+                guard value.isFinite else {
+                    try nonFinite("loss is \(value)", ctx)
+                    plan.optimizer.zeroGrad()
+                    pending = 0; groupLoss = 0; groupSamples = 0
+                    continue
+                }
+                // Each micro-batch's loss is divided by the accumulation count, as Lightning does, so the
+                // summed gradient is the mean over the group.
+                try (k > 1 ? loss / Double(k) : loss).backward()
+                pending += 1
+                groupLoss += value * Double(n)
+                groupSamples += n
+                guard pending == k || last else { continue }
+                pending = 0
+                if let name = NaNGuard.firstNonFiniteGradient(named) {
+                    try nonFinite("the gradient of '\(name)' \(describe(named, name, grad: true))", ctx)
+                    plan.optimizer.zeroGrad()
+                    groupLoss = 0; groupSamples = 0
+                    continue
+                }
+                try plan.optimizer.step()
+                plan.optimizer.zeroGrad()
+                step += 1
+                if let name = NaNGuard.firstNonFiniteParameter(named) {
+                    // A parameter that overflowed cannot be taken back: this stops whatever the policy.
+                    throw TrainError.runtime("parameter '\(name)' \(describe(named, name, grad: false)) after step \(step) "
+                                             + "(epoch \(epoch + 1), batch \(plan.train.batchIndex) of \(total)); \(lastGoodCheckpoint(ctx))")
+                }
+                epochLossSum += groupLoss
+                epochSamples += groupSamples
+                windowLossSum += groupLoss
+                windowSamples += groupSamples
+                samplesHere += groupSamples
+                groupLoss = 0; groupSamples = 0
+                ctx.progress.batch(done: plan.train.batchIndex, total: total, samples: samplesHere,
+                                   loss: epochLossSum / Double(max(epochSamples, 1)))
+                if let every = control.logEverySteps, step % every == 0 { try logStep(ctx) }
+                guard !last else { break }
+                if let sig = InterruptHandler.pending { throw try interrupt(sig, ctx) }
+                if let limit = control.maxTime, elapsed >= limit {
+                    try save(ctx)
+                    stopReason = "max_time \(ProgressReporter.clock(limit)) reached at epoch \(epoch + 1), step \(step)"
+                    break training
+                }
+                if let every = control.checkpoint.everySteps, step % every == 0 { try save(ctx) }
+            }
+            ctx.progress.clearBar()
+            let trainSeconds = ProgressReporter.now() - epochStart
+            epoch += 1
+            if let reason = try finishEpoch(ctx, lr: lrUsed, seconds: trainSeconds, samples: samplesHere, epochStart: epochStart) {
+                stopReason = reason
+                break
+            }
+        }
+        return try finish(ctx, stopReason: stopReason)
+    }
+
+    /// Validation, the metrics record, the scheduler, best and early-stopping
+    /// bookkeeping and the checkpoint at the end of an epoch; a reason to stop, if any.
+    private func finishEpoch(_ ctx: Context, lr: Double, seconds trainSeconds: Double, samples: Int, epochStart: Double) throws -> String? {
+        var metrics: [String: Double] = ["train/loss": epochSamples > 0 ? epochLossSum / Double(epochSamples) : .nan]
+        let onSchedule = epoch % control.evalEveryEpochs == 0
+        if let val = plan.val, onSchedule || epoch == plan.epochs {
+            for (k, v) in try evaluate(model: plan.model, loss: plan.loss, loader: val) { metrics["val/" + k] = v }
+        }
+        appendHistory(metrics)
+        var values = metrics
+        values["lr"] = lr
+        values["seconds"] = ProgressReporter.now() - epochStart
+        values["elapsed"] = elapsed
+        values["samples_per_second"] = trainSeconds > 0 ? Double(samples) / trainSeconds : 0
+        try ctx.metrics.append(MetricRecord(kind: .epoch, epoch: epoch, step: step, values: values))
+        try ctx.tensorboard?.scalars(metrics.map { ($0.key, $0.value) } + [("lr", lr), ("epoch", Double(epoch))], step: step)
+        if control.tensorboardHistograms, let tb = ctx.tensorboard {
+            for (name, t) in plan.model.namedParameters() { try tb.histogram(name, values: t.toArray(Float.self), step: step) }
+        }
+        if let scheduler = plan.scheduler {
+            if scheduler.requiresMetric {
+                scheduler.step(metric: metrics["val/loss"] ?? metrics["train/loss"] ?? .nan)
+            } else {
+                scheduler.step()
+            }
+        }
+
+        let (bestName, bestMode) = bestMetric
+        var isBest = false
+        if let v = metrics[bestName], v.isFinite, best.map({ MetricDirection.isBetter(v, than: $0.value, mode: bestMode) }) ?? true {
+            best = (v, epoch)
+            isBest = true
+        }
+        var stopReason: String?
+        if var es = earlyStopping, onSchedule {
+            if let v = metrics[es.config.monitor] {
+                let decision = es.check(v, epoch: epoch)
+                if decision.stop { stopReason = "early stopping: " + (decision.reason ?? "") }
+            } else if es.config.strict {
+                throw TrainError.runtime("train.early_stopping.monitor \(es.config.monitor) is not a metric of this run; "
+                                         + "it has \(metrics.keys.sorted().joined(separator: ", "))")
+            }
+            earlyStopping = es
+        }
+
+        let due = epoch % control.checkpoint.everyEpochs == 0 || epoch == plan.epochs || stopReason != nil
+        if due {
+            try save(ctx)
+            if isBest { try ctx.store.markLastAsBest() }
+        } else if isBest {
+            try ctx.store.saveBest(snapshot())
+        }
+        refreshSummary(ctx)
+        ctx.writeSummary()
+        ctx.progress.line("epoch \(epoch)/\(plan.epochs)  " + MetricRecord.orderedKeys(metrics.keys).map {
+            "\($0) \(String(format: "%.4f", metrics[$0] ?? .nan))"
+        }.joined(separator: "  ") + String(format: "  %.1fs", values["seconds"] ?? 0) + (isBest ? "  (best)" : ""))
+
+        if stopReason != nil { return stopReason }
+        if let sig = InterruptHandler.pending { throw try interrupt(sig, ctx, saved: due) }
+        if let limit = control.maxTime, elapsed >= limit {
+            if !due { try save(ctx) }
+            return "max_time \(ProgressReporter.clock(limit)) reached after epoch \(epoch)"
+        }
+        return nil
+    }
+
+    private func finish(_ ctx: Context, stopReason: String?) throws -> TrainResult {
+        var final = lastEpochMetrics(ctx)
+        if let test = plan.test {
+            let metrics = try evaluate(model: plan.model, loss: plan.loss, loader: test)
+            for (k, v) in metrics { final["test/" + k] = v }
+            try ctx.tensorboard?.scalars(metrics.map { ("test/" + $0.key, $0.value) }, step: step)
+            ctx.progress.line(metrics.sorted { $0.key < $1.key }.map { "test/\($0.key) \(String(format: "%.4f", $0.value))" }.joined(separator: "  "))
+        }
+        if let stopReason { ctx.progress.line("stopped: \(stopReason)") }
+        ctx.summary.status = stopReason == nil ? "finished" : "stopped"
+        ctx.summary.stopReason = stopReason
+        refreshSummary(ctx)
+        ctx.summary.final = final
+        ctx.writeSummary()
+        return TrainResult(runDir: options.runDir, checkpoint: ctx.store.lastPath, epochs: epoch, seconds: elapsed,
+                           metrics: final, status: ctx.summary.status, stopReason: stopReason)
+    }
+
+    // MARK: - Bookkeeping
+
+    /// Appends an epoch's metrics to the history, keeping every series one
+    /// value per epoch (NaN where a metric was not computed, as validation
+    /// on a `eval_every_epochs` schedule).
+    private func appendHistory(_ metrics: [String: Double]) {
+        for key in Set(history.keys).union(metrics.keys) {
+            var series = history[key] ?? Array(repeating: .nan, count: epoch - 1)
+            series.append(metrics[key] ?? .nan)
+            history[key] = series
+        }
+    }
+
+    private func lastEpochMetrics(_ ctx: Context) -> [String: Double] {
+        guard let last = ctx.metrics.records.last(where: { $0.kind == .epoch }) else { return [:] }
+        return last.values.filter { !["lr", "seconds", "elapsed", "samples_per_second"].contains($0.key) }
+    }
+
+    private func refreshSummary(_ ctx: Context) {
+        ctx.summary.epochs = epoch
+        ctx.summary.steps = step
+        ctx.summary.wallSeconds = elapsed
+        ctx.summary.final = lastEpochMetrics(ctx)
+        var bestValues: [String: Double] = [:]
+        for record in ctx.metrics.records where record.kind == .epoch {
+            for (k, v) in record.values where v.isFinite && !["lr", "seconds", "elapsed", "samples_per_second"].contains(k) {
+                let mode = MetricDirection.mode(of: k)
+                if bestValues[k].map({ MetricDirection.isBetter(v, than: $0, mode: mode) }) ?? true { bestValues[k] = v }
+            }
+        }
+        ctx.summary.best = bestValues
+        ctx.summary.bestMetric = bestMetric.name
+        ctx.summary.bestEpoch = best?.epoch
+        let fm = FileManager.default
+        ctx.summary.checkpoint = fm.fileExists(atPath: ctx.store.lastPath) ? ctx.store.lastPath : nil
+        ctx.summary.bestCheckpoint = fm.fileExists(atPath: ctx.store.bestPath) ? ctx.store.bestPath : nil
+    }
+
+    private func logStep(_ ctx: Context) throws {
+        let now = ProgressReporter.now()
+        let seconds = now - windowStart
+        let loss = windowSamples > 0 ? windowLossSum / Double(windowSamples) : .nan
+        let values: [String: Double] = ["lr": plan.optimizer.lr, "train/loss": loss, "seconds": seconds, "elapsed": elapsed,
+                                        "samples_per_second": seconds > 0 ? Double(windowSamples) / seconds : 0]
+        try ctx.metrics.append(MetricRecord(kind: .step, epoch: epoch + 1, step: step, values: values))
+        try ctx.tensorboard?.scalars([("train/loss_step", loss), ("lr_step", plan.optimizer.lr)], step: step)
+        if ctx.progress.mode == .lines {
+            ctx.progress.line("epoch \(epoch + 1) step \(step)  train/loss \(String(format: "%.4f", loss))  \(Int(values["samples_per_second"] ?? 0)) samples/s")
+        } else {
+            ctx.progress.logOnly("epoch \(epoch + 1) step \(step)  train/loss \(String(format: "%.4f", loss))")
+        }
+        windowLossSum = 0
+        windowSamples = 0
+        windowStart = now
+    }
+
+    private func save(_ ctx: Context) throws { try ctx.store.save(snapshot()) }
+
+    private func interrupt(_ signal: Int32, _ ctx: Context, saved: Bool = false) throws -> TrainingInterrupted {
+        if !saved { try save(ctx) }
+        return TrainingInterrupted(signal: signal, checkpoint: ctx.store.lastPath, runDir: options.runDir,
+                                   epoch: epoch, step: step)
+    }
+
+    private func lastGoodCheckpoint(_ ctx: Context) -> String {
+        FileManager.default.fileExists(atPath: ctx.store.lastPath)
+            ? "the last good checkpoint is \(ctx.store.lastPath)" : "no checkpoint was written before it"
+    }
+
+    /// Applies the NaN guard to a non-finite `what` at the step being taken:
+    /// throws under `stop`, counts and reports the skipped batch under `skip`.
+    private func nonFinite(_ what: String, _ ctx: Context) throws {
+        let place = "step \(step + 1) (epoch \(epoch + 1), batch \(plan.train.batchIndex) of \(plan.train.batchesPerEpoch))"
+        guard control.nanGuard == .skip else {
+            throw TrainError.runtime("\(what) at \(place); stopping (train.nan_guard: stop); \(lastGoodCheckpoint(ctx))")
+        }
+        skippedBatches += 1
+        ctx.progress.line("warning: \(what) at \(place); batch skipped (train.nan_guard: skip)")
+    }
+
+    /// "contains NaN" or "contains Inf", for the guard's message.
+    private func describe(_ named: [(name: String, tensor: Tensor)], _ name: String, grad: Bool) -> String {
+        guard let p = named.first(where: { $0.name == name }), let t = grad ? p.tensor.grad : p.tensor else { return "is not finite" }
+        return t.toArray(Double.self).contains { $0.isNaN } ? "contains NaN" : "contains Inf"
+    }
+
+    // MARK: - Checkpoint state
+
+    /// The loop's own counters, stored in `/trainer` of a checkpoint.
+    var trainerState: [String: Double] {
+        var s: [String: Double] = [
+            "epoch_loss_sum": epochLossSum, "epoch_samples": Double(epochSamples),
+            "window_loss_sum": windowLossSum, "window_samples": Double(windowSamples),
+            "elapsed_seconds": elapsed, "skipped_batches": Double(skippedBatches),
+        ]
+        if let best {
+            s["best.value"] = best.value
+            s["best.epoch"] = Double(best.epoch)
+        }
+        for (k, v) in earlyStopping?.state ?? [:] { s["early_stopping." + k] = v }
+        return s
     }
 
     /// The state of the run right now, as a checkpoint.
     public func snapshot() -> Checkpoint {
-        Checkpoint(epoch: epoch, step: step, config: plan.config, model: plan.model.stateDict(),
-                   optimizerType: plan.optimizer.typeName, optimizerSteps: plan.optimizer.stepCount,
-                   optimizerLRs: plan.optimizer.paramGroups.map { $0.lr }, optimizerState: plan.optimizer.stateDict(),
-                   scheduler: plan.scheduler?.state ?? [:],
-                   rng: ["default": Generator.default.snapshot, "data": plan.train.generator.snapshot],
-                   dataOrder: plan.train.order, dataBatchIndex: plan.train.batchIndex < plan.train.batchesPerEpoch ? plan.train.batchIndex : 0,
-                   history: history)
+        var c = Checkpoint(epoch: epoch, step: step, config: plan.config, model: plan.model.stateDict(),
+                           optimizerType: plan.optimizer.typeName, optimizerSteps: plan.optimizer.stepCount,
+                           optimizerLRs: plan.optimizer.paramGroups.map { $0.lr }, optimizerState: plan.optimizer.stateDict(),
+                           scheduler: plan.scheduler?.state ?? [:],
+                           rng: ["default": Generator.default.snapshot, "data": plan.train.generator.snapshot],
+                           dataOrder: plan.train.order,
+                           dataBatchIndex: plan.train.batchIndex < plan.train.batchesPerEpoch ? plan.train.batchIndex : 0,
+                           history: history)
+        c.trainer = trainerState
+        return c
     }
 
     public func saveCheckpoint(to path: String) throws { try snapshot().write(to: path) }
@@ -185,5 +532,18 @@ public final class Trainer {
         history = c.history
         epoch = c.epoch
         step = c.step
+        resumedMidEpoch = c.dataBatchIndex > 0
+        let t = c.trainer
+        epochLossSum = t["epoch_loss_sum"] ?? 0
+        epochSamples = Int(t["epoch_samples"] ?? 0)
+        windowLossSum = t["window_loss_sum"] ?? 0
+        windowSamples = Int(t["window_samples"] ?? 0)
+        elapsedBefore = t["elapsed_seconds"] ?? 0
+        started = ProgressReporter.now()
+        skippedBatches = Int(t["skipped_batches"] ?? 0)
+        if let value = t["best.value"], let at = t["best.epoch"] { best = (value, Int(at)) }
+        var es: [String: Double] = [:]
+        for (k, v) in t where k.hasPrefix("early_stopping.") { es[String(k.dropFirst("early_stopping.".count))] = v }
+        earlyStopping?.restore(es)
     }
 }

@@ -5,22 +5,26 @@ import FlintTrain
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Metrics of a checkpoint on a split; the checkpoint alone suffices.")
+        abstract: "Metrics of a checkpoint on a split; the checkpoint alone suffices.",
+        discussion: """
+            Classifiers: loss, accuracy, top-k accuracy, macro and weighted precision/recall/F1, and with --json \
+            per-class metrics and the confusion matrix (a table otherwise). Regression: loss, MSE, MAE, R².
+            """)
 
     @Argument(help: "A checkpoint file, or a run directory (its checkpoints/last.h5).") var checkpoint: String
     @Option(help: "The split to evaluate: train, val or test.") var split = "test"
     @Option(help: "Another HDF5 file with the same dataset paths.") var data: String?
+    @Option(name: .customLong("top-k"), help: "k of the top-k accuracy (reported when k is below the number of classes).")
+    var topK = 5
     @Flag(help: "Print the result as one JSON line on stdout.") var json = false
 
     func run() throws {
         try reportingErrors {
-            let (samples, metrics) = try FlintCommands.evaluate(checkpoint: checkpoint, split: split, data: data)
+            let report = try FlintCommands.evaluateReport(checkpoint: checkpoint, split: split, data: data, topK: topK)
             if json {
-                print(JSON.object([("checkpoint", .string(checkpoint)), ("split", .string(split)), ("samples", .int(samples)),
-                                   ("metrics", .object(metrics.sorted { $0.key < $1.key }.map { ($0.key, .number($0.value)) }))]).text)
+                print(report.json(checkpoint: checkpoint, split: split).text)
             } else {
-                print("\(split): \(samples) samples")
-                for (k, v) in metrics.sorted(by: { $0.key < $1.key }) { print("\(k): \(String(format: "%.4f", v))") }
+                print(report.table(split: split), terminator: "")
             }
         }
     }

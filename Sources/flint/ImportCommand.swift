@@ -7,7 +7,34 @@ struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Bring data from other formats into an HDF5 file.",
-        subcommands: [ImportIDXCommand.self])
+        subcommands: [ImportIDXCommand.self, ImportCSVCommand.self, ImportNPYCommand.self, ImportImagesCommand.self])
+}
+
+/// Runs an import, printing its report; any error is bad input (exit code 2).
+private func runImport(_ body: () throws -> String) throws {
+    do {
+        print(try body())
+    } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode(2)
+    }
+}
+
+/// The options every importer that can hold out a test split shares.
+struct SplitOptions: ParsableArguments {
+    @Option(help: "Hold out this fraction of the rows as test/ (the rest is train/).")
+    var testFraction: Double?
+
+    @Option(help: "Seed of the held-out rows.")
+    var seed: UInt64 = 0
+
+    @Flag(help: "Keep each class's share the same in train/ and test/.")
+    var stratify = false
+
+    @Option(help: "Group of every row when no test fraction is given.")
+    var split = "train"
+
+    var importSplit: ImportSplit { ImportSplit(name: split, testFraction: testFraction, seed: seed, stratify: stratify) }
 }
 
 struct ImportIDXCommand: ParsableCommand {
@@ -40,12 +67,119 @@ struct ImportIDXCommand: ParsableCommand {
 
     func run() throws {
         let options = IDXImportOptions(split: split, addChannelDimension: !noChannelDim, overwrite: force)
-        do {
-            let plan = try importIDX(files, output: output, options: options)
-            print(plan.report(output: output))
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(2)
+        try runImport { try importIDX(files, output: output, options: options).report(output: output) }
+    }
+}
+
+struct ImportCSVCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "csv",
+        abstract: "Import a CSV table: one target column, every other column a feature.",
+        discussion: """
+            Writes SPLIT/features (float32 [N, F]) and SPLIT/labels (int64, classification) \
+            or SPLIT/targets (float32 [N, 1], regression). Categorical columns become codes \
+            0..k-1 in sorted order, their vocabularies stored as attributes; missing values \
+            (empty, NA, NaN, null, ?) become NaN in features and are counted per column.
+
+            Example: flint import csv wine.csv --target class --test-fraction 0.2 --stratify --output wine.h5
+            """)
+
+    @Argument(help: "The CSV file.")
+    var file: String
+
+    @Option(help: "The target column (header name or 0-based index).")
+    var target: String
+
+    @Option(help: "Columns holding categories, comma-separated (names or indices).")
+    var categorical: String?
+
+    @Option(help: "classification, regression, or auto (classification when the target is categorical).")
+    var task: String = "auto"
+
+    @Flag(inversion: .prefixedNo, help: "Whether the first row names the columns (detected when not given).")
+    var header: Bool?
+
+    @OptionGroup var splitOptions: SplitOptions
+
+    @Option(name: .shortAndLong, help: "The HDF5 file to write.")
+    var output: String
+
+    @Flag(help: "Replace the output file if it exists.")
+    var force = false
+
+    func run() throws {
+        guard let task = CSVImportOptions.Task(rawValue: task) else {
+            throw ValidationError("--task must be classification, regression or auto, got '\(task)'")
         }
+        let columns = categorical?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? []
+        let options = CSVImportOptions(target: target, categorical: columns, header: header, task: task,
+                                       split: splitOptions.importSplit, overwrite: force)
+        try runImport { try importCSV(file, output: output, options: options).description }
+    }
+}
+
+struct ImportNPYCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "npy",
+        abstract: "Import numpy .npy arrays (format 1.0, 2.0, 3.0), one dataset each.",
+        discussion: """
+            FILE becomes a dataset named after the file (x_train.npy → x_train); \
+            FILE:PATH names it (digits.npy:train/images). Narrow integers widen to int32, \
+            float16 to float32; big-endian and Fortran-ordered arrays are converted.
+
+            Example: flint import npy x.npy:train/features y.npy:train/labels --output data.h5
+            """)
+
+    @Argument(help: "FILE or FILE:DATASET, one per array.")
+    var files: [String]
+
+    @Option(name: .shortAndLong, help: "The HDF5 file to write.")
+    var output: String
+
+    @Flag(help: "Replace the output file if it exists.")
+    var force = false
+
+    func run() throws {
+        try runImport {
+            let written = try importNPY(files.map(NPYImportEntry.init(argument:)), output: output, overwrite: force)
+            return written.map { entry, header in
+                "\(entry.file) (\(header.descr) \(header.shape)\(header.fortranOrder ? ", Fortran order" : "")) → \(entry.datasetPath)"
+            }.joined(separator: "\n")
+        }
+    }
+}
+
+struct ImportImagesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "images",
+        abstract: "Import a folder of PNG or JPEG images, one subfolder per class.",
+        discussion: """
+            Classes are the subfolder names in sorted order (as torchvision's ImageFolder); \
+            writes SPLIT/images (uint8 [N, C, H, W]) and SPLIT/labels (int64). All images \
+            must share one size.
+
+            Example: flint import images digits/ --test-fraction 0.2 --stratify --output digits.h5
+            """)
+
+    @Argument(help: "A folder with one subfolder of images per class.")
+    var directory: String
+
+    @Option(help: "gray, rgb, or auto (gray when every image is gray).")
+    var mode: String = "auto"
+
+    @OptionGroup var splitOptions: SplitOptions
+
+    @Option(name: .shortAndLong, help: "The HDF5 file to write.")
+    var output: String
+
+    @Flag(help: "Replace the output file if it exists.")
+    var force = false
+
+    func run() throws {
+        guard let mode = ImageImportOptions.ColorMode(rawValue: mode) else {
+            throw ValidationError("--mode must be gray, rgb or auto, got '\(mode)'")
+        }
+        let options = ImageImportOptions(mode: mode, split: splitOptions.importSplit, overwrite: force)
+        try runImport { try importImages(directory, output: output, options: options).description }
     }
 }

@@ -6,20 +6,37 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train the model a spec describes; write a run directory with config, metrics and checkpoints.",
-        discussion: "Progress goes to stderr. With --json the last line on stdout is one JSON object with run_dir, checkpoint, epochs, seconds and metrics.")
+        discussion: """
+            Progress goes to stderr: a live bar on a terminal, plain lines otherwise. With --json the last line \
+            on stdout is one JSON object with run_dir, checkpoint, epochs, seconds, metrics and status.
+
+            Ctrl-C or SIGTERM writes a checkpoint at the next batch boundary and exits with 130 (SIGINT) or 143 \
+            (SIGTERM); a second Ctrl-C exits at once and leaves the last checkpoint as it was. \
+            --resume continues a run exactly, applying what changed in the spec (epochs, learning rate, ...).
+            """)
 
     @Argument(help: "The YAML spec.") var spec: String
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a spec value: KEY=VALUE (YAML), or KEY~ to remove it. Repeatable.", valueName: "KEY=VALUE"))
     var overrides: [String] = []
-    @Option(name: .customLong("run-dir"), help: "Run directory (default: runs/<name>-<UTC time>-<config hash> next to the spec).")
+    @Option(name: .customLong("run-dir"), help: "Run directory (default: runs/<name>-<UTC time>-<config hash> next to the spec; a resumed run continues in its own).")
     var runDir: String?
     @Option(help: "Resume from a checkpoint file or a run directory.") var resume: String?
+    @Option(name: .customLong("init"), help: "Start from the weights of a safetensors file or checkpoint (PyTorch names, strict).")
+    var initFrom: String?
+    @Flag(help: "Replace the run directory if it holds an earlier run.") var force = false
     @Flag(help: "Print the result as one JSON line on stdout.") var json = false
     @Flag(help: "Print nothing but errors and the result.") var quiet = false
 
     func run() throws {
         try reportingErrors {
-            let result = try FlintCommands.train(specPath: spec, overrides: overrides, runDir: runDir, resume: resume, quiet: quiet)
+            let result: TrainResult
+            do {
+                result = try FlintCommands.train(specPath: spec, overrides: overrides, runDir: runDir, resume: resume, quiet: quiet,
+                                                 force: force, initFrom: initFrom, handleSignals: true)
+            } catch let interrupted as TrainingInterrupted {
+                FileHandle.standardError.write(Data("\(interrupted)\n".utf8))
+                throw ExitCode(interrupted.exitCode)
+            }
             if json {
                 print(result.json)
             } else {

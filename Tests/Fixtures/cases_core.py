@@ -49,5 +49,28 @@ def compare():
     return [entry(n, getattr(torch, n), cases, grad=False) for n in ["eq", "ne", "lt", "le", "gt", "ge"]]
 
 
+def creation():
+    """Deterministic factories; inputs are only used for their shape and dtype (the *_like forms)."""
+    return [
+        entry("arange", lambda **k: torch.arange(k["start"], k["end"], k["step"]),
+              [([], {"start": 0, "end": 5, "step": 1}), ([], {"start": 1.0, "end": 2.0, "step": 0.25}), ([], {"start": 5, "end": -3, "step": -2}),
+               ([], {"start": 0.0, "end": 1.0, "step": 0.3})], grad=False),
+        entry("linspace", lambda **k: torch.linspace(k["start"], k["end"], k["steps"]),
+              [([], {"start": -1.0, "end": 2.0, "steps": 7}), ([], {"start": 0.0, "end": 1.0, "steps": 1}), ([], {"start": 3.0, "end": -3.0, "steps": 4})], grad=False),
+        entry("logspace", lambda **k: torch.logspace(k["start"], k["end"], k["steps"], base=k.get("base", 10.0)),
+              [([], {"start": -1.0, "end": 2.0, "steps": 4}), ([], {"start": 0.0, "end": 3.0, "steps": 4, "base": 2.0})], grad=False),
+        entry("eye", lambda **k: torch.eye(k["n"], k.get("m", k["n"])), [([], {"n": 3}), ([], {"n": 2, "m": 4})], grad=False),
+        entry("zeros", lambda size: torch.zeros(size), [([], {"size": [2, 3]}), ([], {"size": []})], grad=False),
+        entry("ones", lambda size: torch.ones(size), [([], {"size": [2, 3]})], grad=False),
+        entry("full", lambda size, fill_value: torch.full(size, fill_value), [([], {"size": [2, 2], "fill_value": 1.5})], grad=False),
+        entry("zeros_like", torch.zeros_like, [([F(2, 3)],), ([I(4)],)], grad=False),
+        entry("ones_like", torch.ones_like, [([F(2, 3)],), ([B(4)],)], grad=False),
+        entry("full_like", lambda x, fill_value: torch.full_like(x, fill_value), [([F(2, 3)], {"fill_value": -2.0}), ([I(3)], {"fill_value": 7})], grad=False),
+        entry("empty_like", lambda x: torch.zeros_like(x), [([F(2, 3)],)], grad=False),
+        entry("empty", lambda size: torch.zeros(size), [([], {"size": [3, 1]})], grad=False),
+        entry("tensor", lambda values: torch.tensor(values), [([], {"values": [1.5, -2.0, 3.25]}), ([], {"values": [1, 2, 3]})], grad=False),
+    ]
+
+
 def families():
-    return {"arithmetic": arithmetic(), "promotion": promotion(), "compare": compare()}
+    return {"arithmetic": arithmetic(), "promotion": promotion(), "compare": compare(), "creation": creation()}

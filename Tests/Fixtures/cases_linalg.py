@@ -1,2 +1,91 @@
+"""Matrix products and torch.linalg.
+
+Decompositions are made deterministic where they are not unique: singular
+and eigen vectors get the sign that makes their first row non-negative
+(the Swift test applies the same rule), and matrices that must be
+invertible or positive-definite are built from the random input as
+A + shift·I or A·Aᵀ + n·I (also mirrored in the Swift test)."""
+import torch
+
+from common import F, I, entry
+
+# Flint runs LAPACK in float64 while PyTorch's float32 LAPACK rounds in float32.
+LAPACK32 = (1e-4, 1e-5)
+
+
+def shifted(a, shift):
+    return a + shift * torch.eye(a.shape[-1], dtype=a.dtype)
+
+
+def spd(a):
+    return a @ a.mT + a.shape[-1] * torch.eye(a.shape[-1], dtype=a.dtype)
+
+
+def sign_fix(v, *others):
+    s = torch.where(v[..., :1, :] < 0, -1.0, 1.0).to(v.dtype)
+    return v * s
+
+
+def svd_fixed(a):
+    u, s, vh = torch.linalg.svd(a, full_matrices=False)
+    sign = torch.where(u[..., :1, :] < 0, -1.0, 1.0).to(a.dtype)
+    return u * sign, s, vh * sign.mT
+
+
+def eigh_fixed(a):
+    l, v = torch.linalg.eigh(spd(a))
+    sign = torch.where(v[..., :1, :] < 0, -1.0, 1.0).to(a.dtype)
+    return l, v * sign
+
+
+def linalg():
+    D = "float64"
+    return [
+        entry("mm", torch.mm, [([F(3, 4), F(4, 5)],), ([F(4, 3, layout="t"), F(4, 2, layout="s")],), ([F(0, 3), F(3, 2)],), ([I(2, 3), I(3, 2)],)]),
+        entry("bmm", torch.bmm, [([F(2, 3, 4), F(2, 4, 5)],), ([F(2, 4, 3, layout="t"), F(2, 4, 2)],), ([I(2, 2, 3), I(2, 3, 2)],)]),
+        entry("matmul", torch.matmul, [([F(4), F(4)],), ([F(3, 4), F(4)],), ([F(4), F(4, 2)],), ([F(2, 3, 4), F(4, 5)],),
+                                       ([F(2, 3, 4), F(2, 4, 5)],), ([F(2, 1, 3, 4), F(3, 4, 2)],), ([F(4), F(2, 4, 3)],), ([F(2, 3, 4), F(4)],)]),
+        entry("mv", torch.mv, [([F(3, 4), F(4)],), ([F(4, 3, layout="t"), F(4)],)]),
+        entry("dot", torch.dot, [([F(5), F(5)],)]),
+        entry("vdot", torch.vdot, [([F(5), F(5)],)]),
+        entry("outer", torch.outer, [([F(3), F(4)],)]),
+        entry("inner", torch.inner, [([F(2, 4), F(3, 4)],), ([F(4), F(4)],)]),
+        entry("addmm", lambda c, a, b: torch.addmm(c, a, b), [([F(3, 5), F(3, 4), F(4, 5)],), ([F(5), F(3, 4, layout="t"), F(4, 5)],)]),
+        entry("addmv", lambda c, a, b, **k: torch.addmv(c, a, b, **k), [([F(3), F(3, 4), F(4)], {"beta": 0.5, "alpha": 2.0})]),
+        entry("addr", lambda c, a, b, **k: torch.addr(c, a, b, **k), [([F(3, 4), F(3), F(4)], {"beta": 2.0, "alpha": -1.0})]),
+        entry("baddbmm", lambda c, a, b, **k: torch.baddbmm(c, a, b, **k), [([F(2, 3, 5), F(2, 3, 4), F(2, 4, 5)], {"beta": 0.5, "alpha": 1.5}), ([F(5), F(2, 3, 4), F(2, 4, 5)],)]),
+        entry("addbmm", lambda c, a, b, **k: torch.addbmm(c, a, b, **k), [([F(3, 5), F(2, 3, 4), F(2, 4, 5)], {"beta": 0.5})]),
+        entry("einsum", lambda *xs, equation: torch.einsum(equation, *xs),
+              [([F(3, 4), F(4, 5)], {"equation": "ij,jk->ik"}), ([F(2, 3, 4), F(2, 4, 5)], {"equation": "bij,bjk->bik"}),
+               ([F(3, 4)], {"equation": "ij->ji"}), ([F(3, 4)], {"equation": "ij->"}), ([F(3, 4)], {"equation": "ij->j"}),
+               ([F(4), F(5)], {"equation": "i,j->ij"}), ([F(4), F(4)], {"equation": "i,i->"}), ([F(3, 4), F(3, 4)], {"equation": "ij,ij->i"}),
+               ([F(2, 3, 4), F(4, 5), F(5)], {"equation": "bij,jk,k->bi"}), ([F(2, 3, 4), F(2, 5, 4)], {"equation": "bqd,bkd->bqk"}),
+               ([F(3, 4), F(4, 5)], {"equation": "ij,jk"}), ([I(2, 3), I(3, 2)], {"equation": "ij,jk->ik"})]),
+        entry("kron", torch.kron, [([F(2, 3), F(2, 2)],), ([F(3), F(2)],)]),
+        entry("cross", lambda a, b, dim: torch.linalg.cross(a, b, dim=dim), [([F(4, 3), F(4, 3)], {"dim": 1}), ([F(3, 2), F(3, 2)], {"dim": 0})]),
+        entry("tensordot", lambda a, b, dims: torch.tensordot(a, b, dims=dims), [([F(2, 3, 4), F(3, 4, 5)], {"dims": 2}), ([F(2, 3), F(3, 4)], {"dims": 1})]),
+        entry("linalg.multi_dot", lambda *xs: torch.linalg.multi_dot(xs), [([F(2, 3), F(3, 4), F(4, 2)],)]),
+        entry("linalg.inv", lambda a, shift: torch.linalg.inv(shifted(a, shift)), [([F(3, 3)], {"shift": 4.0}), ([F(2, 3, 3, dtype=D)], {"shift": 4.0})], tol=LAPACK32),
+        entry("linalg.det", lambda a, shift: torch.linalg.det(shifted(a, shift)), [([F(3, 3)], {"shift": 2.0}), ([F(2, 4, 4, dtype=D)], {"shift": 1.0})], tol=LAPACK32),
+        entry("linalg.slogdet", lambda a, shift: torch.linalg.slogdet(shifted(a, shift)), [([F(3, 3)], {"shift": -4.0}), ([F(2, 3, 3, dtype=D)], {"shift": 3.0})], tol=LAPACK32),
+        entry("linalg.solve", lambda a, b, shift: torch.linalg.solve(shifted(a, shift), b),
+              [([F(3, 3), F(3)], {"shift": 4.0}), ([F(3, 3), F(3, 2)], {"shift": 4.0}), ([F(2, 3, 3, dtype=D), F(2, 3, 2, dtype=D)], {"shift": 4.0})], tol=LAPACK32),
+        entry("linalg.cholesky", lambda a: torch.linalg.cholesky(spd(a)), [([F(3, 3)],), ([F(2, 4, 4, dtype=D)],)], tol=LAPACK32),
+        entry("linalg.qr", lambda a: torch.linalg.qr(a), [([F(3, 3)],), ([F(4, 3, dtype=D)],), ([F(2, 5, 3, dtype=D)],)], tol=LAPACK32),
+        entry("linalg.svd", svd_fixed, [([F(3, 3)],), ([F(4, 3, dtype=D)],), ([F(3, 5, dtype=D)],)], tol=LAPACK32),
+        entry("linalg.eigh", eigh_fixed, [([F(3, 3)],), ([F(2, 4, 4, dtype=D)],)], tol=LAPACK32),
+        entry("linalg.eigvalsh", lambda a: torch.linalg.eigvalsh(spd(a)), [([F(3, 3)],)], tol=LAPACK32),
+        entry("linalg.svdvals", lambda a: torch.linalg.svdvals(a), [([F(4, 3)],), ([F(2, 3, 5, dtype=D)],)], tol=LAPACK32),
+        entry("linalg.pinv", lambda a: torch.linalg.pinv(a), [([F(4, 3, dtype=D)],), ([F(3, 5)],)], tol=LAPACK32),
+        entry("linalg.matrix_power", lambda a, n, shift: torch.linalg.matrix_power(shifted(a, shift), n),
+              [([F(3, 3)], {"n": 3, "shift": 0.0}), ([F(3, 3, dtype=D)], {"n": -2, "shift": 4.0}), ([F(2, 2)], {"n": 0, "shift": 0.0})], tol=LAPACK32),
+        entry("linalg.matrix_rank", lambda a, b: torch.linalg.matrix_rank(a @ b), [([F(4, 2), F(2, 5)],), ([F(3, 3), F(3, 3)],)], grad=False),
+        entry("linalg.vector_norm", lambda x, **k: torch.linalg.vector_norm(x, **k), [([F(3, 4)],), ([F(3, 4)], {"ord": 1.0, "dim": [1]}), ([F(3, 4)], {"ord": float("inf"), "dim": [0]})]),
+        entry("linalg.matrix_norm", lambda x, **k: torch.linalg.matrix_norm(x, **k),
+              [([F(3, 4)],), ([F(3, 4, dtype=D)], {"ord": "nuc"}), ([F(3, 4, dtype=D)], {"ord": 2}), ([F(2, 3, 4)], {"ord": 1}), ([F(3, 4)], {"ord": float("inf")})], tol=LAPACK32),
+        entry("linalg.norm", lambda x, **k: torch.linalg.norm(x, **k), [([F(3, 4)],), ([F(5)],)]),
+    ]
+
+
 def families():
-    return {}
+    return {"linalg": linalg()}

@@ -6,9 +6,9 @@ def F(*shape, layout="c", lo=-2.0, hi=2.0, dtype="float32", nograd=False):
     return {"kind": "float", "shape": list(shape), "layout": layout, "lo": lo, "hi": hi, "dtype": dtype, "nograd": nograd}
 
 
-def P(*shape, layout="c", dtype="float32"):
+def P(*shape, layout="c", dtype="float32", nograd=False):
     """A positive float input, away from zero (for log, sqrt, division)."""
-    return F(*shape, layout=layout, lo=0.2, hi=2.5, dtype=dtype)
+    return F(*shape, layout=layout, lo=0.2, hi=2.5, dtype=dtype, nograd=nograd)
 
 
 def I(*shape, lo=0, hi=5, layout="c", dtype="int64"):
@@ -31,15 +31,16 @@ def V(values, shape, dtype="float32"):
     return {"kind": "values", "values": values, "shape": list(shape), "dtype": dtype}
 
 
-def entry(op, fn, cases, grad=True, tol=None):
+def entry(op, fn, cases, grad=True, tol=None, fd=True):
     """One op: `fn(*inputs, **args)` is run on every (inputs, args) case.
 
     tol, when given, is (rtol, atol) for the forward comparison, for ops whose
     float32 result depends on the summation order (PyTorch's kernels and BLAS
-    differ there).
+    differ there). fd=False skips the finite-difference check, for
+    piecewise-constant ops whose only nonzero differences are jumps.
     """
     return {"op": op, "fn": fn, "cases": [(c[0], c[1] if len(c) > 1 else {}) for c in cases], "grad": grad,
-            "tol": list(tol) if tol else None}
+            "tol": list(tol) if tol else None, "fd": fd}
 
 
 def unary_cases(positive=False, lo=-2.0, hi=2.0):

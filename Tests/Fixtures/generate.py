@@ -20,6 +20,8 @@ import json
 import math
 import os
 
+import warnings
+
 import numpy
 import torch
 
@@ -35,7 +37,12 @@ MAX_BYTES = 2_000_000
 
 def encode_values(t):
     """Row-major values as JSON numbers; non-finite floats as strings (JSON has no NaN)."""
-    flat = t.detach().reshape(-1)
+    if t.numel() == 0:
+        return []
+    if t._is_zerotensor():
+        # PyTorch's lazily allocated zero gradients (of sign, floor, ...).
+        t = torch.zeros(t.shape, dtype=t.dtype)
+    flat = t.detach().contiguous().reshape(-1)
     if t.dtype == torch.bool:
         return [bool(v) for v in flat.tolist()]
     if not t.dtype.is_floating_point:
@@ -106,7 +113,7 @@ def make_input(spec, gen):
     return base, view
 
 
-def run_case(op, fn, inputs, args, gen, grad, tol):
+def run_case(op, fn, inputs, args, gen, grad, tol, fd=True):
     bases, views = [], []
     for spec in inputs:
         b, v = make_input(spec, gen)
@@ -115,11 +122,13 @@ def run_case(op, fn, inputs, args, gen, grad, tol):
             v = make_input_view(b, spec)
         bases.append(b)
         views.append(v)
-    case = {"op": op, "args": args,
+    case = {"op": op, "args": {k: json_safe(v) for k, v in args.items()},
             "inputs": [dict(encode(b), layout=s.get("layout", "c"), view_shape=list(s["shape"]))
                        for b, s in zip(bases, inputs)]}
     if tol:
         case["tol"] = tol
+    if not fd:
+        case["fd"] = False
     try:
         out = fn(*views, **args)
     except (RuntimeError, ValueError, IndexError, TypeError) as e:
@@ -145,6 +154,13 @@ def run_case(op, fn, inputs, args, gen, grad, tol):
     return case
 
 
+def json_safe(v):
+    """Infinite float arguments as strings, since JSON has no infinity."""
+    if isinstance(v, float) and math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return v
+
+
 def make_input_view(b, spec):
     layout = spec.get("layout", "c")
     if layout == "t":
@@ -157,6 +173,8 @@ def make_input_view(b, spec):
 
 
 def main():
+    # PyTorch warns about the degenerate cases the fixtures include on purpose.
+    warnings.filterwarnings("ignore", message=".*degrees of freedom.*")
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=HERE)
@@ -172,7 +190,7 @@ def main():
         cases = []
         for e in entries:
             for inputs, args in e["cases"]:
-                cases.append(run_case(e["op"], e["fn"], inputs, args, gen, e["grad"], e.get("tol")))
+                cases.append(run_case(e["op"], e["fn"], inputs, args, gen, e["grad"], e.get("tol"), e.get("fd", True)))
         text = json.dumps({"family": family, "seed": opts.seed, "torch": torch.__version__, "cases": cases},
                           separators=(",", ":"))
         if len(text) > MAX_BYTES:

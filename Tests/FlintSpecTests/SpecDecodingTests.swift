@@ -160,7 +160,7 @@ final class SpecDecodingTests: XCTestCase {
         XCTAssertTrue(text.contains("loss: {type: cross_entropy_loss, ignore_index: -100, reduction: mean, "
                                     + "label_smoothing: 0.0}\n"), text)
         XCTAssertTrue(text.contains("optimizer: {type: sgd, lr: 0.05, momentum: 0.9, dampening: 0.0, weight_decay: 0.0, "
-                                    + "nesterov: false}\n"), text)
+                                    + "nesterov: false, maximize: false}\n"), text)
         XCTAssertTrue(text.contains("  batch_size: 64\n  transforms:"), "written keys keep their place:\n\(text)")
         XCTAssertTrue(text.contains("  shuffle: true\n"), text)
         XCTAssertTrue(text.hasSuffix("train:\n  epochs: 1\n  metrics: []\n"), "an absent train is all defaults:\n\(text)")

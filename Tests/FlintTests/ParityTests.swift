@@ -7,6 +7,16 @@ final class ParityTests: XCTestCase {
     func testArithmetic() throws { try check("arithmetic") }
     func testPromotion() throws { try check("promotion") }
     func testCompare() throws { try check("compare") }
+    func testPointwise() throws { try check("pointwise") }
+    func testLogic() throws { try check("logic") }
+    func testActivation() throws { try check("activation") }
+    func testReduction() throws { try check("reduction") }
+    func testShape() throws { try check("shape") }
+    func testIndexing() throws { try check("indexing") }
+    func testLinalg() throws { try check("linalg") }
+    func testNN() throws { try check("nn") }
+    func testInplace() throws { try check("inplace") }
+    func testCreation() throws { try check("creation") }
 
     /// Runs every case of a family.
     func check(_ family: String, file: StaticString = #filePath, line: UInt = #line) throws {

@@ -89,3 +89,84 @@ enum TestSupport {
         """
     }
 }
+
+import FlintTrain
+
+extension TestSupport {
+    /// The MLP spec trained for one epoch on the first `train`/`test` rows of
+    /// MNIST, in `dir`; returns the checkpoint and the data file.
+    static func trainedCheckpoint(in dir: URL, train: Int = 200, test: Int = 50, extra: String = "") throws -> (checkpoint: String, data: String) {
+        let data = try mnistSlice(in: dir, train: train, test: test)
+        let specPath = dir.appendingPathComponent("mlp.yaml").path
+        try mlpSpec(data: data, extra: extra).write(toFile: specPath, atomically: true, encoding: .utf8)
+        let result = try FlintCommands.train(specPath: specPath, overrides: [], runDir: dir.appendingPathComponent("run").path,
+                                             resume: nil, quiet: true)
+        return (result.checkpoint, data)
+    }
+
+    /// The last line of a command's stdout as a JSON object.
+    static func lastJSONLine(_ out: String) throws -> [String: Any] {
+        let line = try XCTUnwrap(out.split(separator: "\n").last, "no output")
+        return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not a JSON object: \(line)")
+    }
+}
+
+// MARK: - Run-directory and trainer-loop tests
+
+extension TestSupport {
+    /// A small spec on `data` with a `model:`, `optimizer:` and extra sections given as YAML text.
+    static func spec(data: String, name: String = "tiny", batchSize: Int = 32, epochs: Int = 2, val: Bool = true,
+                     layers: String = "    - {type: flatten}\n    - {type: linear, out_features: 32}\n    - {type: relu}\n    - {type: linear, out_features: 10}",
+                     optimizer: String = "{type: sgd, lr: 0.05, momentum: 0.9}", extra: String = "", augment: String = "") -> String {
+        """
+        name: \(name)
+        seed: 0
+        data:
+          source: \(data)
+          train: {x: train/images, y: train/labels}
+        \(val ? "  val: {split: 0.1}" : "")
+          test: {x: test/images, y: test/labels}
+          batch_size: \(batchSize)
+          shuffle: true
+          transforms:
+            - {type: to_tensor}
+            - {type: normalize, mean: [0.1307], std: [0.3081]}
+        \(augment)
+        model:
+          input: [1, 28, 28]
+          layers:
+        \(layers)
+        loss: {type: cross_entropy_loss}
+        optimizer: \(optimizer)
+        \(extra)
+        train:
+          epochs: \(epochs)
+
+        """
+    }
+
+    /// Writes `text` to `name` in `dir` and returns its path.
+    @discardableResult
+    static func write(_ text: String, _ dir: URL, _ name: String) throws -> String {
+        let path = dir.appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// The object of a JSON file.
+    static func jsonObject(_ path: String) throws -> [String: Any] {
+        let data = try XCTUnwrap(FileManager.default.contents(atPath: path), "\(path) is missing")
+        return try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    /// Every parameter and buffer of a checkpoint as raw bit patterns, by name.
+    static func weightBits(_ path: String) throws -> [String: [UInt32]] {
+        let file = try HDF5File.open(path)
+        let group = try file.group("model")
+        var out: [String: [UInt32]] = [:]
+        for child in try group.children() {
+            out[child.name] = try group.dataset(child.name).readTensor().toArray(Float.self).map(\.bitPattern)
+        }
+        return out
+    }
+}

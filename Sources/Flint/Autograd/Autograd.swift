@@ -7,12 +7,31 @@ public final class GradNode {
     var op: Backward?
     let inputs: [Tensor]
     let name: String
+    /// The tensors the rule saved, with their storage versions at the time.
+    private let saved: [(tensor: Tensor, version: Int)]
 
     init(op: Backward, inputs: [Tensor]) {
         self.op = op
         self.inputs = inputs
         self.name = op.name
+        self.saved = savedTensors(in: op).map { ($0, $0.storage.version) }
     }
+
+    /// Throws PyTorch's error when a saved tensor was modified in place after it was saved.
+    func checkSavedVersions() throws {
+        for (t, v) in saved where t.storage.version != v {
+            throw TensorError.autograd("one of the variables needed for gradient computation has been modified by an inplace operation: [\(t.dtype) \(t.shape)], which is saved by \(name); is at version \(t.storage.version); expected version \(v) instead")
+        }
+    }
+}
+
+/// Every tensor held by a backward rule's associated values (directly, or in
+/// optionals, arrays and structs such as `ConvSaved`), found by reflection so
+/// that no rule has to list them twice.
+private func savedTensors(in value: Any) -> [Tensor] {
+    if let t = value as? Tensor { return [t] }
+    if value is [Int] || value is [Double] || value is String { return [] }
+    return Mirror(reflecting: value).children.flatMap { savedTensors(in: $0.value) }
 }
 
 /// Grad mode and the backward pass.
@@ -100,6 +119,7 @@ extension Tensor {
             guard let op = node.op else {
                 throw TensorError.autograd("trying to backward through the graph a second time (or directly access saved tensors after they have already been freed); pass retainGraph: true the first time")
             }
+            try node.checkSavedVersions()
             let inputGrads = try op.gradients(g, inputs: node.inputs)
             if !retainGraph { node.op = nil }
             for (input, ig) in zip(node.inputs, inputGrads) {

@@ -61,6 +61,16 @@ enum Backward {
     case fmod(Tensor, Tensor)
     case remainder(Tensor, Tensor)
     case atan2(Tensor, Tensor)
+    case linalgInv(out: Tensor)
+    case linalgDet(Tensor, out: Tensor)
+    case linalgLogAbsDet(Tensor)
+    case linalgSolve(Tensor, x: Tensor)
+    case linalgCholesky(l: Tensor)
+    /// Decompositions with several outputs: `part` says which output this node
+    /// is; the rules are linear in the outputs' gradients, so shares add up.
+    case linalgQR(q: Tensor, r: Tensor, part: Int)
+    case linalgSVD(u: Tensor, s: Tensor, vh: Tensor, part: Int)
+    case linalgEigh(l: Tensor, v: Tensor, part: Int)
     case conv2d(ConvSaved)
     case convTranspose2d(ConvSaved)
     case maxPool2d(PoolSaved)
@@ -138,6 +148,14 @@ enum Backward {
         case .fmod: return "fmod"
         case .remainder: return "remainder"
         case .atan2: return "atan2"
+        case .linalgInv: return "linalg.inv"
+        case .linalgDet: return "linalg.det"
+        case .linalgLogAbsDet: return "linalg.slogdet"
+        case .linalgSolve: return "linalg.solve"
+        case .linalgCholesky: return "linalg.cholesky"
+        case .linalgQR: return "linalg.qr"
+        case .linalgSVD: return "linalg.svd"
+        case .linalgEigh: return "linalg.eigh"
         case .conv2d: return "conv2d"
         case .convTranspose2d: return "conv_transpose2d"
         case .maxPool2d: return "max_pool2d"
@@ -265,6 +283,19 @@ enum Backward {
         case let .atan2(a, b):
             let r = try a * a + b * b
             return [try g * b / r, try (g * a / r).neg()]
+        // d(A⁻¹) = −A⁻¹ dA A⁻¹
+        case let .linalgInv(out): return [try (out.mT().matmul(g).matmul(out.mT())).neg()]
+        // d det A = det A · tr(A⁻¹ dA)
+        case let .linalgDet(a, out): return [try (g * out).unsqueeze(-1).unsqueeze(-1) * Linalg.inv(a).mT()]
+        case let .linalgLogAbsDet(a): return [try g.unsqueeze(-1).unsqueeze(-1) * Linalg.inv(a).mT()]
+        case let .linalgSolve(a, x):
+            let gb = try Linalg.solve(a.mT(), g)
+            return [try gb.matmul(x.mT()).neg(), gb]
+        case let .linalgCholesky(l): return [try LinalgGradients.cholesky(g, l: l)]
+        case let .linalgQR(q, r, part): return [try LinalgGradients.qr(gQ: part == 0 ? g : nil, gR: part == 1 ? g : nil, q: q, r: r)]
+        case let .linalgSVD(u, s, vh, part):
+            return [try LinalgGradients.svd(gU: part == 0 ? g : nil, gS: part == 1 ? g : nil, gVh: part == 2 ? g : nil, u: u, s: s, vh: vh)]
+        case let .linalgEigh(l, v, part): return [try LinalgGradients.eigh(gL: part == 0 ? g : nil, gV: part == 1 ? g : nil, l: l, v: v)]
         case let .conv2d(saved): return saved.conv2dGradients(g)
         case let .convTranspose2d(saved): return saved.convTranspose2dGradients(g)
         case let .maxPool2d(saved): return [saved.maxGradient(g)]

@@ -41,6 +41,20 @@ public struct Layout: Equatable, Sendable, CustomStringConvertible {
         return true
     }
 
+    /// True when the elements fill `offset ..< offset + count` exactly, in
+    /// some order of the dims (a transposed or permuted contiguous tensor):
+    /// elementwise kernels can then run over the memory linearly.
+    public var isDense: Bool {
+        let dims = shape.indices.filter { shape[$0] != 1 }.sorted { strides[$0] > strides[$1] }
+        if shape.contains(0) { return false }
+        var expected = 1
+        for d in dims.reversed() {
+            if strides[d] != expected { return false }
+            expected *= shape[d]
+        }
+        return true
+    }
+
     public var description: String { "Layout(shape: \(shape), strides: \(strides), offset: \(offset))" }
 
     /// Strides of this layout viewed as `target` under broadcasting (0 where expanded).

@@ -8,6 +8,9 @@ import Foundation
 public final class Storage: @unchecked Sendable {
     public let data: UnsafeMutableRawPointer
     public let byteCount: Int
+    /// Bumped by every in-place write, so that autograd can tell when a
+    /// tensor it saved for backward has since been overwritten (PyTorch's version counter).
+    public internal(set) var version = 0
 
     init(byteCount: Int) {
         self.byteCount = byteCount

@@ -29,6 +29,19 @@ public final class Tensor: @unchecked Sendable {
         self.storage = Storage(byteCount: Swift.max(layout.count, 1) * dtype.itemSize)
     }
 
+    /// Uninitialised tensor for an elementwise result of `like`: with the same
+    /// strides when `like` is dense (so a transposed input gives a transposed
+    /// result, as PyTorch keeps memory formats), else contiguous.
+    init(emptyLike like: Layout, dtype: DType) {
+        if like.isDense && !like.isContiguous {
+            self.layout = Layout(shape: like.shape, strides: like.strides, offset: 0)
+        } else {
+            self.layout = Layout(contiguous: like.shape)
+        }
+        self.dtype = dtype
+        self.storage = Storage(byteCount: Swift.max(layout.count, 1) * dtype.itemSize)
+    }
+
     // MARK: Shape
 
     public var shape: [Int] { layout.shape }
@@ -38,7 +51,7 @@ public final class Tensor: @unchecked Sendable {
     public var isContiguous: Bool { layout.isContiguous }
 
     /// `size(dim)` with negative dims counted from the end.
-    public func size(_ dim: Int) throws -> Int { shape[try normalizeDim(dim, rank: rank, op: "size")] }
+    public func size(_ dim: Int) throws -> Int { shape[try normalizeDim(dim, rank: rank, op: "size", shape: shape)] }
 
     // MARK: Autograd flags
 

@@ -3,11 +3,11 @@ public enum TensorError: Error, CustomStringConvertible, Equatable {
     /// Shapes that the op cannot combine: `matmul: shapes [2, 3] and [4, 5] are not compatible`.
     case shapeMismatch(op: String, shapes: [[Int]], detail: String = "")
     /// A dimension index outside `-rank..<rank`.
-    case badDim(op: String, dim: Int, rank: Int)
+    case badDim(op: String, dim: Int, rank: Int, shape: [Int]? = nil)
     /// A dtype the op does not support.
     case badDType(op: String, dtype: DType, detail: String = "")
     /// An index outside its dimension.
-    case indexOutOfRange(op: String, index: Int, size: Int)
+    case indexOutOfRange(op: String, index: Int, size: Int, shape: [Int]? = nil)
     /// A bad argument value.
     case invalidArgument(op: String, message: String)
     /// Autograd misuse (backward through a freed graph, a non-scalar root, ...).
@@ -19,12 +19,13 @@ public enum TensorError: Error, CustomStringConvertible, Equatable {
             let list = shapes.map { "\($0)" }
             let joined = list.count == 2 ? "\(list[0]) and \(list[1])" : list.joined(separator: ", ")
             return "\(op): shapes \(joined) are not compatible" + (detail.isEmpty ? "" : " (\(detail))")
-        case let .badDim(op, dim, rank):
-            return "\(op): dimension \(dim) is out of range for a tensor of rank \(rank) (expected \(-max(rank, 1)) to \(max(rank, 1) - 1))"
+        case let .badDim(op, dim, rank, shape):
+            let of = shape.map { "of shape \($0)" } ?? "of rank \(rank)"
+            return "\(op): dimension \(dim) is out of range for a tensor \(of) (expected \(-max(rank, 1)) to \(max(rank, 1) - 1))"
         case let .badDType(op, dtype, detail):
             return "\(op): dtype \(dtype) is not supported" + (detail.isEmpty ? "" : " (\(detail))")
-        case let .indexOutOfRange(op, index, size):
-            return "\(op): index \(index) is out of range for a dimension of size \(size)"
+        case let .indexOutOfRange(op, index, size, shape):
+            return "\(op): index \(index) is out of range for a dimension of size \(size)" + (shape.map { " (shape \($0))" } ?? "")
         case let .invalidArgument(op, message):
             return "\(op): \(message)"
         case let .autograd(message):
@@ -35,8 +36,8 @@ public enum TensorError: Error, CustomStringConvertible, Equatable {
 
 /// Wraps a negative dim and checks its range.
 @inline(__always)
-func normalizeDim(_ dim: Int, rank: Int, op: String) throws -> Int {
+func normalizeDim(_ dim: Int, rank: Int, op: String, shape: [Int]? = nil) throws -> Int {
     let r = max(rank, 1)
-    guard dim >= -r && dim < r else { throw TensorError.badDim(op: op, dim: dim, rank: rank) }
+    guard dim >= -r && dim < r else { throw TensorError.badDim(op: op, dim: dim, rank: rank, shape: shape) }
     return dim < 0 ? dim + r : dim
 }

@@ -70,9 +70,15 @@ func col2im<T: FloatElement>(_ cols: UnsafePointer<T>, _ g: ConvGeometry, channe
                             let s = src + n * g.planeOut + y * g.ow
                             let dst = plane + iy * g.w
                             let xOff = j * g.dw - g.pw
-                            for x in 0..<g.ow {
-                                let ix = x * g.sw + xOff
-                                if ix >= 0 && ix < g.w { dst[ix] += s[x] }
+                            // Output columns whose input x = x·sw + xOff lies inside the row.
+                            let lo = xOff >= 0 ? 0 : (-xOff + g.sw - 1) / g.sw
+                            let hi = Swift.min(g.ow, g.w - xOff <= 0 ? 0 : (g.w - xOff + g.sw - 1) / g.sw)
+                            if lo >= hi { continue }
+                            if g.sw == 1 {
+                                let d = dst + xOff
+                                for x in lo..<hi { d[x] += s[x] }
+                            } else {
+                                for x in lo..<hi { dst[x * g.sw + xOff] += s[x] }
                             }
                         }
                     }

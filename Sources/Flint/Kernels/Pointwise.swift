@@ -8,7 +8,10 @@ func binaryApply<T, U>(_ a: Tensor, _ b: Tensor, _ out: Tensor, _: T.Type, _: U.
     let pb = b.storage.typed(T.self)
     let po = out.pointer(U.self)
     let n = out.count
-    if a.shape == out.shape && b.shape == out.shape && a.isContiguous && b.isContiguous {
+    // Same strides everywhere over dense memory (contiguous, or e.g. all transposed): one linear loop.
+    let linear = a.shape == out.shape && b.shape == out.shape && a.strides == out.strides && b.strides == out.strides
+        && (out.isContiguous || out.layout.isDense)
+    if linear || (a.shape == out.shape && b.shape == out.shape && a.isContiguous && b.isContiguous && out.isContiguous) {
         let xa = pa + a.layout.offset, xb = pb + b.layout.offset
         parallelFor(count: n) { r in
             for i in r { po[i] = f(xa[i], xb[i]) }
@@ -53,7 +56,7 @@ func binaryApply<T, U>(_ a: Tensor, _ b: Tensor, _ out: Tensor, _: T.Type, _: U.
 func unaryApply<T, U>(_ a: Tensor, _ out: Tensor, _: T.Type, _: U.Type, _ f: (T) -> U) {
     let pa = a.storage.typed(T.self)
     let po = out.pointer(U.self)
-    if a.isContiguous {
+    if (a.isContiguous && out.isContiguous) || (a.strides == out.strides && a.layout.isDense) {
         let x = pa + a.layout.offset
         parallelFor(count: out.count, minChunk: 1 << 15) { r in
             for i in r { po[i] = f(x[i]) }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// `torch.linalg`: decompositions and solvers through LAPACK (computed in
 /// float64, returned in the input's dtype), over any leading batch dims,
 /// and the norms. Names follow PyTorch: `Linalg.inv(a)` is `torch.linalg.inv(a)`.
@@ -46,13 +48,16 @@ public enum Linalg {
         let (batch, n, _, mats) = try matrices(a, op: "linalg.slogdet", square: true)
         let dets = mats.map { Lapack.det($0, n: n) }
         let sign = try pack(dets.map { [$0 > 0 ? 1 : ($0 < 0 ? -1 : 0)] }, shape: batch, dtype: a.dtype)
-        let logabs = try pack(dets.map { [Swift.abs($0).logValue] }, shape: batch, dtype: a.dtype)
+        let logabs = try pack(dets.map { [Foundation.log(Swift.abs($0))] }, shape: batch, dtype: a.dtype)
         return (sign, Autograd.record(logabs, .linalgLogAbsDet(a.detach()), inputs: [a]))
     }
 
     /// `linalg.solve(A, B)`: `X` with `A X = B`; `B` is `[*, n, k]` or a vector `[*, n]`.
     public static func solve(_ a: Tensor, _ b: Tensor) throws -> Tensor {
-        let (batchA, n, _, mats) = try matrices(a, op: "linalg.solve", square: true)
+        guard a.rank >= 2, a.shape[a.rank - 1] == a.shape[a.rank - 2] else {
+            throw TensorError.shapeMismatch(op: "linalg.solve", shapes: [a.shape, b.shape], detail: "A must be a batch of square matrices")
+        }
+        let batchA = Array(a.shape.dropLast(2)), n = a.shape[a.rank - 1]
         let vector = b.rank == 1 || (b.rank == a.rank - 1 && Array(b.shape.dropLast()) == batchA)
         let b2 = vector ? try b.unsqueeze(-1) : b
         guard b2.rank >= 2, b2.shape[b2.rank - 2] == n else {
@@ -63,10 +68,9 @@ public enum Linalg {
             throw TensorError.shapeMismatch(op: "linalg.solve", shapes: [a.shape, b.shape], detail: "batch dims do not broadcast")
         }
         let dtype = DType.promote(a.dtype, b.dtype)
-        let aB = try a.expand(batch + [n, n]).contiguous(), bB = try b2.casted(to: dtype).expand(batch + [n, k]).contiguous()
+        let aB = try a.casted(to: dtype).expand(batch + [n, n]).contiguous(), bB = try b2.casted(to: dtype).expand(batch + [n, k]).contiguous()
         let (_, _, _, am) = try matrices(aB.detach(), op: "linalg.solve", square: true)
         let (_, _, _, bm) = try matrices(bB.detach(), op: "linalg.solve", square: false)
-        _ = mats
         let xs = try zip(am, bm).map { m, rhs -> [Double] in
             guard let x = Lapack.solve(m, rhs, n: n, k: k) else {
                 throw TensorError.invalidArgument(op: "linalg.solve", message: "the solver failed because the input matrix is singular (shapes \(a.shape) and \(b.shape))")
@@ -106,10 +110,9 @@ public enum Linalg {
         guard m >= n || !a.requiresGrad else {
             throw TensorError.invalidArgument(op: "linalg.qr", message: "the derivative of reduced QR is not defined when m < n (shape \(a.shape))")
         }
-        let node = GradPair()
-        let rq = Autograd.record(q, .linalgQR(q: q, r: r, pair: node, part: 0), inputs: [a])
-        let rr = Autograd.record(r, .linalgQR(q: q, r: r, pair: node, part: 1), inputs: [a])
-        return (rq, rr)
+        // The rules are linear in the outputs' gradients, so each output's node adds its own share.
+        return (Autograd.record(q, .linalgQR(q: q, r: r, part: 0), inputs: [a]),
+                Autograd.record(r, .linalgQR(q: q, r: r, part: 1), inputs: [a]))
     }
 
     /// `linalg.svd(A, full_matrices=False)`: `U` `[*, m, k]`, `S` `[*, k]` descending, `Vh` `[*, k, n]`.
@@ -125,10 +128,9 @@ public enum Linalg {
         }
         let u = try pack(us, shape: batch + [m, k], dtype: a.dtype), s = try pack(ss, shape: batch + [k], dtype: a.dtype)
         let vh = try pack(vs, shape: batch + [k, n], dtype: a.dtype)
-        let node = GradPair()
-        return (Autograd.record(u, .linalgSVD(u: u, s: s, vh: vh, pair: node, part: 0), inputs: [a]),
-                Autograd.record(s, .linalgSVD(u: u, s: s, vh: vh, pair: node, part: 1), inputs: [a]),
-                Autograd.record(vh, .linalgSVD(u: u, s: s, vh: vh, pair: node, part: 2), inputs: [a]))
+        return (Autograd.record(u, .linalgSVD(u: u, s: s, vh: vh, part: 0), inputs: [a]),
+                Autograd.record(s, .linalgSVD(u: u, s: s, vh: vh, part: 1), inputs: [a]),
+                Autograd.record(vh, .linalgSVD(u: u, s: s, vh: vh, part: 2), inputs: [a]))
     }
 
     /// `linalg.eigh(A)`: eigenvalues ascending `[*, n]` and eigenvectors as columns `[*, n, n]`, from A's lower triangle.
@@ -142,9 +144,8 @@ public enum Linalg {
             ls.append(l); vs.append(v)
         }
         let l = try pack(ls, shape: batch + [n], dtype: a.dtype), v = try pack(vs, shape: batch + [n, n], dtype: a.dtype)
-        let node = GradPair()
-        return (Autograd.record(l, .linalgEigh(l: l, v: v, pair: node, part: 0), inputs: [a]),
-                Autograd.record(v, .linalgEigh(l: l, v: v, pair: node, part: 1), inputs: [a]))
+        return (Autograd.record(l, .linalgEigh(l: l, v: v, part: 0), inputs: [a]),
+                Autograd.record(v, .linalgEigh(l: l, v: v, part: 1), inputs: [a]))
     }
 
     /// `linalg.eigvalsh(A)`.
@@ -167,7 +168,11 @@ public enum Linalg {
         guard a.rank >= 2, a.shape[a.rank - 1] == a.shape[a.rank - 2] else {
             throw TensorError.shapeMismatch(op: "linalg.matrix_power", shapes: [a.shape], detail: "a batch of square matrices is expected")
         }
-        if n == 0 { return try Tensor.eye(a.shape[a.rank - 1], dtype: a.dtype).expand(a.shape).contiguous() }
+        if n == 0 {
+            // The identity, with a (zero) gradient path to A as in PyTorch.
+            let eye = try Tensor.eye(a.shape[a.rank - 1], dtype: a.dtype).expand(a.shape)
+            return try Tensor.whereMask(Tensor.ones([], dtype: .bool), eye, a)
+        }
         var base = n < 0 ? try inv(a) : a
         var k = Swift.abs(n)
         var result: Tensor?
@@ -217,8 +222,3 @@ public enum Linalg {
     }
 }
 
-/// Shared by the outputs of one decomposition so that the gradients of all of
-/// them reach the rule together: the first output's node gathers the others'.
-final class GradPair {
-    var grads: [Int: Tensor] = [:]
-}

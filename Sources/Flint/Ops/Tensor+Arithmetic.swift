@@ -32,7 +32,8 @@ extension Tensor {
         }
         let dtype = resultType(a, b, kind)
         let x = a.casted(to: dtype), y = b.casted(to: dtype)
-        let out = Tensor(empty: shape, dtype: dtype)
+        let sameLayout = x.shape == shape && y.shape == shape && x.strides == y.strides
+        let out = sameLayout ? Tensor(emptyLike: x.layout, dtype: dtype) : Tensor(empty: shape, dtype: dtype)
         switch dtype {
         case .float32: floatBinary(x, y, out, Float.self, kind)
         case .float64: floatBinary(x, y, out, Double.self, kind)
@@ -59,7 +60,7 @@ extension Tensor {
         case .fmod: backward = .fmod(x, y)
         case .remainder: backward = .remainder(x, y)
         case .atan2: backward = .atan2(x, y)
-        case .floorDivide: return out
+        case .floorDivide: backward = .zeroGradient("floor_divide")
         }
         return dtype.isFloatingPoint ? Autograd.record(out, backward, inputs: [a, b]) : out
     }

@@ -40,11 +40,12 @@ extension Tensor {
     /// `addcdiv(t1, t2, value)`: `self + value·t1/t2`. Composite.
     public func addcdiv(_ t1: Tensor, _ t2: Tensor, value: Double = 1) throws -> Tensor { try self + t1 / t2 * value }
 
-    /// `xlogy(other)`: `x·log(y)`, and 0 where x = 0 (unless y is NaN). Composite.
+    /// `xlogy(other)`: `x·log(y)`, and 0 where x = 0 even when log(y) is
+    /// infinite (NaN in y stays NaN). Composite.
     public func xlogy(_ other: Tensor) throws -> Tensor {
-        let product = try self * other.log()
-        let zero = try self.eq(0).logicalAnd(other.isnan().logicalNot())
-        return try Tensor.whereMask(zero, Tensor.zeros([], dtype: product.dtype), product)
+        let logY = try other.log()
+        let zero = try self.eq(0).logicalAnd(logY.isinf())
+        return try self * Tensor.whereMask(zero, Tensor.zeros([], dtype: logY.dtype), logY)
     }
 
     /// `logaddexp(other)`: `log(eᵃ + eᵇ)`, computed stably. Composite.

@@ -10,7 +10,7 @@ extension Tensor {
         guard steps >= 0 else { throw TensorError.invalidArgument(op: "linspace", message: "number of steps must be non-negative, got \(steps)") }
         let step = steps > 1 ? (end - start) / Double(steps - 1) : 0
         let half = steps / 2
-        let values = (0..<steps).map { i in i < half ? start + step * Double(i) : end - step * Double(steps - 1 - i) }
+        let values = steps == 1 ? [start] : (0..<steps).map { i in i < half ? start + step * Double(i) : end - step * Double(steps - 1 - i) }
         return fromDoubles(values, dtype: dtype)
     }
 

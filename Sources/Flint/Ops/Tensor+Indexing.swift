@@ -2,15 +2,15 @@
 
 extension Tensor {
     /// Checks an index tensor for `op` and returns its values as Int.
-    func indexValues(op: String, bound: Int) throws -> [Int] {
+    func indexValues(op: String, bound: Int, sourceShape: [Int]) throws -> [Int] {
         guard dtype == .int64 || dtype == .int32 else {
-            throw TensorError.badDType(op: op, dtype: dtype, detail: "index must be int64")
+            throw TensorError.badDType(op: op, dtype: dtype, detail: "index must be int64 (index shape \(shape), input shape \(sourceShape))")
         }
         let values = toArray(Int64.self)
         var out = [Int](repeating: 0, count: values.count)
         for (i, v) in values.enumerated() {
             let j = Int(v) < 0 ? Int(v) + bound : Int(v)
-            guard j >= 0 && j < bound else { throw TensorError.indexOutOfRange(op: op, index: Int(v), size: bound) }
+            guard j >= 0 && j < bound else { throw TensorError.indexOutOfRange(op: op, index: Int(v), size: bound, shape: sourceShape) }
             out[i] = j
         }
         return out
@@ -38,12 +38,12 @@ extension Tensor {
 
     /// `gather(dim, index)`: `out[i][j] = self[i][index[i][j]]` for dim 1.
     public func gather(_ dim: Int, _ index: Tensor) throws -> Tensor {
-        let d = try normalizeDim(dim, rank: rank, op: "gather")
+        let d = try normalizeDim(dim, rank: rank, op: "gather", shape: shape)
         guard index.rank == rank,
               (0..<rank).allSatisfy({ $0 == d || index.shape[$0] <= shape[$0] }) else {
             throw TensorError.shapeMismatch(op: "gather", shapes: [shape, index.shape], detail: "index must have the input's rank and no larger sizes outside dim \(d)")
         }
-        let idx = try index.indexValues(op: "gather", bound: rank == 0 ? 1 : shape[d])
+        let idx = try index.indexValues(op: "gather", bound: rank == 0 ? 1 : shape[d], sourceShape: shape)
         let offsets = gatherOffsets(dim: d, shape: index.shape, indices: idx)
         let out = Tensor(empty: index.shape, dtype: dtype)
         switch dtype.itemSize {
@@ -61,13 +61,13 @@ extension Tensor {
 
     /// `scatter_add(dim, index, src)`: a copy of self with `src` added at `index` along `dim`.
     public func scatterAdd(_ dim: Int, _ index: Tensor, _ src: Tensor) throws -> Tensor {
-        let d = try normalizeDim(dim, rank: rank, op: "scatter_add")
+        let d = try normalizeDim(dim, rank: rank, op: "scatter_add", shape: shape)
         guard index.rank == rank, src.rank == rank,
               (0..<rank).allSatisfy({ index.shape[$0] <= src.shape[$0] && ($0 == d || index.shape[$0] <= shape[$0]) }) else {
             throw TensorError.shapeMismatch(op: "scatter_add", shapes: [shape, index.shape, src.shape])
         }
         guard dtype.isFloatingPoint else { throw TensorError.badDType(op: "scatter_add", dtype: dtype, detail: "floating point only") }
-        let idx = try index.indexValues(op: "scatter_add", bound: rank == 0 ? 1 : shape[d])
+        let idx = try index.indexValues(op: "scatter_add", bound: rank == 0 ? 1 : shape[d], sourceShape: shape)
         let out = contiguous().clone().detach()
         let offsets = out.gatherOffsets(dim: d, shape: index.shape, indices: idx)
         let srcView = try src.narrowTo(index.shape).contiguous()
@@ -91,11 +91,11 @@ extension Tensor {
 
     /// `index_select(dim, index)`: whole slices along `dim` picked by a 1-D index.
     public func indexSelect(_ dim: Int, _ index: Tensor) throws -> Tensor {
-        let d = try normalizeDim(dim, rank: rank, op: "index_select")
+        let d = try normalizeDim(dim, rank: rank, op: "index_select", shape: shape)
         guard index.rank <= 1 else {
             throw TensorError.invalidArgument(op: "index_select", message: "index must be 1-D, got shape \(index.shape)")
         }
-        let idx = try index.indexValues(op: "index_select", bound: rank == 0 ? 1 : shape[d])
+        let idx = try index.indexValues(op: "index_select", bound: rank == 0 ? 1 : shape[d], sourceShape: shape)
         var outShape = shape
         outShape[d] = idx.count
         let src = contiguous()

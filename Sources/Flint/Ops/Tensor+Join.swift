@@ -63,7 +63,7 @@ extension Tensor {
 
     /// `split(split_size, dim)`: pieces of `size` (the last may be smaller).
     public func split(_ size: Int, dim: Int = 0) throws -> [Tensor] {
-        let d = try normalizeDim(dim, rank: rank, op: "split")
+        let d = try normalizeDim(dim, rank: rank, op: "split", shape: shape)
         guard size > 0 || shape[d] == 0 else { throw TensorError.invalidArgument(op: "split", message: "split_size must be positive, got \(size) for shape \(shape)") }
         if shape[d] == 0 { return [self] }
         return try stride(from: 0, to: shape[d], by: size).map { try narrow(d, start: $0, length: Swift.min(size, shape[d] - $0)) }
@@ -71,7 +71,7 @@ extension Tensor {
 
     /// `split(split_sizes, dim)`: pieces of the given sizes, which must add up to the dim.
     public func split(sizes: [Int], dim: Int = 0) throws -> [Tensor] {
-        let d = try normalizeDim(dim, rank: rank, op: "split")
+        let d = try normalizeDim(dim, rank: rank, op: "split", shape: shape)
         guard sizes.reduce(0, +) == shape[d], sizes.allSatisfy({ $0 >= 0 }) else {
             throw TensorError.invalidArgument(op: "split", message: "split_sizes \(sizes) must sum to \(shape[d]), the size of dim \(d) of shape \(shape)")
         }
@@ -84,14 +84,14 @@ extension Tensor {
 
     /// `chunk(chunks, dim)`: at most `chunks` pieces of `ceil(size / chunks)`.
     public func chunk(_ chunks: Int, dim: Int = 0) throws -> [Tensor] {
-        let d = try normalizeDim(dim, rank: rank, op: "chunk")
+        let d = try normalizeDim(dim, rank: rank, op: "chunk", shape: shape)
         guard chunks > 0 else { throw TensorError.invalidArgument(op: "chunk", message: "chunk expects `chunks` to be greater than 0, got: \(chunks)") }
         return try split(Swift.max(1, (shape[d] + chunks - 1) / chunks), dim: d)
     }
 
     /// `tensor_split(sections, dim)`: `sections` pieces whose sizes differ by at most one.
     public func tensorSplit(_ sections: Int, dim: Int = 0) throws -> [Tensor] {
-        let d = try normalizeDim(dim, rank: rank, op: "tensor_split")
+        let d = try normalizeDim(dim, rank: rank, op: "tensor_split", shape: shape)
         guard sections > 0 else { throw TensorError.invalidArgument(op: "tensor_split", message: "number of sections must be larger than 0, got \(sections)") }
         let n = shape[d], small = n / sections, extra = n % sections
         return try split(sizes: (0..<sections).map { $0 < extra ? small + 1 : small }, dim: d)
@@ -99,13 +99,13 @@ extension Tensor {
 
     /// `unbind(dim)`: the slices along `dim`, each without that dim.
     public func unbind(dim: Int = 0) throws -> [Tensor] {
-        let d = try normalizeDim(dim, rank: rank, op: "unbind")
+        let d = try normalizeDim(dim, rank: rank, op: "unbind", shape: shape)
         return try (0..<shape[d]).map { try select(d, $0) }
     }
 
     /// `select(dim, index)`: the slice at `index`, without `dim` (a view).
     public func select(_ dim: Int, _ index: Int) throws -> Tensor {
-        let d = try normalizeDim(dim, rank: rank, op: "select")
+        let d = try normalizeDim(dim, rank: rank, op: "select", shape: shape)
         let i = index < 0 ? index + shape[d] : index
         guard i >= 0 && i < shape[d] else {
             throw TensorError.indexOutOfRange(op: "select", index: index, size: shape[d])
@@ -115,7 +115,7 @@ extension Tensor {
 
     /// `flip(dims)`: reverses the order along each of `dims` (a copy, as in PyTorch).
     public func flip(_ dims: [Int]) throws -> Tensor {
-        let d = try Set(dims.map { try normalizeDim($0, rank: rank, op: "flip") }).sorted()
+        let d = try Set(dims.map { try normalizeDim($0, rank: rank, op: "flip", shape: shape) }).sorted()
         guard d.count == dims.count else { throw TensorError.invalidArgument(op: "flip", message: "dims \(dims) has duplicates") }
         var l = layout
         for k in d where shape[k] > 0 {
@@ -142,7 +142,7 @@ extension Tensor {
         }
         var r = self
         for (s, dim) in zip(shifts, dims) {
-            let d = try normalizeDim(dim, rank: rank, op: "roll")
+            let d = try normalizeDim(dim, rank: rank, op: "roll", shape: shape)
             let n = shape[d]
             guard n > 0 else { continue }
             let k = ((s % n) + n) % n
@@ -177,7 +177,7 @@ extension Tensor {
     public func repeatInterleave(_ repeats: Int, dim: Int? = nil) throws -> Tensor {
         guard repeats >= 0 else { throw TensorError.invalidArgument(op: "repeat_interleave", message: "repeats must be non-negative, got \(repeats)") }
         guard let dim else { return try reshape([-1]).repeatInterleave(repeats, dim: 0) }
-        let d = try normalizeDim(dim, rank: rank, op: "repeat_interleave")
+        let d = try normalizeDim(dim, rank: rank, op: "repeat_interleave", shape: shape)
         let idx = Tensor.fromDoubles((0..<shape[d]).flatMap { Array(repeating: Double($0), count: repeats) }, dtype: .int64)
         return try indexSelect(d, idx)
     }
@@ -187,8 +187,8 @@ extension Tensor {
         guard source.count == destination.count else {
             throw TensorError.invalidArgument(op: "movedim", message: "source \(source) and destination \(destination) must have the same number of dims")
         }
-        let s = try source.map { try normalizeDim($0, rank: rank, op: "movedim") }
-        let t = try destination.map { try normalizeDim($0, rank: rank, op: "movedim") }
+        let s = try source.map { try normalizeDim($0, rank: rank, op: "movedim", shape: shape) }
+        let t = try destination.map { try normalizeDim($0, rank: rank, op: "movedim", shape: shape) }
         var order = [Int](repeating: -1, count: rank)
         for (a, b) in zip(s, t) { order[b] = a }
         var rest = (0..<rank).filter { !s.contains($0) }.makeIterator()
@@ -201,7 +201,7 @@ extension Tensor {
 
     /// `unflatten(dim, sizes)`: splits one dim into `sizes` (one may be -1).
     public func unflatten(_ dim: Int, _ sizes: [Int]) throws -> Tensor {
-        let d = try normalizeDim(dim, rank: rank, op: "unflatten")
+        let d = try normalizeDim(dim, rank: rank, op: "unflatten", shape: shape)
         let known = sizes.filter { $0 != -1 }.reduce(1, *)
         var s = sizes
         if let u = s.firstIndex(of: -1), known > 0 { s[u] = shape[d] / known }
@@ -242,6 +242,7 @@ extension Tensor {
         guard indexing == "ij" || indexing == "xy" else {
             throw TensorError.invalidArgument(op: "meshgrid", message: "indexing must be 'ij' or 'xy', got '\(indexing)'")
         }
+        // Cartesian indexing is matrix indexing with the first two inputs (and outputs) swapped.
         var ts = try tensors.map { try $0.reshape([-1]) }
         let swap = indexing == "xy" && ts.count >= 2
         if swap { ts.swapAt(0, 1) }
@@ -251,7 +252,7 @@ extension Tensor {
             s[i] = t.shape[0]
             return try t.reshape(s).expand(shape)
         }
-        if swap { out = try out.map { try $0.transpose(0, 1) } }
+        if swap { out.swapAt(0, 1) }
         return out
     }
 }

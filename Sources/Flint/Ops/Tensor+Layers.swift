@@ -204,7 +204,12 @@ extension Tensor {
         if let attnMask {
             scores = attnMask.dtype == .bool ? try Tensor.whereMask(attnMask, scores, negInf) : try scores + attnMask
         }
-        let weights = try scores.softmax(dim: -1).dropout(p: dropoutP, training: dropoutP > 0, generator: generator)
+        // Rows with every key masked attend to nothing (zeros, as PyTorch's safe softmax gives);
+        // they are softmaxed over zeros first so that no NaN reaches the gradient.
+        let blocked = try noGrad { try scores.isneginf().all(dims: [-1], keepdim: true) }
+        let zero = Tensor.zeros([], dtype: scores.dtype)
+        let probabilities = try Tensor.whereMask(blocked, zero, Tensor.whereMask(blocked, zero, scores).softmax(dim: -1))
+        let weights = try probabilities.dropout(p: dropoutP, training: dropoutP > 0, generator: generator)
         return try weights.matmul(value)
     }
 

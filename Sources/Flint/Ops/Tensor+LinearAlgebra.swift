@@ -51,7 +51,7 @@ extension Tensor {
             throw TensorError.shapeMismatch(op: "bmm", shapes: [shape, other.shape])
         }
         let dtype = DType.promote(self.dtype, other.dtype)
-        guard dtype.isFloatingPoint else { throw TensorError.badDType(op: "bmm", dtype: dtype, detail: "floating point only") }
+        guard dtype != .bool else { throw TensorError.badDType(op: "bmm", dtype: dtype, detail: "shapes \(shape) and \(other.shape)") }
         let a = casted(to: dtype), b = other.casted(to: dtype)
         let batch = shape[0], n = shape[1], p = other.shape[2]
         let out = Tensor(empty: [batch, n, p], dtype: dtype)
@@ -59,9 +59,14 @@ extension Tensor {
             let ai = a.view(Layout(shape: [n, shape[2]], strides: [a.strides[1], a.strides[2]], offset: a.layout.offset + i * a.strides[0]))
             let bi = b.view(Layout(shape: [other.shape[1], p], strides: [b.strides[1], b.strides[2]], offset: b.layout.offset + i * b.strides[0]))
             let oi = out.view(Layout(shape: [n, p], strides: [p, 1], offset: i * n * p))
-            gemm(ai, bi, into: oi)
+            switch dtype {
+            case .float32, .float64: gemm(ai, bi, into: oi)
+            case .int64: integerGemm(ai, bi, into: oi, Int64.self)
+            case .int32: integerGemm(ai, bi, into: oi, Int32.self)
+            default: integerGemm(ai, bi, into: oi, UInt8.self)
+            }
         }
-        return Autograd.record(out, .bmm(a, b), inputs: [self, other])
+        return dtype.isFloatingPoint ? Autograd.record(out, .bmm(a, b), inputs: [self, other]) : out
     }
 
     /// `matmul(self, other)` with PyTorch's rules for 1-D operands and

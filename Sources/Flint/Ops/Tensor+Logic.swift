@@ -8,7 +8,7 @@ extension Tensor {
 
     /// Runs a float predicate elementwise; integer and bool tensors give `integral` everywhere.
     private func classify(_ op: String, integral: Bool, _ f32: (Float) -> Bool, _ f64: (Double) -> Bool) -> Tensor {
-        let out = Tensor(empty: shape, dtype: .bool)
+        let out = Tensor(emptyLike: layout, dtype: .bool)
         switch dtype {
         case .float32: unaryApply(self, out, Float.self, Bool.self, f32)
         case .float64: unaryApply(self, out, Double.self, Bool.self, f64)

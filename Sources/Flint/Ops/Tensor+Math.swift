@@ -23,7 +23,7 @@ extension Tensor {
         // Other functions of integers compute in the default float type.
         let dtype: DType = a.dtype.isFloatingPoint ? a.dtype : .float32
         let x = a.casted(to: dtype)
-        let out = Tensor(empty: a.shape, dtype: dtype)
+        let out = Tensor(emptyLike: x.layout, dtype: dtype)
         if dtype == .float64 { mathKernel(x, out, Double.self, kind) } else { mathKernel(x, out, Float.self, kind) }
         let backward: Backward
         switch kind {
@@ -146,7 +146,7 @@ extension Tensor {
         let fractional = [lo, hi].contains { $0.map { $0.rounded() != $0 } ?? false }
         let dtype: DType = self.dtype.isFloatingPoint || !fractional ? self.dtype : .float32
         let x = casted(to: dtype)
-        let out = Tensor(empty: shape, dtype: dtype)
+        let out = Tensor(emptyLike: x.layout, dtype: dtype)
         func run<T: NumericElement>(_: T.Type) {
             let l = T(flintDouble: lo ?? -Double.infinity), h = T(flintDouble: hi ?? Double.infinity)
             let hasLo = lo != nil, hasHi = hi != nil
@@ -196,7 +196,7 @@ extension Tensor {
     /// (defaults: 0 and the dtype's largest finite values).
     public func nanToNum(nan: Double = 0, posinf: Double? = nil, neginf: Double? = nil) throws -> Tensor {
         guard dtype.isFloatingPoint else { return clone() }
-        let out = Tensor(empty: shape, dtype: dtype)
+        let out = Tensor(emptyLike: layout, dtype: dtype)
         func run<T: FloatElement>(_: T.Type) {
             let n = T(flintDouble: nan), p = posinf.map { T(flintDouble: $0) } ?? T.greatestFiniteMagnitude
             let m = neginf.map { T(flintDouble: $0) } ?? -T.greatestFiniteMagnitude

@@ -9,7 +9,7 @@ public enum Reduction: String, Sendable, CaseIterable {
 extension Tensor {
     private func softmaxImpl(dim: Int, log: Bool) throws -> Tensor {
         let op = log ? "log_softmax" : "softmax"
-        let d = try normalizeDim(dim, rank: rank, op: op)
+        let d = try normalizeDim(dim, rank: rank, op: op, shape: shape)
         let src = dtype.isFloatingPoint ? self : casted(to: .float32)
         let x = src.contiguous()
         let out = Tensor(empty: shape, dtype: src.dtype)

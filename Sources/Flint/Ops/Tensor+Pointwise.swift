@@ -11,7 +11,7 @@ extension Tensor {
         let dtype: DType = a.dtype.isFloatingPoint || keepsIntegers ? a.dtype : .float32
         if dtype == .bool { throw TensorError.badDType(op: kind.rawValue, dtype: .bool) }
         let x = a.casted(to: dtype)
-        let out = Tensor(empty: a.shape, dtype: dtype)
+        let out = Tensor(emptyLike: x.layout, dtype: dtype)
         switch dtype {
         case .float32: floatUnary(x, out, Float.self, kind)
         case .float64: floatUnary(x, out, Double.self, kind)
@@ -41,7 +41,8 @@ extension Tensor {
         case .exp: unaryApply(x, out, T.self, T.self) { T.fexp($0) }
         case .log: unaryApply(x, out, T.self, T.self) { T.flog($0) }
         case .sqrt: unaryApply(x, out, T.self, T.self) { T.fsqrt($0) }
-        case .relu: unaryApply(x, out, T.self, T.self) { $0 > 0 ? $0 : ($0.isNaN ? $0 : 0) }
+        // One compare-and-select that vectorises; NaN < 0 is false, so NaN passes through as in PyTorch.
+        case .relu: unaryApply(x, out, T.self, T.self) { $0 < 0 ? 0 : $0 }
         case .tanh: unaryApply(x, out, T.self, T.self) { T.ftanh($0) }
         case .sigmoid: unaryApply(x, out, T.self, T.self) { 1 / (1 + T.fexp(-$0)) }
         case .abs: unaryApply(x, out, T.self, T.self) { Swift.abs($0) }

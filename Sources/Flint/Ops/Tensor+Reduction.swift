@@ -4,7 +4,7 @@ extension Tensor {
     /// Normalised, sorted, de-duplicated reduction dims (all dims when empty).
     func reductionDims(_ dims: [Int], op: String) throws -> [Int] {
         if dims.isEmpty { return Array(0..<rank) }
-        let d = try dims.map { try normalizeDim($0, rank: rank, op: op) }
+        let d = try dims.map { try normalizeDim($0, rank: rank, op: op, shape: shape) }
         guard Set(d).count == d.count else { throw TensorError.invalidArgument(op: op, message: "dim \(dims) appears multiple times") }
         return d.sorted()
     }
@@ -100,7 +100,7 @@ extension Tensor {
 
     private func extremum(dim: Int, keepdim: Bool, max: Bool) throws -> (values: Tensor, indices: Tensor) {
         let op = max ? "max" : "min"
-        let d = try normalizeDim(dim, rank: rank, op: op)
+        let d = try normalizeDim(dim, rank: rank, op: op, shape: shape)
         let src = rank == 0 ? try reshape([1]) : self
         guard src.shape[d] > 0 else {
             throw TensorError.invalidArgument(op: op, message: "cannot reduce over a zero-size dimension")

@@ -41,14 +41,14 @@ extension Tensor {
 
     /// `cumsum(dim)`: integers accumulate in int64, as in PyTorch.
     public func cumsum(dim: Int) throws -> Tensor {
-        let d = try normalizeDim(dim, rank: rank, op: "cumsum")
+        let d = try normalizeDim(dim, rank: rank, op: "cumsum", shape: shape)
         let out = scan(d, .sum)
         return out.dtype.isFloatingPoint ? Autograd.record(out, .cumsum(dim: d), inputs: [self]) : out
     }
 
     /// `cumprod(dim)`.
     public func cumprod(dim: Int) throws -> Tensor {
-        let d = try normalizeDim(dim, rank: rank, op: "cumprod")
+        let d = try normalizeDim(dim, rank: rank, op: "cumprod", shape: shape)
         let out = scan(d, .prod)
         guard out.dtype.isFloatingPoint else { return out }
         return Autograd.record(out, .cumprod(dim: d, input: casted(to: out.dtype).contiguous().detach()), inputs: [self])
@@ -93,7 +93,7 @@ extension Tensor {
 
     /// `logcumsumexp(dim)`: `log Σ_{j≤i} exp(x_j)`. Composite, shifted by the line's maximum.
     public func logcumsumexp(dim: Int) throws -> Tensor {
-        let d = try normalizeDim(dim, rank: rank, op: "logcumsumexp")
+        let d = try normalizeDim(dim, rank: rank, op: "logcumsumexp", shape: shape)
         let x = dtype.isFloatingPoint ? self : casted(to: .float32)
         let shift = try noGrad { () -> Tensor in
             let m = try x.detach().amax(dims: rank == 0 ? [] : [d], keepdim: true)

@@ -6,12 +6,12 @@ extension Tensor {
     /// `scatter(dim, index, src)`: a copy of self with `src[i][j]` written at
     /// `index[i][j]` along `dim`. With repeated indices the last write wins.
     public func scatter(_ dim: Int, _ index: Tensor, _ src: Tensor) throws -> Tensor {
-        let d = try normalizeDim(dim, rank: rank, op: "scatter")
+        let d = try normalizeDim(dim, rank: rank, op: "scatter", shape: shape)
         guard index.rank == rank, src.rank == rank || src.rank == 0,
               (0..<rank).allSatisfy({ (src.rank == 0 || index.shape[$0] <= src.shape[$0]) && ($0 == d || index.shape[$0] <= shape[$0]) }) else {
             throw TensorError.shapeMismatch(op: "scatter", shapes: [shape, index.shape, src.shape], detail: "index must not be larger than src, nor than self outside dim \(d)")
         }
-        let idx = try index.indexValues(op: "scatter", bound: rank == 0 ? 1 : shape[d])
+        let idx = try index.indexValues(op: "scatter", bound: rank == 0 ? 1 : shape[d], sourceShape: shape)
         let out = contiguous().clone().detach()
         let values = src.rank == 0 ? try src.casted(to: dtype).expand(index.shape).contiguous() : try src.casted(to: dtype).narrowTo(index.shape).contiguous()
         let offsets = out.gatherOffsets(dim: d, shape: index.shape, indices: idx)
@@ -35,8 +35,8 @@ extension Tensor {
 
     /// `index_fill(dim, index, value)`: whole slices along `dim` set to `value`. Composite.
     public func indexFill(_ dim: Int, _ index: Tensor, value: Double) throws -> Tensor {
-        let d = try normalizeDim(dim, rank: rank, op: "index_fill")
-        let idx = try index.indexValues(op: "index_fill", bound: rank == 0 ? 1 : shape[d])
+        let d = try normalizeDim(dim, rank: rank, op: "index_fill", shape: shape)
+        let idx = try index.indexValues(op: "index_fill", bound: rank == 0 ? 1 : shape[d], sourceShape: shape)
         var hit = [Double](repeating: 0, count: rank == 0 ? 1 : shape[d])
         for i in idx { hit[i] = 1 }
         var maskShape = [Int](repeating: 1, count: rank)
@@ -83,7 +83,7 @@ extension Tensor {
 
     /// `take_along_dim(indices, dim)`: `gather` with the index broadcast against the input.
     public func takeAlongDim(_ indices: Tensor, dim: Int) throws -> Tensor {
-        let d = try normalizeDim(dim, rank: rank, op: "take_along_dim")
+        let d = try normalizeDim(dim, rank: rank, op: "take_along_dim", shape: shape)
         guard indices.rank == rank else {
             throw TensorError.shapeMismatch(op: "take_along_dim", shapes: [shape, indices.shape], detail: "input and indices should have the same number of dimensions")
         }
@@ -150,7 +150,7 @@ extension Tensor {
 
     /// `diagonal(offset, dim1, dim2)`: the diagonal as a view, appended as the last dim.
     public func diagonal(offset: Int = 0, dim1: Int = 0, dim2: Int = 1) throws -> Tensor {
-        let a = try normalizeDim(dim1, rank: rank, op: "diagonal"), b = try normalizeDim(dim2, rank: rank, op: "diagonal")
+        let a = try normalizeDim(dim1, rank: rank, op: "diagonal", shape: shape), b = try normalizeDim(dim2, rank: rank, op: "diagonal", shape: shape)
         guard a != b else { throw TensorError.invalidArgument(op: "diagonal", message: "diagonal dimensions cannot be identical \(dim1), \(dim2)") }
         let length = offset >= 0 ? Swift.max(0, Swift.min(shape[a], shape[b] - offset)) : Swift.max(0, Swift.min(shape[a] + offset, shape[b]))
         var l = layout

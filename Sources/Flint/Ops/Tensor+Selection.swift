@@ -26,10 +26,15 @@ extension Tensor {
         return dtype.isFloatingPoint ? Autograd.record(out, .whereMask(condition), inputs: [condition, a, b]) : out
     }
 
-    /// `sign()`: -1, 0 or 1 (NaN stays NaN).
+    /// `sign()`: -1, 0 or 1 (NaN stays NaN, as in PyTorch). Its gradient is zero.
     public func sign() throws -> Tensor {
-        let pos = try gt(0).casted(to: dtype), negative = try lt(0).casted(to: dtype)
-        return try noGrad { try pos - negative }
+        guard dtype != .bool else { return clone() }
+        let out = try noGrad { () -> Tensor in
+            let pos = try gt(0).casted(to: dtype), negative = try lt(0).casted(to: dtype)
+            let s = try pos - negative
+            return dtype.isFloatingPoint ? try Tensor.whereMask(isnan(), self, s) : s
+        }
+        return dtype.isFloatingPoint ? Autograd.record(out.detach(), .zeroGradient("sign"), inputs: [self]) : out
     }
 
     /// `copy_(src)`: writes `src` (broadcast, converted) into this tensor's
@@ -57,13 +62,14 @@ extension Tensor {
         case 4: write(UInt32.self)
         default: write(UInt64.self)
         }
+        storage.version += 1
     }
 
     /// `index_add(dim, index, source)`: a copy of self with the slices of
     /// `source` added at `index` along `dim`.
     public func indexAdd(_ dim: Int, _ index: Tensor, _ source: Tensor) throws -> Tensor {
-        let d = try normalizeDim(dim, rank: rank, op: "index_add")
-        let idx = try index.indexValues(op: "index_add", bound: shape[d])
+        let d = try normalizeDim(dim, rank: rank, op: "index_add", shape: shape)
+        let idx = try index.indexValues(op: "index_add", bound: shape[d], sourceShape: shape)
         var expected = shape
         expected[d] = idx.count
         guard source.shape == expected else {

@@ -78,8 +78,8 @@ extension Tensor {
     /// `flatten(start_dim, end_dim)`.
     public func flatten(startDim: Int = 0, endDim: Int = -1) throws -> Tensor {
         if rank == 0 { return try reshape([1]) }
-        let s = try normalizeDim(startDim, rank: rank, op: "flatten")
-        let e = try normalizeDim(endDim, rank: rank, op: "flatten")
+        let s = try normalizeDim(startDim, rank: rank, op: "flatten", shape: shape)
+        let e = try normalizeDim(endDim, rank: rank, op: "flatten", shape: shape)
         guard s <= e else { throw TensorError.invalidArgument(op: "flatten", message: "start_dim \(startDim) comes after end_dim \(endDim)") }
         let merged = shape[s...e].reduce(1, *)
         return try reshape(Array(shape[..<s]) + [merged] + Array(shape[(e + 1)...]))
@@ -90,7 +90,7 @@ extension Tensor {
         guard dims.count == rank else {
             throw TensorError.invalidArgument(op: "permute", message: "number of dims \(dims.count) doesn't match the tensor's rank \(rank)")
         }
-        let d = try dims.map { try normalizeDim($0, rank: rank, op: "permute") }
+        let d = try dims.map { try normalizeDim($0, rank: rank, op: "permute", shape: shape) }
         guard Set(d).count == rank else { throw TensorError.invalidArgument(op: "permute", message: "repeated dim in \(dims)") }
         let out = view(Layout(shape: d.map { shape[$0] }, strides: d.map { strides[$0] }, offset: layout.offset))
         return Autograd.record(out, .permute(d), inputs: [self])
@@ -98,8 +98,8 @@ extension Tensor {
 
     /// `transpose(dim0, dim1)` (a view).
     public func transpose(_ dim0: Int, _ dim1: Int) throws -> Tensor {
-        let a = try normalizeDim(dim0, rank: rank, op: "transpose")
-        let b = try normalizeDim(dim1, rank: rank, op: "transpose")
+        let a = try normalizeDim(dim0, rank: rank, op: "transpose", shape: shape)
+        let b = try normalizeDim(dim1, rank: rank, op: "transpose", shape: shape)
         var order = Array(0..<rank)
         order.swapAt(a, b)
         return try permute(order)
@@ -122,7 +122,7 @@ extension Tensor {
     /// `squeeze(dim)`; without a dim, every size-1 dimension.
     public func squeeze(_ dim: Int? = nil) throws -> Tensor {
         if let dim {
-            let d = try normalizeDim(dim, rank: rank, op: "squeeze")
+            let d = try normalizeDim(dim, rank: rank, op: "squeeze", shape: shape)
             guard rank > 0, shape[d] == 1 else { return self }
             var s = shape
             s.remove(at: d)
@@ -160,7 +160,7 @@ extension Tensor {
 
     /// `narrow(dim, start, length)` (a view).
     public func narrow(_ dim: Int, start: Int, length: Int) throws -> Tensor {
-        let d = try normalizeDim(dim, rank: rank, op: "narrow")
+        let d = try normalizeDim(dim, rank: rank, op: "narrow", shape: shape)
         let s = start < 0 ? start + shape[d] : start
         guard s >= 0, length >= 0, s + length <= shape[d] else {
             throw TensorError.invalidArgument(op: "narrow", message: "start \(start) + length \(length) exceeds dimension size \(shape[d])")
@@ -174,7 +174,7 @@ extension Tensor {
     /// `self[..., start:end:step, ...]` along `dim` (a view), with Python's
     /// clamping of out-of-range bounds. `step` must be positive, as in PyTorch.
     public func slice(_ dim: Int, start: Int? = nil, end: Int? = nil, step: Int = 1) throws -> Tensor {
-        let d = try normalizeDim(dim, rank: rank, op: "slice")
+        let d = try normalizeDim(dim, rank: rank, op: "slice", shape: shape)
         guard step > 0 else { throw TensorError.invalidArgument(op: "slice", message: "step must be greater than zero, got \(step) for shape \(shape)") }
         let n = shape[d]
         func clamp(_ v: Int?, _ fallback: Int) -> Int {

@@ -42,7 +42,7 @@ extension Tensor {
 
     /// `sort(dim, descending, stable)`: sorted values and their original indices.
     public func sort(dim: Int = -1, descending: Bool = false) throws -> (values: Tensor, indices: Tensor) {
-        let d = try normalizeDim(dim, rank: rank, op: "sort")
+        let d = try normalizeDim(dim, rank: rank, op: "sort", shape: shape)
         let idx = sortIndices(d, descending: descending)
         return (try gather(d, idx), idx)
     }
@@ -58,7 +58,7 @@ extension Tensor {
     /// `topk(k, dim, largest, sorted)`: the k largest (or smallest) elements
     /// along `dim`, in sorted order, and their indices.
     public func topk(_ k: Int, dim: Int = -1, largest: Bool = true) throws -> (values: Tensor, indices: Tensor) {
-        let d = try normalizeDim(dim, rank: rank, op: "topk")
+        let d = try normalizeDim(dim, rank: rank, op: "topk", shape: shape)
         let n = rank == 0 ? 1 : shape[d]
         guard k >= 0 && k <= n else {
             throw TensorError.invalidArgument(op: "topk", message: "selected index k=\(k) out of range for dimension \(d) of size \(n) (shape \(shape))")
@@ -70,7 +70,7 @@ extension Tensor {
 
     /// `kthvalue(k, dim, keepdim)`: the k-th smallest element (1-based) along `dim`.
     public func kthvalue(_ k: Int, dim: Int = -1, keepdim: Bool = false) throws -> (values: Tensor, indices: Tensor) {
-        let d = try normalizeDim(dim, rank: rank, op: "kthvalue")
+        let d = try normalizeDim(dim, rank: rank, op: "kthvalue", shape: shape)
         let n = rank == 0 ? 1 : shape[d]
         guard k >= 1 && k <= n else {
             throw TensorError.invalidArgument(op: "kthvalue", message: "k=\(k) is out of range for dimension \(d) of size \(n) (shape \(shape))")
@@ -81,7 +81,7 @@ extension Tensor {
     /// `median(dim, keepdim)`: the lower median along `dim` (for an even count,
     /// the smaller of the two middle values, as in PyTorch) and its index.
     public func median(dim: Int, keepdim: Bool = false) throws -> (values: Tensor, indices: Tensor) {
-        let d = try normalizeDim(dim, rank: rank, op: "median")
+        let d = try normalizeDim(dim, rank: rank, op: "median", shape: shape)
         let n = rank == 0 ? 1 : shape[d]
         guard n > 0 else { throw TensorError.invalidArgument(op: "median", message: "cannot compute the median of an empty dimension (shape \(shape))") }
         // NaN sorts last; PyTorch's median returns NaN when a line holds one.

@@ -58,7 +58,7 @@ extension Tensor {
             let p = try flat.prod(dim: 0)
             return keepdim ? try p.reshape([Int](repeating: 1, count: rank)) : p
         }
-        let d = try normalizeDim(dim, rank: rank, op: "prod")
+        let d = try normalizeDim(dim, rank: rank, op: "prod", shape: shape)
         let src = rank == 0 ? try reshape([1]) : self
         let dtype: DType = self.dtype.isFloatingPoint ? self.dtype : .int64
         let x = src.casted(to: dtype).contiguous()

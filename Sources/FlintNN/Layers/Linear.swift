@@ -1,5 +1,11 @@
 import Flint
 
+/// The error a layer reports when an input's shape does not fit it:
+/// `conv2d: expected input [C, H, W] with C = 3, got shape [784]`.
+func layerShapeError(_ layer: String, _ shape: [Int], expected: String) -> TensorError {
+    TensorError.invalidArgument(op: layer, message: "expected \(expected), got shape \(shape)")
+}
+
 /// `torch.nn.Linear`: `y = x Wᵀ + b`.
 ///
 /// - Input: `[*, in_features]`; output: `[*, out_features]`.
@@ -10,20 +16,26 @@ public final class Linear: Module {
     public let inFeatures: Int
     public let outFeatures: Int
     public var weight: Tensor { parameterSlots[0].tensor }
-    public var bias: Tensor? { parameterSlots.count > 1 ? parameterSlots[1].tensor : nil }
+    public var bias: Tensor? { parameter("bias") }
 
     public init(inFeatures: Int, outFeatures: Int, bias: Bool = true, generator: Generator = .default) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         super.init()
-        let bound = inFeatures > 0 ? 1 / Double(inFeatures).squareRoot() : 0
-        registerParameter("weight", Init.kaimingUniform([outFeatures, inFeatures], a: 5.0.squareRoot(), generator: generator))
+        registerParameter("weight", Init.kaimingUniformDefault([outFeatures, inFeatures], generator: generator))
         if bias {
-            registerParameter("bias", Tensor.uniform([outFeatures], low: -bound, high: bound, generator: generator))
+            registerParameter("bias", Init.fanInUniform([outFeatures], fanIn: inFeatures, generator: generator))
         }
     }
 
     override public var typeName: String { "linear" }
+
+    override public func outputShape(input: [Int]) throws -> [Int] {
+        guard let last = input.last, last == inFeatures else {
+            throw layerShapeError(typeName, input, expected: "an input whose last dimension is in_features = \(inFeatures)")
+        }
+        return Array(input.dropLast()) + [outFeatures]
+    }
 
     override public func forward(_ x: Tensor) throws -> Tensor {
         try Functional.linear(x, weight: weight, bias: bias)
@@ -40,5 +52,48 @@ public enum Functional {
         let rows = x.rank == 2 ? x : try x.reshape([-1, last])
         let y = try bias.map { try Tensor.addmm($0, rows, weight.t()) } ?? rows.mm(weight.t())
         return x.rank == 2 ? y : try y.reshape(Array(x.shape.dropLast()) + [weight.shape[0]])
+    }
+}
+
+/// `torch.nn.Bilinear`: `y_k = x1ᵀ W_k x2 + b_k`.
+///
+/// - Inputs: `[*, in1_features]` and `[*, in2_features]`; output `[*, out_features]`.
+/// - Parameters: `weight` `[out, in1, in2]`, `bias` `[out]`, both U(±1/√in1_features).
+public final class Bilinear: Module {
+    public let in1Features: Int, in2Features: Int, outFeatures: Int
+
+    public init(in1Features: Int, in2Features: Int, outFeatures: Int, bias: Bool = true, generator: Generator = .default) {
+        self.in1Features = in1Features
+        self.in2Features = in2Features
+        self.outFeatures = outFeatures
+        super.init()
+        let shape = [outFeatures, in1Features, in2Features]
+        registerParameter("weight", Init.fanInUniform(shape, fanIn: in1Features, generator: generator))
+        if bias { registerParameter("bias", Init.fanInUniform([outFeatures], fanIn: in1Features, generator: generator)) }
+    }
+
+    override public var typeName: String { "bilinear" }
+
+    /// Takes the shape of the first input; the second must end in in2_features.
+    override public func outputShape(input: [Int]) throws -> [Int] {
+        guard input.last == in1Features else {
+            throw layerShapeError(typeName, input, expected: "a first input whose last dimension is in1_features = \(in1Features)")
+        }
+        return Array(input.dropLast()) + [outFeatures]
+    }
+
+    /// A bilinear form needs two inputs: use `forward([x1, x2])`.
+    override public func forward(_ x: Tensor) throws -> Tensor { try forward([x]) }
+
+    override public func forward(_ inputs: [Tensor]) throws -> Tensor {
+        guard inputs.count == 2, let weight = parameter("weight") else {
+            throw TensorError.invalidArgument(op: typeName, message: "expects 2 inputs, got \(inputs.count)")
+        }
+        guard inputs[0].shape.last == in1Features, inputs[1].shape.last == in2Features,
+              Array(inputs[0].shape.dropLast()) == Array(inputs[1].shape.dropLast()) else {
+            throw TensorError.shapeMismatch(op: typeName, shapes: [inputs[0].shape, inputs[1].shape],
+                                            detail: "expected [*, \(in1Features)] and [*, \(in2Features)] with equal leading dims")
+        }
+        return try inputs[0].bilinear(inputs[1], weight, bias: parameter("bias"))
     }
 }

@@ -22,12 +22,10 @@ open class LRScheduler {
     public internal(set) var lastLRs: [Double]
 
     /// Attaches to `optimizer`, recording each group's `initial_lr` the first
-    /// time any scheduler attaches, and takes the initial step.
-    public convenience init(optimizer: Optimizer) {
-        self.init(optimizer: optimizer, initialStep: true)
-    }
-
-    init(optimizer: Optimizer, initialStep: Bool) {
+    /// time any scheduler attaches, and takes the initial step. Schedulers
+    /// that PyTorch builds without one (`SequentialLR`, `ReduceLROnPlateau`)
+    /// pass `initialStep: false`.
+    public init(optimizer: Optimizer, initialStep: Bool = true) {
         self.optimizer = optimizer
         if initialStep {
             for i in optimizer.paramGroups.indices where optimizer.paramGroups[i].initialLR == nil {

@@ -69,10 +69,7 @@ struct FixtureArgs {
     init(_ raw: Any?) { self.raw = raw as? [String: Any] ?? [:] }
 
     func double(_ k: String, _ d: Double) -> Double { optDouble(k) ?? d }
-    func optDouble(_ k: String) -> Double? {
-        if raw[k] is Bool { return nil }
-        return raw[k] as? Double ?? (raw[k] as? Int).map(Double.init)
-    }
+    func optDouble(_ k: String) -> Double? { raw[k] as? Double ?? (raw[k] as? Int).map(Double.init) }
     func int(_ k: String, _ d: Int) -> Int { raw[k] as? Int ?? d }
     func optInt(_ k: String) -> Int? { raw[k] as? Int }
     func bool(_ k: String, _ d: Bool = false) -> Bool { raw[k] as? Bool ?? d }

@@ -24,8 +24,9 @@ struct FixtureTensor {
     }
 
     private static func number(_ v: Any) throws -> Double {
-        if let b = v as? Bool { return b ? 1 : 0 }
+        // Double first: Foundation bridges the numbers 0 and 1 to Bool too, and would lose −0.0.
         if let d = v as? Double { return d }
+        if let b = v as? Bool { return b ? 1 : 0 }
         if let i = v as? Int { return Double(i) }
         switch v as? String {
         case "nan": return .nan
@@ -66,11 +67,20 @@ struct Args {
     func int(_ k: String, default d: Int) -> Int { raw[k] as? Int ?? d }
     func optInt(_ k: String) -> Int? { raw[k] as? Int }
     func double(_ k: String) throws -> Double {
-        guard let v = raw[k] as? Double ?? (raw[k] as? Int).map(Double.init) else { throw FixtureError.missing(k) }
+        guard let v = optDouble(k) else { throw FixtureError.missing(k) }
         return v
     }
-    func double(_ k: String, default d: Double) -> Double { raw[k] as? Double ?? (raw[k] as? Int).map(Double.init) ?? d }
-    func optDouble(_ k: String) -> Double? { raw[k] as? Double ?? (raw[k] as? Int).map(Double.init) }
+    func double(_ k: String, default d: Double) -> Double { optDouble(k) ?? d }
+    /// Numbers, and the strings the generator writes for infinities.
+    func optDouble(_ k: String) -> Double? {
+        switch raw[k] {
+        case let v as Double: return v
+        case let v as Int: return Double(v)
+        case "inf" as String: return .infinity
+        case "-inf" as String: return -.infinity
+        default: return nil
+        }
+    }
     func bool(_ k: String, default d: Bool = false) -> Bool { raw[k] as? Bool ?? d }
     func string(_ k: String) throws -> String {
         guard let v = raw[k] as? String else { throw FixtureError.missing(k) }
@@ -102,6 +112,8 @@ struct FixtureCase {
     let grads: [FixtureTensor?]
     let error: String?
     let rtol: Double?, atol: Double?
+    /// False for piecewise-constant ops, where finite differences see only jumps.
+    let finiteDifferences: Bool
 
     init(_ json: [String: Any]) throws {
         guard let op = json["op"] as? String, let inputs = json["inputs"] as? [[String: Any]] else {
@@ -114,6 +126,7 @@ struct FixtureCase {
         self.weights = try (json["weights"] as? [Any] ?? []).map { try ($0 as? [String: Any]).map(FixtureTensor.init) }
         self.grads = try (json["grads"] as? [Any] ?? []).map { try ($0 as? [String: Any]).map(FixtureTensor.init) }
         self.error = json["error"] as? String
+        finiteDifferences = json["fd"] as? Bool ?? true
         let tol = json["tol"] as? [Double]
         rtol = tol?.first
         atol = tol?.last

@@ -7,7 +7,7 @@ typealias OpFunction = ([Tensor], Args) throws -> [Tensor]
 enum OpTable {
     static let all: [String: OpFunction] = {
         var table: [String: OpFunction] = [:]
-        for part in [arithmetic] {
+        for part in [arithmetic, pointwise, logic, activation, reduction, shape, indexing, linalg, nn, inplace, creation] {
             table.merge(part) { first, _ in first }
         }
         return table
@@ -22,7 +22,7 @@ enum OpTable {
         "add": { x, a in [try x[0].add(x[1], alpha: a.double("alpha", default: 1))] },
         "sub": { x, a in [try x[0].sub(x[1], alpha: a.double("alpha", default: 1))] },
         "mul": { x, _ in [try x[0] * x[1]] },
-        "div": { x, _ in [try x[0] / x[1]] },
+        "div": { x, a in [a.has("rounding_mode") ? try x[0].div(x[1], roundingMode: a.string("rounding_mode")) : try x[0] / x[1]] },
         "maximum": { x, _ in [try x[0].maximum(x[1])] },
         "minimum": { x, _ in [try x[0].minimum(x[1])] },
         "pow": { x, _ in [try x[0].pow(x[1])] },

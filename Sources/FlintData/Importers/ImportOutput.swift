@@ -1,0 +1,79 @@
+import Foundation
+import Flint
+import FlintHDF5
+
+/// Writes an importer's HDF5 file atomically: everything goes to a temporary
+/// file beside `output`, renamed into place only when complete, so a failed
+/// import never leaves a half-written dataset.
+func writeImport(to output: String, overwrite: Bool, format: String, sources: [String],
+                 body: (HDF5File) throws -> Void) throws {
+    if FileManager.default.fileExists(atPath: output) && !overwrite {
+        throw DataError.invalid("\(output): already exists (pass --force to replace it)")
+    }
+    let url = URL(fileURLWithPath: output)
+    let temporary = url.deletingLastPathComponent()
+        .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)").path
+    do {
+        let file = try HDF5File.create(temporary)
+        try file.setAttribute("importer", "flint import \(format.lowercased()) (Flint \(FlintDataVersion.string))")
+        try file.setAttribute("created", ISO8601DateFormatter().string(from: Date()))
+        try file.setAttribute("source_format", format)
+        try file.setAttribute("source_files", sources.map { URL(fileURLWithPath: $0).lastPathComponent })
+        try body(file)
+        try file.close()
+        if FileManager.default.fileExists(atPath: output) { try FileManager.default.removeItem(atPath: output) }
+        try FileManager.default.moveItem(atPath: temporary, toPath: output)
+    } catch {
+        try? FileManager.default.removeItem(atPath: temporary)
+        if let error = error as? HDF5Error, error.file == temporary {
+            throw HDF5Error(error.kind, file: output, object: error.object, error.message)
+        }
+        throw error
+    }
+}
+
+/// The version importers record in their files.
+public enum FlintDataVersion {
+    public static let string = "0.1"
+}
+
+/// Records a source file's name, size and SHA-256 on `object`.
+func setSourceAttributes(_ object: HDF5Object, file path: String) throws {
+    let attributes = try FileManager.default.attributesOfItem(atPath: path)
+    try object.setAttribute("source_file", URL(fileURLWithPath: path).lastPathComponent)
+    try object.setAttribute("source_bytes", (attributes[.size] as? Int) ?? 0)
+    try object.setAttribute("source_sha256", try sha256Hex(ofFile: path))
+}
+
+/// An optional seeded hold-out of the rows for a test split, shared by the
+/// importers: `--test-fraction F --seed S [--stratify]`.
+public struct ImportSplit: Sendable {
+    /// Group of every row when `testFraction` is nil.
+    public var name: String
+    public var testFraction: Double?
+    public var seed: UInt64
+    public var stratify: Bool
+
+    public init(name: String = "train", testFraction: Double? = nil, seed: UInt64 = 0, stratify: Bool = false) {
+        self.name = name
+        self.testFraction = testFraction
+        self.seed = seed
+        self.stratify = stratify
+    }
+
+    /// (group, rows) pairs: one group of every row, or `train` and `test`.
+    func groups(count: Int, labels: [Int64]?) throws -> [(String, [Int])] {
+        guard let testFraction else { return [(name, Array(0..<count))] }
+        let (keep, held) = try DataSplit.positions(count: count, fraction: testFraction, seed: seed,
+                                                   labels: stratify ? labels : nil)
+        return [("train", keep), ("test", held)]
+    }
+
+    /// Attributes that record how a group was split off.
+    func describe(_ group: HDF5Group) throws {
+        guard let testFraction else { return }
+        try group.setAttribute("split_test_fraction", testFraction)
+        try group.setAttribute("split_seed", Int64(bitPattern: seed))
+        try group.setAttribute("split_stratified", stratify ? "true" : "false")
+    }
+}

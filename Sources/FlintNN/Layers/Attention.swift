@@ -1,0 +1,125 @@
+import Foundation
+import Flint
+
+/// `torch.nn.MultiheadAttention`: scaled dot-product attention over
+/// `num_heads` heads with packed input projections.
+///
+/// - Inputs: query `[L, N, E]`, key and value `[S, N, E]` (`[N, L, E]`, `[N, S, E]`
+///   with `batchFirst`; `[L, E]`, `[S, E]` unbatched).
+/// - Parameters: `in_proj_weight` `[3E, E]` (xavier-uniform), `in_proj_bias`
+///   `[3E]` (zeros), `out_proj.weight` `[E, E]` and `out_proj.bias` (zeros).
+public final class MultiheadAttention: Module {
+    public let embedDim: Int, numHeads: Int
+    public let dropout: Double
+    public let batchFirst: Bool
+    public let generator: Generator
+    public let outProj: Linear
+
+    public init(embedDim: Int, numHeads: Int, dropout: Double = 0, bias: Bool = true, batchFirst: Bool = false,
+                generator: Generator = .default) throws {
+        guard embedDim > 0, numHeads > 0, embedDim % numHeads == 0 else {
+            throw TensorError.invalidArgument(op: "multihead_attention", message: "embed_dim (\(embedDim)) must be divisible by num_heads (\(numHeads))")
+        }
+        guard dropout >= 0 && dropout <= 1 else {
+            throw TensorError.invalidArgument(op: "multihead_attention", message: "dropout probability has to be between 0 and 1, but got \(dropout)")
+        }
+        self.embedDim = embedDim
+        self.numHeads = numHeads
+        self.dropout = dropout
+        self.batchFirst = batchFirst
+        self.generator = generator
+        // out_proj draws its weight first, as PyTorch constructs it before resetting the packed projection.
+        outProj = Linear(inFeatures: embedDim, outFeatures: embedDim, bias: bias, generator: generator)
+        super.init()
+        registerParameter("in_proj_weight", try Init.xavierUniform([3 * embedDim, embedDim], generator: generator))
+        if bias {
+            registerParameter("in_proj_bias", Tensor.zeros([3 * embedDim]))
+            if let b = outProj.bias { try b.copyFrom(Tensor.zeros([embedDim])) }
+        }
+        registerModule("out_proj", outProj)
+    }
+
+    override public var typeName: String { "multihead_attention" }
+
+    /// Per-sample `[L, E]` (one sequence) keeps its shape.
+    override public func outputShape(input: [Int]) throws -> [Int] {
+        guard input.count == 2, input[1] == embedDim else {
+            throw layerShapeError(typeName, input, expected: "a per-sample sequence [L, embed_dim] with embed_dim = \(embedDim)")
+        }
+        return input
+    }
+
+    /// Self-attention: `attention(x, x, x).output`.
+    override public func forward(_ x: Tensor) throws -> Tensor { try attention(query: x, key: x, value: x, needWeights: false).output }
+
+    /// `[query, key, value]` (or `[query]` for self-attention); returns the attended output.
+    override public func forward(_ inputs: [Tensor]) throws -> Tensor {
+        switch inputs.count {
+        case 1: return try forward(inputs[0])
+        case 3: return try attention(query: inputs[0], key: inputs[1], value: inputs[2], needWeights: false).output
+        default: throw TensorError.invalidArgument(op: typeName, message: "expects [query] or [query, key, value], got \(inputs.count) tensors")
+        }
+    }
+
+    /// PyTorch's `forward(query, key, value, key_padding_mask, need_weights, attn_mask, average_attn_weights, is_causal)`.
+    ///
+    /// - Parameters:
+    ///   - keyPaddingMask: `[N, S]` (or `[S]`); bool true (or float −inf) marks keys to ignore.
+    ///   - attnMask: `[L, S]` or `[N·heads, L, S]`; bool true marks disallowed pairs, a float mask is added.
+    /// - Returns: the output, shaped like `query`, and, with `needWeights`, the
+    ///   attention weights `[N, L, S]` (`[N, heads, L, S]` when not averaged).
+    public func attention(query: Tensor, key: Tensor, value: Tensor, keyPaddingMask: Tensor? = nil, needWeights: Bool = true,
+                          attnMask: Tensor? = nil, averageAttnWeights: Bool = true, isCausal: Bool = false) throws -> (output: Tensor, weights: Tensor?) {
+        let unbatched = query.rank == 2
+        guard (query.rank == 3 || unbatched), key.rank == query.rank, value.rank == query.rank,
+              query.shape.last == embedDim, key.shape.last == embedDim, value.shape.last == embedDim else {
+            throw TensorError.shapeMismatch(op: typeName, shapes: [query.shape, key.shape, value.shape],
+                                            detail: "expected query, key and value of rank 3 (or 2 unbatched) ending in embed_dim = \(embedDim)")
+        }
+        func timeMajor(_ t: Tensor) throws -> Tensor { unbatched ? try t.unsqueeze(1) : (batchFirst ? try t.transpose(0, 1) : t) }
+        let q = try timeMajor(query), k = try timeMajor(key), v = try timeMajor(value)
+        let l = q.shape[0], n = q.shape[1], s = k.shape[0], heads = numHeads, headDim = embedDim / numHeads
+        guard k.shape[1] == n, v.shape[1] == n, v.shape[0] == s else {
+            throw TensorError.shapeMismatch(op: typeName, shapes: [query.shape, key.shape, value.shape], detail: "batch sizes and key/value lengths must agree")
+        }
+        guard let w = parameter("in_proj_weight") else { throw TensorError.invalidArgument(op: typeName, message: "in_proj_weight is missing") }
+        let b = parameter("in_proj_bias")
+        func project(_ x: Tensor, _ i: Int, _ length: Int) throws -> Tensor {
+            let wi = try w.narrow(0, start: i * embedDim, length: embedDim)
+            let bi = try b.map { try $0.narrow(0, start: i * embedDim, length: embedDim) }
+            // [T, N, E] -> [T, N·heads, head_dim] -> [N·heads, T, head_dim]
+            return try Functional.linear(x, weight: wi, bias: bi).reshape([length, n * heads, headDim]).transpose(0, 1)
+        }
+        let qh = try project(q, 0, l) * (1 / Double(headDim).squareRoot())
+        let kh = try project(k, 1, s), vh = try project(v, 2, s)
+        var scores = try qh.bmm(kh.transpose(1, 2))
+        let negInf = Tensor.full([], -.infinity, dtype: scores.dtype)
+        if isCausal && attnMask == nil {
+            scores = try Tensor.whereMask(Tensor.ones([l, s], dtype: .bool).triu(1), negInf, scores)
+        }
+        if let attnMask {
+            guard attnMask.shape == [l, s] || attnMask.shape == [n * heads, l, s] else {
+                throw TensorError.shapeMismatch(op: typeName, shapes: [attnMask.shape, [l, s]], detail: "attn_mask must be [L, S] or [N·num_heads, L, S]")
+            }
+            scores = attnMask.dtype == .bool ? try Tensor.whereMask(attnMask, negInf, scores) : try scores + attnMask
+        }
+        if let keyPaddingMask {
+            let mask = unbatched ? try keyPaddingMask.unsqueeze(0) : keyPaddingMask
+            guard mask.shape == [n, s] else {
+                throw TensorError.shapeMismatch(op: typeName, shapes: [keyPaddingMask.shape, [n, s]], detail: "key_padding_mask must be [N, S]")
+            }
+            let perHead = try scores.reshape([n, heads, l, s])
+            let m = try mask.reshape([n, 1, 1, s])
+            scores = try (mask.dtype == .bool ? Tensor.whereMask(m, negInf, perHead) : perHead + m).reshape([n * heads, l, s])
+        }
+        let weights = try scores.softmax(dim: -1)
+        let dropped = try weights.dropout(p: dropout, training: training && dropout > 0, generator: generator)
+        let attended = try dropped.bmm(vh).transpose(0, 1).reshape([l * n, embedDim])
+        var output = try outProj(attended).reshape([l, n, embedDim])
+        output = unbatched ? try output.squeeze(1) : (batchFirst ? try output.transpose(0, 1) : output)
+        guard needWeights else { return (output, nil) }
+        var perHead = try weights.reshape([n, heads, l, s])
+        if averageAttnWeights { perHead = try perHead.mean(dim: 1) }
+        return (output, unbatched ? try perHead.squeeze(0) : perHead)
+    }
+}

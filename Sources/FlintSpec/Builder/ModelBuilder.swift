@@ -1,0 +1,181 @@
+import Flint
+import FlintNN
+
+/// One row of a model summary: a layer (or a block, or one copy of a repeated block).
+public struct LayerSummary: Sendable, Equatable {
+    /// The state-dict prefix: `fc1`, `3`, `layer1.0.conv1`.
+    public let name: String
+    /// The layer type (`conv2d`), or the block's name for a block and its copies.
+    public let type: String
+    /// Per-sample output shape, without the batch dimension.
+    public let output: [Int]
+    /// Parameters of the layer, its children included.
+    public let parameters: Int
+    /// 0 for `model.layers`, one more for each block level.
+    public let depth: Int
+    /// True for a block use or block copy, whose parameters are those of the rows under it.
+    public let isContainer: Bool
+}
+
+/// A built model, its per-sample output shape and one row per layer.
+public struct BuiltModel {
+    public let module: Module
+    public let output: [Int]
+    /// In execution order, each block followed by its layers.
+    public let layers: [LayerSummary]
+
+    /// Scalar parameters of the whole model.
+    public var parameterCount: Int { module.parameterCount }
+}
+
+extension Builder {
+    /// The model of the spec, every shape inferred and checked. Layers run as a
+    /// `Sequential` when each reads the one before it, else as a `Graph`; blocks
+    /// become child modules named by their use (`layer1.0.conv1.weight`).
+    public static func build(_ spec: ModelSpec) throws(SpecError) -> BuiltModel {
+        var assembler = ModelAssembler()
+        let built = assembler.build(spec.layers, input: spec.input, prefix: "", depth: 0, context: "")
+        guard let built, assembler.diagnostics.isEmpty else {
+            var seen: Set<String> = []
+            throw SpecError(assembler.diagnostics.filter { seen.insert($0.description).inserted })
+        }
+        return BuiltModel(module: built.module, output: built.output, layers: assembler.rows)
+    }
+
+    /// The model as a module and its per-sample output shape.
+    public static func model(_ spec: ModelSpec) throws(SpecError) -> (module: Module, output: [Int]) {
+        let built = try build(spec)
+        return (built.module, built.output)
+    }
+}
+
+/// Builds one list of layers at a time, recursing into blocks, collecting every
+/// problem and the summary rows.
+private struct ModelAssembler {
+    var diagnostics: [Diagnostic] = []
+    var rows: [LayerSummary] = []
+
+    /// - Parameters:
+    ///   - prefix: the state-dict prefix of the list (`layer1.0.`).
+    ///   - context: appended to messages about layers of a block: ` (in block 'basic' used at spec.yaml:30:7)`.
+    /// - Returns: nil once a problem has been reported.
+    mutating func build(_ layers: [LayerSpec], input: [Int], prefix: String, depth: Int,
+                        context: String) -> (module: Module, output: [Int])? {
+        let graph = LayerGraph(layers)
+        guard let order = graph.order(), let last = layers.indices.last else {
+            // The validator rejects cycles and empty lists; reaching here means a spec bypassed it.
+            diagnostics.append(.error(at: layers.first?.location ?? .wholeFile(""),
+                                      "the layers cannot be ordered (a cycle or no layers)\(context)"))
+            return nil
+        }
+        var shapes: [Int: [Int]] = [:]
+        var modules: [Int: Module] = [:]
+        for position in order {
+            let layer = layers[position]
+            var inputShapes: [[Int]] = []
+            for source in graph.sources[position] {
+                switch source {
+                case .input: inputShapes.append(input)
+                case .layer(let other): if let shape = shapes[other] { inputShapes.append(shape) }
+                }
+            }
+            // A layer reading one that failed has no shape to check; its problem is the earlier one.
+            guard inputShapes.count == graph.sources[position].count else { continue }
+            let name = layer.name ?? String(position)
+            if let built = buildLayer(layer, inputShapes, name: prefix + name, depth: depth, context: context) {
+                shapes[position] = built.output
+                modules[position] = built.module
+            }
+        }
+        guard modules.count == layers.count, let output = shapes[last] else { return nil }
+        let names = layers.indices.map { layers[$0].name ?? String($0) }
+        if graph.isChain {
+            return (Sequential(order.compactMap { position in modules[position].map { (names[position], $0) } }), output)
+        }
+        do {
+            let nodes = order.compactMap { position -> Graph.Node? in
+                guard let module = modules[position] else { return nil }
+                let inputs = graph.sources[position].map { source -> Graph.Source in
+                    switch source {
+                    case .input: return .input
+                    case .layer(let other): return .node(names[other])
+                    }
+                }
+                return Graph.Node(names[position], module, inputs: inputs)
+            }
+            return (try Graph(nodes: nodes, outputs: [.node(names[last])]), output)
+        } catch {
+            diagnostics.append(.error(at: layers[last].location, "\(error)\(context)"))
+            return nil
+        }
+    }
+
+    private mutating func buildLayer(_ layer: LayerSpec, _ inputs: [[Int]], name: String, depth: Int,
+                                     context: String) -> (module: Module, output: [Int])? {
+        if let block = layer.block {
+            return buildBlock(layer, block, input: inputs.first ?? [], name: name, depth: depth, context: context)
+        }
+        do {
+            let built: (module: Module, output: [Int])
+            if let merge = LayerBuilders.merges[layer.type] {
+                built = try merge(layer, inputs)
+            } else if let single = LayerBuilders.table[layer.type], inputs.count == 1 {
+                built = try single(layer, inputs[0])
+            } else {
+                throw BuildProblem("there is no builder for this layer type")
+            }
+            rows.append(LayerSummary(name: name, type: layer.type, output: built.output,
+                                     parameters: built.module.parameterCount, depth: depth, isContainer: false))
+            return built
+        } catch let problem as BuildProblem {
+            let field = problem.field.flatMap { layer.isSet($0) ? $0 : nil }
+            diagnostics.append(.error(at: field.map(layer.location(of:)) ?? layer.location,
+                                      "\(layer.type): \(problem.message)\(context)",
+                                      keyPath: field.map(layer.keyPath(of:)) ?? layer.keyPath))
+            return nil
+        } catch {
+            // FlintNN's errors already name the op (`conv2d: expected ...`); the message names the layer type once.
+            var message = "\(error)"
+            if case TensorError.invalidArgument(_, let detail) = error { message = detail }
+            let prefix = message.hasPrefix(layer.type + ":") ? "" : "\(layer.type): "
+            diagnostics.append(.error(at: layer.location, prefix + message + context, keyPath: layer.keyPath))
+            return nil
+        }
+    }
+
+    /// A block use: the block's layers under the use's name, or with `repeat`, that many
+    /// copies named `0`, `1`, ... in a `Sequential`, as PyTorch's ResNet builds its stages.
+    private mutating func buildBlock(_ layer: LayerSpec, _ block: BlockUse, input: [Int], name: String, depth: Int,
+                                     context: String) -> (module: Module, output: [Int])? {
+        let useRow = rows.count
+        // Nested blocks read inside out: (in block 'inner' used at ...) (in block 'outer' used at ...).
+        let usedAt = " (in block '\(block.name)' used at \(layer.location))" + context
+        guard let count = block.repeatCount else {
+            guard let built = build(block.layers, input: input, prefix: name + ".", depth: depth + 1, context: usedAt)
+            else { return nil }
+            rows.insert(LayerSummary(name: name, type: block.name, output: built.output,
+                                     parameters: built.module.parameterCount, depth: depth, isContainer: true),
+                        at: useRow)
+            return built
+        }
+        var shape = input
+        var copies: [(String, Module)] = []
+        for copy in 0..<count {
+            let copyRow = rows.count
+            let copyName = "\(name).\(copy)"
+            let copyContext = " (in copy \(copy) of block '\(block.name)' used at \(layer.location))"
+            guard let built = build(block.layers, input: shape, prefix: copyName + ".", depth: depth + 2,
+                                    context: copyContext + context)
+            else { return nil }
+            rows.insert(LayerSummary(name: copyName, type: block.name, output: built.output,
+                                     parameters: built.module.parameterCount, depth: depth + 1, isContainer: true),
+                        at: copyRow)
+            copies.append((String(copy), built.module))
+            shape = built.output
+        }
+        let module = Sequential(copies)
+        rows.insert(LayerSummary(name: name, type: "\(block.name) ×\(count)", output: shape,
+                                 parameters: module.parameterCount, depth: depth, isContainer: true), at: useRow)
+        return (module, shape)
+    }
+}

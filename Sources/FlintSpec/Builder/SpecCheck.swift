@@ -1,0 +1,54 @@
+import Flint
+import FlintNN
+
+/// The checks of `flint check` that need no data: the spec validates, and the model,
+/// loss, optimizer and scheduler build with every shape inferred. Each part is tried
+/// even when another failed, so one run reports every problem.
+public struct SpecCheck {
+    public let spec: Spec
+    public let model: BuiltModel?
+    /// Every problem found after validation, in reading order, warnings included.
+    public let diagnostics: [Diagnostic]
+
+    public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+
+    /// Validates and builds. A spec that does not validate throws its diagnostics:
+    /// nothing can be built from it.
+    public static func run(path: String, overrides: [String] = []) throws(SpecError) -> SpecCheck {
+        try run(Spec.load(path: path, overrides: overrides), overrides: overrides)
+    }
+
+    public static func run(_ spec: Spec, overrides: [String] = []) -> SpecCheck {
+        var found = spec.warnings
+        var model: BuiltModel?
+        Generator.manualSeed(UInt64(truncatingIfNeeded: spec.seed))
+        do {
+            model = try Builder.build(spec.model)
+        } catch {
+            found += error.diagnostics
+        }
+        do {
+            _ = try Builder.loss(spec.loss)
+        } catch {
+            found += error.diagnostics
+        }
+        // A stand-in parameter lets the optimizer and scheduler build when the model did not.
+        let parameters = model?.module.parameters() ?? [Tensor.zeros([1])]
+        do {
+            let optimizer = try Builder.optimizer(spec.optimizer, params: parameters)
+            if let scheduler = spec.scheduler { _ = try Builder.scheduler(scheduler, optimizer: optimizer) }
+        } catch {
+            found += error.diagnostics
+        }
+        do {
+            _ = try Builder.transforms(spec.data.transforms)
+            _ = try Builder.transforms(spec.data.augment)
+        } catch {
+            found += error.diagnostics
+        }
+        var bag = DiagnosticBag()
+        for diagnostic in found { bag.add(diagnostic) }
+        let ordered = bag.sorted(file: spec.file, commandLine: overrides.map { Override.location(of: $0).description })
+        return SpecCheck(spec: spec, model: model, diagnostics: ordered)
+    }
+}

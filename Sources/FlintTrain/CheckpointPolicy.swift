@@ -1,0 +1,116 @@
+import Foundation
+
+/// When the trainer writes checkpoints and which it keeps (`train.checkpoint`).
+/// `last.h5` is rewritten at every save point; numbered copies
+/// (`epoch=E-step=S.h5`, Lightning's naming) are kept `keepLast` deep; `best.h5`
+/// follows the best value of `best.metric`.
+public struct CheckpointPolicy: Sendable, Equatable {
+    /// Save at the end of every this many epochs (and always after the last one).
+    public var everyEpochs: Int
+    /// Also save every this many optimizer steps, inside epochs.
+    public var everySteps: Int?
+    /// Numbered checkpoints to keep besides `last.h5` and `best.h5`; 0 keeps none, -1 keeps all.
+    public var keepLast: Int
+    /// The metric and direction that choose `best.h5`; nil takes the early-stopping
+    /// monitor, else `val/loss` when there is a validation split, else `train/loss`.
+    public var best: (metric: String, mode: EarlyStopping.Mode)?
+
+    public init(everyEpochs: Int = 1, everySteps: Int? = nil, keepLast: Int = 0,
+                best: (metric: String, mode: EarlyStopping.Mode)? = nil) {
+        self.everyEpochs = everyEpochs
+        self.everySteps = everySteps
+        self.keepLast = keepLast
+        self.best = best
+    }
+
+    public static func == (a: CheckpointPolicy, b: CheckpointPolicy) -> Bool {
+        a.everyEpochs == b.everyEpochs && a.everySteps == b.everySteps && a.keepLast == b.keepLast
+            && a.best?.metric == b.best?.metric && a.best?.mode == b.best?.mode
+    }
+}
+
+/// The checkpoints folder of a run: writes `last.h5`, links numbered copies
+/// and `best.h5` to it, and prunes old numbered copies.
+final class CheckpointStore {
+    let dir: String
+    let policy: CheckpointPolicy
+    var lastPath: String { dir + "/last.h5" }
+    var bestPath: String { dir + "/best.h5" }
+
+    init(dir: String, policy: CheckpointPolicy) throws {
+        self.dir = dir
+        self.policy = policy
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        removeStaleTemporaries()
+    }
+
+    /// Writes `checkpoint` as `last.h5` and, when numbered copies are kept, as
+    /// `epoch=E-step=S.h5` (a hard link to the same file: no second write).
+    func save(_ checkpoint: Checkpoint) throws {
+        try checkpoint.write(to: lastPath)
+        guard policy.keepLast != 0 else { return }
+        try link(lastPath, as: "\(dir)/epoch=\(checkpoint.epoch)-step=\(checkpoint.step).h5")
+        prune()
+    }
+
+    /// Makes `best.h5` the checkpoint just saved as `last.h5`.
+    func markLastAsBest() throws { try link(lastPath, as: bestPath) }
+
+    /// Writes `best.h5` directly, for a best epoch that was not a save point.
+    func saveBest(_ checkpoint: Checkpoint) throws { try checkpoint.write(to: bestPath) }
+
+    /// Points `path` at the file `source` names now, atomically: a hard link
+    /// under a temporary name renamed over `path`; a copy where links fail.
+    private func link(_ source: String, as path: String) throws {
+        let tmp = "\(dir)/.\((path as NSString).lastPathComponent).tmp-\(getpid())"
+        unlink(tmp)
+        if Foundation.link(source, tmp) != 0 {
+            do {
+                try FileManager.default.copyItem(atPath: source, toPath: tmp)
+            } catch {
+                throw TrainError.io("cannot copy checkpoint \(source) to \(path): \(error.localizedDescription)")
+            }
+        }
+        guard rename(tmp, path) == 0 else {
+            unlink(tmp)
+            throw TrainError.io("cannot move checkpoint into place at \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// The numbered checkpoints, oldest first (by step, then epoch).
+    func numbered() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        let parsed: [(epoch: Int, step: Int, name: String)] = names.compactMap { name in
+            guard name.hasPrefix("epoch="), name.hasSuffix(".h5") else { return nil }
+            let parts = name.dropLast(3).split(separator: "-")
+            guard parts.count == 2, let e = Int(parts[0].dropFirst("epoch=".count)),
+                  parts[1].hasPrefix("step="), let s = Int(parts[1].dropFirst("step=".count)) else { return nil }
+            return (e, s, name)
+        }
+        return parsed.sorted { ($0.step, $0.epoch) < ($1.step, $1.epoch) }.map { dir + "/" + $0.name }
+    }
+
+    private func prune() {
+        guard policy.keepLast > 0 else { return }
+        let all = numbered()
+        for path in all.dropLast(policy.keepLast) { unlink(path) }
+    }
+
+    /// Removes numbered checkpoints past `step`, left by a run that went on
+    /// after the checkpoint it is now resumed from.
+    func removeNumbered(after step: Int) {
+        for path in numbered() {
+            let name = (path as NSString).lastPathComponent
+            if let s = name.split(separator: "=").last.flatMap({ Int($0.dropLast(3)) }), s > step { unlink(path) }
+        }
+    }
+
+    /// Temporary files of a write that a killed process never finished.
+    private func removeStaleTemporaries() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        for name in names where name.hasPrefix(".") && name.contains(".tmp-") {
+            guard let pid = name.split(separator: "-").last.flatMap({ Int32($0) }) else { continue }
+            if pid == getpid() || kill(pid, 0) != 0 { unlink(dir + "/" + name) }
+        }
+    }
+}

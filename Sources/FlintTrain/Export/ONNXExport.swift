@@ -1,0 +1,112 @@
+import Foundation
+import Flint
+import FlintNN
+import ONNXProto
+
+/// The model of a checkpoint as an ONNX model (opset 17): the inference
+/// graph (dropout off, batch norm with running statistics) with a dynamic
+/// batch dimension. Its input `input` is a float32 batch after the spec's
+/// transforms; its output `output` is what `flint predict` writes as
+/// `outputs`.
+public struct ONNXExporter {
+    public static let opset: Int64 = 17
+    /// The IR version that goes with opset 17.
+    public static let irVersion: Int64 = 8
+    public static let inputName = "input", outputName = "output"
+
+    public init() {}
+
+    /// The ONNX model of `restored`.
+    public func model(_ restored: RestoredModel) throws -> Onnx_ModelProto {
+        let graph = ONNXGraphBuilder(reserving: [Self.inputName, Self.outputName])
+        restored.module.eval()
+        var (last, shape) = try emit(restored.module, prefix: "", inputs: [Self.inputName], shapes: [restored.inputShape], graph: graph)
+        if last == Self.inputName {
+            last = graph.node("Identity", [last], name: "output")
+        }
+        graph.rename(last, to: Self.outputName)
+        if shape != restored.outputShape {
+            throw TrainError.runtime("onnx export: the graph ends with per-sample shape \(shape) but the model's is \(restored.outputShape)")
+        }
+        shape = restored.outputShape
+
+        var g = Onnx_GraphProto()
+        g.name = restored.spec.name
+        g.node = graph.nodes
+        g.initializer = graph.initializers
+        g.input = [Self.valueInfo(Self.inputName, shape: restored.inputShape)]
+        g.output = [Self.valueInfo(Self.outputName, shape: shape)]
+
+        var opset = Onnx_OperatorSetIdProto()
+        opset.domain = ""
+        opset.version = Self.opset
+        var m = Onnx_ModelProto()
+        m.irVersion = Self.irVersion
+        m.producerName = "flint"
+        m.producerVersion = FlintVersion.string
+        m.opsetImport = [opset]
+        m.graph = g
+        m.docString = "Exported by flint from \(restored.path). Input: float32 [batch, \(restored.inputShape.map(String.init).joined(separator: ", "))] after the spec's data transforms."
+        m.metadataProps = [Self.entry("flint.config", restored.spec.node.yaml())]
+        return m
+    }
+
+    /// The serialized ONNX file of `restored`.
+    public func encode(_ restored: RestoredModel) throws -> Data {
+        try model(restored).serializedData()
+    }
+
+    /// Emits `module` reading `inputs` (per-sample shapes `shapes`) and
+    /// returns the value it produces and that value's per-sample shape.
+    func emit(_ module: Module, prefix: String, inputs: [String], shapes: [[Int]], graph: ONNXGraphBuilder) throws -> (value: String, shape: [Int]) {
+        let name = prefix.isEmpty ? module.typeName : String(prefix.dropLast())
+        guard let mapping = ONNXLayers.table[module.typeName] else {
+            let known = ONNXLayers.table.keys.sorted().joined(separator: ", ")
+            throw TrainError.badInput("onnx export: layer '\(name)' of type \(module.typeName) has no ONNX mapping (mapped types: \(known))")
+        }
+        guard !inputs.isEmpty, inputs.count == shapes.count else {
+            throw TrainError.runtime("onnx export: layer '\(name)' is given \(inputs.count) inputs and \(shapes.count) shapes")
+        }
+        let output = try outputShape(module, shapes)
+        let context = ONNXLayerContext(module: module, prefix: prefix, inputs: inputs, inputShapes: shapes,
+                                       outputShape: output, graph: graph, exporter: self)
+        return (try mapping(context), output)
+    }
+
+    /// The per-sample output shape of `module`, found by running it (in eval
+    /// mode) on one zero sample, which is exact for every layer whatever its settings.
+    private func outputShape(_ module: Module, _ shapes: [[Int]]) throws -> [Int] {
+        try noGrad {
+            let xs = shapes.map { Tensor.zeros([1] + $0) }
+            let y = xs.count == 1 ? try module(xs[0]) : try module.forward(xs)
+            return Array(y.shape.dropFirst())
+        }
+    }
+
+    static func valueInfo(_ name: String, shape: [Int]) -> Onnx_ValueInfoProto {
+        var batch = Onnx_TensorShapeProto.Dimension()
+        batch.dimParam = "batch"
+        var tensorShape = Onnx_TensorShapeProto()
+        tensorShape.dim = [batch] + shape.map { size in
+            var d = Onnx_TensorShapeProto.Dimension()
+            d.dimValue = Int64(size)
+            return d
+        }
+        var tensorType = Onnx_TypeProto.Tensor()
+        tensorType.elemType = ONNXGraphBuilder.dataType(.float32)
+        tensorType.shape = tensorShape
+        var type = Onnx_TypeProto()
+        type.tensorType = tensorType
+        var info = Onnx_ValueInfoProto()
+        info.name = name
+        info.type = type
+        return info
+    }
+
+    static func entry(_ key: String, _ value: String) -> Onnx_StringStringEntryProto {
+        var e = Onnx_StringStringEntryProto()
+        e.key = key
+        e.value = value
+        return e
+    }
+}

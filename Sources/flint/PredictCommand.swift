@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+import FlintTrain
+
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Run a checkpoint's model over new inputs and write its outputs to HDF5.",
+        discussion: """
+            Applies the spec's transforms (not its augmentation), then writes `outputs` (raw model outputs) and, \
+            for classifiers, `predictions` (int64 argmax) and `probabilities` (softmax). Inputs are read and \
+            outputs written one batch at a time; the file appears only when complete.
+
+            Example: flint predict runs/<run>/checkpoints/last.h5 --input datasets/mnist.h5:test/images --output preds.h5
+            """)
+
+    @Argument(help: "A checkpoint file, or a run directory (its checkpoints/last.h5).") var checkpoint: String
+    @Option(help: ArgumentHelp("The inputs: an HDF5 file and optionally the dataset in it.", valueName: "FILE.h5[:DATASET]"))
+    var input: String
+    @Option(name: .shortAndLong, help: "The HDF5 file to write.") var output: String
+    @Option(name: .customLong("batch-size"), help: "Rows per batch (default: the spec's batch_size).") var batchSize: Int?
+    @Flag(help: "Replace the output file if it exists.") var force = false
+    @Flag(help: "Print the result as one JSON line on stdout.") var json = false
+
+    func run() throws {
+        try reportingErrors {
+            let r = try FlintCommands.predict(checkpoint: checkpoint, input: input, output: output, batchSize: batchSize, force: force)
+            print(json ? r.json : "wrote \(r.output): \(r.samples) samples from '\(r.dataset)', outputs \(r.outputShape)"
+                  + (r.classifier ? " with predictions and probabilities" : ""))
+        }
+    }
+}

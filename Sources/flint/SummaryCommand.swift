@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import FlintSpec
+import FlintTrain
+
+struct SummaryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "summary",
+        abstract: "The model's layers: output shapes and parameter counts, with totals.",
+        discussion: "Reads a spec, or a checkpoint (.h5) or run directory, whose stored config gives the model and whose weights must fit it.")
+
+    @Argument(help: "A YAML spec, a checkpoint file, or a run directory.") var path: String
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a spec value: KEY=VALUE (YAML), or KEY~ to remove it. Repeatable.", valueName: "KEY=VALUE"))
+    var overrides: [String] = []
+    @Flag(help: "Print the summary as one JSON line on stdout.") var json = false
+
+    func run() throws {
+        try reportingErrors {
+            let summary = try modelSummary(of: path, overrides: overrides)
+            print(json ? summary.json() : summary.table(), terminator: json ? "\n" : "")
+        }
+    }
+}
+
+/// The summary of a spec's model, or of a checkpoint's (checked against its weights).
+private func modelSummary(of path: String, overrides: [String]) throws -> ModelSummary {
+    var isDirectory: ObjCBool = false
+    let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+    guard exists, isDirectory.boolValue || path.hasSuffix(".h5") else {
+        let spec = try Spec.load(path: path, overrides: overrides)
+        return ModelSummary(input: spec.model.input, built: try Builder.build(spec.model))
+    }
+    let file = isDirectory.boolValue ? path + "/checkpoints/last.h5" : path
+    let checkpoint = try Checkpoint.readModel(from: file)
+    let spec = try Spec.parse(yaml: checkpoint.config, file: file + ":/config", overrides: overrides)
+    let built = try Builder.build(spec.model)
+    do {
+        _ = try built.module.loadStateDict(Dictionary(checkpoint.model.map { ($0.name, $0.tensor) }) { a, _ in a })
+    } catch {
+        throw TrainError.badInput("\(file): the weights do not fit the model of its config: \(error)")
+    }
+    return ModelSummary(input: spec.model.input, built: built)
+}

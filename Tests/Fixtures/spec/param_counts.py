@@ -1,0 +1,114 @@
+"""Writes param_counts.json: the state-dict names, shapes and parameter counts of the
+torch.nn modules equivalent to the shipped specs (models/*.yaml) and to the zoo specs
+of this directory. SpecParameterCountTests builds each spec with Flint and compares.
+
+Run from anywhere: python3 Tests/Fixtures/spec/param_counts.py
+"""
+import json
+import os
+from collections import OrderedDict
+
+import torch
+from torch import nn
+
+torch.manual_seed(0)
+
+
+def seq(*layers):
+    """nn.Sequential whose children are named as the spec names them: (name, module) or module (its index)."""
+    named = OrderedDict()
+    for index, layer in enumerate(layers):
+        name, module = layer if isinstance(layer, tuple) else (str(index), layer)
+        named[name] = module
+    return nn.Sequential(named)
+
+
+def mnist_mlp():
+    return seq(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+def mnist_cnn():
+    return seq(("conv1", nn.Conv2d(1, 16, 5, padding=2)), nn.ReLU(), nn.MaxPool2d(2),
+               ("conv2", nn.Conv2d(16, 32, 5, padding=2)), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+               ("fc1", nn.Linear(32 * 7 * 7, 128)), nn.ReLU(), ("fc2", nn.Linear(128, 10)))
+
+
+class BasicBlock(nn.Module):
+    """torchvision's BasicBlock without downsampling; children named as the spec's block names them."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(channels)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(channels)
+
+    def forward(self, x):
+        return torch.relu(x + self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x))))))
+
+
+def mnist_resnet():
+    return seq(("conv1", nn.Conv2d(1, 16, 3, padding=1, bias=False)), ("bn1", nn.BatchNorm2d(16)), nn.ReLU(),
+               nn.MaxPool2d(2), ("layer1", nn.Sequential(BasicBlock(16), BasicBlock(16))),
+               ("down", nn.Conv2d(16, 32, 3, stride=2, padding=1)),
+               ("layer2", nn.Sequential(BasicBlock(32), BasicBlock(32))), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+               ("fc", nn.Linear(32, 10)))
+
+
+def mnist_lstm():
+    return seq(nn.Flatten(1, 2), ("lstm", nn.LSTM(28, 64, batch_first=True)), nn.Flatten(),
+               ("fc", nn.Linear(28 * 64, 10)))
+
+
+def zoo_sequence():
+    # A graph in the spec; only the named children matter for the state dict.
+    return seq(("gru", nn.GRU(8, 12, num_layers=2, bidirectional=True, batch_first=True)),
+               ("ln", nn.LayerNorm(24)),
+               ("enc", nn.TransformerEncoderLayer(24, 4, dim_feedforward=32, batch_first=True)),
+               ("attn", nn.MultiheadAttention(24, 2, batch_first=True)),
+               ("rnn", nn.RNN(24, 5, nonlinearity="relu", batch_first=True)),
+               ("lstm", nn.LSTM(24, 7, num_layers=2, batch_first=True)),
+               ("bil", nn.Bilinear(5, 7, 3)),
+               ("conv", nn.Conv1d(6, 4, 3)),
+               ("bn", nn.BatchNorm1d(4)),
+               ("prelu", nn.PReLU(4)),
+               nn.Flatten(),
+               ("head", nn.Linear(4, 2)))
+
+
+def zoo_image():
+    return seq(("c1", nn.Conv2d(3, 8, 3)), ("gn", nn.GroupNorm(2, 8)), ("up", nn.ConvTranspose2d(8, 4, 2, stride=2)),
+               ("bn", nn.BatchNorm2d(4, affine=False)), ("grouped", nn.Conv2d(4, 8, 3, groups=4, bias=False)),
+               nn.AvgPool2d(2), nn.AdaptiveMaxPool2d((2, 3)), nn.Flatten(), ("fc", nn.Linear(8 * 2 * 3, 5, bias=False)))
+
+
+def zoo_text():
+    return seq(("emb", nn.Embedding(100, 16, padding_idx=0)), ("lstm", nn.LSTM(16, 8, bidirectional=True, batch_first=True)),
+               nn.Flatten(), ("fc", nn.Linear(10 * 16, 3)))
+
+
+MODELS = {
+    "models/mnist_mlp.yaml": mnist_mlp,
+    "models/mnist_cnn.yaml": mnist_cnn,
+    "models/mnist_resnet.yaml": mnist_resnet,
+    "models/mnist_lstm.yaml": mnist_lstm,
+    "Tests/Fixtures/spec/zoo_sequence.yaml": zoo_sequence,
+    "Tests/Fixtures/spec/zoo_image.yaml": zoo_image,
+    "Tests/Fixtures/spec/zoo_text.yaml": zoo_text,
+}
+
+
+def describe(module):
+    return {
+        "parameters": sum(p.numel() for p in module.parameters()),
+        "state_dict": [[name, list(tensor.shape)] for name, tensor in module.state_dict().items()],
+    }
+
+
+if __name__ == "__main__":
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = {spec: describe(build()) for spec, build in MODELS.items()}
+    out["torch_version"] = torch.__version__
+    with open(os.path.join(here, "param_counts.json"), "w") as f:
+        json.dump(out, f, indent=1, sort_keys=True)
+        f.write("\n")

@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""PyTorch timings for the cases of the Swift op benchmark, same format: `name seconds`."""
+import time
+
+import torch
+
+
+def bench(name, fn, repeats=10):
+    fn()
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    samples.sort()
+    print(name, "%.6e" % samples[len(samples) // 2], flush=True)
+
+
+torch.manual_seed(0)
+with torch.no_grad():
+    for m, k, n in [(64, 784, 256), (1024, 1024, 1024)]:
+        a, b = torch.randn(m, k), torch.randn(k, n)
+        bench(f"matmul_{m}x{k}x{n}", lambda: a @ b)
+    for label, side in [("1M", 1024), ("16M", 4096)]:
+        a, b = torch.randn(side, side), torch.randn(side, side)
+        at, bt = a.t(), b.t()
+        bench(f"add_{label}", lambda: a + b)
+        bench(f"mul_{label}", lambda: a * b)
+        bench(f"relu_{label}", lambda: torch.relu(a))
+        bench(f"exp_{label}", lambda: torch.exp(a))
+        bench(f"add_{label}_transposed", lambda: at + bt)
+        bench(f"mul_{label}_transposed", lambda: at * bt)
+        bench(f"relu_{label}_transposed", lambda: torch.relu(at))
+        bench(f"exp_{label}_transposed", lambda: torch.exp(at))
+    big = torch.randn(4096, 4096)
+    for d in range(2):
+        bench(f"sum_dim{d}", lambda: big.sum(d))
+        bench(f"mean_dim{d}", lambda: big.mean(d))
+    for r, c in [(128, 10), (4096, 1000)]:
+        x = torch.randn(r, c)
+        bench(f"softmax_{r}x{c}", lambda: torch.softmax(x, -1), repeats=200 if r == 128 else 10)
+
+for cin, cout, side in [(1, 16, 28), (16, 32, 14)]:
+    x, w, bias = torch.randn(64, cin, side, side), torch.randn(cout, cin, 5, 5), torch.randn(cout)
+    with torch.no_grad():
+        bench(f"conv2d_{cin}to{cout}_forward", lambda: torch.nn.functional.conv2d(x, w, bias, padding=2))
+    xg, wg, bg = x.clone().requires_grad_(), w.clone().requires_grad_(), bias.clone().requires_grad_()
+    upstream = torch.ones(64, cout, side, side)
+
+    def step():
+        xg.grad = wg.grad = bg.grad = None
+        torch.nn.functional.conv2d(xg, wg, bg, padding=2).backward(upstream)
+
+    bench(f"conv2d_{cin}to{cout}_forward_backward", step)

@@ -1,0 +1,143 @@
+"""Shared setup of the interop tests: the flint binary, a small MNIST slice,
+checkpoints trained from the specs in models/ (one epoch on the slice), and
+the equivalent torch module of a spec.
+
+The binary is $FLINT, else the newest of .build*/release/flint and
+.build*/debug/flint in the repository. Tests that need a Python package skip
+with a message when it is missing.
+"""
+import glob
+import json
+import os
+import subprocess
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MODELS = sorted(glob.glob(os.path.join(REPO, "models", "*.yaml")))
+
+
+def need(module):
+    """Imports `module` or skips the test, naming what to install."""
+    return pytest.importorskip(module, reason=f"{module} is not installed; `make test-interop` installs it")
+
+
+def flint_binary():
+    if os.environ.get("FLINT"):
+        return os.environ["FLINT"]
+    found = [p for p in glob.glob(os.path.join(REPO, ".build*", "*", "flint")) if os.access(p, os.X_OK)]
+    return max(found, key=os.path.getmtime) if found else None
+
+
+def run_flint(*args, check=True):
+    binary = flint_binary()
+    if binary is None:
+        pytest.skip("the flint executable is not built; run `make build`")
+    result = subprocess.run([binary, *map(str, args)], capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"flint {' '.join(map(str, args))} exited {result.returncode}:\n{result.stderr}")
+    return result
+
+
+def last_json(stdout):
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory):
+    return tmp_path_factory.mktemp("interop")
+
+
+@pytest.fixture(scope="session")
+def mnist_slice(workdir):
+    h5py = need("h5py")
+    path = workdir / "mnist-slice.h5"
+    with h5py.File(os.path.join(REPO, "datasets", "mnist.h5"), "r") as src, h5py.File(path, "w") as out:
+        for split, n in [("train", 1000), ("test", 200)]:
+            for name in ["images", "labels"]:
+                out[f"{split}/{name}"] = src[f"{split}/{name}"][:n]
+    return path
+
+
+def train(spec, workdir, data, name, extra=()):
+    run_dir = workdir / f"run-{name}"
+    result = run_flint("train", spec, "--set", f"data.source={data}", "--set", "train.epochs=1",
+                       *extra, "--run-dir", run_dir, "--quiet", "--json")
+    return last_json(result.stdout)["checkpoint"]
+
+
+@pytest.fixture(scope="session", params=MODELS, ids=[os.path.basename(m) for m in MODELS])
+def checkpoint(request, workdir, mnist_slice):
+    """A checkpoint of each spec in models/, trained for one epoch on the slice."""
+    name = os.path.splitext(os.path.basename(request.param))[0]
+    return train(request.param, workdir, mnist_slice, name)
+
+
+def read_config(checkpoint_path):
+    h5py, yaml = need("h5py"), need("yaml")
+    with h5py.File(checkpoint_path, "r") as f:
+        text = f["config"][()]
+    return yaml.safe_load(text.decode() if isinstance(text, bytes) else text)
+
+
+def transformed_inputs(config, images):
+    """The spec's data transforms in numpy: what the model sees."""
+    import numpy as np
+
+    x = images
+    for t in config["data"].get("transforms", []):
+        if t["type"] == "to_tensor":
+            x = x.astype(np.float32) / 255 if x.dtype == np.uint8 else x.astype(np.float32)
+        elif t["type"] == "normalize":
+            shape = (1, -1) + (1,) * (x.ndim - 2)
+            mean = np.array(t["mean"], dtype=np.float32).reshape(shape)
+            std = np.array(t["std"], dtype=np.float32).reshape(shape)
+            x = (x - mean) / std
+        else:
+            pytest.skip(f"transform {t['type']} has no numpy version in this test")
+    return x.astype(np.float32)
+
+
+# torch.nn class of each spec layer type, and the constructor argument the builder infers.
+TORCH_LAYERS = {
+    "linear": ("Linear", "in_features"), "conv1d": ("Conv1d", "in_channels"), "conv2d": ("Conv2d", "in_channels"),
+    "batch_norm1d": ("BatchNorm1d", "num_features"), "batch_norm2d": ("BatchNorm2d", "num_features"),
+    "flatten": ("Flatten", None), "relu": ("ReLU", None), "tanh": ("Tanh", None), "sigmoid": ("Sigmoid", None),
+    "gelu": ("GELU", None), "leaky_relu": ("LeakyReLU", None), "dropout": ("Dropout", None), "identity": ("Identity", None),
+    "softmax": ("Softmax", None), "log_softmax": ("LogSoftmax", None), "max_pool2d": ("MaxPool2d", None),
+    "avg_pool2d": ("AvgPool2d", None), "elu": ("ELU", None), "silu": ("SiLU", None),
+}
+
+
+def torch_module(config):
+    """The torch.nn.Sequential equivalent to a spec's layers, children named
+    as Flint names them (the layer's `name`, else its index)."""
+    torch = need("torch")
+    from collections import OrderedDict
+
+    x = torch.zeros([1] + list(config["model"]["input"]))
+    children = OrderedDict()
+    for i, layer in enumerate(config["model"]["layers"]):
+        if layer.get("inputs"):
+            pytest.skip("graph specs (inputs:) have no torch.nn.Sequential equivalent in this test")
+        kind = layer["type"]
+        if kind not in TORCH_LAYERS:
+            pytest.skip(f"layer type {kind} has no torch equivalent in this test")
+        cls, inferred = TORCH_LAYERS[kind]
+        kwargs = {k: v for k, v in layer.items() if k not in ("type", "name", "inputs", "inplace")}
+        if inferred and inferred not in kwargs:
+            kwargs[inferred] = x.shape[-1] if kind == "linear" else x.shape[1]
+        module = getattr(torch.nn, cls)(**kwargs)
+        module.eval()
+        with torch.no_grad():
+            x = module(x)
+        children[str(layer.get("name", i))] = module
+    return torch.nn.Sequential(children).eval()
+
+
+def predict(checkpoint_path, data, out):
+    """`flint predict` on the test images; returns (outputs, file)."""
+    h5py = need("h5py")
+    run_flint("predict", checkpoint_path, "--input", f"{data}:test/images", "--output", out, "--force")
+    with h5py.File(out, "r") as f:
+        return f["outputs"][:], {k: f[k][:] for k in f}

@@ -1,0 +1,41 @@
+"""Exported safetensors are the bytes the safetensors library writes, and
+load strictly into the equivalent torch module, which then computes what
+`flint predict` computes."""
+import numpy as np
+
+from conftest import need, predict, read_config, run_flint, torch_module, transformed_inputs
+
+
+def export(checkpoint, workdir, name="model.safetensors"):
+    out = workdir / name
+    run_flint("export", checkpoint, "--format", "safetensors", "--output", out, "--force")
+    return out
+
+
+def test_bytes_are_the_librarys(checkpoint, workdir):
+    st = need("safetensors.torch")
+    path = export(checkpoint, workdir)
+    tensors = st.load_file(str(path))
+    again = workdir / "again.safetensors"
+    st.save_file(tensors, str(again), metadata={"format": "pt"})
+    assert path.read_bytes() == again.read_bytes()
+
+
+def test_load_state_dict_strict_and_same_outputs(checkpoint, workdir, mnist_slice):
+    torch = need("torch")
+    st = need("safetensors.torch")
+    h5py = need("h5py")
+    config = read_config(checkpoint)
+    module = torch_module(config)
+    state = st.load_file(str(export(checkpoint, workdir)))
+    result = module.load_state_dict(state, strict=True)
+    assert not result.missing_keys and not result.unexpected_keys
+    outputs, written = predict(checkpoint, mnist_slice, workdir / "pred.h5")
+    with h5py.File(mnist_slice, "r") as f:
+        x = transformed_inputs(config, f["test/images"][:])
+    with torch.no_grad():
+        expected = module(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(outputs, expected, atol=1e-4, rtol=0)
+    if "probabilities" in written:
+        np.testing.assert_allclose(written["probabilities"], torch.softmax(torch.from_numpy(expected), 1).numpy(), atol=1e-5)
+        assert (written["predictions"] == expected.argmax(1)).mean() > 0.99
