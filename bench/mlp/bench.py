@@ -47,7 +47,11 @@ def flint_epoch():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--torch-threads", type=int, default=0,
+                    help="threads for PyTorch (default: its own choice, one per core)")
     args = ap.parse_args()
+    if args.torch_threads > 0:
+        torch.set_num_threads(args.torch_threads)
     with h5py.File(os.path.join(ROOT, "datasets/mnist.h5"), "r") as f:
         x = torch.from_numpy(f["train/images"][...])
         y = torch.from_numpy(f["train/labels"][...])
