@@ -38,3 +38,10 @@ test-interop: build
 	@python3 -c "import torch" 2>/dev/null || python3 -m pip install -q 'torch==2.13.0+cpu' || python3 -m pip install -q torch
 	python3 -m pip install -q onnx onnxruntime safetensors h5py pytest pyyaml numpy
 	FLINT=$(FLINT) python3 -m pytest -q -rs -p no:cacheprovider tests/interop
+
+# TensorBoard event files read back by the tensorboard package's own reader
+# (FlintTrainTests.TensorBoardTests, which skips with a message without it).
+.PHONY: test-interop-tensorboard
+test-interop-tensorboard: deps
+	python3 -m pip install -q tensorboard
+	$(SWIFT) test -c release -Xswiftc -enable-testing --filter FlintTrainTests.TensorBoardTests

@@ -42,7 +42,8 @@ public enum Plot {
         let left = 72.0, right = 24.0 + legendWidth, top = 40.0, bottom = 56.0
         let plotW = width - left - right, plotH = height - top - bottom
         let all = series.flatMap(\.points)
-        let xs = ticks(all.map(\.x).min() ?? 0, all.map(\.x).max() ?? 1)
+        // Epochs and steps are counts: their ticks fall on whole numbers.
+        let xs = ticks(all.map(\.x).min() ?? 0, all.map(\.x).max() ?? 1, minStep: xLabel == "epoch" || xLabel == "step" ? 1 : 0)
         let ys = ticks(all.map(\.y).min() ?? 0, all.map(\.y).max() ?? 1)
         let (x0, x1) = (xs.first ?? 0, xs.last ?? 1)
         let (y0, y1) = (ys.first ?? 0, ys.last ?? 1)
@@ -83,12 +84,12 @@ public enum Plot {
     }
 
     /// Round tick values (1, 2 or 5 times a power of ten) spanning [lo, hi].
-    static func ticks(_ lo: Double, _ hi: Double, count: Int = 6) -> [Double] {
+    static func ticks(_ lo: Double, _ hi: Double, count: Int = 6, minStep: Double = 0) -> [Double] {
         var (a, b) = (lo, hi)
         if a == b { a -= Swift.abs(a) > 0 ? Swift.abs(a) * 0.1 : 1; b += Swift.abs(b) > 0 ? Swift.abs(b) * 0.1 : 1 }
         let raw = (b - a) / Double(count - 1)
         let magnitude = pow(10, floor(log10(raw)))
-        let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
+        let step = Swift.max(minStep, [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude)
         let first = floor(a / step) * step
         var out: [Double] = []
         var t = first

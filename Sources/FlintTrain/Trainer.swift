@@ -172,7 +172,8 @@ public final class Trainer {
         try metrics.reset(to: kept)
         let tensorboard = control.tensorboard ? try EventWriter(directory: dir + "/tensorboard") : nil
         if options.resume != nil { try tensorboard?.restart(at: step + 1) }
-        var summary = RunSummary(name: plan.name, spec: options.specPath, overrides: options.overrides)
+        var summary = RunSummary(name: plan.name, spec: options.specPath.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
+                                 overrides: options.overrides)
         summary.epochs = epoch
         summary.steps = step
         let ctx = Context(progress: progress, store: store, metrics: metrics, tensorboard: tensorboard, summary: summary,

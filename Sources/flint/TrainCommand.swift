@@ -25,7 +25,7 @@ struct TrainCommand: ParsableCommand {
     var initFrom: String?
     @Flag(help: "Replace the run directory if it holds an earlier run.") var force = false
     @Flag(help: "Print the result as one JSON line on stdout.") var json = false
-    @Flag(help: "Print nothing but errors and the result.") var quiet = false
+    @Flag(help: "Print nothing but errors (and, with --json, the result).") var quiet = false
 
     func run() throws {
         try reportingErrors {
@@ -39,7 +39,7 @@ struct TrainCommand: ParsableCommand {
             }
             if json {
                 print(result.json)
-            } else {
+            } else if !quiet {
                 for (k, v) in result.metrics.sorted(by: { $0.key < $1.key }) { print("\(k): \(String(format: "%.4f", v))") }
                 print("checkpoint: \(result.checkpoint)")
             }

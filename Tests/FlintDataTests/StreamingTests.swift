@@ -70,7 +70,6 @@ final class StreamingTests: DataTestCase {
         // Mixed well beyond the block: the first batch draws from many blocks.
         let blocks = Set(orders[0].prefix(256).map { $0 / (source.blockRows ?? 1) })
         XCTAssertGreaterThan(blocks.count, 4)
-        print("streaming: resident memory grew by \((peak - baseline) >> 10) KB")
         XCTAssertLessThan(peak - baseline, budget, "resident memory grew by \((peak - baseline) >> 20) MB over two epochs of a 200 MB file")
     }
 

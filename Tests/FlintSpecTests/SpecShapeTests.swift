@@ -51,11 +51,11 @@ final class SpecShapeTests: XCTestCase {
     func testSpecLevelChecksOfSequenceLayers() {
         check([
             ("batch_first false", mlpSpec(replacing: 15, with: "    - {type: gru, hidden_size: 8, batch_first: false}"),
-             ["spec.yaml:15:47: error: batch_first must be true: batches in a spec are [N, ...], so sequences are "
+             ["spec.yaml:15:48: error: batch_first must be true: batches in a spec are [N, ...], so sequences are "
               + "[N, L, features]"]),
             ("heads that do not divide", mlpSpec(replacing: 17, with: "    - {type: unflatten, dim: 1, unflattened_size: [16, 16]}\n"
                                                   + "    - {type: multihead_attention, num_heads: 3}"),
-             ["spec.yaml:18:50: error: multihead_attention: num_heads 3 must divide embed_dim 16 (per-sample shape [16, 16])"]),
+             ["spec.yaml:18:46: error: multihead_attention: num_heads 3 must divide embed_dim 16 (per-sample shape [16, 16])"]),
         ])
     }
 
@@ -67,6 +67,6 @@ final class SpecShapeTests: XCTestCase {
             "spec.yaml:23:1: error: a scheduler needs an optimizer to schedule",
         ])
         XCTAssertEqual(diagnostics(mlpSpec(replacing: 22, with: "optimizer: {type: adamw, weight_decay: 0.1, momentum: 0.9}")),
-                       ["spec.yaml:22:46: error: unknown key 'momentum' in optimizer 'adamw'"])
+                       ["spec.yaml:22:45: error: unknown key 'momentum' in optimizer 'adamw'"])
     }
 }

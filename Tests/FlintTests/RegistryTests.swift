@@ -15,6 +15,14 @@ final class RegistryTests: XCTestCase {
         XCTAssertTrue(allOps.allSatisfy { !$0.dtypes.isEmpty })
     }
 
+    func testRegistryEncodesToTheJSONOfFlintOps() throws {
+        let data = try JSONEncoder().encode([allOps[0]])
+        let decoded = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [[String: Any]])
+        XCTAssertEqual(Set(decoded[0].keys), ["name", "differentiable", "dtypes"])
+        XCTAssertEqual(decoded[0]["name"] as? String, allOps[0].name)
+        XCTAssertEqual(decoded[0]["dtypes"] as? [String], allOps[0].dtypes.map(\.rawValue))
+    }
+
     func testEveryRegisteredOpIsExercisedAndEveryFixtureOpIsRegistered() throws {
         var fixtureOps = Set<String>()
         for family in Fixtures.families { for c in try Fixtures.load(family) { fixtureOps.insert(c.op) } }

@@ -50,12 +50,19 @@ def workdir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def mnist_slice(workdir):
+    return slice_file(os.path.join(REPO, "datasets", "mnist.h5"), workdir / "mnist-slice.h5")
+
+
+def slice_file(source, path):
+    """Every dataset of `source`, cut to its first rows (1000 of training
+    arrays, 200 of the others), so that one epoch takes a moment."""
     h5py = need("h5py")
-    path = workdir / "mnist-slice.h5"
-    with h5py.File(os.path.join(REPO, "datasets", "mnist.h5"), "r") as src, h5py.File(path, "w") as out:
-        for split, n in [("train", 1000), ("test", 200)]:
-            for name in ["images", "labels"]:
-                out[f"{split}/{name}"] = src[f"{split}/{name}"][:n]
+    with h5py.File(source, "r") as src, h5py.File(path, "w") as out:
+        def copy(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                rows = 1000 if name.startswith("train") else 200
+                out[name] = obj[:rows] if obj.shape else obj[()]
+        src.visititems(copy)
     return path
 
 
@@ -67,10 +74,20 @@ def train(spec, workdir, data, name, extra=()):
 
 
 @pytest.fixture(scope="session", params=MODELS, ids=[os.path.basename(m) for m in MODELS])
-def checkpoint(request, workdir, mnist_slice):
-    """A checkpoint of each spec in models/, trained for one epoch on the slice."""
+def model_run(request, workdir):
+    """(checkpoint, sliced data file) of each spec in models/, trained for one
+    epoch on the first rows of its own dataset."""
+    yaml = need("yaml")
     name = os.path.splitext(os.path.basename(request.param))[0]
-    return train(request.param, workdir, mnist_slice, name)
+    with open(request.param) as f:
+        source = yaml.safe_load(f)["data"]["source"]
+    data = slice_file(os.path.join(os.path.dirname(request.param), source), workdir / f"{name}-data.h5")
+    return train(request.param, workdir, data, name), data
+
+
+@pytest.fixture(scope="session")
+def checkpoint(model_run):
+    return model_run[0]
 
 
 def read_config(checkpoint_path):
@@ -135,9 +152,23 @@ def torch_module(config):
     return torch.nn.Sequential(children).eval()
 
 
+def test_inputs(config):
+    """The dataset path of the inputs to predict: the test split's, else the training split's."""
+    data = config["data"]
+    return (data.get("test") or data["train"])["x"]
+
+
 def predict(checkpoint_path, data, out):
-    """`flint predict` on the test images; returns (outputs, file)."""
+    """`flint predict` on the spec's test inputs; returns (outputs, every dataset written)."""
     h5py = need("h5py")
-    run_flint("predict", checkpoint_path, "--input", f"{data}:test/images", "--output", out, "--force")
+    run_flint("predict", checkpoint_path, "--input", f"{data}:{test_inputs(read_config(checkpoint_path))}", "--output", out, "--force")
     with h5py.File(out, "r") as f:
         return f["outputs"][:], {k: f[k][:] for k in f}
+
+
+def model_inputs(checkpoint_path, data):
+    """The transformed test inputs of a checkpoint's spec, as the model sees them."""
+    h5py = need("h5py")
+    config = read_config(checkpoint_path)
+    with h5py.File(data, "r") as f:
+        return transformed_inputs(config, f[test_inputs(config)][:])

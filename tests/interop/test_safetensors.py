@@ -3,7 +3,7 @@ load strictly into the equivalent torch module, which then computes what
 `flint predict` computes."""
 import numpy as np
 
-from conftest import need, predict, read_config, run_flint, torch_module, transformed_inputs
+from conftest import model_inputs, need, predict, read_config, run_flint, torch_module
 
 
 def export(checkpoint, workdir, name="model.safetensors"):
@@ -21,18 +21,16 @@ def test_bytes_are_the_librarys(checkpoint, workdir):
     assert path.read_bytes() == again.read_bytes()
 
 
-def test_load_state_dict_strict_and_same_outputs(checkpoint, workdir, mnist_slice):
+def test_load_state_dict_strict_and_same_outputs(model_run, workdir):
     torch = need("torch")
     st = need("safetensors.torch")
-    h5py = need("h5py")
-    config = read_config(checkpoint)
-    module = torch_module(config)
+    checkpoint, data = model_run
+    module = torch_module(read_config(checkpoint))
     state = st.load_file(str(export(checkpoint, workdir)))
     result = module.load_state_dict(state, strict=True)
     assert not result.missing_keys and not result.unexpected_keys
-    outputs, written = predict(checkpoint, mnist_slice, workdir / "pred.h5")
-    with h5py.File(mnist_slice, "r") as f:
-        x = transformed_inputs(config, f["test/images"][:])
+    outputs, written = predict(checkpoint, data, workdir / "pred.h5")
+    x = model_inputs(checkpoint, data)
     with torch.no_grad():
         expected = module(torch.from_numpy(x)).numpy()
     np.testing.assert_allclose(outputs, expected, atol=1e-4, rtol=0)

@@ -1,5 +1,5 @@
 /// The element type of a tensor, chosen at run time as in PyTorch.
-public enum DType: String, CaseIterable, Sendable, CustomStringConvertible {
+public enum DType: String, CaseIterable, Sendable, Codable, CustomStringConvertible {
     case bool
     case uint8
     case int32

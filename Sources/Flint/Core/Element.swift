@@ -148,7 +148,11 @@ extension Double: FloatElement {
 @inline(__always)
 func vectorExp(_ x: Float) -> Float {
     let clamped = Swift.min(Swift.max(x, -87.33654), 88.72283)
-    let n = (clamped * 1.44269504088896341).rounded(.toNearestOrEven)
+    // Round to nearest by adding 1.5·2²³: the sum's low mantissa bits then hold n as an integer,
+    // so neither a call to rint nor a float-to-int conversion stops the loop from vectorising.
+    let shifted = clamped * 1.44269504088896341 + 12582912
+    let n = shifted - 12582912
+    let k = Int32(bitPattern: shifted.bitPattern &- 0x4B40_0000)
     let r = clamped - n * 0.693359375 + n * 2.12194440e-4
     var p: Float = 1.9875691500e-4
     p = p * r + 1.3981999507e-3
@@ -158,9 +162,9 @@ func vectorExp(_ x: Float) -> Float {
     p = p * r + 5.0000001201e-1
     let y = p * r * r + r + 1
     // 2ⁿ in two factors, since n = 128 (just below overflow) has no float exponent of its own.
-    let half = Int32(n) >> 1
-    let scale1 = Float(bitPattern: UInt32(truncatingIfNeeded: half + 127) << 23)
-    let scale2 = Float(bitPattern: UInt32(truncatingIfNeeded: Int32(n) - half + 127) << 23)
+    let half = k >> 1
+    let scale1 = Float(bitPattern: UInt32(bitPattern: half &+ 127) << 23)
+    let scale2 = Float(bitPattern: UInt32(bitPattern: k &- half &+ 127) << 23)
     let result = y * scale1 * scale2
     // Out-of-range inputs: the clamp above kept the arithmetic finite; pick the limits here.
     return x != x ? x : (x > 88.72283 ? .infinity : (x < -87.33654 ? 0 : result))

@@ -41,3 +41,11 @@ func normalizeDim(_ dim: Int, rank: Int, op: String, shape: [Int]? = nil) throws
     guard dim >= -r && dim < r else { throw TensorError.badDim(op: op, dim: dim, rank: rank, shape: shape) }
     return dim < 0 ? dim + r : dim
 }
+
+/// `normalizeDim` for ops that index `shape[dim]`: a 0-dim tensor has no dim to index.
+func shapeDim(_ dim: Int, _ shape: [Int], op: String) throws -> Int {
+    guard !shape.isEmpty else {
+        throw TensorError.invalidArgument(op: op, message: "dimension specified as \(dim) but tensor has no dimensions (shape [])")
+    }
+    return try normalizeDim(dim, rank: shape.count, op: op, shape: shape)
+}

@@ -1,8 +1,9 @@
 /// Every op Flint provides under its PyTorch name, whether autograd
 /// differentiates it (for floating-point inputs), and the dtypes it accepts.
 /// `flint ops` prints this table; a test checks that each entry is exercised
-/// by a PyTorch fixture or a test of its own.
-public struct OpInfo: Sendable, Equatable {
+/// by a PyTorch fixture or a test of its own. Encodes to the JSON objects of
+/// `flint ops --json`: `{"name", "differentiable", "dtypes": ["float32", ...]}`.
+public struct OpInfo: Sendable, Equatable, Encodable {
     /// The PyTorch name (`torch.X`, `Tensor.X`, `F.X` or `torch.linalg.X` as `linalg.X`).
     public let name: String
     public let differentiable: Bool

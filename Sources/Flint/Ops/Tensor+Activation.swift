@@ -100,7 +100,7 @@ extension Tensor {
 
     /// `F.glu(x, dim)`: `a · σ(b)` for the two halves `a`, `b` of `dim`.
     public func glu(dim: Int = -1) throws -> Tensor {
-        let d = try normalizeDim(dim, rank: rank, op: "glu", shape: shape)
+        let d = try shapeDim(dim, shape, op: "glu")
         guard rank > 0, shape[d] % 2 == 0 else {
             throw TensorError.invalidArgument(op: "glu", message: "halving dimension must be even, but dimension \(d) is size \(rank > 0 ? shape[d] : 0) (shape \(shape))")
         }

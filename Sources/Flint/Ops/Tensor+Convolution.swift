@@ -133,19 +133,36 @@ extension Tensor {
 
 // MARK: - Kernels
 
-/// out[n, o, :] = Σ W[o] · patches + bias[o], through `[K, N·L]` columns per group.
+/// Splits the batch into chunks whose unfolded columns stay around 4 MB, so
+/// that im2col's output is still in cache when the GEMM reads it.
+func convChunks(_ g: ConvGeometry, channels: Int, _ body: (_ start: Int, _ chunk: ConvGeometry) -> Void) {
+    let perSample = Swift.max(channels * g.kh * g.kw * g.planeOut, 1)
+    let size = Swift.max(1, Swift.min(g.n, (1 << 20) / perSample))
+    var start = 0
+    while start < g.n {
+        let n = Swift.min(size, g.n - start)
+        body(start, ConvGeometry(n: n, c: g.c, h: g.h, w: g.w, kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw,
+                                 ph: g.ph, pw: g.pw, dh: g.dh, dw: g.dw, oh: g.oh, ow: g.ow))
+        start += n
+    }
+}
+
+/// out[n, o, :] = Σ W[o] · patches + bias[o], through `[K, n·L]` columns per group and chunk.
 func convForward<T: FloatElement>(_ x: UnsafePointer<T>, _ w: UnsafePointer<T>, _ bias: UnsafePointer<T>?, _ g: ConvGeometry,
                                   groups: Int, outChannels: Int, _ out: UnsafeMutablePointer<T>) {
     let cg = g.c / groups, og = outChannels / groups, k = cg * g.kh * g.kw
-    let nl = g.columns
-    let cols = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(k * nl, 1))
-    let tmp = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(outChannels * nl, 1))
-    defer { cols.deallocate(); tmp.deallocate() }
-    for gi in 0..<groups {
-        im2col(x, g, channelStart: gi * cg, channels: cg, cols)
-        blasGemm(transA: false, transB: false, m: og, n: nl, k: k, w + gi * og * k, lda: k, cols, ldb: nl, tmp + gi * og * nl, ldc: nl)
+    convChunks(g, channels: cg) { start, chunk in
+        let nl = chunk.columns
+        let cols = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(k * nl, 1))
+        let tmp = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(outChannels * nl, 1))
+        defer { cols.deallocate(); tmp.deallocate() }
+        let input = x + start * g.c * g.h * g.w
+        for gi in 0..<groups {
+            im2col(input, chunk, channelStart: gi * cg, channels: cg, cols)
+            blasGemm(transA: false, transB: false, m: og, n: nl, k: k, w + gi * og * k, lda: k, cols, ldb: nl, tmp + gi * og * nl, ldc: nl)
+        }
+        fromChannelMajor(tmp, n: chunk.n, channels: outChannels, plane: g.planeOut, bias: bias, out + start * outChannels * g.planeOut)
     }
-    fromChannelMajor(tmp, n: g.n, channels: outChannels, plane: g.planeOut, bias: bias, out)
 }
 
 /// The gradient of `convForward` with respect to its input: col2im of Wᵀ·gy.
@@ -153,29 +170,35 @@ func convForward<T: FloatElement>(_ x: UnsafePointer<T>, _ w: UnsafePointer<T>, 
 func convBackwardData<T: FloatElement>(_ gy: UnsafePointer<T>, _ w: UnsafePointer<T>, _ g: ConvGeometry,
                                        groups: Int, outChannels: Int, _ dx: UnsafeMutablePointer<T>) {
     let cg = g.c / groups, og = outChannels / groups, k = cg * g.kh * g.kw
-    let nl = g.columns
-    let gyT = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(outChannels * nl, 1))
-    let cols = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(k * nl, 1))
-    defer { gyT.deallocate(); cols.deallocate() }
-    toChannelMajor(gy, n: g.n, channels: outChannels, plane: g.planeOut, gyT)
-    for gi in 0..<groups {
-        blasGemm(transA: true, transB: false, m: k, n: nl, k: og, w + gi * og * k, lda: k, gyT + gi * og * nl, ldb: nl, cols, ldc: nl)
-        col2im(cols, g, channelStart: gi * cg, channels: cg, dx)
+    convChunks(g, channels: cg) { start, chunk in
+        let nl = chunk.columns
+        let gyT = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(outChannels * nl, 1))
+        let cols = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(k * nl, 1))
+        defer { gyT.deallocate(); cols.deallocate() }
+        toChannelMajor(gy + start * outChannels * g.planeOut, n: chunk.n, channels: outChannels, plane: g.planeOut, gyT)
+        for gi in 0..<groups {
+            blasGemm(transA: true, transB: false, m: k, n: nl, k: og, w + gi * og * k, lda: k, gyT + gi * og * nl, ldb: nl, cols, ldc: nl)
+            col2im(cols, chunk, channelStart: gi * cg, channels: cg, dx + start * g.c * g.h * g.w)
+        }
     }
 }
 
-/// The gradient of `convForward` with respect to its weight: gy · colsᵀ per group.
+/// The gradient of `convForward` with respect to its weight: Σ over chunks of gy · colsᵀ per group.
 func convBackwardWeight<T: FloatElement>(_ x: UnsafePointer<T>, _ gy: UnsafePointer<T>, _ g: ConvGeometry,
                                          groups: Int, outChannels: Int, _ dw: UnsafeMutablePointer<T>) {
     let cg = g.c / groups, og = outChannels / groups, k = cg * g.kh * g.kw
-    let nl = g.columns
-    let gyT = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(outChannels * nl, 1))
-    let cols = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(k * nl, 1))
-    defer { gyT.deallocate(); cols.deallocate() }
-    toChannelMajor(gy, n: g.n, channels: outChannels, plane: g.planeOut, gyT)
-    for gi in 0..<groups {
-        im2col(x, g, channelStart: gi * cg, channels: cg, cols)
-        blasGemm(transA: false, transB: true, m: og, n: k, k: nl, gyT + gi * og * nl, lda: nl, cols, ldb: nl, dw + gi * og * k, ldc: k)
+    dw.update(repeating: 0, count: outChannels * k)
+    convChunks(g, channels: cg) { start, chunk in
+        let nl = chunk.columns
+        let gyT = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(outChannels * nl, 1))
+        let cols = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(k * nl, 1))
+        defer { gyT.deallocate(); cols.deallocate() }
+        toChannelMajor(gy + start * outChannels * g.planeOut, n: chunk.n, channels: outChannels, plane: g.planeOut, gyT)
+        for gi in 0..<groups {
+            im2col(x + start * g.c * g.h * g.w, chunk, channelStart: gi * cg, channels: cg, cols)
+            blasGemm(transA: false, transB: true, m: og, n: k, k: nl, gyT + gi * og * nl, lda: nl, cols, ldb: nl,
+                     beta: 1, dw + gi * og * k, ldc: k)
+        }
     }
 }
 

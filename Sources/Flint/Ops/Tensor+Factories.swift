@@ -67,6 +67,7 @@ extension Tensor {
     public func multinomial(_ numSamples: Int, replacement: Bool = false, generator: Generator = .default) throws -> Tensor {
         guard rank == 1 || rank == 2 else { throw TensorError.invalidArgument(op: "multinomial", message: "prob_dist must be 1 or 2 dim, got shape \(shape)") }
         let rows = rank == 1 ? 1 : shape[0], k = shape[rank - 1]
+        guard numSamples >= 0 else { throw TensorError.invalidArgument(op: "multinomial", message: "cannot sample \(numSamples) samples") }
         guard replacement || numSamples <= k else {
             throw TensorError.invalidArgument(op: "multinomial", message: "cannot sample n_sample > prob_dist.size(-1) samples without replacement")
         }

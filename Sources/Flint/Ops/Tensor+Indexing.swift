@@ -91,6 +91,11 @@ extension Tensor {
 
     /// `index_select(dim, index)`: whole slices along `dim` picked by a 1-D index.
     public func indexSelect(_ dim: Int, _ index: Tensor) throws -> Tensor {
+        if rank == 0 {
+            // A 0-dim tensor indexes like a one-element vector.
+            _ = try normalizeDim(dim, rank: rank, op: "index_select", shape: shape)
+            return try reshape([1]).indexSelect(0, index).reshape(index.rank == 0 ? [] : [index.count])
+        }
         let d = try normalizeDim(dim, rank: rank, op: "index_select", shape: shape)
         guard index.rank <= 1 else {
             throw TensorError.invalidArgument(op: "index_select", message: "index must be 1-D, got shape \(index.shape)")

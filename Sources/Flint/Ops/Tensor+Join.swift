@@ -63,7 +63,7 @@ extension Tensor {
 
     /// `split(split_size, dim)`: pieces of `size` (the last may be smaller).
     public func split(_ size: Int, dim: Int = 0) throws -> [Tensor] {
-        let d = try normalizeDim(dim, rank: rank, op: "split", shape: shape)
+        let d = try shapeDim(dim, shape, op: "split")
         guard size > 0 || shape[d] == 0 else { throw TensorError.invalidArgument(op: "split", message: "split_size must be positive, got \(size) for shape \(shape)") }
         if shape[d] == 0 { return [self] }
         return try stride(from: 0, to: shape[d], by: size).map { try narrow(d, start: $0, length: Swift.min(size, shape[d] - $0)) }
@@ -71,7 +71,7 @@ extension Tensor {
 
     /// `split(split_sizes, dim)`: pieces of the given sizes, which must add up to the dim.
     public func split(sizes: [Int], dim: Int = 0) throws -> [Tensor] {
-        let d = try normalizeDim(dim, rank: rank, op: "split", shape: shape)
+        let d = try shapeDim(dim, shape, op: "split")
         guard sizes.reduce(0, +) == shape[d], sizes.allSatisfy({ $0 >= 0 }) else {
             throw TensorError.invalidArgument(op: "split", message: "split_sizes \(sizes) must sum to \(shape[d]), the size of dim \(d) of shape \(shape)")
         }
@@ -84,14 +84,14 @@ extension Tensor {
 
     /// `chunk(chunks, dim)`: at most `chunks` pieces of `ceil(size / chunks)`.
     public func chunk(_ chunks: Int, dim: Int = 0) throws -> [Tensor] {
-        let d = try normalizeDim(dim, rank: rank, op: "chunk", shape: shape)
+        let d = try shapeDim(dim, shape, op: "chunk")
         guard chunks > 0 else { throw TensorError.invalidArgument(op: "chunk", message: "chunk expects `chunks` to be greater than 0, got: \(chunks)") }
         return try split(Swift.max(1, (shape[d] + chunks - 1) / chunks), dim: d)
     }
 
     /// `tensor_split(sections, dim)`: `sections` pieces whose sizes differ by at most one.
     public func tensorSplit(_ sections: Int, dim: Int = 0) throws -> [Tensor] {
-        let d = try normalizeDim(dim, rank: rank, op: "tensor_split", shape: shape)
+        let d = try shapeDim(dim, shape, op: "tensor_split")
         guard sections > 0 else { throw TensorError.invalidArgument(op: "tensor_split", message: "number of sections must be larger than 0, got \(sections)") }
         let n = shape[d], small = n / sections, extra = n % sections
         return try split(sizes: (0..<sections).map { $0 < extra ? small + 1 : small }, dim: d)
@@ -99,13 +99,13 @@ extension Tensor {
 
     /// `unbind(dim)`: the slices along `dim`, each without that dim.
     public func unbind(dim: Int = 0) throws -> [Tensor] {
-        let d = try normalizeDim(dim, rank: rank, op: "unbind", shape: shape)
+        let d = try shapeDim(dim, shape, op: "unbind")
         return try (0..<shape[d]).map { try select(d, $0) }
     }
 
     /// `select(dim, index)`: the slice at `index`, without `dim` (a view).
     public func select(_ dim: Int, _ index: Int) throws -> Tensor {
-        let d = try normalizeDim(dim, rank: rank, op: "select", shape: shape)
+        let d = try shapeDim(dim, shape, op: "select")
         let i = index < 0 ? index + shape[d] : index
         guard i >= 0 && i < shape[d] else {
             throw TensorError.indexOutOfRange(op: "select", index: index, size: shape[d])
@@ -117,6 +117,7 @@ extension Tensor {
     public func flip(_ dims: [Int]) throws -> Tensor {
         let d = try Set(dims.map { try normalizeDim($0, rank: rank, op: "flip", shape: shape) }).sorted()
         guard d.count == dims.count else { throw TensorError.invalidArgument(op: "flip", message: "dims \(dims) has duplicates") }
+        if rank == 0 { return clone() }
         var l = layout
         for k in d where shape[k] > 0 {
             l.offset += (shape[k] - 1) * strides[k]
@@ -142,7 +143,7 @@ extension Tensor {
         }
         var r = self
         for (s, dim) in zip(shifts, dims) {
-            let d = try normalizeDim(dim, rank: rank, op: "roll", shape: shape)
+            let d = try shapeDim(dim, shape, op: "roll")
             let n = shape[d]
             guard n > 0 else { continue }
             let k = ((s % n) + n) % n
@@ -177,7 +178,7 @@ extension Tensor {
     public func repeatInterleave(_ repeats: Int, dim: Int? = nil) throws -> Tensor {
         guard repeats >= 0 else { throw TensorError.invalidArgument(op: "repeat_interleave", message: "repeats must be non-negative, got \(repeats)") }
         guard let dim else { return try reshape([-1]).repeatInterleave(repeats, dim: 0) }
-        let d = try normalizeDim(dim, rank: rank, op: "repeat_interleave", shape: shape)
+        let d = try shapeDim(dim, shape, op: "repeat_interleave")
         let idx = Tensor.fromDoubles((0..<shape[d]).flatMap { Array(repeating: Double($0), count: repeats) }, dtype: .int64)
         return try indexSelect(d, idx)
     }
@@ -187,8 +188,8 @@ extension Tensor {
         guard source.count == destination.count else {
             throw TensorError.invalidArgument(op: "movedim", message: "source \(source) and destination \(destination) must have the same number of dims")
         }
-        let s = try source.map { try normalizeDim($0, rank: rank, op: "movedim", shape: shape) }
-        let t = try destination.map { try normalizeDim($0, rank: rank, op: "movedim", shape: shape) }
+        let s = try source.map { try shapeDim($0, shape, op: "movedim") }
+        let t = try destination.map { try shapeDim($0, shape, op: "movedim") }
         var order = [Int](repeating: -1, count: rank)
         for (a, b) in zip(s, t) { order[b] = a }
         var rest = (0..<rank).filter { !s.contains($0) }.makeIterator()
@@ -201,7 +202,7 @@ extension Tensor {
 
     /// `unflatten(dim, sizes)`: splits one dim into `sizes` (one may be -1).
     public func unflatten(_ dim: Int, _ sizes: [Int]) throws -> Tensor {
-        let d = try normalizeDim(dim, rank: rank, op: "unflatten", shape: shape)
+        let d = try shapeDim(dim, shape, op: "unflatten")
         let known = sizes.filter { $0 != -1 }.reduce(1, *)
         var s = sizes
         if let u = s.firstIndex(of: -1), known > 0 { s[u] = shape[d] / known }

@@ -118,7 +118,7 @@ extension Tensor {
         guard dtype == .int64 else { throw TensorError.badDType(op: "one_hot", dtype: dtype, detail: "one_hot is only applicable to index tensor (int64), shape \(shape)") }
         let values = toArray(Int64.self)
         let classes = numClasses == -1 ? Int(values.max() ?? -1) + 1 : numClasses
-        guard classes >= 0 || count == 0 else { throw TensorError.invalidArgument(op: "one_hot", message: "num_classes should be positive, got \(numClasses)") }
+        guard classes >= 0 else { throw TensorError.invalidArgument(op: "one_hot", message: "num_classes should be positive, got \(numClasses)") }
         for v in values where v < 0 || Int(v) >= classes {
             throw TensorError.indexOutOfRange(op: "one_hot", index: Int(v), size: classes)
         }

@@ -160,7 +160,7 @@ extension Tensor {
 
     /// `narrow(dim, start, length)` (a view).
     public func narrow(_ dim: Int, start: Int, length: Int) throws -> Tensor {
-        let d = try normalizeDim(dim, rank: rank, op: "narrow", shape: shape)
+        let d = try shapeDim(dim, shape, op: "narrow")
         let s = start < 0 ? start + shape[d] : start
         guard s >= 0, length >= 0, s + length <= shape[d] else {
             throw TensorError.invalidArgument(op: "narrow", message: "start \(start) + length \(length) exceeds dimension size \(shape[d])")
@@ -174,7 +174,7 @@ extension Tensor {
     /// `self[..., start:end:step, ...]` along `dim` (a view), with Python's
     /// clamping of out-of-range bounds. `step` must be positive, as in PyTorch.
     public func slice(_ dim: Int, start: Int? = nil, end: Int? = nil, step: Int = 1) throws -> Tensor {
-        let d = try normalizeDim(dim, rank: rank, op: "slice", shape: shape)
+        let d = try shapeDim(dim, shape, op: "slice")
         guard step > 0 else { throw TensorError.invalidArgument(op: "slice", message: "step must be greater than zero, got \(step) for shape \(shape)") }
         let n = shape[d]
         func clamp(_ v: Int?, _ fallback: Int) -> Int {

@@ -54,6 +54,6 @@ extension FlintCommands {
             }
         }
         let bytes = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
-        return ExportResult(output: output, format: format, tensors: state.map(\.name), bytes: bytes ?? 0)
+        return ExportResult(output: output, format: format, tensors: state.map(\.name), bytes: bytes)
     }
 }

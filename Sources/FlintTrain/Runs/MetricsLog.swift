@@ -47,13 +47,12 @@ public struct MetricRecord: Equatable {
 
     /// The record of one `metrics.jsonl` line; nil for a line that is not one.
     init?(jsonLine: Substring) {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(jsonLine.utf8)) as? [String: Any],
-              let kind = (object["kind"] as? String).flatMap(Kind.init(rawValue:)),
-              let epoch = (object["epoch"] as? NSNumber)?.intValue,
-              let step = (object["step"] as? NSNumber)?.intValue else { return nil }
+        guard let object = JSONValue.parse(jsonLine)?.object,
+              let kind = object["kind"]?.string.flatMap(Kind.init(rawValue:)),
+              let epoch = object["epoch"]?.int, let step = object["step"]?.int else { return nil }
         var values: [String: Double] = [:]
         for (key, value) in object where !["kind", "epoch", "step"].contains(key) {
-            if let n = value as? NSNumber { values[key] = n.doubleValue } else if value is NSNull { values[key] = .nan }
+            if let d = value.double { values[key] = d }
         }
         self.init(kind: kind, epoch: epoch, step: step, values: values)
     }

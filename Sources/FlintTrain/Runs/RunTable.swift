@@ -48,22 +48,22 @@ public enum RunTable {
 
     /// The row of a run directory; nil for a folder that is not one.
     static func read(_ dir: String) -> RunRow? {
-        guard let data = FileManager.default.contents(atPath: dir + "/summary.json"),
-              let s = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        guard let text = try? String(contentsOfFile: dir + "/summary.json", encoding: .utf8),
+              let s = JSONValue.parse(text)?.object else { return nil }
         func metrics(_ key: String) -> [String: Double] {
             var out: [String: Double] = [:]
-            for (k, v) in (s[key] as? [String: Any]) ?? [:] { if let n = v as? NSNumber { out[k] = n.doubleValue } }
+            for (k, v) in s[key]?.object ?? [:] { if let d = v.double { out[k] = d } }
             return out
         }
-        var status = s["status"] as? String ?? "unknown"
-        var reason = (s["error"] as? String) ?? (s["stop_reason"] as? String)
-        if status == "running", let pid = (s["pid"] as? NSNumber)?.int32Value,
-           (s["host"] as? String) == ProcessInfo.processInfo.hostName, kill(pid, 0) != 0, errno == ESRCH {
+        var status = s["status"]?.string ?? "unknown"
+        var reason = s["error"]?.string ?? s["stop_reason"]?.string
+        if status == "running", let pid = s["pid"]?.int.map(Int32.init),
+           s["host"]?.string == ProcessInfo.processInfo.hostName, kill(pid, 0) != 0, errno == ESRCH {
             status = "failed"
             reason = "process \(pid) ended without reporting (killed?)"
         }
         let lines = (try? String(contentsOfFile: dir + "/overrides.txt", encoding: .utf8))?.split(separator: "\n").map(String.init)
-            ?? (s["overrides"] as? [String]) ?? []
+            ?? (s["overrides"]?.array ?? []).compactMap(\.string)
         var overrides: [String: String] = [:]
         for line in lines where !line.isEmpty {
             if let eq = line.firstIndex(of: "=") {
@@ -73,8 +73,8 @@ public enum RunTable {
             }
         }
         return RunRow(path: dir, name: (dir as NSString).lastPathComponent, status: status, overrides: overrides,
-                      epochs: (s["epochs"] as? NSNumber)?.intValue ?? 0, seconds: (s["wall_seconds"] as? NSNumber)?.doubleValue ?? 0,
-                      final: metrics("final"), best: metrics("best"), bestEpoch: (s["best_epoch"] as? NSNumber)?.intValue,
+                      epochs: s["epochs"]?.int ?? 0, seconds: s["wall_seconds"]?.double ?? 0,
+                      final: metrics("final"), best: metrics("best"), bestEpoch: s["best_epoch"]?.int,
                       reason: reason)
     }
 
@@ -112,7 +112,8 @@ public enum RunTable {
     }
 
     /// Sorts by a metric, best first (lowest loss, highest accuracy), or by any
-    /// other field; `KEY:asc` or `KEY:desc` sets the order. Rows without the key go last.
+    /// other field; `KEY:asc` or `KEY:desc` sets the order. Rows without the key
+    /// go last; by a metric, so do runs that did not complete (their metrics are partial).
     public static func sort(_ rows: [RunRow], by spec: String?) -> [RunRow] {
         guard let spec else { return rows }
         var key = spec
@@ -122,7 +123,9 @@ public enum RunTable {
         let metric = key.hasPrefix("best:") ? String(key.dropFirst(5)) : key
         let isMetric = rows.contains { $0.final[metric] != nil || $0.best[metric] != nil }
         let desc = descending ?? (isMetric && MetricDirection.mode(of: metric) == .max)
+        let complete = { (r: RunRow) in r.status == "finished" || r.status == "stopped" }
         return rows.enumerated().sorted { a, b in
+            if isMetric, complete(a.element) != complete(b.element) { return complete(a.element) }
             let x = field(a.element, key), y = field(b.element, key)
             switch (x, y) {
             case (nil, nil): return a.offset < b.offset

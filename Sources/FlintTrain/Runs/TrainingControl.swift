@@ -51,9 +51,13 @@ extension TrainingControl {
     /// present so that adding it to the schema is all it takes. Problems are
     /// reported at their line, all at once.
     public init(spec: Spec) throws(SpecError) {
+        try self.init(train: spec.node["train"])
+    }
+
+    /// Reads a `train:` mapping of a resolved spec tree.
+    public init(train: SpecNode?) throws(SpecError) {
         self.init()
-        logEverySteps = spec.train.logEverySteps
-        guard let train = spec.node["train"], train.pairs != nil else { return }
+        guard let train, train.pairs != nil else { return }
         var reader = NodeReader(section: train, path: "train")
         if let n = reader.int("log_every_steps", min: 1) { logEverySteps = n }
         evalEveryEpochs = reader.int("eval_every_epochs", min: 1) ?? 1

@@ -60,6 +60,19 @@ def mnist_lstm():
                ("fc", nn.Linear(28 * 64, 10)))
 
 
+def diabetes_tabular():
+    return seq(nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 1))
+
+
+def digits_images():
+    return seq(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16 * 4 * 4, 64),
+               nn.ReLU(), nn.Linear(64, 10))
+
+
+def wine_tabular():
+    return seq(nn.Linear(13, 32), nn.ReLU(), nn.Linear(32, 3))
+
+
 def zoo_sequence():
     # A graph in the spec; only the named children matter for the state dict.
     return seq(("gru", nn.GRU(8, 12, num_layers=2, bidirectional=True, batch_first=True)),
@@ -92,6 +105,9 @@ MODELS = {
     "models/mnist_cnn.yaml": mnist_cnn,
     "models/mnist_resnet.yaml": mnist_resnet,
     "models/mnist_lstm.yaml": mnist_lstm,
+    "models/diabetes_tabular.yaml": diabetes_tabular,
+    "models/digits_images.yaml": digits_images,
+    "models/wine_tabular.yaml": wine_tabular,
     "Tests/Fixtures/spec/zoo_sequence.yaml": zoo_sequence,
     "Tests/Fixtures/spec/zoo_image.yaml": zoo_image,
     "Tests/Fixtures/spec/zoo_text.yaml": zoo_text,

@@ -1,0 +1,27 @@
+import XCTest
+@testable import Flint
+
+/// Large batches are convolved in chunks (the fixtures' small batches fit in
+/// one); a batch must give what its samples give one at a time.
+final class ConvolutionTests: XCTestCase {
+    func testChunkedBatchMatchesSampleBySample() throws {
+        let g = Generator(seed: 9)
+        // 16 channels · 5·5 taps · 28·28 positions per sample: chunks of 3 samples.
+        let x = Tensor.randn([7, 16, 28, 28], dtype: .float64, generator: g).requiringGrad()
+        let w = Tensor.randn([4, 16, 5, 5], dtype: .float64, generator: g).requiringGrad()
+        let upstream = Tensor.randn([7, 4, 28, 28], dtype: .float64, generator: g)
+        let batch = try x.conv2d(w, padding: [2])
+        try batch.backward(gradient: upstream)
+        let xGrad = try XCTUnwrap(x.grad), wGrad = try XCTUnwrap(w.grad)
+        var weightGrad = Tensor.zeros(w.shape, dtype: .float64)
+        for i in 0..<7 {
+            let xi = try x.detach().narrow(0, start: i, length: 1).requiringGrad(), wi = w.detach().requiringGrad()
+            let yi = try xi.conv2d(wi, padding: [2])
+            XCTAssertTrue(try yi.allclose(batch.narrow(0, start: i, length: 1), rtol: 1e-12, atol: 1e-12))
+            try yi.backward(gradient: upstream.narrow(0, start: i, length: 1))
+            XCTAssertTrue(try XCTUnwrap(xi.grad).allclose(xGrad.narrow(0, start: i, length: 1), rtol: 1e-12, atol: 1e-12))
+            weightGrad = try weightGrad + XCTUnwrap(wi.grad)
+        }
+        XCTAssertTrue(try weightGrad.allclose(wGrad, rtol: 1e-10, atol: 1e-10))
+    }
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""One epoch of the MNIST CNN of the design brief (conv2d 16 5x5 pad 2, relu,
+max_pool2d 2, conv2d 32 5x5 pad 2, relu, max_pool2d 2, flatten, linear 10;
+SGD momentum 0.9, lr 0.05, batch 64; to_tensor + normalize) in PyTorch and in
+Flint, in the same run; prints both epoch times, their ratio and the thread
+counts. Run from the repository root after a release build of `flint`:
+
+    swift build -c release --product flint
+    python3 bench/cnn/bench.py [--repeats 3] [--flint .build/release/flint] [--harness PATH]
+
+Flint trains bench/cnn/cnn_epoch.yaml through `flint train` and reports the
+`seconds` of its first epoch record. `--harness` also times the Swift harness
+in bench/cnn/harness (the same loop from Swift, without the trainer).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import h5py
+import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def model():
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(1, 16, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(16, 32, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(), torch.nn.Linear(32 * 7 * 7, 10))
+
+
+def torch_epoch(x_u8, y, seed):
+    torch.manual_seed(seed)
+    net = model()
+    opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    n = x_u8.shape[0]
+    start = time.perf_counter()
+    perm = torch.randperm(n)
+    for i in range(0, n, 64):
+        idx = perm[i:i + 64]
+        xb = (x_u8[idx].float() / 255 - 0.1307) / 0.3081
+        loss = loss_fn(net(xb), y[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return time.perf_counter() - start, loss.item()
+
+
+def flint_epoch(flint):
+    with tempfile.TemporaryDirectory() as tmp:
+        run_dir = os.path.join(tmp, "run")
+        subprocess.run([flint, "train", os.path.join(ROOT, "bench/cnn/cnn_epoch.yaml"), "--run-dir", run_dir, "--quiet"],
+                       check=True, stdout=subprocess.DEVNULL)
+        with open(os.path.join(run_dir, "metrics.jsonl")) as f:
+            first = json.loads(f.readline())
+        return first["seconds"], first["train/loss"]
+
+
+def harness_epoch(harness):
+    out = subprocess.run([harness, os.path.join(ROOT, "datasets/mnist.h5")], check=True, capture_output=True, text=True).stdout
+    record = json.loads(out.strip().splitlines()[-1])
+    return record["seconds"], record["loss"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--flint", default=os.path.join(ROOT, ".build/release/flint"))
+    ap.add_argument("--harness", help="bench/cnn/harness's release binary, to time it as well")
+    ap.add_argument("--skip-flint", action="store_true", help="time PyTorch (and the harness) only")
+    args = ap.parse_args()
+    with h5py.File(os.path.join(ROOT, "datasets/mnist.h5"), "r") as f:
+        x = torch.from_numpy(f["train/images"][...])
+        y = torch.from_numpy(f["train/labels"][...])
+    times = {"PyTorch": [], "Flint (flint train)": [], "Flint (harness)": []}
+    for r in range(args.repeats):
+        times["PyTorch"].append(torch_epoch(x, y, r)[0])
+        if not args.skip_flint:
+            times["Flint (flint train)"].append(flint_epoch(args.flint)[0])
+        if args.harness:
+            times["Flint (harness)"].append(harness_epoch(args.harness)[0])
+    base = min(times["PyTorch"])
+    print(f"torch {torch.__version__}, torch.get_num_threads() = {torch.get_num_threads()}, "
+          f"OPENBLAS_NUM_THREADS = {os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, cores = {os.cpu_count()}")
+    print(f"| {'run':22} | {'s/epoch (best of ' + str(args.repeats) + ')':>22} | {'all runs':>24} | {'ratio to PyTorch':>16} |")
+    print(f"|{'-' * 24}|{'-' * 24}|{'-' * 26}|{'-' * 18}|")
+    for name, ts in times.items():
+        if ts:
+            print(f"| {name:22} | {min(ts):22.2f} | {' '.join(f'{t:.2f}' for t in ts):>24} | {min(ts) / base:16.2f} |")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
