@@ -213,12 +213,13 @@ public final class Trainer {
     }
 
     private func writeConfig() throws {
+        let overrides = options.overrides
         var header = ""
         if let spec = options.specPath {
-            header = "# flint train \(spec)" + options.overrides.map { " --set \($0)" }.joined() + "\n"
+            header = "# flint train \(spec)" + overrides.map { " --set \($0)" }.joined() + "\n"
         }
         try (header + plan.config).write(toFile: options.runDir + "/config.yaml", atomically: true, encoding: .utf8)
-        try (options.overrides.map { $0 + "\n" }.joined()).write(toFile: options.runDir + "/overrides.txt", atomically: true, encoding: .utf8)
+        try (overrides.map { $0 + "\n" }.joined()).write(toFile: options.runDir + "/overrides.txt", atomically: true, encoding: .utf8)
     }
 
     // MARK: - The loop

@@ -27,7 +27,14 @@ final class SpecFuzzTests: XCTestCase {
             - {type: add, inputs: [c1, c1]}
             - {type: flatten}
         """) + "\nscheduler: {type: cosine_annealing_lr, T_max: ${train.epochs}}\n",
-    ]
+    ] + shippedSpecs
+
+    /// The specs of models/ with graphs, blocks and sequence layers, as they ship.
+    private static let shippedSpecs: [String] = ["mnist_resnet", "mnist_lstm", "mnist_cnn"].compactMap { name in
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("models/\(name).yaml")
+        return try? String(contentsOf: url, encoding: .utf8)
+    }
 
     /// Characters YAML gives meaning to, more likely than random text to reach odd paths.
     private static let punctuation: [UInt8] = Array("{}[]:,-#&*!|>'\"%@`?~$\t\\ \n".utf8) + [0, 0xC3, 0xFF]
@@ -87,6 +94,8 @@ final class SpecFuzzTests: XCTestCase {
                 XCTAssertFalse(spec.model.layers.isEmpty)
                 XCTAssertNoThrow(try Spec.parse(yaml: spec.yaml(), file: "fuzz.yaml"),
                                  "the resolved YAML of a valid spec must validate:\n\(spec.yaml())")
+                // Building infers and checks shapes: it may report problems but must not trap either.
+                if let built = try? Builder.build(spec.model) { XCTAssertGreaterThanOrEqual(built.parameterCount, 0) }
                 outcomes.specs += 1
             } catch {
                 outcomes.failures += 1
@@ -100,6 +109,7 @@ final class SpecFuzzTests: XCTestCase {
             }
         }
         XCTAssertEqual(outcomes.specs + outcomes.failures, 600)
+        XCTAssertEqual(Self.seeds.count, 5, "the shipped specs are read")
         XCTAssertGreaterThan(outcomes.failures, 0)
     }
 

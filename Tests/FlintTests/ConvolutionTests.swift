@@ -24,4 +24,19 @@ final class ConvolutionTests: XCTestCase {
         }
         XCTAssertTrue(try weightGrad.allclose(wGrad, rtol: 1e-10, atol: 1e-10))
     }
+
+    func testInputsWithoutGradSkipTheirGradientButNotTheOthers() throws {
+        let g = Generator(seed: 10)
+        let x = Tensor.randn([2, 3, 6, 6], generator: g), w = Tensor.randn([4, 3, 3, 3], generator: g)
+        let w1 = w.detach().requiringGrad(), w2 = w.detach().requiringGrad(), x2 = x.detach().requiringGrad()
+        try x.conv2d(w1, padding: [1]).sum().backward()
+        try x2.conv2d(w2, padding: [1]).sum().backward()
+        XCTAssertNil(x.grad)
+        XCTAssertNotNil(x2.grad)
+        XCTAssertEqual(w1.grad?.toArray(Float.self), w2.grad?.toArray(Float.self))
+        let a = Tensor.randn([3, 4], generator: g), b = Tensor.randn([4, 2], generator: g).requiringGrad()
+        try a.mm(b).sum().backward()
+        XCTAssertNil(a.grad)
+        XCTAssertEqual(b.grad?.shape, [4, 2])
+    }
 }

@@ -72,10 +72,14 @@ final class ResumeTests: XCTestCase {
     func testResumeWithChangedSpecAppliesAndReportsChanges() throws {
         let spec = try TestSupport.write(TestSupport.spec(data: data, batchSize: 64, epochs: 1), dir, "spec.yaml")
         let run = dir.appendingPathComponent("run").path
-        let first = try TestSupport.runFlint(["train", spec, "--run-dir", run, "--quiet"])
+        let first = try TestSupport.runFlint(["train", spec, "--run-dir", run, "--quiet", "--set", "optimizer.momentum=0.8"])
         XCTAssertEqual(first.status, 0, first.err)
         let second = try TestSupport.runFlint(["train", spec, "--resume", run, "--set", "train.epochs=3", "--set", "optimizer.lr=0.01", "--json"])
         XCTAssertEqual(second.status, 0, second.err)
+        // The run's own override is kept; only what this command changes is reported.
+        XCTAssertFalse(second.err.contains("momentum"), second.err)
+        XCTAssertEqual(try String(contentsOfFile: run + "/overrides.txt", encoding: .utf8),
+                       "optimizer.momentum=0.8\ntrain.epochs=3\noptimizer.lr=0.01\n")
         XCTAssertTrue(second.err.contains("train.epochs: 1 → 3"), second.err)
         XCTAssertTrue(second.err.contains("optimizer.lr: 0.05 → 0.01"), second.err)
         let result = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(try XCTUnwrap(second.out.split(separator: "\n").last).utf8)) as? [String: Any])

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the Flint and PyTorch op benchmarks on this machine, in the same run,
-# and prints a table of times and ratios (Flint / PyTorch; below 1 is faster).
+# and prints a table of best times and ratios (Flint / PyTorch; below 1 is faster).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"

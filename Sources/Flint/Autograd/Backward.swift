@@ -217,9 +217,13 @@ enum Backward {
             let out = Tensor.zeros(from, dtype: g.dtype)
             try out.slice(dim, start: start, step: step).narrow(dim, start: 0, length: g.shape[dim]).copyFrom(g)
             return [out]
-        case let .mm(a, b): return [try g.mm(b.t()), try a.t().mm(g)]
-        case let .addmm(a, b): return [g, try g.mm(b.t()), try a.t().mm(g)]
-        case let .bmm(a, b): return [try g.bmm(b.transpose(1, 2)), try a.transpose(1, 2).bmm(g)]
+        // Products skip the GEMM for an input that needs no gradient (a network's input batch).
+        case let .mm(a, b):
+            return [inputs[0].requiresGrad ? try g.mm(b.t()) : nil, inputs[1].requiresGrad ? try a.t().mm(g) : nil]
+        case let .addmm(a, b):
+            return [g, inputs[1].requiresGrad ? try g.mm(b.t()) : nil, inputs[2].requiresGrad ? try a.t().mm(g) : nil]
+        case let .bmm(a, b):
+            return [inputs[0].requiresGrad ? try g.bmm(b.transpose(1, 2)) : nil, inputs[1].requiresGrad ? try a.transpose(1, 2).bmm(g) : nil]
         case let .gather(dim, index, from): return [try Tensor.zeros(from, dtype: g.dtype).scatterAdd(dim, index, g)]
         case let .scatterAdd(dim, index): return [g, try g.gather(dim, index)]
         case let .indexSelect(dim, index, from): return [try Tensor.zeros(from, dtype: g.dtype).indexAdd(dim, index, g)]
@@ -296,8 +300,8 @@ enum Backward {
         case let .linalgSVD(u, s, vh, part):
             return [try LinalgGradients.svd(gU: part == 0 ? g : nil, gS: part == 1 ? g : nil, gVh: part == 2 ? g : nil, u: u, s: s, vh: vh)]
         case let .linalgEigh(l, v, part): return [try LinalgGradients.eigh(gL: part == 0 ? g : nil, gV: part == 1 ? g : nil, l: l, v: v)]
-        case let .conv2d(saved): return saved.conv2dGradients(g)
-        case let .convTranspose2d(saved): return saved.convTranspose2dGradients(g)
+        case let .conv2d(saved): return saved.conv2dGradients(g, needed: inputs.map(\.requiresGrad))
+        case let .convTranspose2d(saved): return saved.convTranspose2dGradients(g, needed: inputs.map(\.requiresGrad))
         case let .maxPool2d(saved): return [saved.maxGradient(g)]
         case let .avgPool2d(saved): return [saved.averageGradient(g)]
         case let .whereMask(mask):

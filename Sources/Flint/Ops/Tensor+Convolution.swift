@@ -3,8 +3,8 @@
 
 /// What a convolution keeps for its backward rule.
 struct ConvSaved {
-    /// The convolution's input `[N, C, H, W]` (for a transposed convolution: its
-    /// incoming gradient's role is swapped, see `Backward.convTranspose2d`).
+    /// The op's input `[N, C, H, W]`. For a transposed convolution the geometry
+    /// describes the forward convolution whose input-gradient it computes.
     let input: Tensor
     let weight: Tensor
     let geometry: ConvGeometry
@@ -228,36 +228,49 @@ func fromChannelMajor<T: FloatElement>(_ src: UnsafePointer<T>, n: Int, channels
 }
 
 extension ConvSaved {
-    /// Gradients of `conv2d` for (input, weight, bias) given `gy` `[N, O, oh, ow]`.
-    func conv2dGradients(_ gy: Tensor) -> [Tensor?] {
+    /// Gradients of `conv2d` for (input, weight, bias) given `gy` `[N, O, oh, ow]`,
+    /// computing only those whose input `needed` says requires grad.
+    func conv2dGradients(_ gy: Tensor, needed: [Bool]) -> [Tensor?] {
         let g = geometry, outC = weight.shape[0]
         let gyc = gy.contiguous()
-        let dx = Tensor.zeros([g.n, g.c, g.h, g.w], dtype: gy.dtype), dw = Tensor(empty: weight.shape, dtype: gy.dtype)
-        if gy.dtype == .float64 {
-            convBackwardData(gyc.pointer(Double.self), weight.pointer(Double.self), g, groups: groups, outChannels: outC, dx.pointer(Double.self))
-            convBackwardWeight(input.pointer(Double.self), gyc.pointer(Double.self), g, groups: groups, outChannels: outC, dw.pointer(Double.self))
-        } else {
-            convBackwardData(gyc.pointer(Float.self), weight.pointer(Float.self), g, groups: groups, outChannels: outC, dx.pointer(Float.self))
-            convBackwardWeight(input.pointer(Float.self), gyc.pointer(Float.self), g, groups: groups, outChannels: outC, dw.pointer(Float.self))
+        var dx: Tensor?, dw: Tensor?
+        func run<T: FloatElement>(_: T.Type) {
+            if needed[0] {
+                let t = Tensor.zeros([g.n, g.c, g.h, g.w], dtype: gy.dtype)
+                convBackwardData(gyc.pointer(T.self), weight.pointer(T.self), g, groups: groups, outChannels: outC, t.pointer(T.self))
+                dx = t
+            }
+            if needed[1] {
+                let t = Tensor(empty: weight.shape, dtype: gy.dtype)
+                convBackwardWeight(input.pointer(T.self), gyc.pointer(T.self), g, groups: groups, outChannels: outC, t.pointer(T.self))
+                dw = t
+            }
         }
-        let db = hasBias ? try? gyc.sum(dims: [0, 2, 3]) : nil
+        if gy.dtype == .float64 { run(Double.self) } else { run(Float.self) }
+        let db = hasBias && needed[2] ? try? gyc.sum(dims: [0, 2, 3]) : nil
         return [dx, dw] + (hasBias ? [db] : [])
     }
 
     /// Gradients of `conv_transpose2d`: its input gradient is the forward
     /// convolution of `gy`, its weight gradient swaps the roles of input and gradient.
-    func convTranspose2dGradients(_ gy: Tensor) -> [Tensor?] {
+    func convTranspose2dGradients(_ gy: Tensor, needed: [Bool]) -> [Tensor?] {
         let g = geometry, inC = weight.shape[0]
         let gyc = gy.contiguous()
-        let dx = Tensor(empty: input.shape, dtype: gy.dtype), dw = Tensor(empty: weight.shape, dtype: gy.dtype)
-        if gy.dtype == .float64 {
-            convForward(gyc.pointer(Double.self), weight.pointer(Double.self), nil, g, groups: groups, outChannels: inC, dx.pointer(Double.self))
-            convBackwardWeight(gyc.pointer(Double.self), input.pointer(Double.self), g, groups: groups, outChannels: inC, dw.pointer(Double.self))
-        } else {
-            convForward(gyc.pointer(Float.self), weight.pointer(Float.self), nil, g, groups: groups, outChannels: inC, dx.pointer(Float.self))
-            convBackwardWeight(gyc.pointer(Float.self), input.pointer(Float.self), g, groups: groups, outChannels: inC, dw.pointer(Float.self))
+        var dx: Tensor?, dw: Tensor?
+        func run<T: FloatElement>(_: T.Type) {
+            if needed[0] {
+                let t = Tensor(empty: input.shape, dtype: gy.dtype)
+                convForward(gyc.pointer(T.self), weight.pointer(T.self), nil, g, groups: groups, outChannels: inC, t.pointer(T.self))
+                dx = t
+            }
+            if needed[1] {
+                let t = Tensor(empty: weight.shape, dtype: gy.dtype)
+                convBackwardWeight(gyc.pointer(T.self), input.pointer(T.self), g, groups: groups, outChannels: inC, t.pointer(T.self))
+                dw = t
+            }
         }
-        let db = hasBias ? try? gyc.sum(dims: [0, 2, 3]) : nil
+        if gy.dtype == .float64 { run(Double.self) } else { run(Float.self) }
+        let db = hasBias && needed[2] ? try? gyc.sum(dims: [0, 2, 3]) : nil
         return [dx, dw] + (hasBias ? [db] : [])
     }
 }

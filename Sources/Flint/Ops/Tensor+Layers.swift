@@ -213,9 +213,9 @@ extension Tensor {
         return try weights.matmul(value)
     }
 
-    /// `F.interpolate(input, size, scale_factor, mode, align_corners)` for
-    /// `nearest`, `linear` (3-D input), `bilinear` (4-D input) and `bicubic`-free
-    /// separable modes. Composite: gathers along each spatial dim, blended.
+    /// `F.interpolate(input, size, scale_factor, mode, align_corners)` for the
+    /// separable modes `nearest`, `linear`, `bilinear` and `trilinear` (one
+    /// spatial dim per mode). Composite: gathers along each spatial dim, blended.
     public func interpolate(size: [Int]? = nil, scaleFactor: [Double]? = nil, mode: String = "nearest",
                             alignCorners: Bool? = nil) throws -> Tensor {
         let op = "interpolate"

@@ -7,7 +7,7 @@ extension Tensor {
     public func ge(_ value: Double) throws -> Tensor { try Tensor.compare(self, wrap(value), .ge) }
 
     /// Runs a float predicate elementwise; integer and bool tensors give `integral` everywhere.
-    private func classify(_ op: String, integral: Bool, _ f32: (Float) -> Bool, _ f64: (Double) -> Bool) -> Tensor {
+    private func classify(integral: Bool, _ f32: (Float) -> Bool, _ f64: (Double) -> Bool) -> Tensor {
         let out = Tensor(emptyLike: layout, dtype: .bool)
         switch dtype {
         case .float32: unaryApply(self, out, Float.self, Bool.self, f32)
@@ -17,15 +17,15 @@ extension Tensor {
         return out
     }
 
-    public func isnan() -> Tensor { classify("isnan", integral: false, { $0.isNaN }, { $0.isNaN }) }
-    public func isinf() -> Tensor { classify("isinf", integral: false, { $0.isInfinite }, { $0.isInfinite }) }
-    public func isposinf() -> Tensor { classify("isposinf", integral: false, { $0 == .infinity }, { $0 == .infinity }) }
-    public func isneginf() -> Tensor { classify("isneginf", integral: false, { $0 == -.infinity }, { $0 == -.infinity }) }
-    public func isfinite() -> Tensor { classify("isfinite", integral: true, { $0.isFinite }, { $0.isFinite }) }
+    public func isnan() -> Tensor { classify(integral: false, { $0.isNaN }, { $0.isNaN }) }
+    public func isinf() -> Tensor { classify(integral: false, { $0.isInfinite }, { $0.isInfinite }) }
+    public func isposinf() -> Tensor { classify(integral: false, { $0 == .infinity }, { $0 == .infinity }) }
+    public func isneginf() -> Tensor { classify(integral: false, { $0 == -.infinity }, { $0 == -.infinity }) }
+    public func isfinite() -> Tensor { classify(integral: true, { $0.isFinite }, { $0.isFinite }) }
     /// `signbit()`: true where the sign bit is set (including −0.0).
-    public func signbit() -> Tensor {
-        if dtype.isIntegral { return (try? lt(0)) ?? classify("signbit", integral: false, { _ in false }, { _ in false }) }
-        return classify("signbit", integral: false, { $0.sign == .minus }, { $0.sign == .minus })
+    public func signbit() throws -> Tensor {
+        if !dtype.isFloatingPoint { return try lt(0) }
+        return classify(integral: false, { $0.sign == .minus }, { $0.sign == .minus })
     }
 
     private static func logical(_ a: Tensor, _ b: Tensor, _ op: String, _ f: (Bool, Bool) -> Bool) throws -> Tensor {

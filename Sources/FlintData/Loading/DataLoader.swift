@@ -71,9 +71,10 @@ public final class DataLoader {
         self.shuffle = shuffle
         self.dropLast = dropLast
         self.prefetch = prefetch
-        // By default the buffer holds about 16 MB of samples, and at least a batch.
+        // By default the buffer holds about 8 MB of samples (four 2 MB blocks),
+        // and at least a batch.
         let rowBytes = Swift.max(1, dataset.inputs.reduce(dataset.target.rowBytes) { $0 + $1.rowBytes })
-        self.shuffleBuffer = shuffleBuffer ?? Swift.max(batchSize, (16 << 20) / rowBytes)
+        self.shuffleBuffer = shuffleBuffer ?? Swift.max(batchSize, (8 << 20) / rowBytes)
         var perInput = inputTransforms
         if !transforms.isEmpty, let first = dataset.inputs.first?.name {
             perInput[first] = transforms + (perInput[first] ?? [])

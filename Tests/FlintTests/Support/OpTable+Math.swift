@@ -72,7 +72,7 @@ extension OpTable {
         "isposinf": { x, _ in [x[0].isposinf()] },
         "isneginf": { x, _ in [x[0].isneginf()] },
         "isfinite": { x, _ in [x[0].isfinite()] },
-        "signbit": { x, _ in [x[0].signbit()] },
+        "signbit": { x, _ in [try x[0].signbit()] },
         "logical_and": { x, _ in [try x[0].logicalAnd(x[1])] },
         "logical_or": { x, _ in [try x[0].logicalOr(x[1])] },
         "logical_xor": { x, _ in [try x[0].logicalXor(x[1])] },
