@@ -410,6 +410,8 @@ extension Validator {
         }
         if let layers = spec.sections["model"]?.entries["layers"] {
             checkGraph(layers)
+        } else if let items = root["model"]?["layers"]?.items {
+            checkInputNames(items)
         }
         warnAboutUnusedBlocks()
         if let scheduler = spec.entries["scheduler"]?.first {
@@ -488,6 +490,21 @@ extension Validator {
             diagnostics.warning("the output of layer \(graph.displayName(index))\(scope) is never used; "
                                 + "the last layer's output is the model's", at: layers[index].location,
                                 keyPath: layers[index].keyPath)
+        }
+    }
+
+    /// When some layer did not validate, the graph cannot be checked whole; names in `inputs`
+    /// can still be, against every name written, so a typo there is not held back.
+    private mutating func checkInputNames(_ items: [SpecNode]) {
+        let names = Set(items.compactMap { $0["name"]?.scalar?.text })
+        for (index, item) in items.enumerated() {
+            guard let inputs = item["inputs"] else { continue }
+            let written = inputs.items?.compactMap { $0.scalar?.text } ?? inputs.scalar.map { [$0.text] } ?? []
+            for input in written where input != "input" && !names.contains(input) {
+                let hint = Suggest.hint(for: input, in: ["input"] + names.sorted())
+                error("unknown layer '\(input)' in inputs\(hint)", at: inputs.location,
+                      path: ["model", "layers", String(index), "inputs"])
+            }
         }
     }
 

@@ -18,9 +18,6 @@ public enum FlintCommands {
     ///   - handleSignals: SIGINT/SIGTERM write a checkpoint and end the run (`TrainingInterrupted`).
     public static func train(specPath: String, overrides: [String], runDir: String?, resume: String?, quiet: Bool,
                              force: Bool = false, initFrom: String? = nil, handleSignals: Bool = false) throws -> TrainResult {
-        // A resumed run keeps the overrides that made it (a sweep's learning rate, say); this
-        // invocation's replace those of the same key.
-        let overrides = resume.map { mergedOverrides(previous: recordedOverrides(of: $0), new: overrides) } ?? overrides
         let spec = try Spec.load(path: specPath, overrides: overrides)
         let say = { (text: String) in if !quiet { FileHandle.standardError.write(Data((text + "\n").utf8)) } }
         for w in spec.warnings { say(w.description) }
@@ -62,23 +59,6 @@ public enum FlintCommands {
         let options = TrainOptions(runDir: dir, quiet: quiet, resume: checkpoint, resumeRunDir: resumeRunDir,
                                    specPath: specPath, overrides: overrides, handleSignals: handleSignals)
         return try Trainer(plan: plan, options: options).run()
-    }
-
-    /// The `--set` overrides recorded in the run directory of a checkpoint or run.
-    static func recordedOverrides(of resume: String) -> [String] {
-        guard let dir = runDirectory(ofCheckpoint: resolveCheckpoint(resume)),
-              let text = try? String(contentsOfFile: dir + "/overrides.txt", encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").map(String.init)
-    }
-
-    /// `previous` with each of `new` replacing the override of the same key, or appended.
-    static func mergedOverrides(previous: [String], new: [String]) -> [String] {
-        func key(_ o: String) -> Substring { o.prefix { $0 != "=" && $0 != "~" } }
-        var merged = previous
-        for o in new {
-            if let i = merged.firstIndex(where: { key($0) == key(o) }) { merged[i] = o } else { merged.append(o) }
-        }
-        return merged
     }
 
     /// The run directory a checkpoint file sits in (`RUN/checkpoints/x.h5`), if it does.

@@ -181,6 +181,12 @@ final class SpecGraphTests: XCTestCase {
                 - {type: linear, out_features: 4, name: a}
                 - {type: linear, out_features: 4, inputs: input}
             """, ["spec.yaml:9:7: warning: the output of layer 'a' is never used; the last layer's output is the model's"]),
+            ("a typo in inputs next to a layer that does not validate", """
+              layers:
+                - {type: linear, out_feature: 8, name: a}
+                - {type: add, inputs: [a, inptu]}
+            """, ["spec.yaml:9:22: error: unknown key 'out_feature' in layer 'linear'; did you mean 'out_features'?",
+                  "spec.yaml:10:27: error: unknown layer 'inptu' in inputs; did you mean 'input'?"]),
             ("a block parameter outside blocks", """
               layers:
                 - {type: linear, out_features: '${params.n}'}

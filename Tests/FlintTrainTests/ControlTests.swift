@@ -205,7 +205,7 @@ final class ControlTests: XCTestCase {
         let run = dir.appendingPathComponent("cli").path
         let r = try TestSupport.runFlint(["train", spec, "--run-dir", run])
         XCTAssertEqual(r.status, 1, r.err)
-        let named = r.err.range(of: #"(loss is (nan|inf|-inf)|the gradient of '[\w.]+' contains (NaN|Inf)|parameter '[\w.]+' contains (NaN|Inf)) (at|after) step \d+"#,
+        let named = r.err.range(of: #"(loss is -?(nan|inf)|the gradient of '[\w.]+' contains (NaN|Inf)|parameter '[\w.]+' contains (NaN|Inf)) (at|after) step \d+"#,
                                 options: .regularExpression)
         XCTAssertNotNil(named, r.err)
         XCTAssertTrue(r.err.contains("epoch 2"), r.err)

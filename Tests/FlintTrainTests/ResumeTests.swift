@@ -74,9 +74,10 @@ final class ResumeTests: XCTestCase {
         let run = dir.appendingPathComponent("run").path
         let first = try TestSupport.runFlint(["train", spec, "--run-dir", run, "--quiet", "--set", "optimizer.momentum=0.8"])
         XCTAssertEqual(first.status, 0, first.err)
-        let second = try TestSupport.runFlint(["train", spec, "--resume", run, "--set", "train.epochs=3", "--set", "optimizer.lr=0.01", "--json"])
+        let second = try TestSupport.runFlint(["train", spec, "--resume", run, "--set", "optimizer.momentum=0.8",
+                                               "--set", "train.epochs=3", "--set", "optimizer.lr=0.01", "--json"])
         XCTAssertEqual(second.status, 0, second.err)
-        // The run's own override is kept; only what this command changes is reported.
+        // The spec and this command's overrides make the resumed config; only what differs from the checkpoint's is reported.
         XCTAssertFalse(second.err.contains("momentum"), second.err)
         XCTAssertEqual(try String(contentsOfFile: run + "/overrides.txt", encoding: .utf8),
                        "optimizer.momentum=0.8\ntrain.epochs=3\noptimizer.lr=0.01\n")
@@ -90,6 +91,9 @@ final class ResumeTests: XCTestCase {
         XCTAssertEqual(records[0].values["lr"], 0.05)
         XCTAssertEqual(records[1].values["lr"], 0.01, "the changed learning rate applies after resume")
         XCTAssertEqual(try Checkpoint.read(from: run + "/checkpoints/last.h5").optimizerLRs, [0.01])
+        let dropped = try TestSupport.runFlint(["train", spec, "--resume", run, "--set", "train.epochs=4"])
+        XCTAssertEqual(dropped.status, 0, dropped.err)
+        XCTAssertTrue(dropped.err.contains("optimizer.momentum: 0.8 → 0.9"), "an override left out is reported as a change: \(dropped.err)")
     }
 
     func testResumeWithDifferentModelIsRefused() throws {

@@ -84,8 +84,12 @@ public final class Tensor: @unchecked Sendable {
     /// copying only when the tensor is not contiguous.
     public func withContiguousBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         let t = contiguous()
-        let p = UnsafeRawPointer(t.storage.data + t.layout.offset * dtype.itemSize)
-        return try body(UnsafeRawBufferPointer(start: p, count: count * dtype.itemSize))
+        // Keep the copy alive until `body` is done with its memory: a released
+        // block goes back to the caching allocator and another thread may reuse it.
+        return try withExtendedLifetime(t) {
+            let p = UnsafeRawPointer(t.storage.data + t.layout.offset * dtype.itemSize)
+            return try body(UnsafeRawBufferPointer(start: p, count: count * dtype.itemSize))
+        }
     }
 
     /// A tensor holding a copy of `bytes`, read as `count(shape)` elements of `dtype`.
@@ -111,7 +115,7 @@ public final class Tensor: @unchecked Sendable {
     /// Runs `body` over this tensor's elements read-only (copying to contiguous first if needed).
     public func withUnsafeElements<T: TensorElement, R>(_: T.Type, _ body: (UnsafeBufferPointer<T>) throws -> R) throws -> R {
         let t = casted(to: T.dtype).contiguous()
-        return try body(UnsafeBufferPointer(start: t.pointer(T.self), count: t.count))
+        return try withExtendedLifetime(t) { try body(UnsafeBufferPointer(start: t.pointer(T.self), count: t.count)) }
     }
 
     /// Calls `body` with a contiguous, mutable buffer of this new tensor's
@@ -169,8 +173,7 @@ extension Tensor {
     /// The elements in row-major order, converted to `T`.
     public func toArray<T: TensorElement>(_: T.Type = T.self) -> [T] {
         let t = (dtype == T.dtype ? self : casted(to: T.dtype)).contiguous()
-        let p = t.pointer(T.self)
-        return Array(UnsafeBufferPointer(start: p, count: t.count))
+        return withExtendedLifetime(t) { Array(UnsafeBufferPointer(start: t.pointer(T.self), count: t.count)) }
     }
 
     /// The single value of a one-element tensor, as a Double.

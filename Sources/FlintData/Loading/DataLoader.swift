@@ -33,6 +33,10 @@ public final class DataLoader {
     public let shuffle: Bool
     public let dropLast: Bool
     /// Batches prepared ahead on a background thread; 0 prepares each in `next()`.
+    /// The default is 0 until the core keeps temporaries alive while raw pointers
+    /// into them are read (`Tensor.withUnsafeElements`, `withContiguousBytes`,
+    /// `toArray`): a block freed early by one thread can be reused at once by the
+    /// other, which changes training results bit for bit. Specs ask for 2.
     public let prefetch: Int
     /// Samples held by a streamed source's shuffle buffer.
     public let shuffleBuffer: Int
