@@ -4,6 +4,6 @@ import ArgumentParser
 enum CLICommands {
     static let all: [ParsableCommand.Type] = [
         TrainCommand.self, EvalCommand.self, PredictCommand.self, ExportCommand.self, ConfigCommand.self, CheckCommand.self, SummaryCommand.self, DocsCommand.self, ImportCommand.self, InspectCommand.self,
-        RunsCommand.self, PlotCommand.self,
+        RunsCommand.self, PlotCommand.self, OpsCommand.self,
     ]
 }
