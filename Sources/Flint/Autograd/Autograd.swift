@@ -7,19 +7,22 @@ public final class GradNode {
     var op: Backward?
     let inputs: [Tensor]
     let name: String
-    /// The tensors the rule saved, with their storage versions at the time.
-    private let saved: [(tensor: Tensor, version: Int)]
+    /// Storage versions of the tensors the rule saved, in `savedTensors` order.
+    /// Only the numbers are kept: holding the tensors here as well would tie a
+    /// saved output to its own node in a cycle that outlives the graph.
+    private let savedVersions: [Int]
 
     init(op: Backward, inputs: [Tensor]) {
         self.op = op
         self.inputs = inputs
         self.name = op.name
-        self.saved = savedTensors(in: op).map { ($0, $0.storage.version) }
+        self.savedVersions = savedTensors(in: op).map { $0.storage.version }
     }
 
     /// Throws PyTorch's error when a saved tensor was modified in place after it was saved.
     func checkSavedVersions() throws {
-        for (t, v) in saved where t.storage.version != v {
+        guard let op else { return }
+        for (t, v) in zip(savedTensors(in: op), savedVersions) where t.storage.version != v {
             throw TensorError.autograd("one of the variables needed for gradient computation has been modified by an inplace operation: [\(t.dtype) \(t.shape)], which is saved by \(name); is at version \(t.storage.version); expected version \(v) instead")
         }
     }
@@ -109,7 +112,11 @@ extension Tensor {
         }
         var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(root): seed]
         for t in order.reversed() {
-            guard let g = grads.removeValue(forKey: ObjectIdentifier(t)) else { continue }
+            guard let g = grads.removeValue(forKey: ObjectIdentifier(t)) else {
+                // No gradient reached this node; still free what it saved.
+                if !retainGraph { t.gradFn?.op = nil }
+                continue
+            }
             guard let node = t.gradFn else {
                 if t.requiresGrad {
                     t.grad = try t.grad.map { try $0 + g } ?? g.clone()
