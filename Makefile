@@ -34,7 +34,7 @@ clean-runs:
 # Exported files checked by the tools that read them: PyTorch (load_state_dict,
 # strict), safetensors, numpy, h5py and ONNX Runtime (tests/interop, pytest).
 # Installs the Python packages first; a test whose package is missing skips, saying so.
-test-interop: build
+test-interop: build test-interop-tensorboard
 	@python3 -c "import torch" 2>/dev/null || python3 -m pip install -q 'torch==2.13.0+cpu' || python3 -m pip install -q torch
 	python3 -m pip install -q onnx onnxruntime safetensors h5py pytest pyyaml numpy
 	FLINT=$(FLINT) python3 -m pytest -q -rs -p no:cacheprovider tests/interop
