@@ -1,10 +1,14 @@
+import FlintData
+
 /// The tables of the spec. Sections are the fixed mappings; categories the `type:`-chosen entries.
 public enum SpecSchema {
     /// Every category, in the order the docs list them.
     public static var categories: [TypeCategory] { [layers, losses, optimizers, schedulers, transforms] }
 
     /// Every section, in the order the docs list them.
-    public static var sections: [SectionSchema] { [spec, data, dataArrays, validation, model, train] }
+    public static var sections: [SectionSchema] {
+        [spec, data, dataArrays, validation, model, train, earlyStopping, checkpoint, checkpointBest]
+    }
 
     static let dataArrays = SectionSchema(name: "data.train, data.test", doc: "A split stored as two arrays of `source`.", fields: [
         FieldSchema("x", .string, .required, doc: "Dataset path of the inputs, e.g. `train/images`."),
@@ -16,6 +20,8 @@ public enum SpecSchema {
         doc: "The validation split: a fraction carved from `train` with the seed (`{split: 0.1}`), or its own arrays.",
         fields: [
             FieldSchema("split", .float, .optional, range: .unitOpen, doc: "Fraction of the training samples held out."),
+            FieldSchema("stratify", .bool, .defaulted(.bool(false)),
+                        doc: "With `split`, hold out the same share of every class; needs integer labels of shape [N]."),
             FieldSchema("x", .string, .optional, doc: "Dataset path of the inputs."),
             FieldSchema("y", .string, .optional, doc: "Dataset path of the targets."),
         ])
@@ -29,6 +35,16 @@ public enum SpecSchema {
         FieldSchema("shuffle", .bool, .defaulted(.bool(true)), doc: "Reshuffle the training samples every epoch."),
         FieldSchema("transforms", .entries(transforms), .optional, doc: "Applied to the inputs of every split, in order."),
         FieldSchema("augment", .entries(transforms), .optional, doc: "Applied to training inputs only, after `transforms`."),
+        FieldSchema("drop_last", .bool, .defaulted(.bool(false)), doc: "Drop the last training batch when it is incomplete."),
+        FieldSchema("prefetch", .int, .defaulted(.int(2)), range: .nonNegative,
+                    doc: "Batches prepared ahead on a background thread; 0 reads each batch when it is asked for."),
+        FieldSchema("cache", .choice(CacheMode.allCases.map(\.rawValue)), .defaulted(.string("auto")),
+                    doc: "`memory` reads every split into memory, `none` streams from the file, "
+                        + "`auto` reads a split into memory when it fits `cache_budget_mb`."),
+        FieldSchema("cache_budget_mb", .int, .defaulted(.int(1024)), range: .positive,
+                    doc: "Largest split (MiB) that `cache: auto` reads into memory."),
+        FieldSchema("shuffle_buffer", .int, .optional, range: .positive,
+                    doc: "Samples a streamed split shuffles among; about 8 MB of samples (at least a batch) when omitted."),
     ])
 
     public static let model = SectionSchema(name: "model", doc: "The network.", fields: [
@@ -46,6 +62,52 @@ public enum SpecSchema {
                     doc: "Reported for every split besides the loss."),
         FieldSchema("log_every_steps", .int, .optional, range: .positive,
                     doc: "Log the running loss every this many steps; once per epoch when omitted."),
+        FieldSchema("eval_every_epochs", .int, .defaulted(.int(1)), range: .positive,
+                    doc: "Validate every this many epochs, and always after the last one."),
+        FieldSchema("accumulate_steps", .int, .defaulted(.int(1)), range: .positive,
+                    doc: "Micro-batches whose gradients add up to one optimizer step (Lightning's `accumulate_grad_batches`)."),
+        FieldSchema("max_time", .string, .optional,
+                    doc: "Stop with a checkpoint after this long, resumed time included: seconds (`3600`), "
+                        + "`DD:HH:MM:SS`, or units such as `90m`, `1h30m`, `2d`."),
+        FieldSchema("nan_guard", .choice(["stop", "skip"]), .defaulted(.string("stop")),
+                    doc: "When the loss, a gradient or a parameter is not finite: `stop` fails the run, "
+                        + "`skip` drops the batch."),
+        FieldSchema("tensorboard", .bool, .defaulted(.bool(false)), doc: "Write TensorBoard event files to `<run>/tensorboard`."),
+        FieldSchema("tensorboard_histograms", .bool, .defaulted(.bool(false)),
+                    doc: "Also write a histogram of every parameter at the end of each epoch."),
+        FieldSchema("early_stopping", .section(earlyStopping), .optional,
+                    doc: "Stop when a monitored metric stops improving (Lightning's `EarlyStopping`); off when omitted."),
+        FieldSchema("checkpoint", .section(checkpoint), .optional, doc: "When checkpoints are written and kept."),
+    ])
+
+    static let earlyStopping = SectionSchema(
+        name: "train.early_stopping", doc: "Lightning's `EarlyStopping` callback, checked after each validation.", fields: [
+            FieldSchema("monitor", .string, .defaulted(.string("val/loss")), doc: "Metric watched, e.g. `val/loss`, `val/accuracy`."),
+            FieldSchema("mode", .choice(["min", "max"]), .optional,
+                        doc: "Whether lower or higher is better; from the metric's name (loss: min, accuracy: max) when omitted."),
+            FieldSchema("patience", .int, .defaulted(.int(3)), range: .nonNegative,
+                        doc: "Checks without improvement before stopping."),
+            FieldSchema("min_delta", .float, .defaulted(.double(0)), range: .nonNegative,
+                        doc: "Smallest change that counts as an improvement."),
+            FieldSchema("strict", .bool, .defaulted(.bool(true)), doc: "Fail when the monitored metric is missing."),
+            FieldSchema("check_finite", .bool, .defaulted(.bool(true)), doc: "Stop when the metric is NaN or infinite."),
+            FieldSchema("stopping_threshold", .float, .optional, doc: "Stop as soon as the metric is this good."),
+            FieldSchema("divergence_threshold", .float, .optional, doc: "Stop as soon as the metric is this bad."),
+        ], absentMeansOff: true)
+
+    static let checkpointBest = SectionSchema(
+        name: "train.checkpoint.best", doc: "Keep a copy of the best checkpoint by a metric.", fields: [
+            FieldSchema("metric", .string, .required, doc: "Metric compared, e.g. `val/accuracy`."),
+            FieldSchema("mode", .choice(["min", "max"]), .optional,
+                        doc: "Whether lower or higher is better; from the metric's name when omitted."),
+        ])
+
+    static let checkpoint = SectionSchema(name: "train.checkpoint", doc: "When checkpoints are written and kept.", fields: [
+        FieldSchema("every_epochs", .int, .defaulted(.int(1)), range: .positive, doc: "Write one every this many epochs."),
+        FieldSchema("every_steps", .int, .optional, range: .positive, doc: "Also write one every this many steps."),
+        FieldSchema("keep_last", .int, .defaulted(.int(0)), range: .atLeast(-1),
+                    doc: "Numbered checkpoints kept besides `last.h5` and `best.h5`; 0 keeps none, -1 keeps all."),
+        FieldSchema("best", .section(checkpointBest), .optional, doc: "Also keep the best checkpoint by a metric."),
     ])
 
     public static let spec = SectionSchema(name: "spec", doc: "The top level of a spec file.", fields: [

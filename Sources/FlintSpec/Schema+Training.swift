@@ -1,3 +1,5 @@
+import FlintData
+
 /// Loss, optimizer, scheduler and transform tables.
 extension SpecSchema {
     private static let reduction = FieldSchema(
@@ -316,6 +318,83 @@ extension SpecSchema {
                        doc: "Mirrors the last dimension with probability p.", fields: [
                 FieldSchema("p", .float, .defaulted(.double(0.5)), range: .unitClosed, doc: "Probability of a flip."),
             ]),
+            TypeSchema("random_vertical_flip", pytorch: "torchvision.transforms.RandomVerticalFlip",
+                       doc: "Mirrors the height dimension with probability p.", fields: [
+                FieldSchema("p", .float, .defaulted(.double(0.5)), range: .unitClosed, doc: "Probability of a flip."),
+            ]),
+            TypeSchema("resize", pytorch: "torchvision.transforms.Resize",
+                       doc: "Resizes to `[h, w]`, or the shorter side to `s` keeping the aspect ratio (no antialiasing).",
+                       fields: [
+                FieldSchema("size", .intOrTuple(count: 2, keywords: []), .required, range: .positive,
+                            doc: "Shorter side `s`, or `[h, w]`."),
+                interpolation("bilinear"),
+                FieldSchema("max_size", .int, .optional, range: .positive,
+                            doc: "Cap on the longer side when `size` is one number."),
+            ]),
+            TypeSchema("center_crop", pytorch: "torchvision.transforms.CenterCrop",
+                       doc: "Crops the central window.", fields: [
+                FieldSchema("size", .intOrTuple(count: 2, keywords: []), .required, range: .positive,
+                            doc: "Output size `s` or `[h, w]`."),
+            ]),
+            TypeSchema("random_rotation", pytorch: "torchvision.transforms.RandomRotation",
+                       doc: "Rotates by an angle drawn from `[-degrees, degrees]` or `[lo, hi]`; the size is kept.", fields: [
+                FieldSchema("degrees", .floats(count: nil), .required, doc: "`d` for `[-d, d]`, or `[lo, hi]`."),
+                interpolation("nearest"),
+                center,
+                fill,
+            ]),
+            TypeSchema("random_affine", pytorch: "torchvision.transforms.RandomAffine",
+                       doc: "A random rotation, shift, scale and shear per sample; the size is kept.", fields: [
+                FieldSchema("degrees", .floats(count: nil), .required, doc: "`d` for `[-d, d]`, or `[lo, hi]`; 0 for none."),
+                FieldSchema("translate", .floats(count: 2), .optional, range: .unitClosed,
+                            doc: "Largest shift as fractions `[a, b]` of the width and height."),
+                FieldSchema("scale", .floats(count: 2), .optional, range: .positive, doc: "Scale drawn from `[lo, hi]`."),
+                FieldSchema("shear", .floats(count: nil), .optional,
+                            doc: "`s` for x-shear in `[-s, s]`, `[lo, hi]`, or `[x0, x1, y0, y1]`, in degrees."),
+                interpolation("nearest"),
+                center,
+                fill,
+            ]),
+            TypeSchema("color_jitter", pytorch: "torchvision.transforms.ColorJitter",
+                       doc: "Random brightness, contrast, saturation and hue, in random order.", fields: [
+                jitter("brightness", "`b` for factors in `[max(0, 1 - b), 1 + b]`, or `[lo, hi]`."),
+                jitter("contrast", "`c` for factors in `[max(0, 1 - c), 1 + c]`, or `[lo, hi]`."),
+                jitter("saturation", "`s` for factors in `[max(0, 1 - s), 1 + s]`, or `[lo, hi]`; needs 3 channels."),
+                jitter("hue", "`h` in [0, 0.5] for shifts in `[-h, h]`, or `[lo, hi]`; needs 3 channels."),
+            ]),
+            TypeSchema("random_erasing", pytorch: "torchvision.transforms.RandomErasing",
+                       doc: "With probability p, fills a random rectangle (on normalised tensors, after `normalize`).", fields: [
+                FieldSchema("p", .float, .defaulted(.double(0.5)), range: .unitClosed, doc: "Probability of erasing."),
+                FieldSchema("scale", .floats(count: 2), .defaulted(.doubles([0.02, 0.33])), range: .unitClosed,
+                            doc: "Range of the erased area as a fraction of the image."),
+                FieldSchema("ratio", .floats(count: 2), .defaulted(.doubles([0.3, 3.3])), range: .positive,
+                            doc: "Range of the aspect ratio of the erased area."),
+                FieldSchema("value", .floats(count: nil), .defaulted(.doubles([0])),
+                            doc: "Fill value, one or one per channel (torchvision's `'random'` is not offered)."),
+            ]),
+            TypeSchema("gaussian_noise", pytorch: "torchvision.transforms.v2.GaussianNoise",
+                       doc: "Adds normal noise to float images.", fields: [
+                FieldSchema("mean", .float, .defaulted(.double(0)), doc: "Mean of the noise."),
+                FieldSchema("sigma", .float, .defaulted(.double(0.1)), range: .nonNegative,
+                            doc: "Standard deviation of the noise."),
+                FieldSchema("clip", .bool, .defaulted(.bool(true)), doc: "Clamp the result to [0, 1]."),
+            ]),
         ]
     )
+
+    /// Spelled from FlintData's enum so the schema cannot offer a mode the transforms lack.
+    private static func interpolation(_ value: String) -> FieldSchema {
+        FieldSchema("interpolation", .choice(Interpolation.allCases.map(\.rawValue)), .defaulted(.string(value)),
+                    doc: "How pixels between samples are read.")
+    }
+
+    private static let center = FieldSchema("center", .floats(count: 2), .optional,
+                                            doc: "Centre `[x, y]` of the rotation in pixels; the image centre when omitted.")
+
+    private static let fill = FieldSchema("fill", .floats(count: nil), .defaulted(.doubles([0])),
+                                          doc: "Value of pixels outside the image, one or one per channel.")
+
+    private static func jitter(_ name: String, _ doc: String) -> FieldSchema {
+        FieldSchema(name, .floats(count: nil), .defaulted(.doubles([0])), doc: doc)
+    }
 }

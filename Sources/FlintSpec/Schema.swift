@@ -223,11 +223,15 @@ public struct SectionSchema: Sendable {
     public let name: String
     public let doc: String
     public let fields: [FieldSchema]
+    /// Writing the section turns a feature on (`train.early_stopping`), so showing
+    /// defaults must not add it when it is absent.
+    public let absentMeansOff: Bool
 
-    public init(name: String, doc: String, fields: [FieldSchema]) {
+    public init(name: String, doc: String, fields: [FieldSchema], absentMeansOff: Bool = false) {
         self.name = name
         self.doc = doc
         self.fields = fields
+        self.absentMeansOff = absentMeansOff
     }
 
     public func field(_ name: String) -> FieldSchema? {

@@ -137,6 +137,16 @@ public struct DataSpec: Sendable {
     public var shuffle: Bool
     public var transforms: [TransformSpec]
     public var augment: [TransformSpec]
+    /// Hold out `val.split` class by class.
+    public var stratify: Bool
+    public var dropLast: Bool
+    /// Batches prepared ahead of the loop.
+    public var prefetch: Int
+    /// `auto`, `memory` or `none` (FlintData's `CacheMode`).
+    public var cache: String
+    /// Largest split, in MiB, that `cache: auto` reads into memory.
+    public var cacheBudgetMB: Int
+    public var shuffleBuffer: Int?
     public var location: SourceLocation
 
     init?(_ values: SectionValues) {
@@ -160,6 +170,12 @@ public struct DataSpec: Sendable {
         self.shuffle = values.bool("shuffle") ?? true
         self.transforms = values.entries["transforms"] ?? []
         self.augment = values.entries["augment"] ?? []
+        self.stratify = values.sections["val"]?.bool("stratify") ?? false
+        self.dropLast = values.bool("drop_last") ?? false
+        self.prefetch = values.int("prefetch") ?? 2
+        self.cache = values.string("cache") ?? "auto"
+        self.cacheBudgetMB = values.int("cache_budget_mb") ?? 1024
+        self.shuffleBuffer = values.int("shuffle_buffer")
         self.location = values.location
     }
 }

@@ -27,7 +27,8 @@ private enum DefaultsFiller {
             let value: SpecNode
             if let defaultValue = field.defaultValue {
                 value = node(for: defaultValue, at: location)
-            } else if case .section(let section) = field.kind, !section.fields.contains(where: \.isRequired),
+            } else if case .section(let section) = field.kind, !section.absentMeansOff,
+                      !section.fields.contains(where: \.isRequired),
                       section.fields.contains(where: { $0.defaultValue != nil }) {
                 // An absent `train` means "all defaults"; an absent `val` means "no validation" and stays absent.
                 value = fill(.mapping([], at: location), section)

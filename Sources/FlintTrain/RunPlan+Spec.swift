@@ -2,6 +2,7 @@ import Foundation
 import Flint
 import FlintNN
 import FlintData
+import FlintHDF5
 import FlintSpec
 
 extension RunPlan {
@@ -23,38 +24,92 @@ extension RunPlan {
         let loss = try Builder.loss(spec.loss)
         let optimizer = try Builder.optimizer(spec.optimizer, params: model.parameters())
         let scheduler = try spec.scheduler.map { s throws(SpecError) in try Builder.scheduler(s, optimizer: optimizer) }
-        let transforms = try Builder.transforms(spec.data.transforms)
-        let augment = try Builder.transforms(spec.data.augment)
-        let data = try Builder.data(spec.data, seed: spec.seed, sourceOverride: dataOverride)
+        let seed = UInt64(truncatingIfNeeded: spec.seed)
+        // Each list gets its own seed range (Builder adds the index), so random
+        // transforms draw independently of each other and of shuffling (seed + 1).
+        let transforms = try Builder.transforms(spec.data.transforms, seed: seed &+ 100)
+        let augment = try Builder.transforms(spec.data.augment, seed: seed &+ 200)
+        let data = try RunPlan.openData(spec.data, seed: spec.seed, sourceOverride: dataOverride)
         try RunPlan.check(data: data, spec: spec, transforms: transforms + augment, output: output)
 
-        let seed = UInt64(truncatingIfNeeded: spec.seed)
-        func loader(_ d: TensorDataset, shuffle: Bool, extra: [Transform]) throws(SpecError) -> DataLoader {
+        // Only the training split drops its last partial batch: evaluation must see every sample.
+        func loader(_ d: DataSource, shuffle: Bool, dropLast: Bool, extra: [Transform]) throws(SpecError) -> DataLoader {
             do {
-                return try DataLoader(dataset: d, batchSize: spec.data.batchSize, shuffle: shuffle,
-                                      transforms: transforms + extra, seed: seed &+ 1)
+                return try DataLoader(dataset: d, batchSize: spec.data.batchSize, shuffle: shuffle, dropLast: dropLast,
+                                      transforms: transforms + extra, prefetch: spec.data.prefetch,
+                                      shuffleBuffer: spec.data.shuffleBuffer, seed: seed &+ 1)
             } catch {
                 throw SpecError([.error(at: spec.data.location, "\(error)")])
             }
         }
         self.init(name: spec.name, seed: seed, config: spec.node.yaml(), model: model, loss: loss,
                   optimizer: optimizer, scheduler: scheduler,
-                  train: try loader(data.train, shuffle: spec.data.shuffle, extra: augment),
-                  val: try data.val.map { d throws(SpecError) in try loader(d, shuffle: false, extra: []) },
-                  test: try data.test.map { d throws(SpecError) in try loader(d, shuffle: false, extra: []) },
+                  train: try loader(data.train, shuffle: spec.data.shuffle, dropLast: spec.data.dropLast, extra: augment),
+                  val: try data.val.map { d throws(SpecError) in try loader(d, shuffle: false, dropLast: false, extra: []) },
+                  test: try data.test.map { d throws(SpecError) in try loader(d, shuffle: false, dropLast: false, extra: []) },
                   epochs: spec.train.epochs, control: try TrainingControl(spec: spec))
+    }
+
+    /// The three splits of a spec's data, in memory or streamed per `cache`.
+    struct OpenedData {
+        var train: DataSource
+        var val: DataSource?
+        var test: DataSource?
+    }
+
+    /// Opens the spec's splits with its `cache` options and carves `val.split`
+    /// (stratified when asked) with the seed. A missing file or dataset path is a
+    /// diagnostic at the line that names it. Without `stratify` the split is the
+    /// same as `TensorDataset.split`, so earlier runs keep their validation samples.
+    static func openData(_ spec: DataSpec, seed: Int, sourceOverride: String?) throws(SpecError) -> OpenedData {
+        let source = sourceOverride ?? spec.source
+        // The schema only admits CacheMode's spellings, so the fallback is not reached.
+        let options = SourceOptions(cache: CacheMode(rawValue: spec.cache) ?? .auto,
+                                    memoryBudget: spec.cacheBudgetMB.multipliedReportingOverflow(by: 1 << 20).partialValue)
+        func open(_ arrays: DataSpec.Arrays) throws(SpecError) -> DataSource {
+            do {
+                return try DataSources.open(file: source, x: arrays.x, y: arrays.y, options: options)
+            } catch let error as HDF5Error {
+                let location: SourceLocation
+                if error.object == arrays.x || error.object == "/" + arrays.x { location = arrays.xLocation }
+                else if error.object == arrays.y || error.object == "/" + arrays.y { location = arrays.yLocation }
+                else { location = spec.sourceLocation }
+                throw SpecError([.error(at: sourceOverride == nil ? location : arrays.xLocation, error.description)])
+            } catch {
+                throw SpecError([.error(at: arrays.xLocation, "\(error)")])
+            }
+        }
+        guard FileManager.default.fileExists(atPath: source) else {
+            throw SpecError([.error(at: spec.sourceLocation, "data file '\(source)' does not exist")])
+        }
+        var train = try open(spec.train)
+        var val: DataSource?
+        switch spec.val {
+        case .none: break
+        case let .split(fraction):
+            do {
+                let parts = try DataSplit.split(train, fraction: fraction, seed: UInt64(truncatingIfNeeded: seed),
+                                                stratify: spec.stratify)
+                (train, val) = (parts.rest, parts.held)
+            } catch {
+                throw SpecError([.error(at: spec.location, "\(error)")])
+            }
+        case let .arrays(arrays): val = try open(arrays)
+        }
+        let test = try spec.test.map { a throws(SpecError) in try open(a) }
+        return OpenedData(train: train, val: val, test: test)
     }
 
     /// Checks the data against the model's declared input and the loss's
     /// targets before any training starts.
-    static func check(data: LoadedData, spec: Spec, transforms: [Transform], output: [Int]) throws(SpecError) {
+    static func check(data: OpenedData, spec: Spec, transforms: [Transform], output: [Int]) throws(SpecError) {
         var problems: [Diagnostic] = []
-        let splits: [(String, TensorDataset?, DataSpec.Arrays?)] = [
+        let splits: [(String, DataSource?, DataSpec.Arrays?)] = [
             ("train", data.train, spec.data.train), ("val", data.val, nil), ("test", data.test, spec.data.test),
         ]
         for (name, dataset, arrays) in splits {
-            guard let dataset else { continue }
-            var sample = Array(dataset.x.shape.dropFirst())
+            guard let dataset, let first = dataset.inputs.first else { continue }
+            var sample = first.sampleShape
             do {
                 for t in transforms { sample = try t.outputShape(sample) }
             } catch {
@@ -70,13 +125,21 @@ extension RunPlan {
                     problems.append(.error(at: spec.loss.location, "\(spec.loss.type) needs a model output of shape [classes] per sample, got \(output)"))
                     continue
                 }
-                guard !dataset.y.dtype.isFloatingPoint, dataset.y.rank == 1 else {
+                let target = dataset.target
+                guard !target.dtype.isFloatingPoint, target.sampleShape.isEmpty else {
                     problems.append(.error(at: arrays?.yLocation ?? spec.data.location,
-                                           "\(spec.loss.type) needs integer class labels of shape [N]; the \(name) labels are \(dataset.y.dtype) \(dataset.y.shape)"))
+                                           "\(spec.loss.type) needs integer class labels of shape [N]; the \(name) labels are \(target.dtype) \([dataset.count] + target.sampleShape)"))
                     continue
                 }
                 let ignore = spec.loss.int("ignore_index") ?? -100
-                let labels = dataset.y.toArray(Int64.self)
+                // Only the targets are read, so a streamed split stays streamed.
+                let labels: [Int64]
+                do {
+                    labels = try dataset.allTargets().toArray(Int64.self)
+                } catch {
+                    problems.append(.error(at: arrays?.yLocation ?? spec.data.location, "\(error)"))
+                    continue
+                }
                 let bad = labels.filter { ($0 < 0 || $0 >= classes) && $0 != ignore }
                 if let first = bad.first {
                     problems.append(.error(at: arrays?.yLocation ?? spec.data.location,

@@ -158,6 +158,35 @@ public enum Builder {
                                               seed: ownSeed))
                 case "random_horizontal_flip":
                     out.append(try RandomFlip(horizontal: true, p: e.double("p") ?? 0.5, seed: ownSeed))
+                case "random_vertical_flip":
+                    out.append(try RandomFlip(horizontal: false, p: e.double("p") ?? 0.5, seed: ownSeed))
+                case "resize":
+                    // Without `count` one number stays one number: torchvision's "shorter side".
+                    out.append(try Resize(size: e.ints("size") ?? [], interpolation: interpolation(e),
+                                          maxSize: e.int("max_size")))
+                case "center_crop":
+                    out.append(try CenterCrop(size: e.ints("size", count: 2) ?? []))
+                case "random_rotation":
+                    out.append(try RandomRotation(degrees: e.doubles("degrees") ?? [], interpolation: interpolation(e),
+                                                  center: e.doubles("center"), fill: e.doubles("fill") ?? [0],
+                                                  seed: ownSeed))
+                case "random_affine":
+                    out.append(try RandomAffine(degrees: e.doubles("degrees") ?? [], translate: e.doubles("translate"),
+                                                scale: e.doubles("scale"), shear: e.doubles("shear"),
+                                                interpolation: interpolation(e), center: e.doubles("center"),
+                                                fill: e.doubles("fill") ?? [0], seed: ownSeed))
+                case "color_jitter":
+                    out.append(try ColorJitter(brightness: e.doubles("brightness") ?? [0],
+                                               contrast: e.doubles("contrast") ?? [0],
+                                               saturation: e.doubles("saturation") ?? [0],
+                                               hue: e.doubles("hue") ?? [0], seed: ownSeed))
+                case "random_erasing":
+                    out.append(try RandomErasing(p: e.double("p") ?? 0.5, scale: e.doubles("scale") ?? [0.02, 0.33],
+                                                 ratio: e.doubles("ratio") ?? [0.3, 3.3],
+                                                 value: .constant(e.doubles("value") ?? [0]), seed: ownSeed))
+                case "gaussian_noise":
+                    out.append(try GaussianNoise(mean: e.double("mean") ?? 0, sigma: e.double("sigma") ?? 0.1,
+                                                 clip: e.bool("clip") ?? true, seed: ownSeed))
                 default:
                     diagnostics.append(.error(at: e.location, "transform type '\(e.type)' is in the schema but cannot be built yet", keyPath: e.keyPath))
                 }
@@ -167,6 +196,11 @@ public enum Builder {
         }
         if !diagnostics.isEmpty { throw SpecError(diagnostics) }
         return out
+    }
+
+    /// The schema allows only FlintData's spellings, so the fallback is never taken.
+    private static func interpolation(_ e: TransformSpec) -> Interpolation {
+        Interpolation(rawValue: e.string("interpolation") ?? "") ?? .bilinear
     }
 }
 

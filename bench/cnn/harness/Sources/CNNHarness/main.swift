@@ -5,16 +5,20 @@ import Foundation
 /// One epoch of bench/cnn's network (the loop bench.py runs in PyTorch) over
 /// MNIST held in memory, and where the time went:
 ///
-///     CNNHarness datasets/mnist.h5 [--steps N]
+///     CNNHarness datasets/mnist.h5 [--steps N] [--threads N]
 ///
-/// prints one JSON line: epoch seconds, last loss, and seconds per phase
+/// `--threads` sets Flint's own thread count; OpenBLAS takes its count from
+/// OPENBLAS_NUM_THREADS.
+/// prints one JSON line: epoch seconds (wall and CPU), last loss, and wall seconds per phase
 /// (batch = gather + to_tensor + normalize, forward, loss, backward, step).
 let args = CommandLine.arguments
 guard args.count >= 2 else {
-    FileHandle.standardError.write("usage: CNNHarness MNIST.h5 [--steps N]\n".data(using: .utf8)!)
+    FileHandle.standardError.write("usage: CNNHarness MNIST.h5 [--steps N] [--threads N]\n".data(using: .utf8)!)
     exit(2)
 }
-let stepLimit = args.firstIndex(of: "--steps").flatMap { i in i + 1 < args.count ? Int(args[i + 1]) : nil }
+func option(_ name: String) -> Int? { args.firstIndex(of: name).flatMap { i in i + 1 < args.count ? Int(args[i + 1]) : nil } }
+let stepLimit = option("--steps")
+if let threads = option("--threads") { Parallelism.threads = threads }
 
 let file = try HDF5File.open(args[1])
 let images = try file.dataset("train/images").readTensor()
@@ -36,6 +40,12 @@ let optimizer = SGD(params: model.parameters(), lr: 0.05, momentum: 0.9)
 let lossFunction = CrossEntropyLoss()
 
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+/// CPU seconds of the whole process, which a busy machine inflates far less than wall time.
+func cpuNow() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+}
 var phases: [(String, Double)] = [("batch", 0), ("forward", 0), ("loss", 0), ("backward", 0), ("step", 0)]
 var mark = now()
 func lap(_ phase: Int) {
@@ -45,7 +55,7 @@ func lap(_ phase: Int) {
 }
 
 let n = images.shape[0], batchSize = 64
-let start = now()
+let start = now(), cpuStart = cpuNow()
 mark = start
 let order = try Tensor.randperm(n, generator: generator)
 var lastLoss = Double.nan
@@ -68,6 +78,6 @@ for first in stride(from: 0, to: n, by: batchSize) {
     lastLoss = try loss.item()
     steps += 1
 }
-let seconds = now() - start
+let seconds = now() - start, cpuSeconds = cpuNow() - cpuStart
 let phaseJSON = phases.map { "\"\($0.0)\": \(String(format: "%.4f", $0.1))" }.joined(separator: ", ")
-print("{\"seconds\": \(String(format: "%.4f", seconds)), \"steps\": \(steps), \"loss\": \(lastLoss), \"phases\": {\(phaseJSON)}}")
+print("{\"seconds\": \(String(format: "%.4f", seconds)), \"cpu_seconds\": \(String(format: "%.4f", cpuSeconds)), \"steps\": \(steps), \"loss\": \(lastLoss), \"phases\": {\(phaseJSON)}}")
