@@ -11,6 +11,9 @@ counts. Run from the repository root after a release build of `flint`:
 Flint trains bench/cnn/cnn_epoch.yaml through `flint train` and reports the
 `seconds` of its first epoch record. `--harness` also times the Swift harness
 in bench/cnn/harness (the same loop from Swift, without the trainer).
+
+Both sides use every core they see; `taskset -c 0 python3 bench/cnn/bench.py`
+compares them on one core (the machine's other work then disturbs less).
 """
 import argparse
 import json

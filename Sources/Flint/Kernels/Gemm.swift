@@ -30,6 +30,7 @@ func gemm(_ a: Tensor, _ b: Tensor, into c: Tensor, beta: Double = 0) {
         return
     }
     let A = GemmOperand(a), B = GemmOperand(b)
+    useBlasThreads(m: m, n: n, k: k)
     let ta = A.trans ? CblasTrans : CblasNoTrans
     let tb = B.trans ? CblasTrans : CblasNoTrans
     switch c.dtype {
