@@ -30,18 +30,16 @@ func gemm(_ a: Tensor, _ b: Tensor, into c: Tensor, beta: Double = 0) {
         return
     }
     let A = GemmOperand(a), B = GemmOperand(b)
-    useBlasThreads(m: m, n: n, k: k)
-    let ta = A.trans ? CblasTrans : CblasNoTrans
-    let tb = B.trans ? CblasTrans : CblasNoTrans
-    switch c.dtype {
-    case .float64:
-        cblas_dgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1,
-                    A.tensor.pointer(Double.self), Int32(A.ld), B.tensor.pointer(Double.self), Int32(B.ld),
-                    beta, c.pointer(Double.self), Int32(n))
-    default:
-        cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1,
-                    A.tensor.pointer(Float.self), Int32(A.ld), B.tensor.pointer(Float.self), Int32(B.ld),
-                    Float(beta), c.pointer(Float.self), Int32(n))
+    // The operands may be fresh contiguous copies: keep them alive through the call.
+    withExtendedLifetime((A, B)) {
+        switch c.dtype {
+        case .float64:
+            blasGemm(transA: A.trans, transB: B.trans, m: m, n: n, k: k, A.tensor.pointer(Double.self), lda: A.ld,
+                     B.tensor.pointer(Double.self), ldb: B.ld, beta: beta, c.pointer(Double.self), ldc: n)
+        default:
+            blasGemm(transA: A.trans, transB: B.trans, m: m, n: n, k: k, A.tensor.pointer(Float.self), lda: A.ld,
+                     B.tensor.pointer(Float.self), ldb: B.ld, beta: Float(beta), c.pointer(Float.self), ldc: n)
+        }
     }
 }
 
