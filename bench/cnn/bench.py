@@ -10,7 +10,8 @@ counts. Run from the repository root after a release build of `flint`:
 
 Flint trains bench/cnn/cnn_epoch.yaml through `flint train` and reports the
 `seconds` of its first epoch record. `--harness` also times the Swift harness
-in bench/cnn/harness (the same loop from Swift, without the trainer).
+in bench/cnn/harness (the same loop from Swift, without the trainer), built with
+`swift build -c release --package-path bench/cnn/harness --scratch-path .build-cnn-harness`.
 
 Both sides use every core they see; `taskset -c 0 python3 bench/cnn/bench.py`
 compares them on one core (the machine's other work then disturbs less).
@@ -74,22 +75,28 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--flint", default=os.path.join(ROOT, ".build/release/flint"))
-    ap.add_argument("--harness", help="bench/cnn/harness's release binary, to time it as well")
+    ap.add_argument("--harness", action="append", default=[],
+                    help="a release binary of bench/cnn/harness to time as well (repeatable, e.g. to compare builds)")
     ap.add_argument("--skip-flint", action="store_true", help="time PyTorch (and the harness) only")
     args = ap.parse_args()
     with h5py.File(os.path.join(ROOT, "datasets/mnist.h5"), "r") as f:
         x = torch.from_numpy(f["train/images"][...])
         y = torch.from_numpy(f["train/labels"][...])
-    times = {"PyTorch": [], "Flint (flint train)": [], "Flint (harness)": []}
+    times = {"PyTorch": [], "Flint (flint train)": []}
+    harnesses = {f"Flint harness {i + 1}" if len(args.harness) > 1 else "Flint (harness)": h for i, h in enumerate(args.harness)}
+    times.update({name: [] for name in harnesses})
     for r in range(args.repeats):
         times["PyTorch"].append(torch_epoch(x, y, r)[0])
         if not args.skip_flint:
             times["Flint (flint train)"].append(flint_epoch(args.flint)[0])
-        if args.harness:
-            times["Flint (harness)"].append(harness_epoch(args.harness)[0])
+        for name, path in harnesses.items():
+            times[name].append(harness_epoch(path)[0])
     base = min(times["PyTorch"])
     print(f"torch {torch.__version__}, torch.get_num_threads() = {torch.get_num_threads()}, "
           f"OPENBLAS_NUM_THREADS = {os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, cores = {os.cpu_count()}")
+    for name, path in harnesses.items():
+        if len(harnesses) > 1:
+            print(f"{name}: {path}")
     print(f"| {'run':22} | {'s/epoch (best of ' + str(args.repeats) + ')':>22} | {'all runs':>24} | {'ratio to PyTorch':>16} |")
     print(f"|{'-' * 24}|{'-' * 24}|{'-' * 26}|{'-' * 18}|")
     for name, ts in times.items():
