@@ -19,13 +19,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
     ],
     targets: [
-        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev"])]),
-        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
-                       providers: [.apt(["libhdf5-dev"])]),
+        // OpenBLAS (libopenblas-dev) and libhdf5 (libhdf5-dev) are opened with dlopen on first
+        // use, not linked, so that `flint` starts fast (see the shims; bench/startup).
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
-        // PNG and JPEG decoding for `flint import images` (libpng, libjpeg-turbo).
+        // PNG and JPEG decoding for `flint import images` (libpng, libjpeg-turbo); PNG plots.
         .systemLibrary(name: "CImageCodecs", path: "Sources/CImageCodecs", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev", "libjpeg-dev"])]),
         .target(name: "Flint", dependencies: ["CBLAS"],
@@ -40,11 +40,16 @@ let package = Package(
         // TensorBoard's Event and Summary records, generated the same way (see generate.sh there).
         .target(name: "TensorBoardProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 exclude: ["generate.sh"]),
-        .target(name: "FlintTrain", dependencies: ["Flint", "FlintNN", "FlintHDF5", "FlintData", "FlintSpec", "ONNXProto", "TensorBoardProto"]),
+        // PlotFont.py writes PlotFont.swift, the bitmap font of PNG plots, which libpng encodes.
+        .target(name: "FlintTrain", dependencies: ["Flint", "FlintNN", "FlintHDF5", "FlintData", "FlintSpec", "ONNXProto", "TensorBoardProto",
+                                                   "CImageCodecs"],
+                exclude: ["PlotFont.py"]),
+        // The Swift runtime and Foundation linked statically: resolving their symbols
+        // across a dozen shared libraries took ~10 ms of every start (bench/startup).
         .executableTarget(name: "flint", dependencies: [
             "FlintTrain", "FlintSpec", "FlintData", "FlintHDF5",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], swiftSettings: [.unsafeFlags(["-static-stdlib"])], linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
         .testTarget(name: "FlintTests", dependencies: ["Flint"]),
         .testTarget(name: "FlintNNTests", dependencies: ["FlintNN"]),
         .testTarget(name: "FlintHDF5Tests", dependencies: ["FlintHDF5"]),

@@ -1,5 +1,6 @@
 // Decoding PNG (libpng) and JPEG (libjpeg-turbo) files held in memory into
-// 8-bit pixels, rows top to bottom, channels interleaved.
+// 8-bit pixels, rows top to bottom, channels interleaved; encoding RGB pixels
+// as PNG (plots).
 //
 // Both libraries report errors by longjmp, which Swift cannot catch, so the
 // decoders live here as inline C: each catches its library's errors with
@@ -99,6 +100,61 @@ static inline int flint_png_decode(const unsigned char *data, size_t size, flint
     image->width = width;
     image->height = height;
     image->channels = channels;
+    return 1;
+}
+
+// MARK: PNG encoding
+
+typedef struct {
+    unsigned char *data;  // malloc'ed; free with free()
+    size_t size;
+    size_t capacity;
+} flint_png_output;
+
+static void flint_png_append(png_structp png, png_bytep bytes, png_size_t count) {
+    flint_png_output *out = (flint_png_output *)png_get_io_ptr(png);
+    if (out->size + count > out->capacity) {
+        size_t capacity = out->capacity ? out->capacity * 2 : 65536;
+        while (capacity < out->size + count) capacity *= 2;
+        unsigned char *grown = (unsigned char *)realloc(out->data, capacity);
+        if (!grown) png_error(png, "out of memory");
+        out->data = grown;
+        out->capacity = capacity;
+    }
+    memcpy(out->data + out->size, bytes, count);
+    out->size += count;
+}
+
+static void flint_png_flush(png_structp png) { (void)png; }
+
+static void flint_png_encode_error(png_structp png, png_const_charp message) {
+    snprintf((char *)png_get_error_ptr(png), 256, "%s", message);
+    png_longjmp(png, 1);
+}
+
+/// Encodes 8-bit RGB pixels (rows top to bottom) as a PNG into `out`, which
+/// starts zeroed. Returns 1, or 0 with a message in `message` (256 bytes).
+static inline int flint_png_encode_rgb(const unsigned char *pixels, int width, int height, flint_png_output *out,
+                                       char *message) {
+    message[0] = 0;
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, message, flint_png_encode_error, flint_png_warning);
+    if (!png) {
+        snprintf(message, 256, "cannot start libpng");
+        return 0;
+    }
+    png_infop info = png_create_info_struct(png);
+    if (!info || setjmp(png_jmpbuf(png))) {
+        png_destroy_write_struct(&png, info ? &info : NULL);
+        if (message[0] == 0) snprintf(message, 256, "cannot encode the PNG");
+        return 0;
+    }
+    png_set_write_fn(png, out, flint_png_append, flint_png_flush);
+    png_set_IHDR(png, info, (png_uint_32)width, (png_uint_32)height, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    for (int y = 0; y < height; y++) png_write_row(png, pixels + (size_t)y * (size_t)width * 3);
+    png_write_end(png, NULL);
+    png_destroy_write_struct(&png, &info);
     return 1;
 }
 

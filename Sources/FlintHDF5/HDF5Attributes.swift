@@ -57,7 +57,7 @@ extension HDF5Object {
     /// Sets attribute `name`, replacing any attribute of that name whatever its type.
     public func setAttribute(_ name: String, _ value: HDF5AttributeValue) throws {
         try perform {
-            if H5Aexists(id, name) > 0, H5Adelete(id, name) < 0 {
+            if H5.Aexists(id, name) > 0, H5.Adelete(id, name) < 0 {
                 throw failure("cannot replace attribute '\(name)' of '\(displayPath(path))'")
             }
             switch value {
@@ -66,13 +66,13 @@ extension HDF5Object {
             case .stringArray(let strings):
                 try writeStrings(name, strings, scalar: false)
             case .int64(let number):
-                try writeNumbers(name, [number], scalar: true, type: flint_H5T_STD_I64LE(), memType: flint_H5T_NATIVE_INT64())
+                try writeNumbers(name, [number], scalar: true, type: H5.T_STD_I64LE, memType: H5.T_NATIVE_INT64)
             case .int64Array(let numbers):
-                try writeNumbers(name, numbers, scalar: false, type: flint_H5T_STD_I64LE(), memType: flint_H5T_NATIVE_INT64())
+                try writeNumbers(name, numbers, scalar: false, type: H5.T_STD_I64LE, memType: H5.T_NATIVE_INT64)
             case .double(let number):
-                try writeNumbers(name, [number], scalar: true, type: flint_H5T_IEEE_F64LE(), memType: flint_H5T_NATIVE_DOUBLE())
+                try writeNumbers(name, [number], scalar: true, type: H5.T_IEEE_F64LE, memType: H5.T_NATIVE_DOUBLE)
             case .doubleArray(let numbers):
-                try writeNumbers(name, numbers, scalar: false, type: flint_H5T_IEEE_F64LE(), memType: flint_H5T_NATIVE_DOUBLE())
+                try writeNumbers(name, numbers, scalar: false, type: H5.T_IEEE_F64LE, memType: H5.T_NATIVE_DOUBLE)
             }
         }
     }
@@ -92,13 +92,13 @@ extension HDF5Object {
     }
 
     public func hasAttribute(_ name: String) throws -> Bool {
-        try perform { H5Aexists(id, name) > 0 }
+        try perform { H5.Aexists(id, name) > 0 }
     }
 
     public func removeAttribute(_ name: String) throws {
         try perform {
-            guard H5Aexists(id, name) > 0 else { throw missingAttribute(name) }
-            guard H5Adelete(id, name) >= 0 else {
+            guard H5.Aexists(id, name) > 0 else { throw missingAttribute(name) }
+            guard H5.Adelete(id, name) >= 0 else {
                 throw failure("cannot remove attribute '\(name)' of '\(displayPath(path))'")
             }
         }
@@ -175,7 +175,7 @@ extension HDF5Object {
         let names = Names()
         var position: hsize_t = 0
         let status = withExtendedLifetime(names) {
-            H5Aiterate2(id, H5_INDEX_NAME, H5_ITER_INC, &position, { _, name, _, context in
+            H5.Aiterate2(id, H5_INDEX_NAME, H5_ITER_INC, &position, { _, name, _, context in
                 guard let name, let context else { return -1 }
                 Unmanaged<Names>.fromOpaque(context).takeUnretainedValue().list.append(String(cString: name))
                 return 0
@@ -193,33 +193,33 @@ extension HDF5Object {
     }
 
     func attributeLocked(_ name: String) throws -> StoredAttribute {
-        guard H5Aexists(id, name) > 0 else { throw missingAttribute(name) }
-        let attribute = H5Aopen(id, name, hid_t(H5P_DEFAULT))
+        guard H5.Aexists(id, name) > 0 else { throw missingAttribute(name) }
+        let attribute = H5.Aopen(id, name, hid_t(H5P_DEFAULT))
         guard attribute >= 0 else { throw failure("cannot open attribute '\(name)' of '\(displayPath(path))'") }
-        defer { _ = H5Aclose(attribute) }
-        let type = H5Aget_type(attribute)
-        let space = H5Aget_space(attribute)
+        defer { _ = H5.Aclose(attribute) }
+        let type = H5.Aget_type(attribute)
+        let space = H5.Aget_space(attribute)
         defer {
-            if type >= 0 { _ = H5Tclose(type) }
-            if space >= 0 { _ = H5Sclose(space) }
+            if type >= 0 { _ = H5.Tclose(type) }
+            if space >= 0 { _ = H5.Sclose(space) }
         }
-        let count = Int(H5Sget_simple_extent_npoints(space))
-        let scalar = H5Sget_simple_extent_type(space) == H5S_SCALAR
+        let count = Int(H5.Sget_simple_extent_npoints(space))
+        let scalar = H5.Sget_simple_extent_type(space) == H5S_SCALAR
         guard type >= 0, space >= 0, count >= 0 else {
             throw failure("cannot read attribute '\(name)' of '\(displayPath(path))'")
         }
-        guard H5Sget_simple_extent_type(space) != H5S_NULL else { return .unsupported("an empty value") }
-        switch H5Tget_class(type) {
+        guard H5.Sget_simple_extent_type(space) != H5S_NULL else { return .unsupported("an empty value") }
+        switch H5.Tget_class(type) {
         case H5T_STRING:
             guard let strings = HDF5Types.readStrings(fileType: type, count: count, read: { memType, buffer in
-                H5Aread(attribute, memType, buffer)
+                H5.Aread(attribute, memType, buffer)
             }) else { throw failure("cannot read attribute '\(name)' of '\(displayPath(path))'") }
             return .value(scalar && strings.count == 1 ? .string(strings[0]) : .stringArray(strings))
         case H5T_INTEGER:
-            let numbers: [Int64] = try readNumbers(attribute, name: name, count: count, memType: flint_H5T_NATIVE_INT64())
+            let numbers: [Int64] = try readNumbers(attribute, name: name, count: count, memType: H5.T_NATIVE_INT64)
             return .value(scalar && numbers.count == 1 ? .int64(numbers[0]) : .int64Array(numbers))
         case H5T_FLOAT:
-            let numbers: [Double] = try readNumbers(attribute, name: name, count: count, memType: flint_H5T_NATIVE_DOUBLE())
+            let numbers: [Double] = try readNumbers(attribute, name: name, count: count, memType: H5.T_NATIVE_DOUBLE)
             return .value(scalar && numbers.count == 1 ? .double(numbers[0]) : .doubleArray(numbers))
         default:
             return .unsupported(HDF5Types.describe(type).name)
@@ -228,7 +228,7 @@ extension HDF5Object {
 
     private func readNumbers<T>(_ attribute: hid_t, name: String, count: Int, memType: hid_t) throws -> [T] {
         try [T](unsafeUninitializedCapacity: count) { buffer, initialized in
-            if count > 0, H5Aread(attribute, memType, buffer.baseAddress) < 0 {
+            if count > 0, H5.Aread(attribute, memType, buffer.baseAddress) < 0 {
                 throw failure("cannot read attribute '\(name)' of '\(displayPath(path))'")
             }
             initialized = count
@@ -237,31 +237,31 @@ extension HDF5Object {
 
     private func writeStrings(_ name: String, _ strings: [String], scalar: Bool) throws {
         let type = HDF5Types.variableString()
-        defer { _ = H5Tclose(type) }
+        defer { _ = H5.Tclose(type) }
         // strdup keeps every C string alive until the write; freed below.
         let cStrings = strings.map { strdup($0) }
         defer { cStrings.forEach { free($0) } }
         var pointers = cStrings.map { $0.map { UnsafePointer<CChar>($0) } }
         try create(name, type: type, memType: type, count: pointers.count, scalar: scalar) { attribute in
-            pointers.withUnsafeMutableBytes { H5Awrite(attribute, type, $0.baseAddress) }
+            pointers.withUnsafeMutableBytes { H5.Awrite(attribute, type, $0.baseAddress) }
         }
     }
 
     private func writeNumbers<T>(_ name: String, _ numbers: [T], scalar: Bool, type: hid_t, memType: hid_t) throws {
         try create(name, type: type, memType: memType, count: numbers.count, scalar: scalar) { attribute in
-            numbers.withUnsafeBytes { H5Awrite(attribute, memType, $0.baseAddress) }
+            numbers.withUnsafeBytes { H5.Awrite(attribute, memType, $0.baseAddress) }
         }
     }
 
     private func create(_ name: String, type: hid_t, memType: hid_t, count: Int, scalar: Bool,
                         write: (hid_t) -> herr_t) throws {
         var dims = [hsize_t(count)]
-        let space = scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dims, nil)
+        let space = scalar ? H5.Screate(H5S_SCALAR) : H5.Screate_simple(1, &dims, nil)
         guard space >= 0 else { throw failure("cannot set attribute '\(name)' of '\(displayPath(path))'") }
-        defer { _ = H5Sclose(space) }
-        let attribute = H5Acreate2(id, name, type, space, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
+        defer { _ = H5.Sclose(space) }
+        let attribute = H5.Acreate2(id, name, type, space, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
         guard attribute >= 0 else { throw failure("cannot set attribute '\(name)' of '\(displayPath(path))'") }
-        defer { _ = H5Aclose(attribute) }
+        defer { _ = H5.Aclose(attribute) }
         guard count == 0 || write(attribute) >= 0 else {
             throw failure("cannot write attribute '\(name)' of '\(displayPath(path))'")
         }

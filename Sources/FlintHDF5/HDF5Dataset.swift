@@ -58,16 +58,16 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
     private let rawOffset: Int?
 
     init(handle: HDF5FileHandle, opened id: hid_t, path: String) throws {
-        let space = H5Dget_space(id)
-        let type = H5Dget_type(id)
-        let creation = H5Dget_create_plist(id)
+        let space = H5.Dget_space(id)
+        let type = H5.Dget_type(id)
+        let creation = H5.Dget_create_plist(id)
         defer {
-            if space >= 0 { _ = H5Sclose(space) }
-            if type >= 0 { _ = H5Tclose(type) }
-            if creation >= 0 { _ = H5Pclose(creation) }
+            if space >= 0 { _ = H5.Sclose(space) }
+            if type >= 0 { _ = H5.Tclose(type) }
+            if creation >= 0 { _ = H5.Pclose(creation) }
         }
         guard space >= 0, type >= 0, creation >= 0, let shape = Self.shape(of: space) else {
-            _ = H5Dclose(id)
+            _ = H5.Dclose(id)
             throw HDF5Error(.corrupt, file: handle.path, object: path,
                             HDF5Library.withDetail("dataset '\(path)' is corrupt: its shape or type cannot be read"))
         }
@@ -77,7 +77,7 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
         // Ask libhdf5 rather than trusting our mode: opening a file twice in one
         // process shares one open file, which may be writable through the other.
         var intent: UInt32 = 0
-        let readOnly = H5Fget_intent(handle.id, &intent) >= 0 && intent & flint_H5F_ACC_RDWR() == 0
+        let readOnly = H5.Fget_intent(handle.id, &intent) >= 0 && intent & flint_H5F_ACC_RDWR() == 0
         rawOffset = Self.rawOffset(id, type: type, creation: creation, dtype: dtype, storage: storage, readOnly: readOnly)
         super.init(handle: handle, id: id, path: path)
     }
@@ -111,7 +111,7 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
             let type = try memoryType(memoryDType, verb: "read")
             try checkSize(buffer.count, elements: count, itemSize: itemSize(type), what: "all elements")
             guard count > 0 else { return }
-            guard H5Dread(id, type, flint_H5S_ALL(), flint_H5S_ALL(), hid_t(H5P_DEFAULT), buffer.baseAddress) >= 0 else {
+            guard H5.Dread(id, type, flint_H5S_ALL(), flint_H5S_ALL(), hid_t(H5P_DEFAULT), buffer.baseAddress) >= 0 else {
                 throw failure("cannot read dataset '\(path)'")
             }
         }
@@ -147,7 +147,7 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
         try perform {
             let memType = try convertibleType(T.self, verb: "read")
             return try [T](unsafeUninitializedCapacity: count) { buffer, initialized in
-                if count > 0, H5Dread(id, memType, flint_H5S_ALL(), flint_H5S_ALL(), hid_t(H5P_DEFAULT), buffer.baseAddress) < 0 {
+                if count > 0, H5.Dread(id, memType, flint_H5S_ALL(), flint_H5S_ALL(), hid_t(H5P_DEFAULT), buffer.baseAddress) < 0 {
                     throw failure("cannot read dataset '\(path)' as \(T.dtype)")
                 }
                 initialized = count
@@ -183,13 +183,13 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
     /// The strings of a string dataset, in row-major order.
     public func readStrings() throws -> [String] {
         try perform {
-            let type = H5Dget_type(id)
-            defer { _ = H5Tclose(type) }
-            guard H5Tget_class(type) == H5T_STRING else {
+            let type = H5.Dget_type(id)
+            defer { _ = H5.Tclose(type) }
+            guard H5.Tget_class(type) == H5T_STRING else {
                 throw error(.unsupportedType, "dataset '\(path)' holds \(storedType), not strings")
             }
             guard let strings = HDF5Types.readStrings(fileType: type, count: count, read: { memType, buffer in
-                H5Dread(id, memType, flint_H5S_ALL(), flint_H5S_ALL(), hid_t(H5P_DEFAULT), buffer)
+                H5.Dread(id, memType, flint_H5S_ALL(), flint_H5S_ALL(), hid_t(H5P_DEFAULT), buffer)
             }) else { throw failure("cannot read dataset '\(path)'") }
             return strings
         }
@@ -214,7 +214,7 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
             let type = try memoryType(memoryDType, verb: "write")
             try checkSize(buffer.count, elements: count, itemSize: itemSize(type), what: "all elements")
             guard count > 0 else { return }
-            guard H5Dwrite(id, type, flint_H5S_ALL(), flint_H5S_ALL(), hid_t(H5P_DEFAULT), buffer.baseAddress) >= 0 else {
+            guard H5.Dwrite(id, type, flint_H5S_ALL(), flint_H5S_ALL(), hid_t(H5P_DEFAULT), buffer.baseAddress) >= 0 else {
                 throw failure("cannot write dataset '\(path)'")
             }
         }
@@ -239,7 +239,7 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
             try checkSize(values.count, elements: count, itemSize: 1, what: "all elements", unit: "values")
             guard count > 0 else { return }
             let status = values.withUnsafeBytes {
-                H5Dwrite(id, memType, flint_H5S_ALL(), flint_H5S_ALL(), hid_t(H5P_DEFAULT), $0.baseAddress)
+                H5.Dwrite(id, memType, flint_H5S_ALL(), flint_H5S_ALL(), hid_t(H5P_DEFAULT), $0.baseAddress)
             }
             guard status >= 0 else { throw failure("cannot write \(T.dtype) values to dataset '\(path)'") }
         }
@@ -286,7 +286,7 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
         return HDF5Types.native(requested)
     }
 
-    private func itemSize(_ type: hid_t) -> Int { H5Tget_size(type) }
+    private func itemSize(_ type: hid_t) -> Int { H5.Tget_size(type) }
 
     private func checkSize(_ size: Int, elements: Int, itemSize: Int, what: String, unit: String = "bytes") throws {
         let needed = elements * itemSize
@@ -383,9 +383,9 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
         let rowBytes = rowElementCount * itemSize(memType)
         let runs = runs.filter { !$0.isEmpty }
         guard rowBytes > 0, !runs.isEmpty, let buffer else { return }
-        let fileSpace = H5Dget_space(id)
+        let fileSpace = H5.Dget_space(id)
         guard fileSpace >= 0 else { throw failure("cannot read the shape of dataset '\(path)'") }
-        defer { _ = H5Sclose(fileSpace) }
+        defer { _ = H5.Sclose(fileSpace) }
         let innerDims = shape.dropFirst().map { hsize_t($0) }
         var offset = buffer
         var batchStart = 0
@@ -397,18 +397,18 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
                 let start = [hsize_t(run.lowerBound)] + innerDims.map { _ in 0 }
                 let extent = [hsize_t(run.count)] + innerDims
                 let operation = number == 0 ? H5S_SELECT_SET : H5S_SELECT_OR
-                guard H5Sselect_hyperslab(fileSpace, operation, start, nil, extent, nil) >= 0 else {
+                guard H5.Sselect_hyperslab(fileSpace, operation, start, nil, extent, nil) >= 0 else {
                     throw failure("cannot select rows \(run) of dataset '\(path)'")
                 }
                 rows += run.count
             }
             var memDims = [hsize_t(rows * rowElementCount)]
-            let memSpace = H5Screate_simple(1, &memDims, nil)
+            let memSpace = H5.Screate_simple(1, &memDims, nil)
             guard memSpace >= 0 else { throw failure("cannot prepare a buffer for dataset '\(path)'") }
-            defer { _ = H5Sclose(memSpace) }
+            defer { _ = H5.Sclose(memSpace) }
             let status = writing
-                ? H5Dwrite(id, memType, memSpace, fileSpace, hid_t(H5P_DEFAULT), offset)
-                : H5Dread(id, memType, memSpace, fileSpace, hid_t(H5P_DEFAULT), offset)
+                ? H5.Dwrite(id, memType, memSpace, fileSpace, hid_t(H5P_DEFAULT), offset)
+                : H5.Dread(id, memType, memSpace, fileSpace, hid_t(H5P_DEFAULT), offset)
             guard status >= 0 else {
                 let span = "rows \(batch.first?.lowerBound ?? 0)..<\(batch.last?.upperBound ?? 0)"
                 throw failure("cannot \(writing ? "write" : "read") \(span) of dataset '\(path)'")
@@ -420,22 +420,22 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
     private static func rawOffset(_ id: hid_t, type: hid_t, creation: hid_t, dtype: DType?,
                                   storage: HDF5Storage, readOnly: Bool) -> Int? {
         guard readOnly, storage.layout == .contiguous, storage.filters.isEmpty,
-              H5Pget_external_count(creation) == 0,
-              let dtype, H5Tequal(type, HDF5Types.native(dtype)) > 0 else { return nil }
-        let offset = H5Dget_offset(id)
+              H5.Pget_external_count(creation) == 0,
+              let dtype, H5.Tequal(type, HDF5Types.native(dtype)) > 0 else { return nil }
+        let offset = H5.Dget_offset(id)
         // HADDR_UNDEF: no storage allocated yet (every element is the fill value).
         return offset == haddr_t.max ? nil : Int(exactly: offset)
     }
 
     private static func shape(of space: hid_t) -> [Int]? {
-        switch H5Sget_simple_extent_type(space) {
+        switch H5.Sget_simple_extent_type(space) {
         case H5S_SCALAR:
             return []
         case H5S_SIMPLE:
-            let rank = H5Sget_simple_extent_ndims(space)
+            let rank = H5.Sget_simple_extent_ndims(space)
             guard rank >= 0 else { return nil }
             var dims = [hsize_t](repeating: 0, count: Int(rank))
-            guard H5Sget_simple_extent_dims(space, &dims, nil) >= 0 else { return nil }
+            guard H5.Sget_simple_extent_dims(space, &dims, nil) >= 0 else { return nil }
             return dims.map { Int($0) }
         default:
             // h5py's Empty (a null dataspace) holds no elements.
@@ -445,24 +445,24 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
 
     private static func storage(of creation: hid_t) -> HDF5Storage {
         let layout: HDF5Storage.Layout
-        switch H5Pget_layout(creation) {
+        switch H5.Pget_layout(creation) {
         case H5D_COMPACT: layout = .compact
         case H5D_VIRTUAL: layout = .virtual
         case H5D_CHUNKED:
-            let rank = H5Pget_chunk(creation, 0, nil)
+            let rank = H5.Pget_chunk(creation, 0, nil)
             var dims = [hsize_t](repeating: 0, count: Int(max(rank, 0)))
-            _ = H5Pget_chunk(creation, rank, &dims)
+            _ = H5.Pget_chunk(creation, rank, &dims)
             layout = .chunked(dims.map { Int($0) })
         default: layout = .contiguous
         }
         var filters: [HDF5Filter] = []
-        for index in 0..<max(H5Pget_nfilters(creation), 0) {
+        for index in 0..<max(H5.Pget_nfilters(creation), 0) {
             var flags: UInt32 = 0
             var valueCount = 8
             var values = [UInt32](repeating: 0, count: 8)
             var name = [CChar](repeating: 0, count: 64)
             var config: UInt32 = 0
-            let filter = H5Pget_filter2(creation, UInt32(index), &flags, &valueCount, &values, name.count, &name, &config)
+            let filter = H5.Pget_filter2(creation, UInt32(index), &flags, &valueCount, &values, name.count, &name, &config)
             switch filter {
             case H5Z_FILTER_DEFLATE: filters.append(.deflate(level: Int(values[0])))
             case H5Z_FILTER_SHUFFLE: filters.append(.shuffle)

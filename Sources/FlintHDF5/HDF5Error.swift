@@ -23,6 +23,8 @@ public struct HDF5Error: Error, CustomStringConvertible, Equatable, Sendable {
         case closed
         /// libhdf5 reported a failure while reading or writing.
         case io
+        /// libhdf5 itself cannot be loaded (not installed, or another version than Flint was built with).
+        case unavailable
     }
 
     public let kind: Kind

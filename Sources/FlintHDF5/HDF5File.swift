@@ -20,11 +20,12 @@ public final class HDF5File: HDF5Group, @unchecked Sendable {
     /// Opens an existing file. Fails with a message naming the file when it is
     /// missing, unreadable, not HDF5, or truncated.
     public static func open(_ path: String, mode: Mode = .readOnly) throws -> HDF5File {
-        try HDF5Library.locked {
+        try HDF5Library.load(for: path)
+        return try HDF5Library.locked {
             let access = try strongCloseAccessList(path)
-            defer { _ = H5Pclose(access) }
+            defer { _ = H5.Pclose(access) }
             let flags = mode == .readOnly ? flint_H5F_ACC_RDONLY() : flint_H5F_ACC_RDWR()
-            let file = H5Fopen(path, flags, access)
+            let file = H5.Fopen(path, flags, access)
             guard file >= 0 else { throw diagnoseOpenFailure(path, mode: mode) }
             return try wrap(file, path: path, mode: mode)
         }
@@ -32,10 +33,11 @@ public final class HDF5File: HDF5Group, @unchecked Sendable {
 
     /// Creates a file for reading and writing, replacing any file at `path`.
     public static func create(_ path: String) throws -> HDF5File {
-        try HDF5Library.locked {
+        try HDF5Library.load(for: path)
+        return try HDF5Library.locked {
             let access = try strongCloseAccessList(path)
-            defer { _ = H5Pclose(access) }
-            let file = H5Fcreate(path, flint_H5F_ACC_TRUNC(), hid_t(H5P_DEFAULT), access)
+            defer { _ = H5.Pclose(access) }
+            let file = H5.Fcreate(path, flint_H5F_ACC_TRUNC(), hid_t(H5P_DEFAULT), access)
             guard file >= 0 else {
                 let directory = (path as NSString).deletingLastPathComponent
                 let reason = FileManager.default.fileExists(atPath: directory.isEmpty ? "." : directory)
@@ -50,7 +52,7 @@ public final class HDF5File: HDF5Group, @unchecked Sendable {
     /// Writes everything buffered to disk.
     public func flush() throws {
         try perform {
-            guard H5Fflush(handle.id, H5F_SCOPE_GLOBAL) >= 0 else { throw failure("cannot flush the file") }
+            guard H5.Fflush(handle.id, H5F_SCOPE_GLOBAL) >= 0 else { throw failure("cannot flush the file") }
         }
     }
 
@@ -67,8 +69,8 @@ public final class HDF5File: HDF5Group, @unchecked Sendable {
 
     /// H5F_CLOSE_STRONG makes `close()` final even while datasets are alive.
     private static func strongCloseAccessList(_ path: String) throws -> hid_t {
-        let access = H5Pcreate(flint_H5P_FILE_ACCESS())
-        guard access >= 0, H5Pset_fclose_degree(access, H5F_CLOSE_STRONG) >= 0 else {
+        let access = H5.Pcreate(H5.P_FILE_ACCESS)
+        guard access >= 0, H5.Pset_fclose_degree(access, H5F_CLOSE_STRONG) >= 0 else {
             throw HDF5Error(.io, file: path, HDF5Library.withDetail("cannot set up file access"))
         }
         return access
@@ -76,7 +78,7 @@ public final class HDF5File: HDF5Group, @unchecked Sendable {
 
     private static func wrap(_ file: hid_t, path: String, mode: Mode) throws -> HDF5File {
         let handle = HDF5FileHandle(id: file, path: path)
-        let root = H5Gopen2(file, "/", hid_t(H5P_DEFAULT))
+        let root = H5.Gopen2(file, "/", hid_t(H5P_DEFAULT))
         guard root >= 0 else {
             throw HDF5Error(.corrupt, file: path, HDF5Library.withDetail("is truncated or corrupt: its root group cannot be read"))
         }

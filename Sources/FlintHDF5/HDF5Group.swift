@@ -19,8 +19,8 @@ public class HDF5Group: HDF5Object, @unchecked Sendable {
                 throw error(.alreadyExists, object: target, "cannot create group '\(displayPath(target))': it already exists")
             }
             let linkList = try linkCreationList(target)
-            defer { _ = H5Pclose(linkList) }
-            let group = H5Gcreate2(id, path, linkList, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
+            defer { _ = H5.Pclose(linkList) }
+            let group = H5.Gcreate2(id, path, linkList, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
             guard group >= 0 else { throw failure("cannot create group '\(displayPath(target))'", object: target) }
             return HDF5Group(handle: handle, id: group, path: target)
         }
@@ -31,7 +31,7 @@ public class HDF5Group: HDF5Object, @unchecked Sendable {
         let target = joinPath(self.path, path)
         return try perform {
             try expect(.group, at: path, target: target)
-            let group = H5Gopen2(id, path.isEmpty ? "." : path, hid_t(H5P_DEFAULT))
+            let group = H5.Gopen2(id, path.isEmpty ? "." : path, hid_t(H5P_DEFAULT))
             guard group >= 0 else { throw failure("cannot open group '\(displayPath(target))'", object: target) }
             return HDF5Group(handle: handle, id: group, path: target)
         }
@@ -42,7 +42,7 @@ public class HDF5Group: HDF5Object, @unchecked Sendable {
         let target = joinPath(self.path, path)
         return try perform {
             try expect(.dataset, at: path, target: target)
-            let dataset = H5Dopen2(id, path, hid_t(H5P_DEFAULT))
+            let dataset = H5.Dopen2(id, path, hid_t(H5P_DEFAULT))
             guard dataset >= 0 else { throw failure("cannot open dataset '\(target)'", object: target) }
             return try HDF5Dataset(handle: handle, opened: dataset, path: target)
         }
@@ -76,7 +76,7 @@ public class HDF5Group: HDF5Object, @unchecked Sendable {
             guard kindLocked(path) != nil else {
                 throw error(.notFound, object: target, "cannot remove '\(displayPath(target))': nothing is there")
             }
-            guard H5Ldelete(id, path, hid_t(H5P_DEFAULT)) >= 0 else {
+            guard H5.Ldelete(id, path, hid_t(H5P_DEFAULT)) >= 0 else {
                 throw failure("cannot remove '\(displayPath(target))'", object: target)
             }
         }
@@ -113,25 +113,25 @@ public class HDF5Group: HDF5Object, @unchecked Sendable {
                 throw error(.alreadyExists, object: target, "cannot create dataset '\(target)': it already exists")
             }
             let space = try makeSpace(shape, object: target)
-            defer { _ = H5Sclose(space) }
-            let creation = H5Pcreate(flint_H5P_DATASET_CREATE())
-            defer { _ = H5Pclose(creation) }
+            defer { _ = H5.Sclose(space) }
+            let creation = H5.Pcreate(H5.P_DATASET_CREATE)
+            defer { _ = H5.Pclose(creation) }
             if let chunkShape {
                 // A zero-length dimension still needs a positive chunk size.
                 let dims = chunkShape.map { hsize_t(max($0, 1)) }
-                guard H5Pset_chunk(creation, Int32(dims.count), dims) >= 0 else {
+                guard H5.Pset_chunk(creation, Int32(dims.count), dims) >= 0 else {
                     throw failure("cannot chunk dataset '\(target)' as \(chunkShape)", object: target)
                 }
             }
             if let level = deflate {
-                guard H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0,
-                      H5Pset_deflate(creation, UInt32(level)) >= 0 else {
+                guard H5.Zfilter_avail(H5Z_FILTER_DEFLATE) > 0,
+                      H5.Pset_deflate(creation, UInt32(level)) >= 0 else {
                     throw failure("cannot compress dataset '\(target)': this libhdf5 has no deflate filter", object: target)
                 }
             }
             let linkList = try linkCreationList(target)
-            defer { _ = H5Pclose(linkList) }
-            let dataset = H5Dcreate2(id, path, HDF5Types.stored(dtype), space, linkList, creation, hid_t(H5P_DEFAULT))
+            defer { _ = H5.Pclose(linkList) }
+            let dataset = H5.Dcreate2(id, path, HDF5Types.stored(dtype), space, linkList, creation, hid_t(H5P_DEFAULT))
             guard dataset >= 0 else { throw failure("cannot create dataset '\(target)'", object: target) }
             return try HDF5Dataset(handle: handle, opened: dataset, path: target)
         }
@@ -162,19 +162,19 @@ public class HDF5Group: HDF5Object, @unchecked Sendable {
                 throw error(.alreadyExists, object: target, "cannot create dataset '\(target)': it already exists")
             }
             let type = HDF5Types.variableString()
-            defer { _ = H5Tclose(type) }
-            let space = H5Screate(H5S_SCALAR)
-            defer { _ = H5Sclose(space) }
+            defer { _ = H5.Tclose(type) }
+            let space = H5.Screate(H5S_SCALAR)
+            defer { _ = H5.Sclose(space) }
             let linkList = try linkCreationList(target)
-            defer { _ = H5Pclose(linkList) }
-            let dataset = H5Dcreate2(id, path, type, space, linkList, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
+            defer { _ = H5.Pclose(linkList) }
+            let dataset = H5.Dcreate2(id, path, type, space, linkList, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
             guard dataset >= 0 else { throw failure("cannot create dataset '\(target)'", object: target) }
             let status = string.withCString { cString -> herr_t in
                 var pointer: UnsafePointer<CChar>? = cString
-                return H5Dwrite(dataset, type, flint_H5S_ALL(), flint_H5S_ALL(), hid_t(H5P_DEFAULT), &pointer)
+                return H5.Dwrite(dataset, type, flint_H5S_ALL(), flint_H5S_ALL(), hid_t(H5P_DEFAULT), &pointer)
             }
             guard status >= 0 else {
-                _ = H5Dclose(dataset)
+                _ = H5.Dclose(dataset)
                 throw failure("cannot write dataset '\(target)'", object: target)
             }
             return try HDF5Dataset(handle: handle, opened: dataset, path: target)
@@ -194,10 +194,10 @@ public class HDF5Group: HDF5Object, @unchecked Sendable {
     func makeSpace(_ shape: [Int], object: String) throws -> hid_t {
         let space: hid_t
         if shape.isEmpty {
-            space = H5Screate(H5S_SCALAR)
+            space = H5.Screate(H5S_SCALAR)
         } else {
             let dims = shape.map { hsize_t($0) }
-            space = H5Screate_simple(Int32(dims.count), dims, nil)
+            space = H5.Screate_simple(Int32(dims.count), dims, nil)
         }
         guard space >= 0 else { throw failure("cannot make a dataspace of shape \(shape)", object: object) }
         return space
@@ -205,8 +205,8 @@ public class HDF5Group: HDF5Object, @unchecked Sendable {
 
     /// Link-creation properties that create missing parent groups.
     func linkCreationList(_ object: String) throws -> hid_t {
-        let list = H5Pcreate(flint_H5P_LINK_CREATE())
-        guard list >= 0, H5Pset_create_intermediate_group(list, 1) >= 0 else {
+        let list = H5.Pcreate(H5.P_LINK_CREATE)
+        guard list >= 0, H5.Pset_create_intermediate_group(list, 1) >= 0 else {
             throw failure("cannot prepare to create '\(displayPath(object))'", object: object)
         }
         return list
@@ -221,12 +221,12 @@ public class HDF5Group: HDF5Object, @unchecked Sendable {
         var prefix = absolute ? "" : "."
         for component in components {
             prefix += "/" + component
-            guard H5Lexists(id, prefix, hid_t(H5P_DEFAULT)) > 0 else { return nil }
+            guard H5.Lexists(id, prefix, hid_t(H5P_DEFAULT)) > 0 else { return nil }
         }
-        let object = H5Oopen(id, prefix, hid_t(H5P_DEFAULT))
+        let object = H5.Oopen(id, prefix, hid_t(H5P_DEFAULT))
         guard object >= 0 else { return .other }
-        defer { _ = H5Oclose(object) }
-        switch H5Iget_type(object) {
+        defer { _ = H5.Oclose(object) }
+        switch H5.Iget_type(object) {
         case H5I_GROUP: return .group
         case H5I_DATASET: return .dataset
         default: return .other
@@ -252,7 +252,7 @@ public class HDF5Group: HDF5Object, @unchecked Sendable {
             guard !components.isEmpty else { return "" }
             components.removeLast()
             let parentPath = "/" + components.joined(separator: "/")
-            if kindLocked(parentPath) == .group { parent = H5Gopen2(id, parentPath, hid_t(H5P_DEFAULT)) }
+            if kindLocked(parentPath) == .group { parent = H5.Gopen2(id, parentPath, hid_t(H5P_DEFAULT)) }
         }
         let group = HDF5Group(handle: handle, id: parent, path: components.joined(separator: "/"))
         let limit = 12
@@ -272,13 +272,13 @@ public class HDF5Group: HDF5Object, @unchecked Sendable {
 
     func childrenLocked() throws -> [HDF5Child] {
         var info = H5G_info_t()
-        guard H5Gget_info(id, &info) >= 0 else { throw failure("cannot list group '\(displayPath(path))'") }
+        guard H5.Gget_info(id, &info) >= 0 else { throw failure("cannot list group '\(displayPath(path))'") }
         var children: [HDF5Child] = []
         for index in 0..<info.nlinks {
-            let length = H5Lget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, index, nil, 0, hid_t(H5P_DEFAULT))
+            let length = H5.Lget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, index, nil, 0, hid_t(H5P_DEFAULT))
             guard length >= 0 else { throw failure("cannot list group '\(displayPath(path))'") }
             var buffer = [CChar](repeating: 0, count: Int(length) + 1)
-            _ = H5Lget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, buffer.count, hid_t(H5P_DEFAULT))
+            _ = H5.Lget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, buffer.count, hid_t(H5P_DEFAULT))
             let name = String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
             children.append(HDF5Child(name: name, kind: kindLocked(name) ?? .other))
         }
@@ -294,7 +294,7 @@ public class HDF5Group: HDF5Object, @unchecked Sendable {
             case .dataset:
                 found.append(childPath)
             case .group:
-                let group = H5Gopen2(id, child.name, hid_t(H5P_DEFAULT))
+                let group = H5.Gopen2(id, child.name, hid_t(H5P_DEFAULT))
                 guard group >= 0 else { continue }
                 let sub = HDF5Group(handle: handle, id: group, path: childPath)
                 found += try sub.datasetPathsLocked(limit: limit - found.count)

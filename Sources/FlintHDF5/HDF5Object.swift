@@ -24,7 +24,7 @@ final class HDF5FileHandle: @unchecked Sendable {
         isOpen = false
         if let descriptor { _ = Foundation.close(descriptor) }
         descriptor = nil
-        return H5Fclose(id)
+        return H5.Fclose(id)
     }
 
     /// The descriptor for `pread`, or nil when the file cannot be opened that way.
@@ -61,7 +61,7 @@ public class HDF5Object: @unchecked Sendable {
 
     deinit {
         HDF5Library.locked {
-            if handle.isOpen { _ = H5Oclose(id) }
+            if handle.isOpen { _ = H5.Oclose(id) }
         }
     }
 

@@ -19,11 +19,11 @@ enum HDF5Types {
     /// is one byte holding 0 or 1, so the same type describes memory and file.
     /// Created once and never closed; HDF5 type ids live as long as the library.
     static let bool: hid_t = {
-        let type = H5Tenum_create(flint_H5T_NATIVE_INT8())
+        let type = H5.Tenum_create(H5.T_NATIVE_INT8)
         var no: Int8 = 0
         var yes: Int8 = 1
-        _ = H5Tenum_insert(type, "FALSE", &no)
-        _ = H5Tenum_insert(type, "TRUE", &yes)
+        _ = H5.Tenum_insert(type, "FALSE", &no)
+        _ = H5.Tenum_insert(type, "TRUE", &yes)
         return type
     }()
 
@@ -31,11 +31,11 @@ enum HDF5Types {
     static func native(_ dtype: DType) -> hid_t {
         switch dtype {
         case .bool: return bool
-        case .uint8: return flint_H5T_NATIVE_UINT8()
-        case .int32: return flint_H5T_NATIVE_INT32()
-        case .int64: return flint_H5T_NATIVE_INT64()
-        case .float32: return flint_H5T_NATIVE_FLOAT()
-        case .float64: return flint_H5T_NATIVE_DOUBLE()
+        case .uint8: return H5.T_NATIVE_UINT8
+        case .int32: return H5.T_NATIVE_INT32
+        case .int64: return H5.T_NATIVE_INT64
+        case .float32: return H5.T_NATIVE_FLOAT
+        case .float64: return H5.T_NATIVE_DOUBLE
         }
     }
 
@@ -43,20 +43,20 @@ enum HDF5Types {
     static func stored(_ dtype: DType) -> hid_t {
         switch dtype {
         case .bool: return bool
-        case .uint8: return flint_H5T_STD_U8LE()
-        case .int32: return flint_H5T_STD_I32LE()
-        case .int64: return flint_H5T_STD_I64LE()
-        case .float32: return flint_H5T_IEEE_F32LE()
-        case .float64: return flint_H5T_IEEE_F64LE()
+        case .uint8: return H5.T_STD_U8LE
+        case .int32: return H5.T_STD_I32LE
+        case .int64: return H5.T_STD_I64LE
+        case .float32: return H5.T_IEEE_F32LE
+        case .float64: return H5.T_IEEE_F64LE
         }
     }
 
     /// A new variable-length UTF-8 string type, which h5py reads as `str`.
     /// The caller closes it.
     static func variableString() -> hid_t {
-        let type = H5Tcopy(flint_H5T_C_S1())
-        _ = H5Tset_size(type, flint_H5T_VARIABLE())
-        _ = H5Tset_cset(type, H5T_CSET_UTF8)
+        let type = H5.Tcopy(H5.T_C_S1)
+        _ = H5.Tset_size(type, flint_H5T_VARIABLE())
+        _ = H5.Tset_cset(type, H5T_CSET_UTF8)
         return type
     }
 
@@ -64,10 +64,10 @@ enum HDF5Types {
     /// reads as. Narrow integers and float16 widen losslessly; uint64 reads as
     /// int64 (HDF5 clamps values above Int64.max).
     static func describe(_ type: hid_t) -> (dtype: DType?, name: String) {
-        let size = H5Tget_size(type)
-        switch H5Tget_class(type) {
+        let size = H5.Tget_size(type)
+        switch H5.Tget_class(type) {
         case H5T_INTEGER:
-            let signed = H5Tget_sign(type) == H5T_SGN_2
+            let signed = H5.Tget_sign(type) == H5T_SGN_2
             let name = (signed ? "int" : "uint") + String(size * 8)
             switch (signed, size) {
             case (false, 1): return (.uint8, name)
@@ -97,17 +97,17 @@ enum HDF5Types {
 
     /// True for h5py's bool enum: one-byte base, members FALSE = 0 and TRUE = 1.
     static func isBool(_ type: hid_t) -> Bool {
-        guard H5Tget_nmembers(type) == 2 else { return false }
-        let base = H5Tget_super(type)
-        defer { _ = H5Tclose(base) }
-        guard H5Tget_class(base) == H5T_INTEGER, H5Tget_size(base) == 1 else { return false }
+        guard H5.Tget_nmembers(type) == 2 else { return false }
+        let base = H5.Tget_super(type)
+        defer { _ = H5.Tclose(base) }
+        guard H5.Tget_class(base) == H5T_INTEGER, H5.Tget_size(base) == 1 else { return false }
         var members: [String: Int8] = [:]
         for index in 0..<UInt32(2) {
-            guard let cName = H5Tget_member_name(type, index) else { return false }
+            guard let cName = H5.Tget_member_name(type, index) else { return false }
             let name = String(cString: cName)
-            H5free_memory(cName)
+            _ = H5.free_memory(cName)
             var value: Int8 = -1
-            guard H5Tget_member_value(type, index, &value) >= 0 else { return false }
+            guard H5.Tget_member_value(type, index, &value) >= 0 else { return false }
             members[name] = value
         }
         return members == ["FALSE": 0, "TRUE": 1]
@@ -117,24 +117,24 @@ enum HDF5Types {
     static func readStrings(fileType: hid_t, count: Int,
                             read: (hid_t, UnsafeMutableRawPointer?) -> herr_t) -> [String]? {
         if count == 0 { return [] }
-        if H5Tis_variable_str(fileType) > 0 {
+        if H5.Tis_variable_str(fileType) > 0 {
             let memType = variableString()
-            defer { _ = H5Tclose(memType) }
+            defer { _ = H5.Tclose(memType) }
             var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
             let status = pointers.withUnsafeMutableBytes { read(memType, $0.baseAddress) }
-            defer { for pointer in pointers where pointer != nil { H5free_memory(pointer) } }
+            defer { for pointer in pointers where pointer != nil { _ = H5.free_memory(pointer) } }
             guard status >= 0 else { return nil }
             return pointers.map { $0.map { String(cString: $0) } ?? "" }
         }
         // Fixed-length strings: read the raw bytes and cut each at its padding.
-        let size = H5Tget_size(fileType)
+        let size = H5.Tget_size(fileType)
         guard size > 0 else { return nil }
-        let memType = H5Tcopy(fileType)
-        defer { _ = H5Tclose(memType) }
+        let memType = H5.Tcopy(fileType)
+        defer { _ = H5.Tclose(memType) }
         var bytes = [UInt8](repeating: 0, count: size * count)
         let status = bytes.withUnsafeMutableBytes { read(memType, $0.baseAddress) }
         guard status >= 0 else { return nil }
-        let spacePadded = H5Tget_strpad(fileType) == H5T_STR_SPACEPAD
+        let spacePadded = H5.Tget_strpad(fileType) == H5T_STR_SPACEPAD
         return (0..<count).map { index in
             var element = bytes[(index * size)..<((index + 1) * size)]
             if let end = element.firstIndex(of: 0) { element = element[..<end] }

@@ -85,7 +85,7 @@ enum BlockParameters {
         doc: "Number of copies, named `0`, `1`, ... under the use's name, one after the other.")
 
     /// Keys a block use gives its own meaning to, so no parameter may take them.
-    static let reservedNames: Set<String> = ["type", "name", "inputs", "repeat"]
+    static let reservedNames: Set<String> = ["type", "name", "inputs", "repeat", "init"]
 
     static func isReference(_ reference: String) -> Bool {
         reference == "params" || reference.hasPrefix("params.")
@@ -231,11 +231,13 @@ extension Validator {
         let schema = block.schema
         var others = pairs.filter { $0.key != "type" }
         var values: [String: SpecValue] = [:]
+        var keyed: [String: [KeyedEntry]] = [:]
         var locations: [String: SourceLocation] = [:]
         fields(&others, schema.fields + SpecSchema.layers.commonFields, path: path,
                owner: Owner(phrase: " in block '\(block.name)'"), strict: true, node: node) { name, validated, location in
             locations[name] = location
             if case .value(let value) = validated { values[name] = value }
+            if case .keyed(let entries) = validated { keyed[name] = entries }
         }
         if let start = blocks.expanding.firstIndex(of: block.name) {
             let loop = (blocks.expanding[start...] + [block.name]).joined(separator: " -> ")
@@ -252,7 +254,7 @@ extension Validator {
         guard let layers = instantiate(block, arguments: arguments) else { return nil }
         let entry = SpecEntry(category: SpecSchema.layers, schema: schema, location: node.location,
                               keyPath: joinPath(path), values: values, valueLocations: locations,
-                              writtenFields: others.map(\.key),
+                              writtenFields: others.map(\.key), keyed: keyed,
                               block: BlockUse(name: block.name, layers: layers, repeatCount: values["repeat"].flatMap {
                                   if case .int(let count) = $0 { return count } else { return nil }
                               }))

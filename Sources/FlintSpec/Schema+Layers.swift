@@ -14,6 +14,7 @@ extension SpecSchema {
             FieldSchema("inputs", .names, .optional,
                         doc: "Names of the layers (or `input`, the model's input) this one reads; "
                             + "the previous layer when omitted."),
+            layerInit,
         ]
     )
 

@@ -3,11 +3,11 @@ import FlintData
 /// The tables of the spec. Sections are the fixed mappings; categories the `type:`-chosen entries.
 public enum SpecSchema {
     /// Every category, in the order the docs list them.
-    public static var categories: [TypeCategory] { [layers, losses, optimizers, schedulers, transforms] }
+    public static var categories: [TypeCategory] { [layers, initializers, losses, optimizers, schedulers, transforms] }
 
     /// Every section, in the order the docs list them.
     public static var sections: [SectionSchema] {
-        [spec, data, dataArrays, validation, model, train, earlyStopping, checkpoint, checkpointBest]
+        [spec, data, dataArrays, validation, model, initFrom, train, clipGradNorm, earlyStopping, checkpoint, checkpointBest]
     }
 
     static let dataArrays = SectionSchema(name: "data.train, data.test", doc: "A split stored as two arrays of `source`.", fields: [
@@ -53,8 +53,22 @@ public enum SpecSchema {
         FieldSchema("blocks", .blocks, .optional,
                     doc: "Reusable sub-networks by name, each `{params: {NAME: DEFAULT}, layers: [...]}`; see Blocks."),
         FieldSchema("layers", .entries(layers), .required, doc: "The layers, run in order unless `inputs` says otherwise."),
-        FieldSchema("init_from", .path, .optional, doc: "Checkpoint whose weights initialise the model."),
+        FieldSchema("outputs", .names, .optional,
+                    doc: "Names of the layers whose outputs the model returns, in order, for losses that read several "
+                        + "(`loss: [...]` with `output:`); the last layer when omitted. Metrics read the first loss's output."),
+        FieldSchema("init_from", .section(initFrom), .optional,
+                    doc: "Weights that initialise the model, by PyTorch name; `FILE` is short for `{path: FILE}`."),
     ])
+
+    static let initFrom = SectionSchema(
+        name: "model.init_from", doc: "Starting weights, like PyTorch's `model.load_state_dict(state, strict)`.", fields: [
+            FieldSchema("path", .path, .required,
+                        doc: "A safetensors file, a Flint checkpoint or an HDF5 weights file, with PyTorch state-dict names."),
+            FieldSchema("strict", .bool, .defaulted(.bool(true)),
+                        doc: "Every parameter and buffer of the model must be in the file with its shape, and nothing else; "
+                            + "false loads what matches by name and shape and reports the missing, unexpected and "
+                            + "mis-shaped keys on stderr."),
+        ], shorthand: "path")
 
     public static let train = SectionSchema(name: "train", doc: "The training loop.", fields: [
         FieldSchema("epochs", .int, .defaulted(.int(1)), range: .positive, doc: "Passes over the training split."),
@@ -75,10 +89,26 @@ public enum SpecSchema {
         FieldSchema("tensorboard", .bool, .defaulted(.bool(false)), doc: "Write TensorBoard event files to `<run>/tensorboard`."),
         FieldSchema("tensorboard_histograms", .bool, .defaulted(.bool(false)),
                     doc: "Also write a histogram of every parameter at the end of each epoch."),
+        FieldSchema("clip_grad_norm", .section(clipGradNorm), .optional,
+                    doc: "Rescale the gradients to a largest joint norm before each optimizer step "
+                        + "(`torch.nn.utils.clip_grad_norm_`, after accumulation); off when omitted."),
+        FieldSchema("clip_grad_value", .float, .optional, range: .positive,
+                    doc: "Clamp every gradient to [-value, value] before each optimizer step "
+                        + "(`torch.nn.utils.clip_grad_value_`, after accumulation); off when omitted."),
         FieldSchema("early_stopping", .section(earlyStopping), .optional,
                     doc: "Stop when a monitored metric stops improving (Lightning's `EarlyStopping`); off when omitted."),
         FieldSchema("checkpoint", .section(checkpoint), .optional, doc: "When checkpoints are written and kept."),
     ])
+
+    static let clipGradNorm = SectionSchema(
+        name: "train.clip_grad_norm", doc: "`torch.nn.utils.clip_grad_norm_` over every parameter, before each optimizer step.",
+        fields: [
+            FieldSchema("max_norm", .float, .required, range: .positive, doc: "Largest joint norm of the gradients."),
+            FieldSchema("norm_type", .float, .defaulted(.double(2)), range: .positive,
+                        doc: "p of the p-norm; `.inf` for the largest absolute value."),
+            FieldSchema("error_if_nonfinite", .bool, .defaulted(.bool(false)),
+                        doc: "Fail the run when the joint norm is NaN or infinite."),
+        ], absentMeansOff: true)
 
     static let earlyStopping = SectionSchema(
         name: "train.early_stopping", doc: "Lightning's `EarlyStopping` callback, checked after each validation.", fields: [
@@ -120,7 +150,8 @@ public enum SpecSchema {
                     doc: "Base spec(s), relative to this file, deep-merged under this one (mappings merge, lists are replaced)."),
         FieldSchema("data", .section(data), .required, doc: "The data."),
         FieldSchema("model", .section(model), .required, doc: "The network."),
-        FieldSchema("loss", .entry(losses), .required, doc: "The loss."),
+        FieldSchema("loss", .entryOrList(losses), .required,
+                    doc: "The loss, or a list of losses summed with their `loss_weight`."),
         FieldSchema("optimizer", .entry(optimizers), .required, doc: "The optimizer."),
         FieldSchema("scheduler", .entry(schedulers), .optional, doc: "The learning-rate schedule; constant when omitted."),
         FieldSchema("train", .section(train), .optional, doc: "The training loop; all defaults when omitted."),

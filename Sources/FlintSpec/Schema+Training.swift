@@ -20,7 +20,9 @@ extension SpecSchema {
     public static let losses = TypeCategory(
         name: "loss", plural: "losses",
         doc: "The training objective, named after its `torch.nn` loss class. It compares the model's output "
-            + "with the targets (`y`) of a batch.",
+            + "with the targets (`y`) of a batch. `loss` may also be a list, whose terms are summed, each times its "
+            + "`loss_weight` and each reading the output and target it names: "
+            + "`[{type: cross_entropy_loss, output: logits}, {type: mse_loss, output: recon, target: x, loss_weight: 0.1}]`.",
         types: [
             TypeSchema("cross_entropy_loss", pytorch: "torch.nn.CrossEntropyLoss",
                        doc: "Log-softmax and negative log-likelihood over raw class scores `[N, C]` and labels `[N]` "
@@ -66,8 +68,35 @@ extension SpecSchema {
                 FieldSchema("delta", .float, .defaulted(.double(1.0)), range: .positive,
                             doc: "Where the loss turns from squared to absolute."),
             ]),
+            TypeSchema("cosine_embedding_loss", pytorch: "torch.nn.CosineEmbeddingLoss",
+                       doc: "Over two outputs `[N, D]` and targets ±1 `[N]`: 1 − cos(x1, x2) for pairs that should be "
+                           + "alike (1), max(0, cos(x1, x2) − margin) for pairs that should not (−1).", fields: [
+                FieldSchema("margin", .float, .defaulted(.double(0)),
+                            range: ValueRange(lower: -1, lowerInclusive: true, upper: 1, upperInclusive: true),
+                            doc: "Cosine similarity below which unlike pairs cost nothing."),
+                reduction,
+            ]),
+            TypeSchema("margin_ranking_loss", pytorch: "torch.nn.MarginRankingLoss",
+                       doc: "Over two outputs `[N]` and targets ±1 `[N]`: max(0, −y·(x1 − x2) + margin), for x1 ranked "
+                           + "above x2 (1) or below it (−1).", fields: [
+                FieldSchema("margin", .float, .defaulted(.double(0)), doc: "Least difference a correct ranking needs."),
+                reduction,
+            ]),
+        ],
+        commonFields: [
+            FieldSchema("output", .names, .optional,
+                        doc: "The model output(s) the loss reads, by layer name (see `model.outputs`): one, or two for "
+                            + "cosine_embedding_loss and margin_ranking_loss; the model's only (or two) outputs when omitted."),
+            FieldSchema("target", .choice(["y", "x"]), .defaulted(.string("y")),
+                        doc: "What the output is compared with: the batch's targets `y`, or its inputs `x` after the "
+                            + "transforms (an autoencoder's reconstruction)."),
+            FieldSchema("loss_weight", .float, .defaulted(.double(1)), range: .nonNegative,
+                        doc: "Factor of this loss in the sum when `loss` is a list."),
         ]
     )
+
+    /// Losses whose input is a pair of model outputs (PyTorch's `(input1, input2, target)`).
+    public static let pairwiseLosses: Set<String> = ["cosine_embedding_loss", "margin_ranking_loss"]
 
     private static let learningRate = FieldSchema(
         "lr", .float, .defaulted(.double(1e-3)), range: .nonNegative, doc: "Learning rate.")
@@ -99,10 +128,29 @@ extension SpecSchema {
         "decoupled_weight_decay", .bool, .defaulted(.bool(false)),
         doc: "Decay the weights directly (as AdamW) instead of adding an L2 penalty to the gradient.")
 
+    /// PyTorch's per-group options: every optimizer takes `param_groups`, whose entries
+    /// choose parameters by pattern and override any of the optimizer's own fields.
+    private static func withParamGroups(_ types: [TypeSchema]) -> [TypeSchema] {
+        types.map { type in
+            let overrides = type.fields.map { FieldSchema($0.name, $0.kind, .optional, range: $0.range, doc: $0.doc) }
+            let group = TypeSchema(type.name, pytorch: type.pytorch, doc: "A parameter group of \(type.name).", fields: [
+                FieldSchema("params", .names, .required,
+                            doc: "State-dict names or patterns (`*` any text, `?` one character) of the group's parameters."),
+            ] + overrides)
+            let field = FieldSchema(
+                "param_groups", .groups(group), .optional,
+                doc: "PyTorch's parameter groups: `[{params: ['*.bias', 'bn*'], weight_decay: 0}, ...]`. Each group takes "
+                    + "the parameters its patterns match (that no earlier group took) and overrides any field above; "
+                    + "parameters no pattern matches form the first group, with the fields above "
+                    + "(it is left out when there are none). A pattern that matches nothing is an error.")
+            return TypeSchema(type.name, pytorch: type.pytorch, doc: type.doc, fields: type.fields + [field], check: type.check)
+        }
+    }
+
     public static let optimizers = TypeCategory(
         name: "optimizer", plural: "optimizers",
         doc: "Updates the parameters from their gradients; named after its `torch.optim` class.",
-        types: [
+        types: withParamGroups([
             TypeSchema("sgd", pytorch: "torch.optim.SGD", doc: "Stochastic gradient descent, with optional momentum.",
                        fields: [
                 learningRate,
@@ -158,7 +206,7 @@ extension SpecSchema {
                             doc: "Decay of the running averages."),
                 eps(1e-6), weightDecay(), maximize,
             ]),
-        ]
+        ])
     )
 
     private static let gamma = FieldSchema("gamma", .float, .defaulted(.double(0.1)), range: .positive, doc: "Decay factor.")
@@ -213,12 +261,13 @@ extension SpecSchema {
             FieldSchema("power", .float, .defaulted(.double(1.0)), doc: "Power of the polynomial."),
         ]),
         TypeSchema("one_cycle_lr", pytorch: "torch.optim.lr_scheduler.OneCycleLR",
-                   doc: "Warms the learning rate up to max_lr and anneals it far below, over total_steps steps "
-                       + "(the trainer steps schedulers once per epoch).", fields: [
+                   doc: "Warms the learning rate up to max_lr and anneals it far below, over total_steps steps; "
+                       + "stepped after every optimizer step unless `interval: epoch`.", fields: [
             FieldSchema("max_lr", .floats(count: nil), .required, range: .positive,
                         doc: "Peak learning rate (one per parameter group, or one for all)."),
             FieldSchema("total_steps", .int, .optional, range: .positive,
-                        doc: "Steps in the cycle; epochs · steps_per_epoch when omitted."),
+                        doc: "Steps in the cycle; epochs · steps_per_epoch when given, else the steps of the whole run "
+                            + "(train.epochs times the optimizer steps of an epoch, or train.epochs with `interval: epoch`)."),
             FieldSchema("epochs", .int, .optional, range: .positive, doc: "With steps_per_epoch, the length of the cycle."),
             FieldSchema("steps_per_epoch", .int, .optional, range: .positive, doc: "With epochs, the length of the cycle."),
             FieldSchema("pct_start", .float, .defaulted(.double(0.3)), range: .unitOpen,
@@ -236,13 +285,17 @@ extension SpecSchema {
                         doc: "Final learning rate = initial / final_div_factor."),
             FieldSchema("three_phase", .bool, .defaulted(.bool(false)), doc: "Use PyTorch's three-phase schedule."),
         ], check: { entry, report in
-            if !entry.isSet("total_steps"), !(entry.isSet("epochs") && entry.isSet("steps_per_epoch")) {
-                report("one_cycle_lr needs total_steps, or epochs and steps_per_epoch", nil)
+            if !entry.isSet("total_steps"), entry.isSet("epochs") != entry.isSet("steps_per_epoch") {
+                report("one_cycle_lr needs epochs and steps_per_epoch together (or total_steps, or neither to "
+                       + "cover the whole run)", entry.isSet("epochs") ? "epochs" : "steps_per_epoch")
             }
         }),
         TypeSchema("reduce_lr_on_plateau", pytorch: "torch.optim.lr_scheduler.ReduceLROnPlateau",
-                   doc: "Multiplies the learning rate by factor when the validation loss (the training loss without "
-                       + "a validation split) stops improving.", fields: [
+                   doc: "Multiplies the learning rate by factor when the monitored metric stops improving; "
+                       + "stepped after each epoch that computed the metric.", fields: [
+            FieldSchema("monitor", .string, .optional,
+                        doc: "Metric passed to `step(metrics)`: `train/loss`, `val/loss` or `val/<metric>`; "
+                            + "`val/loss`, or `train/loss` without a validation split, when omitted."),
             FieldSchema("mode", .choice(["min", "max"]), .defaulted(.string("min")),
                         doc: "Whether the metric should fall or rise."),
             FieldSchema("factor", .float, .defaulted(.double(0.1)), range: .unitOpen, doc: "Decay factor."),
@@ -266,7 +319,9 @@ extension SpecSchema {
 
     public static let schedulers = TypeCategory(
         name: "scheduler", plural: "schedulers",
-        doc: "Changes the learning rate once per epoch; named after its `torch.optim.lr_scheduler` class.",
+        doc: "Changes the learning rate as training goes; named after its `torch.optim.lr_scheduler` class. "
+            + "The trainer calls `step()` after every epoch, or after every optimizer step with `interval: step` "
+            + "(the default of `one_cycle_lr`, which PyTorch steps per batch), as a PyTorch loop does.",
         types: basicSchedulers + [
             TypeSchema("sequential_lr", pytorch: "torch.optim.lr_scheduler.SequentialLR",
                        doc: "Runs schedulers one after another, switching at each milestone epoch "
@@ -281,6 +336,11 @@ extension SpecSchema {
                            + "milestones for \(count) schedulers", "milestones")
                 }
             }),
+        ],
+        commonFields: [
+            FieldSchema("interval", .choice(["epoch", "step"]), .optional,
+                        doc: "When `step()` runs: after each `epoch`, or after each optimizer `step` (milestones, "
+                            + "periods and total_iters then count steps); `step` for one_cycle_lr, else `epoch`, when omitted."),
         ]
     )
 
@@ -356,7 +416,8 @@ extension SpecSchema {
                 fill,
             ]),
             TypeSchema("color_jitter", pytorch: "torchvision.transforms.ColorJitter",
-                       doc: "Random brightness, contrast, saturation and hue, in random order.", fields: [
+                       doc: "Random brightness, contrast, saturation and hue, in random order, on float images in [0, 1] "
+                        + "or uint8 images (computed in float32 and truncated back, as torchvision does).", fields: [
                 jitter("brightness", "`b` for factors in `[max(0, 1 - b), 1 + b]`, or `[lo, hi]`."),
                 jitter("contrast", "`c` for factors in `[max(0, 1 - c), 1 + c]`, or `[lo, hi]`."),
                 jitter("saturation", "`s` for factors in `[max(0, 1 - s), 1 + s]`, or `[lo, hi]`; needs 3 channels."),
@@ -379,6 +440,11 @@ extension SpecSchema {
                             doc: "Standard deviation of the noise."),
                 FieldSchema("clip", .bool, .defaulted(.bool(true)), doc: "Clamp the result to [0, 1]."),
             ]),
+            TypeSchema("standardize", pytorch: "sklearn.preprocessing.StandardScaler",
+                       doc: "(x - mean) / std per feature of tabular samples, with the mean and population std of "
+                        + "the training split (after the transforms before it; a feature that never varies gets std 1). "
+                        + "The statistics are stored in the checkpoint: `flint eval`, `flint predict` and `--resume` "
+                        + "apply them without reading the training data again. Only in `data.transforms`."),
         ]
     )
 

@@ -106,6 +106,14 @@ public indirect enum FieldKind: Sendable {
     case entry(TypeCategory)
     /// A list of typed entries from a category.
     case entries(TypeCategory)
+    /// One typed entry, or a non-empty list of them (`loss`).
+    case entryOrList(TypeCategory)
+    /// A mapping of names (or name patterns) to typed entries of a category; a bare type
+    /// name stands for the entry with no fields (`init: {weight: {type: normal, std: 0.02}, bias: zeros}`).
+    case entryMap(TypeCategory)
+    /// A list of mappings without `type`, each checked against the fields of one type
+    /// (an optimizer's `param_groups`).
+    case groups(TypeSchema)
     /// Named sub-networks with parameters (`model.blocks`), used as layer types.
     case blocks
 
@@ -126,9 +134,14 @@ public indirect enum FieldKind: Sendable {
         case .floats(let count): return count.map { "list of \($0) floats" } ?? "list of floats"
         case .choices(let options): return "list of " + options.joined(separator: " \\| ")
         case .names: return "name or list of names"
-        case .section(let section): return "mapping (\(section.name))"
+        case .section(let section):
+            let short = section.shorthand.flatMap(section.field).map { "\($0.kind.summary) or " } ?? ""
+            return short + "mapping (\(section.name))"
         case .entry(let category): return category.name
         case .entries(let category): return "list of \(category.plural)"
+        case .entryOrList(let category): return "\(category.name) or list of \(category.plural)"
+        case .entryMap(let category): return "mapping of names to \(category.plural)"
+        case .groups: return "list of parameter groups"
         case .blocks: return "mapping of blocks"
         }
     }
@@ -226,12 +239,16 @@ public struct SectionSchema: Sendable {
     /// Writing the section turns a feature on (`train.early_stopping`), so showing
     /// defaults must not add it when it is absent.
     public let absentMeansOff: Bool
+    /// The field a scalar written in place of the mapping stands for:
+    /// `init_from: w.safetensors` is `init_from: {path: w.safetensors}`.
+    public let shorthand: String?
 
-    public init(name: String, doc: String, fields: [FieldSchema], absentMeansOff: Bool = false) {
+    public init(name: String, doc: String, fields: [FieldSchema], absentMeansOff: Bool = false, shorthand: String? = nil) {
         self.name = name
         self.doc = doc
         self.fields = fields
         self.absentMeansOff = absentMeansOff
+        self.shorthand = shorthand
     }
 
     public func field(_ name: String) -> FieldSchema? {

@@ -81,6 +81,84 @@ extension SpecSchema {
         - Each use is checked with its own values: a value that does not fit is reported where
           the use wrote it, a shape problem inside the block at the block's line, naming the use.
 
+        ## Initialisation
+
+        Every layer starts from PyTorch's default initialisation. `init` replaces it for the
+        parameters it names, by the layer's own state-dict names or patterns of them (`*` is any
+        text, `?` one character), each with a `torch.nn.init` function (see Initializers):
+
+        ```yaml
+        - {type: conv2d, out_channels: 64, kernel_size: 3,
+           init: {weight: {type: kaiming_normal, mode: fan_out, nonlinearity: relu}, bias: zeros}}
+        - {type: lstm, hidden_size: 128, init: {'weight_hh_*': orthogonal, 'bias_*': zeros}}
+        - {type: basic, channels: 64, init: {'*.weight': xavier_uniform}}   # a block use: names inside it
+        ```
+
+        A bare name (`zeros`) is the initialiser with its defaults. A pattern that matches no
+        parameter, or an initialiser that cannot fill one (`kaiming_normal` on a bias has no fan),
+        is an error at its line. Initialisers draw from the run's seeded generator, after the defaults.
+
+        ## Parameter groups
+
+        `param_groups` gives some parameters their own optimizer settings, as PyTorch's list of
+        `{"params": ..., "weight_decay": 0}` dicts does, choosing them by state-dict name pattern:
+
+        ```yaml
+        optimizer:
+          type: adamw
+          lr: 0.001
+          weight_decay: 0.05
+          param_groups:
+            - {params: ['*.bias', 'bn*'], weight_decay: 0}   # no decay on biases and norm layers
+            - {params: head.weight, lr: 0.01}
+        ```
+
+        A group takes the parameters its patterns match that no earlier group took, and
+        overrides any field of the optimizer; the rest form the first group, with the
+        optimizer's own fields (left out when every parameter is in a group). Group order is
+        the order of `optimizer.param_groups` in PyTorch, which per-group scheduler values such
+        as `one_cycle_lr`'s `max_lr: [..]` follow. A pattern that takes no parameter is an error.
+
+        ## Gradient clipping and scheduling
+
+        - `train.clip_grad_norm: {max_norm: 1.0, norm_type: 2}` or `train.clip_grad_value: 0.5`
+          run `torch.nn.utils.clip_grad_norm_` / `clip_grad_value_` on the gradients of every
+          parameter after they are accumulated (`accumulate_steps`) and before each optimizer step.
+        - A scheduler steps after every epoch, or with `interval: step` after every optimizer
+          step, as a PyTorch loop calls `scheduler.step()`; `one_cycle_lr` steps per optimizer
+          step unless told otherwise, and without `total_steps` (or `epochs` and
+          `steps_per_epoch`) its cycle is the whole run. A cycle shorter than the run is an error.
+        - `reduce_lr_on_plateau` steps after each epoch with its `monitor` metric (`val/loss`
+          by default, `train/loss` without a validation split); a metric the run does not report
+          is an error. Checkpoints hold the scheduler's state, so a resumed run continues the schedule.
+
+        ## Several outputs and losses
+
+        `model.outputs` lists the layers whose outputs the model returns; `loss` may be a list
+        whose terms are summed, each times its `loss_weight`, each reading the `output` it names
+        and comparing it with the targets `y`, or with the inputs `x` (`target: x`):
+
+        ```yaml
+        model:
+          input: [1, 28, 28]
+          outputs: [logits, recon]
+          layers:
+            - {type: flatten, name: flat}
+            - {type: linear, out_features: 32, name: code}
+            - {type: linear, out_features: 10, name: logits, inputs: code}
+            - {type: linear, out_features: 784, name: dec, inputs: code}
+            - {type: unflatten, dim: 1, unflattened_size: [1, 28, 28], name: recon}
+        loss:
+          - {type: cross_entropy_loss, output: logits}
+          - {type: mse_loss, output: recon, target: x, loss_weight: 0.1}
+        ```
+
+        `cosine_embedding_loss` and `margin_ranking_loss` compare two outputs with targets of ±1:
+        `{type: cosine_embedding_loss, output: [left, right]}`. A loss without `output` reads the
+        model's only output (or its two, for those two losses). The reported `loss` is the weighted
+        sum; accuracy and the other metrics read the first loss's output. Unknown output names are
+        errors with a "did you mean".
+
 
         """
         out += "## Sections\n\n"

@@ -13,7 +13,10 @@ public struct Spec: Sendable {
     public var seed: Int
     public var data: DataSpec
     public var model: ModelSpec
+    /// The first (usually the only) term of `losses`.
     public var loss: LossSpec
+    /// The terms of the objective: `loss` written as one entry, or each entry of its list.
+    public var losses: [LossSpec]
     public var optimizer: OptimizerSpec
     public var scheduler: SchedulerSpec?
     public var train: TrainSpec
@@ -83,7 +86,7 @@ public struct Spec: Sendable {
     private init?(_ values: SectionValues, node: SpecNode, file: String, warnings: [Diagnostic]) {
         guard let data = values.sections["data"].flatMap(DataSpec.init),
               let model = values.sections["model"].flatMap(ModelSpec.init),
-              let loss = values.entries["loss"]?.first,
+              let losses = values.entries["loss"], let loss = losses.first,
               let optimizer = values.entries["optimizer"]?.first
         else { return nil }
         self.name = values.string("name") ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension
@@ -91,6 +94,7 @@ public struct Spec: Sendable {
         self.data = data
         self.model = model
         self.loss = loss
+        self.losses = losses
         self.optimizer = optimizer
         self.scheduler = values.entries["scheduler"]?.first
         self.train = TrainSpec(values.sections["train"] ?? SectionValues(schema: SpecSchema.train, location: values.location))
@@ -186,8 +190,10 @@ public struct ModelSpec: Sendable {
     public var input: [Int]
     public var inputLocation: SourceLocation
     public var layers: [LayerSpec]
-    /// Absolute path of a checkpoint whose weights initialise the model.
-    public var initFrom: String?
+    /// Names of the layers the model returns, in order; nil means the last layer.
+    public var outputs: [String]?
+    /// Weights that initialise the model.
+    public var initFrom: InitialWeightsSpec?
     public var location: SourceLocation
 
     init?(_ values: SectionValues) {
@@ -195,8 +201,27 @@ public struct ModelSpec: Sendable {
         self.input = input
         self.inputLocation = values.location(of: "input")
         self.layers = layers
-        self.initFrom = values.string("init_from")
+        self.outputs = values.strings("outputs")
+        self.initFrom = values.sections["init_from"].flatMap(InitialWeightsSpec.init)
         self.location = values.location
+    }
+}
+
+/// `model.init_from`: a weights file and whether it must fit the model exactly.
+public struct InitialWeightsSpec: Sendable, Equatable {
+    /// Absolute path of a safetensors file, checkpoint or HDF5 weights file.
+    public var path: String
+    /// PyTorch's `load_state_dict(strict=)`: every key and shape must match.
+    public var strict: Bool
+
+    public init(path: String, strict: Bool = true) {
+        self.path = path
+        self.strict = strict
+    }
+
+    init?(_ values: SectionValues) {
+        guard let path = values.string("path") else { return nil }
+        self.init(path: path, strict: values.bool("strict") ?? true)
     }
 }
 
@@ -214,5 +239,13 @@ public struct TrainSpec: Sendable {
         self.metrics = values.strings("metrics") ?? []
         self.logEverySteps = values.int("log_every_steps")
         self.location = values.location
+    }
+}
+
+extension SpecEntry {
+    /// A scheduler's `interval`: `step` (after every optimizer step) or `epoch`; when not
+    /// written, `step` for `one_cycle_lr`, which PyTorch steps per batch, else `epoch`.
+    public var schedulerInterval: String {
+        string("interval") ?? (type == "one_cycle_lr" ? "step" : "epoch")
     }
 }

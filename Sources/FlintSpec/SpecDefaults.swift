@@ -47,6 +47,9 @@ private enum DefaultsFiller {
             return fill(node, section)
         case .entry(let category):
             return fillEntry(node, category)
+        case .entryOrList(let category):
+            guard let items = node.items else { return fillEntry(node, category) }
+            return SpecNode(.sequence(items.map { fillEntry($0, category) }), at: node.location, isFlow: node.isFlow)
         case .entries(let category):
             guard let items = node.items else { return node }
             return SpecNode(.sequence(items.map { fillEntry($0, category) }), at: node.location, isFlow: node.isFlow)

@@ -20,15 +20,17 @@ public struct SpecEntry: Sendable {
     let values: [String: SpecValue]
     let valueLocations: [String: SourceLocation]
     /// Fields written in the spec, in written order (without `type`).
-    public let writtenFields: [String]
+    public private(set) var writtenFields: [String]
     /// For a layer whose type is a block of `model.blocks`: the block's layers as this use expands them.
     public let block: BlockUse?
-    /// Entries nested in this one, by field (`sequential_lr`'s `schedulers`).
-    let nested: [String: [SpecEntry]]
+    /// Entries nested in this one, by field (`sequential_lr`'s `schedulers`, an optimizer's `param_groups`).
+    private(set) var nested: [String: [SpecEntry]]
+    /// Entries nested under names, by field (a layer's `init`).
+    let keyed: [String: [KeyedEntry]]
 
     init(category: TypeCategory, schema: TypeSchema, location: SourceLocation, keyPath: String,
          values: [String: SpecValue], valueLocations: [String: SourceLocation], writtenFields: [String],
-         nested: [String: [SpecEntry]] = [:], block: BlockUse? = nil) {
+         nested: [String: [SpecEntry]] = [:], keyed: [String: [KeyedEntry]] = [:], block: BlockUse? = nil) {
         self.category = category.name
         self.type = schema.name
         self.location = location
@@ -40,6 +42,7 @@ public struct SpecEntry: Sendable {
         self.writtenFields = writtenFields
         self.block = block
         self.nested = nested
+        self.keyed = keyed
     }
 
     public func field(_ name: String) -> FieldSchema? {
@@ -122,11 +125,32 @@ public struct SpecEntry: Sendable {
         nested[name]
     }
 
+    /// This entry without the nested entries of `name`, as if they were not written.
+    public func withoutNested(_ name: String) -> SpecEntry {
+        var copy = self
+        copy.nested[name] = nil
+        copy.writtenFields.removeAll { $0 == name }
+        return copy
+    }
+
+    /// The named entries of a mapping field (a layer's `init`), in written order.
+    public func keyedEntries(_ name: String) -> [KeyedEntry]? {
+        keyed[name]
+    }
+
     /// A layer's `name:`; nil when unnamed (its state-dict prefix is then its index).
     public var name: String? { string("name") }
 
     /// A layer's `inputs:`; nil means the previous layer.
     public var inputs: [String]? { strings("inputs") }
+}
+
+/// One `name: entry` of a mapping field such as `init: {weight: kaiming_normal}`.
+public struct KeyedEntry: Sendable {
+    /// The name or pattern written as the key (`weight`, `weight_*`).
+    public let key: String
+    public let keyLocation: SourceLocation
+    public let entry: SpecEntry
 }
 
 public typealias LayerSpec = SpecEntry

@@ -67,6 +67,7 @@ struct Validator {
         case section(SectionValues)
         case entry(SpecEntry)
         case entries([SpecEntry])
+        case keyed([KeyedEntry])
         case absent
         case invalid
     }
@@ -108,7 +109,7 @@ struct Validator {
             case .section(let section): result.sections[name] = section
             case .entry(let entry): result.entries[name] = [entry]
             case .entries(let entries): result.entries[name] = entries
-            case .absent, .invalid: break
+            case .keyed, .absent, .invalid: break
             }
         }
         node.kind = .mapping(pairs)
@@ -149,7 +150,7 @@ struct Validator {
     }
 
     mutating func entry(_ node: inout SpecNode, _ category: TypeCategory, path: [String]) -> SpecEntry? {
-        guard case .mapping(var pairs) = node.kind else {
+        guard case .mapping(let pairs) = node.kind else {
             let example = category.types.first.map { " like {type: \($0.name)}" } ?? ""
             error("expected a \(category.name)\(example), got \(node.shortDescription)", at: node.location, path: path)
             return nil
@@ -174,9 +175,18 @@ struct Validator {
             let hint = Suggest.hint(for: typeName, in: names)
             error("unknown \(category.name) type '\(typeName)'\(hint)", at: typeNode.location, path: path + ["type"])
         }
+        return fields(of: &node, category, schema, typeName: typeName, path: path, errorsBefore: errorsBefore)
+    }
+
+    /// The fields of a typed entry's mapping (all but `type`) against `schema`; nil when
+    /// the schema is unknown or anything was wrong.
+    private mutating func fields(of node: inout SpecNode, _ category: TypeCategory, _ schema: TypeSchema?,
+                                 typeName: String, path: [String], errorsBefore: Int) -> SpecEntry? {
+        guard case .mapping(var pairs) = node.kind else { return nil }
         var others = pairs.filter { $0.key != "type" }
         var values: [String: SpecValue] = [:]
         var nested: [String: [SpecEntry]] = [:]
+        var keyed: [String: [KeyedEntry]] = [:]
         var locations: [String: SourceLocation] = [:]
         let owner = Owner(phrase: " in \(category.name) '\(typeName)'")
         fields(&others, (schema?.fields ?? []) + category.commonFields, path: path, owner: owner,
@@ -186,6 +196,7 @@ struct Validator {
             case .value(let value): values[name] = value
             case .entry(let entry): nested[name] = [entry]
             case .entries(let entries): nested[name] = entries
+            case .keyed(let entries): keyed[name] = entries
             case .section, .absent, .invalid: break
             }
         }
@@ -197,7 +208,7 @@ struct Validator {
         guard let schema, diagnostics.errorCount == errorsBefore else { return nil }
         let result = SpecEntry(category: category, schema: schema, location: node.location, keyPath: joinPath(path),
                                values: values, valueLocations: locations, writtenFields: others.map(\.key),
-                               nested: nested)
+                               nested: nested, keyed: keyed)
         var problems: [(String, String?)] = []
         schema.check?(result) { message, field in problems.append((message, field)) }
         for (message, field) in problems {
@@ -205,6 +216,55 @@ struct Validator {
             error(message, at: location, path: field.map { path + [$0] } ?? path)
         }
         return problems.isEmpty ? result : nil
+    }
+
+    /// `init: {weight: kaiming_normal, bias: {type: constant, val: 0.1}}`: each value an entry, or a bare type name.
+    private mutating func entryMap(_ node: inout SpecNode, _ category: TypeCategory, path: [String]) -> Validated {
+        guard case .mapping(var pairs) = node.kind else { return mismatch(node, .entryMap(category), path) }
+        var result: [KeyedEntry] = []
+        for index in pairs.indices {
+            let pair = pairs[index]
+            let itemPath = path + [pair.key]
+            if pair.value.isNull {
+                error("expected a \(category.name) for '\(pair.key)', got null", at: pair.value.location, path: itemPath)
+                continue
+            }
+            if pair.value.scalar != nil {
+                // A bare name is `{type: name}`; the written scalar stays as it is in the resolved tree.
+                var typed = SpecNode.mapping([SpecNode.Pair(key: "type", keyLocation: pair.value.location, value: pair.value)],
+                                             at: pair.value.location, isFlow: true)
+                if let entry = entry(&typed, category, path: itemPath) {
+                    result.append(KeyedEntry(key: pair.key, keyLocation: pair.keyLocation, entry: entry))
+                }
+                continue
+            }
+            if let entry = entry(&pairs[index].value, category, path: itemPath) {
+                result.append(KeyedEntry(key: pair.key, keyLocation: pair.keyLocation, entry: entry))
+            }
+        }
+        node.kind = .mapping(pairs)
+        return result.count == pairs.count ? .keyed(result) : .invalid
+    }
+
+    /// `param_groups: [{params: "*.bias", weight_decay: 0}]`: mappings checked against `schema` without a `type`.
+    private mutating func groups(_ node: inout SpecNode, _ schema: TypeSchema, path: [String]) -> Validated {
+        guard case .sequence(var items) = node.kind else { return mismatch(node, .groups(schema), path) }
+        let category = TypeCategory(name: "parameter group", plural: "parameter groups", doc: schema.doc, types: [schema])
+        var entries: [SpecEntry] = []
+        for index in items.indices {
+            let itemPath = path + [String(index)]
+            guard items[index].pairs != nil else {
+                error("expected a mapping like {params: '*.bias', ...}, got \(items[index].shortDescription)",
+                      at: items[index].location, path: itemPath)
+                continue
+            }
+            if let entry = fields(of: &items[index], category, schema, typeName: schema.name, path: itemPath,
+                                  errorsBefore: diagnostics.errorCount) {
+                entries.append(entry)
+            }
+        }
+        node.kind = .sequence(items)
+        return entries.count == items.count ? .entries(entries) : .invalid
     }
 
     // MARK: Values
@@ -282,10 +342,27 @@ struct Validator {
                 return text
             }.map { .value(.strings($0)) } ?? .invalid
         case .section(let schema):
+            if let key = schema.shorthand, node.scalar != nil {
+                // The short form is checked as `{key: scalar}`; the resolved tree keeps it short.
+                var long = SpecNode.mapping([SpecNode.Pair(key: key, keyLocation: node.location, value: node)],
+                                            at: node.location, isFlow: true)
+                let values = section(&long, schema, path: path, owner: Owner(phrase: " in \(joinPath(path))"))
+                if let value = long[key] { node = value }
+                return .section(values)
+            }
             guard node.pairs != nil else { return mismatch(node, field.kind, path) }
             return .section(section(&node, schema, path: path, owner: Owner(phrase: " in \(joinPath(path))")))
         case .entry(let category):
             return entry(&node, category, path: path).map(Validated.entry) ?? .invalid
+        case .entryOrList(let category):
+            guard node.items != nil else {
+                return entry(&node, category, path: path).map { Validated.entries([$0]) } ?? .invalid
+            }
+            if node.items?.isEmpty == true {
+                error("expected a \(category.name) or a list of \(category.plural), got an empty list", at: node.location, path: path)
+                return .invalid
+            }
+            return value(&node, FieldSchema(field.name, .entries(category), field.presence, doc: field.doc), path: path)
         case .entries(let category):
             guard case .sequence(var items) = node.kind else { return mismatch(node, field.kind, path) }
             var entries: [SpecEntry] = []
@@ -294,6 +371,10 @@ struct Validator {
             }
             node.kind = .sequence(items)
             return entries.count == items.count ? .entries(entries) : .invalid
+        case .entryMap(let category):
+            return entryMap(&node, category, path: path)
+        case .groups(let schema):
+            return groups(&node, schema, path: path)
         }
     }
 
@@ -321,6 +402,9 @@ struct Validator {
         case .section: return "a mapping"
         case .entry(let category): return "a \(category.name)"
         case .entries(let category): return "a list of \(category.plural)"
+        case .entryOrList(let category): return "a \(category.name) or a list of \(category.plural)"
+        case .entryMap(let category): return "a mapping of names to \(category.plural)"
+        case .groups: return "a list of mappings like {params: '*.bias', weight_decay: 0}"
         case .blocks: return "a mapping of block names to {params, layers}"
         }
     }
@@ -405,18 +489,47 @@ extension Validator {
         if let val = root["data"]?["val"], val.pairs != nil {
             checkValidation(val)
         }
+        if let train = root["train"], let value = train.pair("clip_grad_value"), !value.value.isNull,
+           let norm = train.pair("clip_grad_norm"), !norm.value.isNull {
+            error("train.clip_grad_norm and train.clip_grad_value are alternatives; keep one", at: value.keyLocation,
+                  path: ["train", "clip_grad_value"])
+        }
         if let model = root["model"], let layers = model["layers"], let items = layers.items, items.isEmpty {
             error("model.layers must hold at least one layer", at: layers.location, path: ["model", "layers"])
         }
         if let layers = spec.sections["model"]?.entries["layers"] {
-            checkGraph(layers)
+            let outputs = checkOutputs(layers, spec.sections["model"])
+            checkGraph(layers, outputs: outputs ?? [])
+            if let terms = spec.entries["loss"], let last = layers.last {
+                checkLossOutputs(terms, outputs: outputs ?? [last.name ?? String(layers.count - 1)], declared: outputs != nil)
+            }
         } else if let items = root["model"]?["layers"]?.items {
             checkInputNames(items)
         }
         warnAboutUnusedBlocks()
         if let scheduler = spec.entries["scheduler"]?.first {
             checkSchedule(scheduler, epochs: spec.sections["train"]?.int("epochs") ?? 1)
+            checkPlateau(scheduler, spec)
         }
+    }
+
+    /// `reduce_lr_on_plateau` steps on a metric once per epoch, so it needs a metric the run computes.
+    private mutating func checkPlateau(_ scheduler: SpecEntry, _ spec: SectionValues) {
+        guard scheduler.type == "reduce_lr_on_plateau" else { return }
+        if scheduler.string("interval") == "step" {
+            error("reduce_lr_on_plateau steps on an epoch's metric; it takes interval: epoch",
+                  at: scheduler.location(of: "interval"), path: [scheduler.keyPath(of: "interval")])
+        }
+        guard let monitor = scheduler.string("monitor") else { return }
+        let hasValidation = spec.sections["data"]?.sections["val"] != nil
+        let metrics = ["train/loss"] + (hasValidation
+            ? ["val/loss"] + (spec.sections["train"]?.strings("metrics") ?? []).map { "val/" + $0 } : [])
+        guard !metrics.contains(monitor) else { return }
+        let reason = monitor.hasPrefix("val/") && !hasValidation
+            ? "the spec has no validation split (data.val)"
+            : "the run reports \(metrics.joined(separator: ", "))" + Suggest.hint(for: monitor, in: metrics)
+        error("monitor '\(monitor)' is not a metric of this run: \(reason)", at: scheduler.location(of: "monitor"),
+              path: [scheduler.keyPath(of: "monitor")])
     }
 
     /// Schedules that PyTorch accepts but that rarely do what was meant.
@@ -451,7 +564,54 @@ extension Validator {
     /// layers of the same list (or `input`), a layer that is not a merge takes one input,
     /// and no layer may feed itself, however indirectly.
     /// - Parameter scope: how messages name the list, empty for `model.layers`: ` in block 'basic'`.
-    mutating func checkGraph(_ layers: [SpecEntry], scope: String = "") {
+    /// `model.outputs` must name distinct layers of `model.layers`; nil when it is not written.
+    private mutating func checkOutputs(_ layers: [SpecEntry], _ model: SectionValues?) -> [String]? {
+        guard let model, let outputs = model.strings("outputs") else { return nil }
+        let names = layers.compactMap(\.name)
+        var seen: Set<String> = []
+        for output in outputs {
+            if !names.contains(output) {
+                let known = names.isEmpty ? "no layer has a name" : "named layers: " + names.joined(separator: ", ")
+                error("unknown layer '\(output)' in model.outputs (\(known))\(Suggest.hint(for: output, in: names))",
+                      at: model.location(of: "outputs"), path: ["model", "outputs"])
+            } else if !seen.insert(output).inserted {
+                error("'\(output)' is listed twice in model.outputs", at: model.location(of: "outputs"), path: ["model", "outputs"])
+            }
+        }
+        return outputs
+    }
+
+    /// Each loss reads one output (two for the pairwise losses), named by `output` or, with
+    /// a model of that many outputs, implied.
+    /// - Parameter declared: whether `model.outputs` was written (else `outputs` is the last layer alone).
+    private mutating func checkLossOutputs(_ terms: [SpecEntry], outputs: [String], declared: Bool) {
+        for term in terms {
+            let arity = SpecSchema.pairwiseLosses.contains(term.type) ? 2 : 1
+            let reads = arity == 2 ? "compares two model outputs" : "reads one model output"
+            guard let names = term.strings("output") else {
+                if outputs.count != arity {
+                    let hint = arity == 2 && !declared
+                        ? "; name two layers in model.outputs and list them in output"
+                        : "; say which with output (the model's outputs are \(outputs.joined(separator: ", ")))"
+                    error("\(term.type) \(reads) but the model has \(outputs.count)\(hint)", at: term.location,
+                          path: [term.keyPath])
+                }
+                continue
+            }
+            if names.count != arity {
+                error("\(term.type) \(reads), got \(names.count) in output", at: term.location(of: "output"),
+                      path: [term.keyPath(of: "output")])
+            }
+            for name in names where !outputs.contains(name) {
+                let known = declared ? "the model's outputs are " + outputs.joined(separator: ", ")
+                    : "without model.outputs the model's one output is its last layer"
+                error("unknown model output '\(name)' (\(known))\(Suggest.hint(for: name, in: outputs))",
+                      at: term.location(of: "output"), path: [term.keyPath(of: "output")])
+            }
+        }
+    }
+
+    mutating func checkGraph(_ layers: [SpecEntry], scope: String = "", outputs: [String] = []) {
         var defined: [String: SourceLocation] = [:]
         for layer in layers {
             guard let name = layer.name else { continue }
@@ -486,7 +646,9 @@ extension Validator {
                   path: [layers[culprit].keyPath(of: "inputs")])
             return
         }
-        for (index, consumers) in graph.consumers.enumerated() where consumers.isEmpty && index != layers.count - 1 {
+        let returned = Set(outputs)
+        for (index, consumers) in graph.consumers.enumerated()
+        where consumers.isEmpty && index != layers.count - 1 && !returned.contains(layers[index].name ?? "") {
             diagnostics.warning("the output of layer \(graph.displayName(index))\(scope) is never used; "
                                 + "the last layer's output is the model's", at: layers[index].location,
                                 keyPath: layers[index].keyPath)

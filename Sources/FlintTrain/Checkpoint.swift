@@ -1,5 +1,6 @@
 import Foundation
 import Flint
+import FlintData
 import FlintHDF5
 
 /// Everything a run needs to continue exactly, or to be evaluated alone:
@@ -33,6 +34,10 @@ public struct Checkpoint {
     /// and best-checkpoint state, elapsed time), as attributes of `/trainer`,
     /// so a resumed run reports what an uninterrupted one would.
     public var trainer: [String: Double] = [:]
+    /// What `data.transforms` learned from the training split (standardize's
+    /// mean and std), in `/data/transforms/<position>`, so that evaluation,
+    /// prediction and resuming apply the same statistics.
+    public var dataStatistics = DataStatistics()
 
     public init(epoch: Int, step: Int, config: String, model: [(name: String, tensor: Tensor)],
                 optimizerType: String, optimizerSteps: Int, optimizerLRs: [Double],
@@ -86,6 +91,7 @@ public struct Checkpoint {
             let data = try file.createGroup("data")
             try data.setAttribute("batch_index", dataBatchIndex)
             try data.createDataset("order", values: dataOrder.map { Int64($0) }, shape: [dataOrder.count])
+            if !dataStatistics.isEmpty { try dataStatistics.write(to: try data.createGroup("transforms")) }
             let hist = try file.createGroup("history")
             for (k, values) in history.sorted(by: { $0.key < $1.key }) {
                 try hist.createDataset(k, values: values, shape: [values.count])
@@ -141,6 +147,15 @@ public struct Checkpoint {
         return (try file.dataset("config").readString(), try readModel(file))
     }
 
+    static func readDataStatistics(_ file: HDF5File) throws -> DataStatistics {
+        file.contains("data/transforms") ? try DataStatistics.read(from: try file.group("data/transforms")) : DataStatistics()
+    }
+
+    /// Only the data statistics (`/data/transforms`), for evaluating and predicting.
+    public static func readDataStatistics(from path: String) throws -> DataStatistics {
+        try readDataStatistics(try openFile(path))
+    }
+
     /// Reads a checkpoint, checking that it is one.
     public static func read(from path: String) throws -> Checkpoint {
         let file = try openFile(path)
@@ -176,6 +191,7 @@ public struct Checkpoint {
             dataOrder: try data.dataset("order").readArray(as: Int64.self).map { Int($0) },
             dataBatchIndex: Int(try data.int64Attribute("batch_index")), history: history)
         checkpoint.trainer = trainer
+        checkpoint.dataStatistics = try readDataStatistics(file)
         return checkpoint
     }
 }

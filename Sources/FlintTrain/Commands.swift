@@ -14,10 +14,12 @@ public enum FlintCommands {
     ///     the spec against the checkpoint's config are applied and reported on
     ///     stderr; a different model is refused (`badInput`).
     ///   - force: replace an existing run directory instead of refusing.
-    ///   - initFrom: weights (safetensors or checkpoint) to start from, strictly by name.
+    ///   - initFrom: weights (safetensors, checkpoint or HDF5) to start from by
+    ///     PyTorch name, in place of the spec's `model.init_from`; what a
+    ///     non-strict load skips is reported on stderr.
     ///   - handleSignals: SIGINT/SIGTERM write a checkpoint and end the run (`TrainingInterrupted`).
     public static func train(specPath: String, overrides: [String], runDir: String?, resume: String?, quiet: Bool,
-                             force: Bool = false, initFrom: String? = nil, handleSignals: Bool = false) throws -> TrainResult {
+                             force: Bool = false, initFrom: InitialWeightsSpec? = nil, handleSignals: Bool = false) throws -> TrainResult {
         let spec = try Spec.load(path: specPath, overrides: overrides)
         let say = { (text: String) in if !quiet { FileHandle.standardError.write(Data((text + "\n").utf8)) } }
         for w in spec.warnings { say(w.description) }
@@ -44,8 +46,12 @@ public enum FlintCommands {
             checkpoint = ckpt
             resumeRunDir = runDirectory(ofCheckpoint: path)
         }
-        let plan = try RunPlan(spec: spec, initialWeights: resume == nil)
-        if let initFrom { try loadInitialWeights(into: plan.model, from: initFrom, strict: true) }
+        var plan = try RunPlan(spec: spec, initialWeights: resume == nil && initFrom == nil,
+                               statistics: checkpoint?.dataStatistics)
+        if let initFrom { plan.initialWeightsReport = try loadInitialWeights(into: plan.model, from: initFrom) }
+        if let report = plan.initialWeightsReport, !report.fits, let source = initFrom ?? spec.model.initFrom {
+            say("warning: init from \(source.path) (strict: false) loaded \(report.loaded) of \(report.modelTensors) tensors; \(report)")
+        }
         let dir: String
         if let runDir {
             dir = runDir
@@ -138,7 +144,7 @@ public enum FlintCommands {
         let file = resolveCheckpoint(path)
         let ckpt = try Checkpoint.read(from: file)
         let spec = try Spec.parse(yaml: ckpt.config, file: file + ":/config")
-        let plan = try RunPlan(spec: spec, dataOverride: data)
+        let plan = try RunPlan(spec: spec, dataOverride: data, initialWeights: false, statistics: ckpt.dataStatistics)
         var state: [String: Tensor] = [:]
         for (k, v) in ckpt.model { state[k] = v }
         do {
@@ -154,7 +160,7 @@ public enum FlintCommands {
         default: throw TrainError.badInput("unknown split '\(split)'; expected train, val or test")
         }
         guard let loader else { throw TrainError.badInput("\(file): the spec has no \(split) split") }
-        let metrics = try FlintTrain.evaluate(model: plan.model, loss: plan.loss, loader: loader)
+        let metrics = try FlintTrain.evaluate(model: plan.model, objective: plan.objective, loader: loader)
         return (loader.dataset.count, metrics)
     }
 

@@ -7,8 +7,8 @@ import FlintSpec
 /// Loss and accuracy of a model over every batch of a loader, in eval mode
 /// without recording gradients: what the trainer logs for validation and test.
 /// Accuracy is reported for class-index targets.
-public func evaluate(model: Module, loss: Loss, loader: DataLoader) throws -> [String: Double] {
-    let report = try evaluateReport(model: model, loss: loss, loader: loader, topK: nil)
+public func evaluate(model: Module, objective: Objective, loader: DataLoader) throws -> [String: Double] {
+    let report = try evaluateReport(model: model, objective: objective, loader: loader, topK: nil)
     return report.metrics.filter { $0.key == "loss" || $0.key == "accuracy" }
 }
 
@@ -16,8 +16,9 @@ public func evaluate(model: Module, loss: Loss, loader: DataLoader) throws -> [S
 ///
 /// Classification (scores `[B, C]`, integer targets `[B]`): loss, accuracy,
 /// top-k accuracy, macro and weighted precision/recall/F1, the confusion
-/// matrix. Regression (float targets): loss, MSE, MAE, R².
-public func evaluateReport(model: Module, loss: Loss, loader: DataLoader, topK: Int?) throws -> EvaluationReport {
+/// matrix. Regression (float targets): loss, MSE, MAE, R². With several losses, `loss`
+/// is their weighted sum and the other metrics read the first loss's output.
+public func evaluateReport(model: Module, objective: Objective, loader: DataLoader, topK: Int?) throws -> EvaluationReport {
     let wasTraining = model.training
     model.eval()
     defer { model.train(wasTraining) }
@@ -27,9 +28,12 @@ public func evaluateReport(model: Module, loss: Loss, loader: DataLoader, topK: 
     var regression: RegressionAccumulator?
     try noGrad {
         while let batch = try loader.next() {
-            let out = try model(batch.x)
+            let outputs = try objective.outputs(of: model, batch.x)
             let n = batch.indices.count
-            totalLoss += try loss(out, batch.y).item() * Double(n)
+            totalLoss += try objective(outputs, x: batch.x, y: batch.y).item() * Double(n)
+            seen += n
+            guard let index = objective.metricOutput, outputs.indices.contains(index) else { continue }
+            let out = outputs[index]
             if out.rank == 2 && !batch.y.dtype.isFloatingPoint && batch.y.rank == 1 {
                 if classification == nil { classification = ClassificationAccumulator(classes: out.shape[1], topK: topK) }
                 try classification?.add(scores: out, targets: batch.y)
@@ -37,7 +41,6 @@ public func evaluateReport(model: Module, loss: Loss, loader: DataLoader, topK: 
                 if regression == nil { regression = RegressionAccumulator() }
                 try regression?.add(outputs: out, targets: batch.y)
             }
-            seen += n
         }
     }
     var metrics = ["loss": seen > 0 ? totalLoss / Double(seen) : .nan]
@@ -110,7 +113,8 @@ extension FlintCommands {
         let file = resolveCheckpoint(path)
         let (config, weights) = try Checkpoint.readModel(from: file)
         let spec = try Spec.parse(yaml: config, file: file + ":/config")
-        let plan = try RunPlan(spec: spec, dataOverride: data, initialWeights: false)
+        let plan = try RunPlan(spec: spec, dataOverride: data, initialWeights: false,
+                               statistics: try Checkpoint.readDataStatistics(from: file))
         var state: [String: Tensor] = [:]
         for (k, v) in weights { state[k] = v }
         do {
@@ -126,7 +130,7 @@ extension FlintCommands {
         default: throw TrainError.badInput("unknown split '\(split)'; expected train, val or test")
         }
         guard let loader else { throw TrainError.badInput("\(file): the spec has no \(split) split") }
-        return try FlintTrain.evaluateReport(model: plan.model, loss: plan.loss, loader: loader, topK: topK)
+        return try FlintTrain.evaluateReport(model: plan.model, objective: plan.objective, loader: loader, topK: topK)
     }
 }
 

@@ -28,7 +28,9 @@ extension FlintCommands {
     /// `[N, ...]`) and, for classifiers, `predictions` (int64 `[N]`, the
     /// argmax) and `probabilities` (float32 `[N, C]`, the softmax).
     ///
-    /// The spec's `data.transforms` are applied (never its augmentation).
+    /// The spec's `data.transforms` are applied (never its augmentation), with
+    /// the statistics the checkpoint stores (standardize's training-split mean
+    /// and std), never statistics of the input.
     /// Rows are read, run and written one batch at a time, so inputs larger
     /// than memory work. The output appears only when complete and replaces
     /// an existing file only with `force`.
@@ -42,7 +44,13 @@ extension FlintCommands {
         if let b = batchSize, b < 1 { throw TrainError.badInput("--batch-size must be at least 1, got \(b)") }
         let destination = try AtomicOutput(destination: output, force: force)
         let restored = try RestoredModel.load(checkpoint: checkpoint)
-        let transforms = try Builder.transforms(restored.spec.data.transforms)
+        let transforms: [Transform]
+        do {
+            transforms = try Checkpoint.readDataStatistics(from: restored.path)
+                .apply(to: try Builder.transforms(restored.spec.data.transforms))
+        } catch let error as DataError {
+            throw TrainError.badInput("\(restored.path): \(error)")
+        }
         let (file, datasetPath) = try locateInput(input, spec: restored.spec)
         let source = try HDF5File.open(file).dataset(datasetPath)
         guard !source.shape.isEmpty, source.dtype != nil else {

@@ -9,28 +9,45 @@ extension RunPlan {
     /// Builds every part of a run from a validated spec: seeds the generators,
     /// builds and shape-checks the model, reads the data and checks it against
     /// the model and the loss. `dataOverride` replaces the spec's HDF5 file.
-    /// `model.init_from` weights are loaded (strictly) unless `initialWeights`
-    /// is false, as when a checkpoint's own weights replace them anyway.
-    public init(spec: Spec, dataOverride: String? = nil, initialWeights: Bool = true) throws(SpecError) {
+    /// `model.init_from` weights are loaded unless `initialWeights` is false,
+    /// as when a checkpoint's own weights replace them anyway; what a
+    /// non-strict load skipped is in `initialWeightsReport`.
+    /// `statistics` (a checkpoint's) are applied to `data.transforms` as they
+    /// are; without them, standardize learns its statistics from the training split.
+    public init(spec: Spec, dataOverride: String? = nil, initialWeights: Bool = true,
+                statistics: DataStatistics? = nil) throws(SpecError) {
         Generator.manualSeed(UInt64(truncatingIfNeeded: spec.seed))
-        let (model, output) = try Builder.model(spec.model)
+        let built = try Builder.build(spec.model)
+        let model = built.module
+        var report: WeightsLoadReport?
         if initialWeights, let source = spec.model.initFrom {
             do {
-                try loadInitialWeights(into: model, from: source, strict: true)
+                report = try loadInitialWeights(into: model, from: source)
             } catch {
                 throw SpecError([.error(at: spec.model.location, "model.init_from: \(error)")])
             }
         }
-        let loss = try Builder.loss(spec.loss)
-        let optimizer = try Builder.optimizer(spec.optimizer, params: model.parameters())
-        let scheduler = try spec.scheduler.map { s throws(SpecError) in try Builder.scheduler(s, optimizer: optimizer) }
+        let objective = try Builder.objective(spec.losses, outputs: spec.model.outputs)
+        let optimizer = try Builder.optimizer(spec.optimizer, parameters: model.namedParameters())
         let seed = UInt64(truncatingIfNeeded: spec.seed)
         // Each list gets its own seed range (Builder adds the index), so random
         // transforms draw independently of each other and of shuffling (seed + 1).
-        let transforms = try Builder.transforms(spec.data.transforms, seed: seed &+ 100)
-        let augment = try Builder.transforms(spec.data.augment, seed: seed &+ 200)
+        var transforms = try Builder.transforms(spec.data.transforms, seed: seed &+ 100)
+        let augment = try Builder.transforms(spec.data.augment, seed: seed &+ 200, augmenting: true)
         let data = try RunPlan.openData(spec.data, seed: spec.seed, sourceOverride: dataOverride)
-        try RunPlan.check(data: data, spec: spec, transforms: transforms + augment, output: output)
+        try RunPlan.check(data: data, spec: spec, transforms: transforms + augment, objective: objective,
+                          outputs: built.outputs)
+        let fitted: DataStatistics
+        do {
+            if let statistics {
+                (transforms, fitted) = (try statistics.apply(to: transforms), statistics)
+            } else {
+                (transforms, fitted) = try DataStatistics.fit(transforms, on: data.train)
+            }
+        } catch {
+            let at = spec.data.transforms.first { $0.type == "standardize" }?.location ?? spec.data.location
+            throw SpecError([.error(at: at, "\(error)")])
+        }
 
         // Only the training split drops its last partial batch: evaluation must see every sample.
         func loader(_ d: DataSource, shuffle: Bool, dropLast: Bool, extra: [Transform]) throws(SpecError) -> DataLoader {
@@ -42,12 +59,47 @@ extension RunPlan {
                 throw SpecError([.error(at: spec.data.location, "\(error)")])
             }
         }
-        self.init(name: spec.name, seed: seed, config: spec.node.yaml(), model: model, loss: loss,
-                  optimizer: optimizer, scheduler: scheduler,
-                  train: try loader(data.train, shuffle: spec.data.shuffle, dropLast: spec.data.dropLast, extra: augment),
+        let train = try loader(data.train, shuffle: spec.data.shuffle, dropLast: spec.data.dropLast, extra: augment)
+        let control = try TrainingControl(spec: spec)
+        var schedule: (scheduler: LRScheduler, stepping: SchedulerStepping)?
+        if let s = spec.scheduler {
+            let stepping = RunPlan.stepping(of: s, hasValidation: data.val != nil)
+            // The trainer steps once per epoch, or once per optimizer step (an accumulated group counts once).
+            let optimizerSteps = (train.batchesPerEpoch + control.accumulateSteps - 1) / control.accumulateSteps
+            let runSteps = spec.train.epochs * (stepping == .perStep ? optimizerSteps : 1)
+            try RunPlan.checkLength(s, runSteps: runSteps, stepping: stepping)
+            schedule = (try Builder.scheduler(s, optimizer: optimizer, runSteps: runSteps), stepping)
+        }
+        self.init(name: spec.name, seed: seed, config: spec.node.yaml(), model: model, objective: objective,
+                  optimizer: optimizer, scheduler: schedule?.scheduler, train: train,
                   val: try data.val.map { d throws(SpecError) in try loader(d, shuffle: false, dropLast: false, extra: []) },
                   test: try data.test.map { d throws(SpecError) in try loader(d, shuffle: false, dropLast: false, extra: []) },
-                  epochs: spec.train.epochs, control: try TrainingControl(spec: spec))
+                  epochs: spec.train.epochs, control: control, schedulerStepping: schedule?.stepping ?? .perEpoch)
+        initialWeightsReport = report
+        dataStatistics = fitted
+    }
+
+    /// When the trainer calls the scheduler's `step()`, and with which metric.
+    static func stepping(of scheduler: SchedulerSpec, hasValidation: Bool) -> SchedulerStepping {
+        if scheduler.type == "reduce_lr_on_plateau" {
+            return .onMetric(scheduler.string("monitor") ?? (hasValidation ? "val/loss" : "train/loss"))
+        }
+        return scheduler.schedulerInterval == "step" ? .perStep : .perEpoch
+    }
+
+    /// PyTorch's OneCycleLR fails when stepped past its total_steps; a cycle shorter
+    /// than the run is caught here, before training, at the field that sets its length.
+    static func checkLength(_ scheduler: SchedulerSpec, runSteps: Int, stepping: SchedulerStepping) throws(SpecError) {
+        guard scheduler.type == "one_cycle_lr" else { return }
+        let field = scheduler.isSet("total_steps") ? "total_steps" : "epochs"
+        let cycle = scheduler.int("total_steps")
+            ?? scheduler.int("epochs").flatMap { epochs in scheduler.int("steps_per_epoch").map { epochs * $0 } }
+        guard let cycle, cycle < runSteps else { return }
+        let unit = stepping == .perStep ? "optimizer step" : "epoch"
+        throw SpecError([.error(at: scheduler.location(of: field),
+                                "one_cycle_lr lasts \(cycle) steps but the run steps it \(runSteps) times (once per \(unit)); "
+                                    + "PyTorch fails past the end of the cycle",
+                                keyPath: scheduler.keyPath(of: field))])
     }
 
     /// The three splits of a spec's data, in memory or streamed per `cache`.
@@ -102,7 +154,8 @@ extension RunPlan {
 
     /// Checks the data against the model's declared input and the loss's
     /// targets before any training starts.
-    static func check(data: OpenedData, spec: Spec, transforms: [Transform], output: [Int]) throws(SpecError) {
+    static func check(data: OpenedData, spec: Spec, transforms: [Transform], objective: Objective,
+                      outputs: [[Int]]) throws(SpecError) {
         var problems: [Diagnostic] = []
         let splits: [(String, DataSource?, DataSpec.Arrays?)] = [
             ("train", data.train, spec.data.train), ("val", data.val, nil), ("test", data.test, spec.data.test),
@@ -120,18 +173,20 @@ extension RunPlan {
                 problems.append(.error(at: spec.model.inputLocation,
                                        "model.input is \(spec.model.input) but the \(name) samples have shape \(sample)\(arrays.map { " ('\($0.x)')" } ?? "")"))
             }
-            if spec.loss.type == "cross_entropy_loss" || spec.loss.type == "nll_loss" {
+            for (loss, term) in zip(spec.losses, objective.terms)
+            where term.target == .y && (loss.type == "cross_entropy_loss" || loss.type == "nll_loss") {
+                let output = term.outputs.first.map { outputs[$0] } ?? []
                 guard output.count == 1, let classes = output.first else {
-                    problems.append(.error(at: spec.loss.location, "\(spec.loss.type) needs a model output of shape [classes] per sample, got \(output)"))
+                    problems.append(.error(at: loss.location, "\(loss.type) needs a model output of shape [classes] per sample, got \(output)"))
                     continue
                 }
                 let target = dataset.target
                 guard !target.dtype.isFloatingPoint, target.sampleShape.isEmpty else {
                     problems.append(.error(at: arrays?.yLocation ?? spec.data.location,
-                                           "\(spec.loss.type) needs integer class labels of shape [N]; the \(name) labels are \(target.dtype) \([dataset.count] + target.sampleShape)"))
+                                           "\(loss.type) needs integer class labels of shape [N]; the \(name) labels are \(target.dtype) \([dataset.count] + target.sampleShape)"))
                     continue
                 }
-                let ignore = spec.loss.int("ignore_index") ?? -100
+                let ignore = loss.int("ignore_index") ?? -100
                 // Only the targets are read, so a streamed split stays streamed.
                 let labels: [Int64]
                 do {

@@ -9,7 +9,8 @@ public struct RunPlan {
     public var seed: UInt64
     public var config: String
     public var model: Module
-    public var loss: Loss
+    /// The loss (or weighted losses) of the model's outputs.
+    public var objective: Objective
     public var optimizer: Optimizer
     public var scheduler: LRScheduler?
     public var train: DataLoader
@@ -18,15 +19,21 @@ public struct RunPlan {
     public var epochs: Int
     /// Logging, validation cadence, accumulation, limits, guards, checkpoints.
     public var control: TrainingControl
+    /// What loading `model.init_from` found; nil when nothing was loaded.
+    public var initialWeightsReport: WeightsLoadReport?
+    /// What `data.transforms` learned from the training split (standardize), for checkpoints.
+    public var dataStatistics = DataStatistics()
+    /// When `scheduler.step()` runs.
+    public var schedulerStepping: SchedulerStepping
 
-    public init(name: String, seed: UInt64, config: String, model: Module, loss: Loss, optimizer: Optimizer,
+    public init(name: String, seed: UInt64, config: String, model: Module, objective: Objective, optimizer: Optimizer,
                 scheduler: LRScheduler?, train: DataLoader, val: DataLoader?, test: DataLoader?, epochs: Int,
-                control: TrainingControl = TrainingControl()) {
+                control: TrainingControl = TrainingControl(), schedulerStepping: SchedulerStepping = .perEpoch) {
         self.name = name
         self.seed = seed
         self.config = config
         self.model = model
-        self.loss = loss
+        self.objective = objective
         self.optimizer = optimizer
         self.scheduler = scheduler
         self.train = train
@@ -34,7 +41,18 @@ public struct RunPlan {
         self.test = test
         self.epochs = epochs
         self.control = control
+        self.schedulerStepping = schedulerStepping
     }
+}
+
+/// When a training loop steps its learning-rate scheduler, as a PyTorch loop would.
+public enum SchedulerStepping: Equatable, Sendable {
+    /// `scheduler.step()` after each epoch.
+    case perEpoch
+    /// `scheduler.step()` after each optimizer step (OneCycleLR's way).
+    case perStep
+    /// `scheduler.step(metric)` after each epoch that computed the metric (`ReduceLROnPlateau`).
+    case onMetric(String)
 }
 
 /// What a finished run reports (the `--json` line of `flint train`).
@@ -204,6 +222,9 @@ public final class Trainer {
 
     /// Settings that cannot work with this plan fail before any training.
     private func validateControl() throws {
+        if case .onMetric(let name) = plan.schedulerStepping, name.hasPrefix("val/"), plan.val == nil {
+            throw TrainError.badInput("the scheduler monitors \(name) but the spec has no validation split (data.val)")
+        }
         if let es = control.earlyStopping, es.strict, es.monitor.hasPrefix("val/"), plan.val == nil {
             throw TrainError.badInput("train.early_stopping.monitor is \(es.monitor) but the spec has no validation split (data.val)")
         }
@@ -227,6 +248,7 @@ public final class Trainer {
     private func loop(_ ctx: Context) throws -> TrainResult {
         let model = plan.model
         let named = model.namedParameters()
+        let params = named.map(\.tensor)
         let k = control.accumulateSteps
         var midEpoch = resumedMidEpoch
         var stopReason: String?
@@ -249,7 +271,7 @@ public final class Trainer {
             while let batch = try plan.train.next() {
                 let n = batch.indices.count
                 let last = plan.train.batchIndex >= total
-                let loss = try plan.loss(try model(batch.x), batch.y)
+                let loss = try plan.objective(try plan.objective.outputs(of: model, batch.x), x: batch.x, y: batch.y)
                 let value = try loss.item()
                 guard value.isFinite else {
                     try nonFinite("loss is \(value)", ctx)
@@ -271,8 +293,10 @@ public final class Trainer {
                     groupLoss = 0; groupSamples = 0
                     continue
                 }
+                try clipGradients(params)
                 try plan.optimizer.step()
                 plan.optimizer.zeroGrad()
+                if plan.schedulerStepping == .perStep { plan.scheduler?.step() }
                 step += 1
                 if let name = NaNGuard.firstNonFiniteParameter(named) {
                     // A parameter that overflowed cannot be taken back: this stops whatever the policy.
@@ -308,13 +332,25 @@ public final class Trainer {
         return try finish(ctx, stopReason: stopReason)
     }
 
+    /// `train.clip_grad_norm` or `train.clip_grad_value` on the gradients about to be applied.
+    private func clipGradients(_ params: [Tensor]) throws {
+        switch control.gradientClipping {
+        case let .norm(maxNorm, normType, errorIfNonfinite)?:
+            try ClipGrad.clipGradNorm(params, maxNorm: maxNorm, normType: normType, errorIfNonfinite: errorIfNonfinite)
+        case .value(let limit)?:
+            try ClipGrad.clipGradValue(params, clipValue: limit)
+        case nil:
+            break
+        }
+    }
+
     /// Validation, the metrics record, the scheduler, best and early-stopping
     /// bookkeeping and the checkpoint at the end of an epoch; a reason to stop, if any.
     private func finishEpoch(_ ctx: Context, lr: Double, seconds trainSeconds: Double, samples: Int, epochStart: Double) throws -> String? {
         var metrics: [String: Double] = ["train/loss": epochSamples > 0 ? epochLossSum / Double(epochSamples) : .nan]
         let onSchedule = epoch % control.evalEveryEpochs == 0
         if let val = plan.val, onSchedule || epoch == plan.epochs {
-            for (k, v) in try evaluate(model: plan.model, loss: plan.loss, loader: val) { metrics["val/" + k] = v }
+            for (k, v) in try evaluate(model: plan.model, objective: plan.objective, loader: val) { metrics["val/" + k] = v }
         }
         appendHistory(metrics)
         var values = metrics
@@ -328,10 +364,10 @@ public final class Trainer {
             for (name, t) in plan.model.namedParameters() { try tb.histogram(name, values: t.toArray(Float.self), step: step) }
         }
         if let scheduler = plan.scheduler {
-            if scheduler.requiresMetric {
-                scheduler.step(metric: metrics["val/loss"] ?? metrics["train/loss"] ?? .nan)
-            } else {
-                scheduler.step()
+            switch plan.schedulerStepping {
+            case .perEpoch: scheduler.step()
+            case .perStep: break
+            case .onMetric(let name): if let value = metrics[name] { scheduler.step(metric: value) }
             }
         }
 
@@ -378,7 +414,7 @@ public final class Trainer {
     private func finish(_ ctx: Context, stopReason: String?) throws -> TrainResult {
         var final = lastEpochMetrics(ctx)
         if let test = plan.test {
-            let metrics = try evaluate(model: plan.model, loss: plan.loss, loader: test)
+            let metrics = try evaluate(model: plan.model, objective: plan.objective, loader: test)
             for (k, v) in metrics { final["test/" + k] = v }
             try ctx.tensorboard?.scalars(metrics.map { ("test/" + $0.key, $0.value) }, step: step)
             ctx.progress.line(metrics.sorted { $0.key < $1.key }.map { "test/\($0.key) \(String(format: "%.4f", $0.value))" }.joined(separator: "  "))
@@ -507,6 +543,7 @@ public final class Trainer {
                            dataBatchIndex: plan.train.batchIndex < plan.train.batchesPerEpoch ? plan.train.batchIndex : 0,
                            history: history)
         c.trainer = trainerState
+        c.dataStatistics = plan.dataStatistics
         return c
     }
 

@@ -45,11 +45,11 @@ private struct FirstStep {
             throw TrainError.badInput("the training split has no samples")
         }
         do {
-            let prediction = try plan.model(batch.x)
-            let value = try plan.loss(prediction, batch.y)
+            let outputs = try plan.objective.outputs(of: plan.model, batch.x)
+            let value = try plan.objective(outputs, x: batch.x, y: batch.y)
             try value.backward()
             input = batch.x.shape
-            output = prediction.shape
+            output = outputs.first?.shape ?? []
             loss = try value.item()
         } catch {
             throw TrainError.badInput("the first batch (inputs \(batch.x.shape) \(batch.x.dtype), targets \(batch.y.shape) "

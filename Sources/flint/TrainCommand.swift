@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FlintSpec
 import FlintTrain
 
 struct TrainCommand: ParsableCommand {
@@ -21,18 +22,22 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("run-dir"), help: "Run directory (default: runs/<name>-<UTC time>-<config hash> next to the spec; a resumed run continues in its own).")
     var runDir: String?
     @Option(help: "Resume from a checkpoint file or a run directory.") var resume: String?
-    @Option(name: .customLong("init"), help: "Start from the weights of a safetensors file or checkpoint (PyTorch names, strict).")
+    @Option(name: .customLong("init"), help: "Start from the weights of a safetensors file or checkpoint (PyTorch names, strict), in place of model.init_from.")
     var initFrom: String?
+    @Flag(name: .customLong("init-non-strict"), help: "With --init: load what matches by name and shape, report the rest on stderr (load_state_dict(strict=False)).")
+    var initNonStrict = false
     @Flag(help: "Replace the run directory if it holds an earlier run.") var force = false
     @Flag(help: "Print the result as one JSON line on stdout.") var json = false
     @Flag(help: "Print nothing but errors (and, with --json, the result).") var quiet = false
 
     func run() throws {
         try reportingErrors {
+            if initNonStrict && initFrom == nil { throw TrainError.badInput("--init-non-strict needs --init FILE") }
             let result: TrainResult
             do {
                 result = try FlintCommands.train(specPath: spec, overrides: overrides, runDir: runDir, resume: resume, quiet: quiet,
-                                                 force: force, initFrom: initFrom, handleSignals: true)
+                                                 force: force, initFrom: initFrom.map { InitialWeightsSpec(path: $0, strict: !initNonStrict) },
+                                                 handleSignals: true)
             } catch let interrupted as TrainingInterrupted {
                 FileHandle.standardError.write(Data("\(interrupted)\n".utf8))
                 throw ExitCode(interrupted.exitCode)

@@ -7,7 +7,7 @@ invertible or positive-definite are built from the random input as
 A + shift·I or A·Aᵀ + n·I (also mirrored in the Swift test)."""
 import torch
 
-from common import F, I, entry
+from common import F, I, V, entry
 
 # Flint runs LAPACK in float64 while PyTorch's float32 LAPACK rounds in float32.
 LAPACK32 = (1e-4, 1e-5)
@@ -38,6 +38,34 @@ def eigh_fixed(a):
     return l, v * sign
 
 
+# A matrix with a complex conjugate pair of eigenvalues and a real one.
+ROTATING = V([0.0, -2.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 3.0], [3, 3])
+# Eigenvectors of non-symmetric matrices are more sensitive than symmetric ones to float32 rounding.
+EIG32 = (1e-3, 1e-4)
+
+
+def eig_canonical(values, vectors=None):
+    """eig's results are unique only up to order and each eigenvector's phase: sorts the
+    eigenvalues by (real, imaginary) part, rotates each eigenvector so that its largest
+    component is real and positive, and returns both as torch.view_as_real pairs
+    (the Swift test applies the same rule)."""
+    n = values.shape[-1]
+    flat_values = values.reshape(-1, n)
+    flat_vectors = vectors.reshape(-1, n, n) if vectors is not None else None
+    out_values, out_vectors = [], []
+    for b in range(flat_values.shape[0]):
+        order = sorted(range(n), key=lambda i: (flat_values[b, i].real.item(), flat_values[b, i].imag.item()))
+        out_values.append(flat_values[b, order])
+        if flat_vectors is not None:
+            cols = flat_vectors[b][:, order]
+            top = cols[cols.abs().argmax(dim=0), torch.arange(n)]
+            out_vectors.append(cols * (top.conj() / top.abs()))
+    canonical_values = torch.view_as_real(torch.stack(out_values).reshape(values.shape))
+    if vectors is None:
+        return (canonical_values,)
+    return canonical_values, torch.view_as_real(torch.stack(out_vectors).reshape(vectors.shape))
+
+
 def linalg():
     D = "float64"
     return [
@@ -60,7 +88,12 @@ def linalg():
                ([F(3, 4)], {"equation": "ij->ji"}), ([F(3, 4)], {"equation": "ij->"}), ([F(3, 4)], {"equation": "ij->j"}),
                ([F(4), F(5)], {"equation": "i,j->ij"}), ([F(4), F(4)], {"equation": "i,i->"}), ([F(3, 4), F(3, 4)], {"equation": "ij,ij->i"}),
                ([F(2, 3, 4), F(4, 5), F(5)], {"equation": "bij,jk,k->bi"}), ([F(2, 3, 4), F(2, 5, 4)], {"equation": "bqd,bkd->bqk"}),
-               ([F(3, 4), F(4, 5)], {"equation": "ij,jk"}), ([I(2, 3), I(3, 2)], {"equation": "ij,jk->ik"})]),
+               ([F(3, 4), F(4, 5)], {"equation": "ij,jk"}), ([I(2, 3), I(3, 2)], {"equation": "ij,jk->ik"}),
+               ([F(2, 3, 4), F(2, 4, 5)], {"equation": "...ij,...jk->...ik"}), ([F(2, 1, 3, 4), F(5, 4, 2)], {"equation": "...ij,...jk"}),
+               ([F(2, 3, 4, layout="t")], {"equation": "...ij->...ji"}), ([F(2, 3, 4)], {"equation": "...i->i"}),
+               ([F(3, 4, layout="s"), F(4)], {"equation": "i...,...->i"}), ([F(2, 3), F(2, 1)], {"equation": "b...,b...->b..."}),
+               ([F(3, 1), F(3, 4, layout="s")], {"equation": "ij,ij->ij"}), ([F(2, 3, 4), F(4, 3)], {"equation": "b...i,iA->Ab..."}),
+               ([F(2, 3), F(4, 3)], {"equation": "i...,j..."}), ([F(2, 3), F(3, 4)], {"equation": "ij,j..k->ik"})]),
         entry("kron", torch.kron, [([F(2, 3), F(2, 2)],), ([F(3), F(2)],)]),
         entry("cross", lambda a, b, dim: torch.linalg.cross(a, b, dim=dim), [([F(4, 3), F(4, 3)], {"dim": 1}), ([F(3, 2), F(3, 2)], {"dim": 0})]),
         entry("tensordot", lambda a, b, dims: torch.tensordot(a, b, dims=dims), [([F(2, 3, 4), F(3, 4, 5)], {"dims": 2}), ([F(2, 3), F(3, 4)], {"dims": 1})]),
@@ -79,6 +112,15 @@ def linalg():
         entry("linalg.pinv", lambda a: torch.linalg.pinv(a), [([F(4, 3, dtype=D)],), ([F(3, 5)],)], tol=LAPACK32),
         entry("linalg.matrix_power", lambda a, n, shift: torch.linalg.matrix_power(shifted(a, shift), n),
               [([F(3, 3)], {"n": 3, "shift": 0.0}), ([F(3, 3, dtype=D)], {"n": -2, "shift": 4.0}), ([F(2, 2)], {"n": 0, "shift": 0.0})], tol=LAPACK32),
+        entry("linalg.lstsq", lambda a, b: torch.linalg.lstsq(a, b).solution,
+              [([F(5, 3), F(5, 2)],), ([F(2, 4, 3, dtype=D), F(2, 4, 2, dtype=D)],), ([F(5, 3), F(5)],), ([F(3, 5, dtype=D), F(3, 2, dtype=D)],),
+               ([F(5, 3, layout="t"), F(5, 2, layout="s")],), ([F(1, 4, 2, dtype=D), F(3, 4, 1, dtype=D)],), ([F(2, 5, 3), F(2, 5)],),
+               ([F(5, 3), F(4, 2)],)], tol=LAPACK32),
+        # Not differentiable in Flint (no complex dtype): compared in the canonical form of eig_canonical.
+        entry("linalg.eig", lambda a: eig_canonical(*torch.linalg.eig(a)),
+              [([F(3, 3)],), ([F(2, 4, 4, dtype=D)],), ([ROTATING],), ([F(4, 4, layout="t", dtype=D)],), ([F(1, 1)],)], grad=False, tol=EIG32),
+        entry("linalg.eigvals", lambda a: eig_canonical(torch.linalg.eigvals(a))[0],
+              [([F(5, 5)],), ([ROTATING],), ([F(3, 2, 2, dtype=D)],), ([F(3, 4)],)], grad=False, tol=EIG32),
         entry("linalg.matrix_rank", lambda a, b: torch.linalg.matrix_rank(a @ b), [([F(4, 2), F(2, 5)],), ([F(3, 3), F(3, 3)],)], grad=False),
         entry("linalg.vector_norm", lambda x, **k: torch.linalg.vector_norm(x, **k), [([F(3, 4)],), ([F(3, 4)], {"ord": 1.0, "dim": [1]}), ([F(3, 4)], {"ord": float("inf"), "dim": [0]})]),
         entry("linalg.matrix_norm", lambda x, **k: torch.linalg.matrix_norm(x, **k),

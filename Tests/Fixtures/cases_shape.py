@@ -122,6 +122,14 @@ def shape():
     ]
 
 
+# Targets with several sources (one or two of them zero), for the zero-handling of scatter_reduce's prod.
+SR_INDEX = V([0, 1, 1, 3, 2, 2, 0, 2], [2, 4], dtype="int64")
+
+
+def scatter_reduce(x, index, src, dim, reduce, include_self=True):
+    return torch.scatter_reduce(x, dim, index, src, reduce, include_self=include_self)
+
+
 def indexing():
     return [
         entry("index_select", lambda x, index, dim: torch.index_select(x, dim, index), [([F(4, 3), I(5, hi=4)], {"dim": 0}), ([F(3, 4, layout="t"), I(2, hi=4)], {"dim": 1})]),
@@ -131,6 +139,27 @@ def indexing():
         entry("scatter", lambda x, index, src, dim: torch.scatter(x, dim, index, src), [([F(3, 5), Perm(3, 2, hi=5), F(3, 2)], {"dim": 1})]),
         entry("scatter_add", lambda x, index, src, dim: torch.scatter_add(x, dim, index, src), [([F(3, 5), I(3, 4, hi=5), F(3, 4)], {"dim": 1})]),
         entry("index_add", lambda x, index, src, dim: torch.index_add(x, dim, index, src), [([F(4, 3), I(5, hi=4), F(5, 3)], {"dim": 0})]),
+        entry("scatter_reduce", scatter_reduce, [([F(3, 5), I(3, 4, hi=5), F(3, 4)], {"dim": 1, "reduce": r, "include_self": s})
+                                                 for r in ("sum", "prod", "mean", "amax", "amin") for s in (True, False)]
+              + [([F(4, 3, layout="t"), I(4, 3, hi=4), F(4, 3, layout="s")], {"dim": 0, "reduce": r}) for r in ("sum", "mean", "amax")]
+              + [([F(2, 4), SR_INDEX, V([0.0, 1.5, 0.0, 2.0, 0.0, -1.0, 0.0, 0.0], [2, 4])], {"dim": -1, "reduce": "prod", "include_self": s})
+                 for s in (True, False)]
+              + [([V([1.0, 0.0, 2.0, 3.0, -1.0, 0.5, 4.0, 2.0], [2, 4]), SR_INDEX, F(2, 4)], {"dim": 1, "reduce": "prod"}),
+                 ([F(3, 5), I(3, 4, hi=5), F(3, 4)], {"dim": 1, "reduce": "median"})]),
+        # Ties share the gradient, which finite differences cannot see; PyTorch cannot differentiate a src larger than its index.
+        entry("scatter_reduce", scatter_reduce, [([V([1.0, 2.0, 3.0, 0.5], [1, 4]), V([0, 0, 2, 2, 3], [1, 5], dtype="int64"),
+                                                   V([1.0, 0.5, 3.0, 3.0, -1.0], [1, 5])], {"dim": 1, "reduce": r}) for r in ("amax", "amin")], fd=False),
+        entry("scatter_reduce", scatter_reduce, [([F(3, 5), I(3, 2, hi=5), F(4, 3)], {"dim": 1, "reduce": "amin", "include_self": False}),
+                                                 ([I(3, 5, lo=-9, hi=9), I(3, 4, hi=5), I(3, 4, lo=-9, hi=9)], {"dim": 1, "reduce": "mean"}),
+                                                 ([I(3, 5, lo=-3, hi=3), I(3, 4, hi=5), I(3, 4, lo=-3, hi=3)], {"dim": 1, "reduce": "prod", "include_self": False}),
+                                                 ([I(3, 5, lo=-9, hi=9), I(3, 4, hi=3), I(3, 4, lo=-9, hi=9)], {"dim": 0, "reduce": "amax"})], grad=False),
+        entry("index_copy", lambda x, index, src, dim: torch.index_copy(x, dim, index, src),
+              [([F(4, 3), Perm(2, hi=4), F(2, 3)], {"dim": 0}), ([F(3, 4, layout="t"), Perm(3, hi=4), F(3, 3, layout="s")], {"dim": 1}),
+               ([F(2, 3, 4), Perm(4, hi=4), F(2, 3, 4, layout="t")], {"dim": -1}), ([F(4, 3), V([4], [1], dtype="int64"), F(1, 3)], {"dim": 0})]),
+        entry("index_copy", lambda x, index, src, dim: torch.index_copy(x, dim, index, src), [([I(4, 3), Perm(2, hi=4), I(2, 3)], {"dim": 0})], grad=False),
+        entry("unique", lambda x, **k: torch.unique(x, return_inverse=True, return_counts=True, **k),
+              [([I(3, 4, hi=5)],), ([I(7, lo=-3, hi=3)], {"sorted": False}), ([V([3.0, 1.0, 2.0, 3.0, 1.0, NAN, 2.0, NAN], [2, 4])],),
+               ([F(0)],), ([B(6)],), ([I(4, 3, hi=4, layout="t")],), ([F(5)],), ([I()],)], grad=False),
         entry("index_fill", lambda x, index, dim, value: torch.index_fill(x, dim, index, value), [([F(4, 3), I(2, hi=3)], {"dim": 1, "value": -1.0})]),
         entry("masked_fill", lambda x, mask, value: torch.masked_fill(x, mask, value), [([F(3, 4), B(3, 4)], {"value": 9.0}), ([F(3, 4), B(4)], {"value": -1.0})]),
         entry("masked_select", lambda x, mask: torch.masked_select(x, mask), [([F(3, 4), B(3, 4)],), ([F(3, 4, layout="t"), B(4)],)]),

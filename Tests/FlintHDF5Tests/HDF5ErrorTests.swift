@@ -102,22 +102,22 @@ final class HDF5ErrorTests: TemporaryDirectoryTestCase {
 
         // Types Flint never writes, made with the C API as numpy would store them.
         var dims: [hsize_t] = [3]
-        let space = H5Screate_simple(1, &dims, nil)
-        defer { H5Sclose(space) }
-        let shorts = H5Dcreate2(file.id, "shorts", H5T_STD_I16LE_g, space, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
+        let space = H5.Screate_simple(1, &dims, nil)
+        defer { _ = H5.Sclose(space) }
+        let shorts = H5.Dcreate2(file.id, "shorts", H5.T_STD_I16LE_g.pointee, space, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
         let values: [Int16] = [-300, 0, 300]
-        _ = values.withUnsafeBytes { H5Dwrite(shorts, H5T_NATIVE_SHORT_g, flint_H5S_ALL(), flint_H5S_ALL(), hid_t(H5P_DEFAULT), $0.baseAddress) }
-        H5Dclose(shorts)
+        _ = values.withUnsafeBytes { H5.Dwrite(shorts, H5.T_NATIVE_SHORT_g.pointee, flint_H5S_ALL(), flint_H5S_ALL(), hid_t(H5P_DEFAULT), $0.baseAddress) }
+        _ = H5.Dclose(shorts)
         let widened = try file.dataset("shorts")
         XCTAssertEqual(widened.dtype, .int32)
         XCTAssertEqual(widened.storedType, "int16")
         XCTAssertEqual(try widened.readArray(as: Int32.self), [-300, 0, 300])
 
-        let pair = H5Tcreate(H5T_COMPOUND, 8)
-        H5Tinsert(pair, "a", 0, H5T_NATIVE_INT_g)
-        H5Tinsert(pair, "b", 4, H5T_NATIVE_INT_g)
-        H5Dclose(H5Dcreate2(file.id, "pairs", pair, space, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT)))
-        H5Tclose(pair)
+        let pair = H5.Tcreate(H5T_COMPOUND, 8)
+        _ = H5.Tinsert(pair, "a", 0, H5.T_NATIVE_INT_g.pointee)
+        _ = H5.Tinsert(pair, "b", 4, H5.T_NATIVE_INT_g.pointee)
+        _ = H5.Dclose(H5.Dcreate2(file.id, "pairs", pair, space, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT)))
+        _ = H5.Tclose(pair)
         let pairs = try file.dataset("pairs")
         XCTAssertNil(pairs.dtype)
         XCTAssertEqual(hdf5Error(try pairs.readArray(as: Int32.self))?.message,

@@ -31,9 +31,9 @@ final class CheckpointFileTests: XCTestCase {
         }
         for source in sources {
             let fresh = Sequential([Flatten(), Linear(inFeatures: 784, outFeatures: 64), ReLU(), Linear(inFeatures: 64, outFeatures: 10)])
-            let (missing, unexpected) = try loadInitialWeights(into: fresh, from: source, strict: true)
-            XCTAssertEqual(missing, [])
-            XCTAssertEqual(unexpected, [])
+            let report = try loadInitialWeights(into: fresh, from: source, strict: true)
+            XCTAssertTrue(report.fits, "\(report)")
+            XCTAssertEqual(report.loaded, 4)
             let loaded = Dictionary(uniqueKeysWithValues: fresh.stateDict().map { ($0.name, $0.tensor) })
             for (name, tensor) in trained {
                 XCTAssertEqual(try XCTUnwrap(loaded[name]).toArray(Float.self), tensor.toArray(Float.self), "\(name) from \(source)")
@@ -53,21 +53,136 @@ final class CheckpointFileTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("missing keys: 2.weight, 2.bias"), "\(error)")
             XCTAssertTrue("\(error)".contains("unexpected keys: head.weight"), "\(error)")
         }
-        let (missing, unexpected) = try loadInitialWeights(into: model, from: path, strict: false)
-        XCTAssertEqual(missing, ["2.weight", "2.bias"])
-        XCTAssertEqual(unexpected, ["head.weight"])
+        let report = try loadInitialWeights(into: model, from: path, strict: false)
+        XCTAssertEqual(report.missing, ["2.weight", "2.bias"])
+        XCTAssertEqual(report.unexpected, ["head.weight"])
+        XCTAssertEqual(report.loaded, 2)
         XCTAssertEqual(try XCTUnwrap(model.stateDict().first).tensor.toArray(Float.self), [Float](repeating: 1, count: 12))
 
-        // A shape that differs is an error even when not strict, as in PyTorch.
+        // A shape that differs is an error when strict, and skipped (the model keeps its value) when not.
         let wrong = dir.appendingPathComponent("wrong.safetensors").path
-        try SafeTensors.encode([("0.weight", Tensor.ones([4, 4]))]).write(to: URL(fileURLWithPath: wrong))
-        XCTAssertThrowsError(try loadInitialWeights(into: model, from: wrong, strict: false))
+        try SafeTensors.encode([("0.weight", Tensor.full([4, 4], 2)), ("0.bias", Tensor.full([3], 2))]).write(to: URL(fileURLWithPath: wrong))
+        XCTAssertThrowsError(try loadInitialWeights(into: model, from: wrong, strict: true)) { error in
+            XCTAssertTrue("\(error)".contains("size mismatch for 0.weight: [4, 4] in the file, [3, 4] in the model"), "\(error)")
+        }
+        let skipped = try loadInitialWeights(into: model, from: wrong, strict: false)
+        XCTAssertEqual(skipped.mismatched, [WeightsLoadReport.ShapeMismatch(name: "0.weight", file: [4, 4], model: [3, 4])])
+        XCTAssertEqual(try XCTUnwrap(model.stateDict().first).tensor.toArray(Float.self), [Float](repeating: 1, count: 12))
+        XCTAssertEqual(try XCTUnwrap(model.stateDict().dropFirst().first).tensor.toArray(Float.self), [2, 2, 2])
 
         let text = dir.appendingPathComponent("notes.txt").path
         try "plain text".write(toFile: text, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try loadInitialWeights(into: model, from: text, strict: true)) { error in
             XCTAssertTrue("\(error)".contains("not a safetensors file, a Flint checkpoint or an HDF5 weights file"), "\(error)")
         }
+    }
+
+    /// Tests/Fixtures/train/init_weights.py writes, with torch, weights that
+    /// only partly fit this model and what `load_state_dict(strict=False)` makes of them.
+    func testNonStrictLoadOfTorchWeightsIsLoadStateDicts() throws {
+        let fixtures = TestSupport.repoRoot.appendingPathComponent("Tests/Fixtures/train")
+        let path = fixtures.appendingPathComponent("init_partial.safetensors").path
+        let expected = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: fixtures.appendingPathComponent("init_partial.json"))) as? [String: Any])
+        func model() throws -> Sequential {
+            Sequential([Linear(inFeatures: 4, outFeatures: 3), try BatchNorm1d(numFeatures: 3), ReLU(), Linear(inFeatures: 3, outFeatures: 2)])
+        }
+        let mismatches = try XCTUnwrap(expected["size_mismatch"] as? [String: [[Int]]])
+
+        // Strict: nothing is loaded and the error names every key.
+        let strict = try model()
+        let before = strict.stateDict().map { $0.tensor.toArray(Double.self) }
+        XCTAssertThrowsError(try loadInitialWeights(into: strict, from: path, strict: true)) { error in
+            for key in ["missing keys: 0.bias", "unexpected keys: head.bias, head.weight", "size mismatch for 3.weight", "size mismatch for 3.bias"] {
+                XCTAssertTrue("\(error)".contains(key), "\(error)")
+            }
+        }
+        XCTAssertEqual(strict.stateDict().map { $0.tensor.toArray(Double.self) }, before)
+
+        let lenient = try model()
+        let initial = Dictionary(uniqueKeysWithValues: lenient.stateDict().map { ($0.name, $0.tensor.toArray(Double.self)) })
+        let report = try loadInitialWeights(into: lenient, from: path, strict: false)
+        XCTAssertEqual(report.missing, expected["missing_keys"] as? [String])
+        XCTAssertEqual(report.unexpected, expected["unexpected_keys"] as? [String])
+        XCTAssertEqual(Dictionary(uniqueKeysWithValues: report.mismatched.map { ($0.name, [$0.file, $0.model]) }), mismatches)
+        let loaded = try XCTUnwrap(expected["loaded"] as? [String: [String: Any]])
+        XCTAssertEqual(report.loaded, loaded.count)
+        for (name, tensor) in lenient.stateDict() {
+            if let want = loaded[name] {
+                XCTAssertEqual(tensor.shape, want["shape"] as? [Int], name)
+                let values = try XCTUnwrap(want["values"] as? [Double], name)
+                for (a, b) in zip(tensor.toArray(Double.self), values) { XCTAssertEqual(a, b, accuracy: 1e-7, name) }
+            } else {
+                XCTAssertEqual(tensor.toArray(Double.self), initial[name], "\(name) is skipped and keeps its initial value")
+            }
+        }
+    }
+
+    /// `init_from: FILE` is short for `{path: FILE}`; `strict: false` loads
+    /// what fits and the report says what was skipped; strict refuses, at the line.
+    func testSpecInitFromLongFormAndStrictness() throws {
+        let dir = try TestSupport.tempDir(self)
+        let data = try TestSupport.mnistSlice(in: dir, train: 64, test: 16)
+        let weights = dir.appendingPathComponent("partial.safetensors").path
+        try SafeTensors.encode([("1.weight", Tensor.full([64, 784], 0.5)), ("3.weight", Tensor.ones([5, 64])), ("extra", Tensor.ones([2]))])
+            .write(to: URL(fileURLWithPath: weights))
+        func spec(_ initFrom: String) throws -> Spec {
+            let yaml = TestSupport.mlpSpec(data: data).replacingOccurrences(of: "  input: [1, 28, 28]", with: "  input: [1, 28, 28]\n  init_from: \(initFrom)")
+            return try Spec.parse(yaml: yaml, file: dir.appendingPathComponent("init.yaml").path)
+        }
+        let short = try spec("partial.safetensors")
+        XCTAssertEqual(short.model.initFrom, InitialWeightsSpec(path: weights, strict: true))
+        XCTAssertTrue(short.node.yaml().contains("init_from: \(weights)"), short.node.yaml())
+        XCTAssertThrowsError(try RunPlan(spec: short)) { error in
+            XCTAssertTrue("\(error)".contains("init.yaml:"), "\(error)")
+            XCTAssertTrue("\(error)".contains("missing keys: 1.bias, 3.bias"), "\(error)")
+            XCTAssertTrue("\(error)".contains("unexpected keys: extra"), "\(error)")
+            XCTAssertTrue("\(error)".contains("size mismatch for 3.weight: [5, 64] in the file, [10, 64] in the model"), "\(error)")
+        }
+
+        let long = try spec("{path: partial.safetensors, strict: false}")
+        XCTAssertEqual(long.model.initFrom, InitialWeightsSpec(path: weights, strict: false))
+        let plan = try RunPlan(spec: long)
+        let report = try XCTUnwrap(plan.initialWeightsReport)
+        XCTAssertEqual(report.loaded, 1)
+        XCTAssertEqual(report.missing, ["1.bias", "3.bias"])
+        XCTAssertEqual(report.unexpected, ["extra"])
+        XCTAssertEqual(report.mismatched.map(\.name), ["3.weight"])
+        XCTAssertEqual(try XCTUnwrap(plan.model.stateDict().first { $0.name == "1.weight" }).tensor.toArray(Float.self),
+                       [Float](repeating: 0.5, count: 64 * 784))
+
+        for (bad, message) in [("{strict: false}", "missing required key 'path'"), ("{path: partial.safetensors, strict: maybe}", "expected true or false"),
+                               ("{path: partial.safetensors, strickt: false}", "did you mean 'strict'")] {
+            XCTAssertThrowsError(try spec(bad), bad) { error in XCTAssertTrue("\(error)".contains(message), "\(bad): \(error)") }
+        }
+    }
+
+    /// `flint train --init FILE` is strict; `--init-non-strict` loads what fits and says what it skipped.
+    func testTrainInitNonStrictReportsWhatItSkipped() throws {
+        let dir = try TestSupport.tempDir(self)
+        let (checkpoint, data) = try TestSupport.trainedCheckpoint(in: dir)
+        let trained = try Checkpoint.readModel(from: checkpoint).model
+        let partial = dir.appendingPathComponent("partial.safetensors").path
+        try SafeTensors.encode(trained.filter { $0.name != "3.bias" } + [("extra.weight", Tensor.ones([2]))]).write(to: URL(fileURLWithPath: partial))
+        let spec = dir.appendingPathComponent("again.yaml").path
+        try TestSupport.mlpSpec(data: data).write(toFile: spec, atomically: true, encoding: .utf8)
+
+        let strict = try TestSupport.runFlint(["train", spec, "--init", partial, "--run-dir", dir.appendingPathComponent("strict").path])
+        XCTAssertEqual(strict.status, 2, strict.err)
+        XCTAssertTrue(strict.err.contains("missing keys: 3.bias; unexpected keys: extra.weight"), strict.err)
+
+        let run = dir.appendingPathComponent("lenient").path
+        let lenient = try TestSupport.runFlint(["train", spec, "--init", partial, "--init-non-strict", "--set", "optimizer.lr=0", "--run-dir", run])
+        XCTAssertEqual(lenient.status, 0, lenient.err)
+        XCTAssertTrue(lenient.err.contains("init from \(partial) (strict: false) loaded 3 of 4 tensors; "
+                                           + "missing keys: 3.bias; unexpected keys: extra.weight"), lenient.err)
+        let after = Dictionary(uniqueKeysWithValues: try Checkpoint.readModel(from: run + "/checkpoints/last.h5").model.map { ($0.name, $0.tensor) })
+        for (name, tensor) in trained where name != "3.bias" {
+            XCTAssertEqual(try XCTUnwrap(after[name]).toArray(Float.self), tensor.toArray(Float.self), name)
+        }
+
+        let alone = try TestSupport.runFlint(["train", spec, "--init-non-strict"])
+        XCTAssertEqual(alone.status, 2)
+        XCTAssertTrue(alone.err.contains("--init-non-strict needs --init FILE"), alone.err)
     }
 
     func testSpecInitFromLoadsTheWeights() throws {

@@ -3,6 +3,7 @@ import Foundation
 import Flint
 import FlintNN
 import FlintHDF5
+import FlintSpec
 import ONNXProto
 @testable import FlintTrain
 
@@ -149,6 +150,85 @@ final class ExportTests: XCTestCase {
         XCTAssertThrowsError(try ONNXExporter().emit(module, prefix: "", inputs: ["input"], shapes: [[3]], graph: ONNXGraphBuilder())) { error in
             XCTAssertTrue("\(error)".contains("layer 'odd' of type mystery has no ONNX mapping"), "\(error)")
         }
+    }
+
+    /// Every layer a spec can name exports (tests/interop runs each in ONNX Runtime).
+    func testEveryLayerTypeOfTheSpecHasAnONNXMapping() {
+        XCTAssertEqual(SpecSchema.layers.types.map(\.name).filter { ONNXLayers.table[$0] == nil }, [])
+    }
+
+    private func floats(_ graph: ONNXGraphBuilder, _ name: String) throws -> [Float] {
+        try XCTUnwrap(graph.initializers.first { $0.name == name }, name).rawData.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    }
+
+    /// Gate block k of a recurrent weight filled with the value k, so the exported order can be read off.
+    private func markGates(_ rnn: RecurrentBase, _ name: String, gates: Int) throws {
+        let w = try XCTUnwrap(rnn.parameter(name))
+        let rows = w.shape[0] / gates
+        try noGrad { try w.copyFrom(try Tensor((0..<w.count).map { Float($0 / (rows * w.shape[1])) }, shape: w.shape)) }
+    }
+
+    func testONNXLSTMAndGRUTakeTheirGatesInONNXOrder() throws {
+        // torch LSTM i, f, g, o -> ONNX i, o, f, c; torch GRU r, z, n -> ONNX z, r, h.
+        for (rnn, gates, expected) in [(try LSTM(inputSize: 2, hiddenSize: 1, batchFirst: true) as RecurrentBase, 4, [Float]([0, 3, 1, 2])),
+                                       (try GRU(inputSize: 2, hiddenSize: 1, batchFirst: true), 3, [1, 0, 2])] {
+            try markGates(rnn, "weight_ih_l0", gates: gates)
+            try markGates(rnn, "weight_hh_l0", gates: gates)
+            let graph = ONNXGraphBuilder(reserving: ["input"])
+            let (_, shape) = try ONNXExporter().emit(Sequential([("rnn", rnn)]), prefix: "", inputs: ["input"], shapes: [[3, 2]], graph: graph)
+            XCTAssertEqual(shape, [3, 1])
+            XCTAssertEqual(graph.nodes.map(\.opType), ["Transpose", rnn.typeName.uppercased(), "Transpose", "Reshape", "Transpose"])
+            XCTAssertEqual(try floats(graph, "rnn.W_l0"), expected.flatMap { [$0, $0] })
+            XCTAssertEqual(try floats(graph, "rnn.R_l0"), expected)
+            XCTAssertEqual(try XCTUnwrap(graph.initializers.first { $0.name == "rnn.B_l0" }).dims, [1, Int64(2 * gates)])
+            let node = graph.nodes[1]
+            XCTAssertEqual(node.attribute.first { $0.name == "hidden_size" }?.i, 1)
+            XCTAssertEqual(node.attribute.first { $0.name == "direction" }.map { String(decoding: $0.s, as: UTF8.self) }, "forward")
+            XCTAssertEqual(node.attribute.first { $0.name == "linear_before_reset" }?.i, rnn is GRU ? 1 : nil)
+        }
+    }
+
+    func testONNXStackedBidirectionalRNNHasANodePerLayer() throws {
+        let rnn = try RNN(inputSize: 3, hiddenSize: 4, numLayers: 2, nonlinearity: "relu", batchFirst: true, bidirectional: true)
+        let graph = ONNXGraphBuilder(reserving: ["input"])
+        let (_, shape) = try ONNXExporter().emit(Sequential([("rnn", rnn)]), prefix: "", inputs: ["input"], shapes: [[5, 3]], graph: graph)
+        XCTAssertEqual(shape, [5, 8])
+        let cells = graph.nodes.filter { $0.opType == "RNN" }
+        XCTAssertEqual(cells.count, 2)
+        for cell in cells {
+            XCTAssertEqual(cell.attribute.first { $0.name == "activations" }?.strings.map { String(decoding: $0, as: UTF8.self) }, ["Relu", "Relu"])
+        }
+        // The second layer reads both directions of the first: [D, hidden, D·hidden].
+        XCTAssertEqual(try XCTUnwrap(graph.initializers.first { $0.name == "rnn.W_l1" }).dims, [2, 4, 8])
+    }
+
+    func testONNXModelThatStartsWithAnEmbeddingTakesInt64Indices() throws {
+        let model = Sequential([try Embedding(numEmbeddings: 10, embeddingDim: 3), Flatten(), Linear(inFeatures: 12, outFeatures: 2)])
+        XCTAssertEqual(ONNXExporter.inputType(of: model), .int64)
+        XCTAssertEqual(ONNXExporter.inputType(of: Sequential([Linear(inFeatures: 2, outFeatures: 2)])), .float32)
+        let graph = ONNXGraphBuilder(reserving: ["input"])
+        let (_, shape) = try ONNXExporter().emit(model, prefix: "", inputs: ["input"], shapes: [[4]], graph: graph)
+        XCTAssertEqual(shape, [2])
+        XCTAssertEqual(graph.nodes.first?.opType, "Gather")
+        XCTAssertEqual(graph.nodes.first?.input, ["0.weight", "input"])
+    }
+
+    func testONNXCrossAttentionReadsQueryKeyAndValue() throws {
+        let attention = try MultiheadAttention(embedDim: 4, numHeads: 2, batchFirst: true)
+        let model = try Graph(nodes: [
+            .init("query", Linear(inFeatures: 4, outFeatures: 4), inputs: [.input]),
+            .init("attn", attention, inputs: [.node("query"), .input, .input]),
+        ])
+        let graph = ONNXGraphBuilder(reserving: ["input"])
+        let (_, shape) = try ONNXExporter().emit(model, prefix: "", inputs: ["input"], shapes: [[5, 4]], graph: graph)
+        XCTAssertEqual(shape, [5, 4])
+        let projections = graph.nodes.filter { $0.opType == "MatMul" && $0.input[1].hasPrefix("attn.in_proj_weight_") }
+        XCTAssertEqual(projections.map { $0.input[1] }, ["attn.in_proj_weight_q", "attn.in_proj_weight_k", "attn.in_proj_weight_v"])
+        XCTAssertEqual(projections.dropFirst().map { $0.input[0] }, ["input", "input"])
+        XCTAssertEqual(graph.nodes.filter { $0.opType == "Softmax" }.count, 1)
+        // in_proj_weight rows [E, 2E) are the key projection, stored transposed for MatMul.
+        let w = try XCTUnwrap(attention.parameter("in_proj_weight")).narrow(0, start: 4, length: 4).transpose(0, 1).contiguous()
+        XCTAssertEqual(try floats(graph, "attn.in_proj_weight_k"), w.toArray(Float.self))
     }
 
     // MARK: files and the command line

@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""PyTorch timings for the cases of the Swift op benchmark: the fastest of repeated runs, as `name seconds`."""
+"""PyTorch timings for the cases of the Swift op benchmark: the fastest of repeated runs, as `name seconds`.
+Arguments, if any, select the cases whose names contain one of them."""
+import sys
 import time
 
 import torch
 
 
 def bench(name, fn, repeats=10):
+    if sys.argv[1:] and not any(f in name for f in sys.argv[1:]):
+        return
     fn()
     samples = []
     for _ in range(repeats):

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Runs the Flint and PyTorch op benchmarks on this machine, in the same run,
 # and prints a table of best times and ratios (Flint / PyTorch; below 1 is faster).
+# Arguments, if any, select the cases whose names contain one of them: run.sh exp softmax
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 swift build -c release --package-path bench/ops --scratch-path .build-bench >&2
 flint="$(mktemp)"; torch="$(mktemp)"
 trap 'rm -f "$flint" "$torch"' EXIT
-.build-bench/release/FlintOpsBench > "$flint"
-python3 bench/ops/bench_torch.py > "$torch"
+.build-bench/release/FlintOpsBench "$@" > "$flint"
+python3 bench/ops/bench_torch.py "$@" > "$torch"
 python3 - "$flint" "$torch" <<'PY'
 import sys
 flint = dict(l.split() for l in open(sys.argv[1]) if l.strip())

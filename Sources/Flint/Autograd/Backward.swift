@@ -32,6 +32,7 @@ enum Backward {
     case bmm(Tensor, Tensor)
     case gather(dim: Int, index: Tensor, from: [Int])
     case scatterAdd(dim: Int, index: Tensor)
+    case scatterReduce(ScatterReduceSaved)
     case indexSelect(dim: Int, index: Tensor, from: [Int])
     case softmax(dim: Int, out: Tensor)
     case logSoftmax(dim: Int, out: Tensor)
@@ -65,6 +66,7 @@ enum Backward {
     case linalgDet(Tensor, out: Tensor)
     case linalgLogAbsDet(Tensor)
     case linalgSolve(Tensor, x: Tensor)
+    case linalgLstsq(a: Tensor, b: Tensor)
     case linalgCholesky(l: Tensor)
     /// Decompositions with several outputs: `part` says which output this node
     /// is; the rules are linear in the outputs' gradients, so shares add up.
@@ -107,6 +109,7 @@ enum Backward {
         case .bmm: return "bmm"
         case .gather: return "gather"
         case .scatterAdd: return "scatter_add"
+        case .scatterReduce: return "scatter_reduce"
         case .indexSelect: return "index_select"
         case .softmax: return "softmax"
         case .logSoftmax: return "log_softmax"
@@ -152,6 +155,7 @@ enum Backward {
         case .linalgDet: return "linalg.det"
         case .linalgLogAbsDet: return "linalg.slogdet"
         case .linalgSolve: return "linalg.solve"
+        case .linalgLstsq: return "linalg.lstsq"
         case .linalgCholesky: return "linalg.cholesky"
         case .linalgQR: return "linalg.qr"
         case .linalgSVD: return "linalg.svd"
@@ -226,6 +230,7 @@ enum Backward {
             return [inputs[0].requiresGrad ? try g.bmm(b.transpose(1, 2)) : nil, inputs[1].requiresGrad ? try a.transpose(1, 2).bmm(g) : nil]
         case let .gather(dim, index, from): return [try Tensor.zeros(from, dtype: g.dtype).scatterAdd(dim, index, g)]
         case let .scatterAdd(dim, index): return [g, try g.gather(dim, index)]
+        case let .scatterReduce(saved): return try saved.gradients(g)
         case let .indexSelect(dim, index, from): return [try Tensor.zeros(from, dtype: g.dtype).indexAdd(dim, index, g)]
         case let .softmax(dim, out): return [try out * (g - (g * out).sum(dim: dim, keepdim: true))]
         case let .logSoftmax(dim, out): return [try g - out.exp() * g.sum(dim: dim, keepdim: true)]
@@ -295,6 +300,7 @@ enum Backward {
         case let .linalgSolve(a, x):
             let gb = try Linalg.solve(a.mT(), g)
             return [try gb.matmul(x.mT()).neg(), gb]
+        case let .linalgLstsq(a, b): return try LinalgGradients.lstsq(g, a: a, b: b, needed: inputs.map(\.requiresGrad))
         case let .linalgCholesky(l): return [try LinalgGradients.cholesky(g, l: l)]
         case let .linalgQR(q, r, part): return [try LinalgGradients.qr(gQ: part == 0 ? g : nil, gR: part == 1 ? g : nil, q: q, r: r)]
         case let .linalgSVD(u, s, vh, part):

@@ -59,6 +59,32 @@ enum LinalgGradients {
         inner = try Tensor.whereMask(eye, diag, inner)
         return try v.matmul(inner).matmul(v.mT())
     }
+
+    /// X = lstsq(A, B), differentiated as PyTorch does, as X = A⁺B:
+    /// gA = pinv's rule applied to gX Bᵀ, gB = A⁺ᵀ gX.
+    static func lstsq(_ gX: Tensor, a: Tensor, b: Tensor, needed: [Bool]) throws -> [Tensor?] {
+        let pinvA = try Linalg.pinv(a)
+        return [needed[0] ? try pinv(gX.matmul(b.mT()), pinvA: pinvA, a: a) : nil,
+                needed[1] ? try pinvA.mT().matmul(gX) : nil]
+    }
+
+    /// The gradient through A⁺ = pinv(A) of `A` `[*, m, n]` (PyTorch's
+    /// `pinv_backward` for real inputs), ordered so that the products stay min(m, n) wide.
+    static func pinv(_ g: Tensor, pinvA: Tensor, a: Tensor) throws -> Tensor {
+        let m = a.shape[a.rank - 2], n = a.shape[a.rank - 1]
+        let pinvAT = try pinvA.mT(), gT = try g.mT()
+        if m <= n {
+            let k = try gT.matmul(pinvA)
+            let kPinvAT = try k.matmul(pinvAT)
+            let first = try kPinvAT - pinvA.matmul(k).mT()
+            let second = try a.matmul(pinvA).matmul(kPinvAT)
+            return try first - second + pinvAT.matmul(pinvA).matmul(gT - k.matmul(a))
+        }
+        let k = try pinvA.matmul(gT)
+        let pinvATk = try pinvAT.matmul(k)
+        let first = try (gT - a.matmul(k)).matmul(pinvA).matmul(pinvAT) - k.matmul(pinvA).mT()
+        return try first + pinvATk - pinvATk.matmul(pinvA).matmul(a)
+    }
 }
 
 extension Tensor {

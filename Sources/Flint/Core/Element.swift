@@ -82,9 +82,9 @@ extension Float: FloatElement {
     public static var zeroValue: Float { 0 }
     public static var oneValue: Float { 1 }
     @inline(__always) public static func fexp(_ x: Float) -> Float { vectorExp(x) }
-    @inline(__always) public static func flog(_ x: Float) -> Float { logf(x) }
+    @inline(__always) public static func flog(_ x: Float) -> Float { vectorLog(x) }
     @inline(__always) public static func fsqrt(_ x: Float) -> Float { x.squareRoot() }
-    @inline(__always) public static func ftanh(_ x: Float) -> Float { tanhf(x) }
+    @inline(__always) public static func ftanh(_ x: Float) -> Float { vectorTanh(x) }
     @inline(__always) public static func fpow(_ x: Float, _ y: Float) -> Float { powf(x, y) }
     @inline(__always) public static func fsin(_ x: Float) -> Float { sinf(x) }
     @inline(__always) public static func fcos(_ x: Float) -> Float { cosf(x) }
@@ -139,33 +139,4 @@ extension Double: FloatElement {
     @inline(__always) public static func ferfc(_ x: Double) -> Double { Foundation.erfc(x) }
     @inline(__always) public static func fatan2(_ y: Double, _ x: Double) -> Double { Foundation.atan2(y, x) }
     @inline(__always) public static func ffmod(_ x: Double, _ y: Double) -> Double { Foundation.fmod(x, y) }
-}
-
-/// `expf` in plain arithmetic, so that loops calling it vectorise: Cephes'
-/// range reduction (x = n·ln2 + r, |r| ≤ ln2/2), a degree-6 polynomial for eʳ,
-/// and 2ⁿ put into the exponent bits. Within 2 ulp of `expf` on the normal
-/// range; overflows to +∞, and flushes results below 2⁻¹²⁶ to 0.
-@inline(__always)
-func vectorExp(_ x: Float) -> Float {
-    let clamped = Swift.min(Swift.max(x, -87.33654), 88.72283)
-    // Round to nearest by adding 1.5·2²³: the sum's low mantissa bits then hold n as an integer,
-    // so neither a call to rint nor a float-to-int conversion stops the loop from vectorising.
-    let shifted = clamped * 1.44269504088896341 + 12582912
-    let n = shifted - 12582912
-    let k = Int32(bitPattern: shifted.bitPattern &- 0x4B40_0000)
-    let r = clamped - n * 0.693359375 + n * 2.12194440e-4
-    var p: Float = 1.9875691500e-4
-    p = p * r + 1.3981999507e-3
-    p = p * r + 8.3334519073e-3
-    p = p * r + 4.1665795894e-2
-    p = p * r + 1.6666665459e-1
-    p = p * r + 5.0000001201e-1
-    let y = p * r * r + r + 1
-    // 2ⁿ in two factors, since n = 128 (just below overflow) has no float exponent of its own.
-    let half = k >> 1
-    let scale1 = Float(bitPattern: UInt32(bitPattern: half &+ 127) << 23)
-    let scale2 = Float(bitPattern: UInt32(bitPattern: k &- half &+ 127) << 23)
-    let result = y * scale1 * scale2
-    // Out-of-range inputs: the clamp above kept the arithmetic finite; pick the limits here.
-    return x != x ? x : (x > 88.72283 ? .infinity : (x < -87.33654 ? 0 : result))
 }

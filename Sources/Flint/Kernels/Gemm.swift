@@ -47,12 +47,15 @@ func gemm(_ a: Tensor, _ b: Tensor, into c: Tensor, beta: Double = 0) {
 func integerGemm<T: NumericElement & FixedWidthInteger>(_ a: Tensor, _ b: Tensor, into c: Tensor, _: T.Type) {
     let m = a.shape[0], k = a.shape[1], n = b.shape[1]
     let x = a.contiguous(), y = b.contiguous()
-    let px = x.pointer(T.self), py = y.pointer(T.self), pc = c.pointer(T.self)
-    for i in 0..<m {
-        for j in 0..<n { pc[i * n + j] = 0 }
-        for p in 0..<k {
-            let v = px[i * k + p]
-            for j in 0..<n { pc[i * n + j] &+= v &* py[p * n + j] }
+    // The operands may be fresh copies: keep them alive while their memory is read.
+    withExtendedLifetime((x, y)) {
+        let px = x.pointer(T.self), py = y.pointer(T.self), pc = c.pointer(T.self)
+        for i in 0..<m {
+            for j in 0..<n { pc[i * n + j] = 0 }
+            for p in 0..<k {
+                let v = px[i * k + p]
+                for j in 0..<n { pc[i * n + j] &+= v &* py[p * n + j] }
+            }
         }
     }
 }

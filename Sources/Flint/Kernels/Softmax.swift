@@ -30,25 +30,38 @@ func softmaxKernel<T: FloatElement>(_ x: UnsafePointer<T>, _ out: UnsafeMutableP
     }
 }
 
-/// Softmax of one contiguous row, in loops without branches so that they
-/// vectorise. A NaN in the row makes every output NaN, as in PyTorch.
+/// Softmax of one contiguous row in passes that each vectorise (the max, the
+/// exponentials written to `out`, their sum, the scaling), with no scratch
+/// memory. A NaN in the row makes every output NaN, as in PyTorch.
 @inline(__always)
 func contiguousSoftmaxRow<T: FloatElement>(_ x: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>, _ n: Int, log: Bool) {
-    var m = -T.infinity
-    for k in 0..<n { m = x[k] > m ? x[k] : m }
+    var m = contiguousMax(x, n)
     if m == -T.infinity { m = 0 }
-    var total: T = 0
+    for k in 0..<n { out[k] = T.fexp(x[k] - m) }
+    let total = contiguousSum(out, n)
     if log {
-        for k in 0..<n { total += T.fexp(x[k] - m) }
         let lse = m + T.flog(total)
         for k in 0..<n { out[k] = x[k] - lse }
     } else {
-        for k in 0..<n {
-            let e = T.fexp(x[k] - m)
-            out[k] = e
-            total += e
-        }
         let inv = 1 / total
         for k in 0..<n { out[k] *= inv }
     }
+}
+
+/// The largest of `n` contiguous floats (−∞ when empty), ignoring NaN, with eight
+/// running lanes so that the compare-and-select chains vectorise.
+@inline(__always)
+func contiguousMax<T: FloatElement>(_ p: UnsafePointer<T>, _ n: Int) -> T {
+    var l0 = -T.infinity, l1 = l0, l2 = l0, l3 = l0, l4 = l0, l5 = l0, l6 = l0, l7 = l0
+    var i = 0
+    while i + 8 <= n {
+        l0 = p[i] > l0 ? p[i] : l0; l1 = p[i + 1] > l1 ? p[i + 1] : l1
+        l2 = p[i + 2] > l2 ? p[i + 2] : l2; l3 = p[i + 3] > l3 ? p[i + 3] : l3
+        l4 = p[i + 4] > l4 ? p[i + 4] : l4; l5 = p[i + 5] > l5 ? p[i + 5] : l5
+        l6 = p[i + 6] > l6 ? p[i + 6] : l6; l7 = p[i + 7] > l7 ? p[i + 7] : l7
+        i += 8
+    }
+    var m = Swift.max(Swift.max(Swift.max(l0, l1), Swift.max(l2, l3)), Swift.max(Swift.max(l4, l5), Swift.max(l6, l7)))
+    while i < n { m = p[i] > m ? p[i] : m; i += 1 }
+    return m
 }

@@ -57,29 +57,38 @@ public enum Linalg {
         guard a.rank >= 2, a.shape[a.rank - 1] == a.shape[a.rank - 2] else {
             throw TensorError.shapeMismatch(op: "linalg.solve", shapes: [a.shape, b.shape], detail: "A must be a batch of square matrices")
         }
-        let batchA = Array(a.shape.dropLast(2)), n = a.shape[a.rank - 1]
-        let vector = b.rank == 1 || (b.rank == a.rank - 1 && Array(b.shape.dropLast()) == batchA)
-        let b2 = vector ? try b.unsqueeze(-1) : b
-        guard b2.rank >= 2, b2.shape[b2.rank - 2] == n else {
-            throw TensorError.shapeMismatch(op: "linalg.solve", shapes: [a.shape, b.shape], detail: "B must have \(n) rows")
-        }
-        let k = b2.shape[b2.rank - 1]
-        guard let batch = broadcastShapes(batchA, Array(b2.shape.dropLast(2))) else {
-            throw TensorError.shapeMismatch(op: "linalg.solve", shapes: [a.shape, b.shape], detail: "batch dims do not broadcast")
-        }
-        let dtype = DType.promote(a.dtype, b.dtype)
-        let aB = try a.casted(to: dtype).expand(batch + [n, n]).contiguous(), bB = try b2.casted(to: dtype).expand(batch + [n, k]).contiguous()
-        let (_, _, _, am) = try matrices(aB.detach(), op: "linalg.solve", square: true)
-        let (_, _, _, bm) = try matrices(bB.detach(), op: "linalg.solve", square: false)
-        let xs = try zip(am, bm).map { m, rhs -> [Double] in
-            guard let x = Lapack.solve(m, rhs, n: n, k: k) else {
+        let n = a.shape[a.rank - 1]
+        let vector = b.rank == 1 || (b.rank == a.rank - 1 && Array(b.shape.dropLast()) == Array(a.shape.dropLast(2)))
+        let system = try broadcastSystem(a, vector ? b.unsqueeze(-1) : b, given: b.shape, op: "linalg.solve")
+        let xs = try zip(system.am, system.bm).map { m, rhs -> [Double] in
+            guard let x = Lapack.solve(m, rhs, n: n, k: system.k) else {
                 throw TensorError.invalidArgument(op: "linalg.solve", message: "the solver failed because the input matrix is singular (shapes \(a.shape) and \(b.shape))")
             }
             return x
         }
-        let x = try pack(xs, shape: batch + [n, k], dtype: dtype)
-        let recorded = Autograd.record(x, .linalgSolve(aB.detach(), x: x), inputs: [aB, bB])
+        let x = try pack(xs, shape: system.batch + [n, system.k], dtype: system.a.dtype)
+        let recorded = Autograd.record(x, .linalgSolve(system.a.detach(), x: x), inputs: [system.a, system.b])
         return vector ? try recorded.squeeze(-1) : recorded
+    }
+
+    /// The system `A X = B` for `A` `[*, m, n]` and `B` `[*, m, k]` (`given` is
+    /// B's shape as the caller received it, for errors): both broadcast to the
+    /// common batch dims in their promoted dtype (the tensors autograd sees),
+    /// and as float64 matrices.
+    static func broadcastSystem(_ a: Tensor, _ b: Tensor, given: [Int], op: String) throws
+        -> (batch: [Int], k: Int, a: Tensor, b: Tensor, am: [[Double]], bm: [[Double]]) {
+        let m = a.shape[a.rank - 2], n = a.shape[a.rank - 1]
+        guard b.rank >= 2, b.shape[b.rank - 2] == m else {
+            throw TensorError.shapeMismatch(op: op, shapes: [a.shape, given], detail: "B must have \(m) rows")
+        }
+        let k = b.shape[b.rank - 1]
+        guard let batch = broadcastShapes(Array(a.shape.dropLast(2)), Array(b.shape.dropLast(2))) else {
+            throw TensorError.shapeMismatch(op: op, shapes: [a.shape, given], detail: "batch dims do not broadcast")
+        }
+        let dtype = DType.promote(a.dtype, b.dtype)
+        let aB = try a.casted(to: dtype).expand(batch + [m, n]).contiguous(), bB = try b.casted(to: dtype).expand(batch + [m, k]).contiguous()
+        let am = try matrices(aB.detach(), op: op, square: false).mats, bm = try matrices(bB.detach(), op: op, square: false).mats
+        return (batch, k, aB, bB, am, bm)
     }
 
     /// `linalg.cholesky(A)`: lower-triangular `L` with `A = L Lᵀ`, from A's lower triangle.

@@ -67,10 +67,10 @@ extension Tensor {
 
     private static func floatBinary<T: FloatElement>(_ x: Tensor, _ y: Tensor, _ out: Tensor, _: T.Type, _ kind: BinaryKind) {
         switch kind {
-        case .add: binaryApply(x, y, out, T.self, T.self) { $0 + $1 }
-        case .sub: binaryApply(x, y, out, T.self, T.self) { $0 - $1 }
-        case .mul: binaryApply(x, y, out, T.self, T.self) { $0 * $1 }
-        case .div: binaryApply(x, y, out, T.self, T.self) { $0 / $1 }
+        case .add: binaryApply(x, y, out, Add<T>())
+        case .sub: binaryApply(x, y, out, Sub<T>())
+        case .mul: binaryApply(x, y, out, Mul<T>())
+        case .div: binaryApply(x, y, out, Div<T>())
         case .maximum: binaryApply(x, y, out, T.self, T.self) { $0.isNaN || $1.isNaN ? .nan : ($0 > $1 ? $0 : $1) }
         case .minimum: binaryApply(x, y, out, T.self, T.self) { $0.isNaN || $1.isNaN ? .nan : ($0 < $1 ? $0 : $1) }
         case .pow: binaryApply(x, y, out, T.self, T.self) { T.fpow($0, $1) }

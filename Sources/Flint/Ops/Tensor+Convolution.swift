@@ -54,10 +54,14 @@ extension Tensor {
                              sh: sh, sw: sw, ph: ph, pw: pw, dh: dh, dw: dw, oh: oh, ow: ow)
         let x = contiguous().detach(), w = weight.contiguous().detach()
         let out = Tensor(empty: [g.n, weight.shape[0], oh, ow], dtype: dtype)
-        if dtype == .float64 {
-            convForward(x.pointer(Double.self), w.pointer(Double.self), bias?.contiguous().pointer(Double.self), g, groups: groups, outChannels: w.shape[0], out.pointer(Double.self))
-        } else {
-            convForward(x.pointer(Float.self), w.pointer(Float.self), bias?.contiguous().pointer(Float.self), g, groups: groups, outChannels: w.shape[0], out.pointer(Float.self))
+        let b = bias?.contiguous()
+        // `b` may be a fresh copy: keep it alive while its memory is read.
+        withExtendedLifetime(b) {
+            if dtype == .float64 {
+                convForward(x.pointer(Double.self), w.pointer(Double.self), b?.pointer(Double.self), g, groups: groups, outChannels: w.shape[0], out.pointer(Double.self))
+            } else {
+                convForward(x.pointer(Float.self), w.pointer(Float.self), b?.pointer(Float.self), g, groups: groups, outChannels: w.shape[0], out.pointer(Float.self))
+            }
         }
         let saved = ConvSaved(input: x, weight: w, geometry: g, groups: groups, hasBias: bias != nil)
         return Autograd.record(out, .conv2d(saved), inputs: [self, weight] + (bias.map { [$0] } ?? []))

@@ -70,14 +70,17 @@ extension Tensor {
         let idx = try index.indexValues(op: "scatter_add", bound: rank == 0 ? 1 : shape[d], sourceShape: shape)
         let out = contiguous().clone().detach()
         let offsets = out.gatherOffsets(dim: d, shape: index.shape, indices: idx)
-        let srcView = try src.narrowTo(index.shape).contiguous()
-        switch dtype {
-        case .float64:
-            let s = srcView.pointer(Double.self), o = out.storage.typed(Double.self)
-            for (i, off) in offsets.enumerated() { o[off] += s[i] }
-        default:
-            let s = srcView.casted(to: .float32).pointer(Float.self), o = out.storage.typed(Float.self)
-            for (i, off) in offsets.enumerated() { o[off] += s[i] }
+        let source = try src.narrowTo(index.shape).casted(to: dtype).contiguous()
+        // `source` may be a fresh copy: keep it alive while its memory is read.
+        withExtendedLifetime(source) {
+            switch dtype {
+            case .float64:
+                let s = source.pointer(Double.self), o = out.storage.typed(Double.self)
+                for (i, off) in offsets.enumerated() { o[off] += s[i] }
+            default:
+                let s = source.pointer(Float.self), o = out.storage.typed(Float.self)
+                for (i, off) in offsets.enumerated() { o[off] += s[i] }
+            }
         }
         return Autograd.record(out, .scatterAdd(dim: d, index: index), inputs: [self, src])
     }
@@ -107,11 +110,13 @@ extension Tensor {
         let out = Tensor(empty: outShape, dtype: dtype)
         let rs = ReduceShape(shape, dim: d)
         let bytes = rs.inner * dtype.itemSize
-        let sp = src.storage.data + src.layout.offset * dtype.itemSize
-        let op = out.storage.data
-        for o in 0..<rs.outer {
-            for (j, i) in idx.enumerated() {
-                (op + ((o * idx.count + j) * bytes)).copyMemory(from: sp + ((o * rs.reduced + i) * bytes), byteCount: bytes)
+        withExtendedLifetime(src) {
+            let sp = src.storage.data + src.layout.offset * dtype.itemSize
+            let op = out.storage.data
+            for o in 0..<rs.outer {
+                for (j, i) in idx.enumerated() {
+                    (op + ((o * idx.count + j) * bytes)).copyMemory(from: sp + ((o * rs.reduced + i) * bytes), byteCount: bytes)
+                }
             }
         }
         return Autograd.record(out, .indexSelect(dim: d, index: index, from: shape), inputs: [self])

@@ -1,5 +1,5 @@
 /// The functional forms of common layers (`torch.nn.functional`): linear,
-/// dropout, embedding, normalisations, attention and interpolation. All are
+/// dropout, embedding, normalisations and attention. All are
 /// composites of differentiable primitives and need no backward code.
 
 extension Tensor {
@@ -211,80 +211,6 @@ extension Tensor {
         let probabilities = try Tensor.whereMask(blocked, zero, Tensor.whereMask(blocked, zero, scores).softmax(dim: -1))
         let weights = try probabilities.dropout(p: dropoutP, training: dropoutP > 0, generator: generator)
         return try weights.matmul(value)
-    }
-
-    /// `F.interpolate(input, size, scale_factor, mode, align_corners)` for the
-    /// separable modes `nearest`, `linear`, `bilinear` and `trilinear` (one
-    /// spatial dim per mode). Composite: gathers along each spatial dim, blended.
-    public func interpolate(size: [Int]? = nil, scaleFactor: [Double]? = nil, mode: String = "nearest",
-                            alignCorners: Bool? = nil) throws -> Tensor {
-        let op = "interpolate"
-        let spatial = rank - 2
-        guard spatial >= 1 else { throw TensorError.invalidArgument(op: op, message: "expected at least 3-D input [N, C, *], got shape \(shape)") }
-        guard (size == nil) != (scaleFactor == nil) else {
-            throw TensorError.invalidArgument(op: op, message: "exactly one of size or scale_factor must be given")
-        }
-        let linear = mode == "linear" || mode == "bilinear" || mode == "trilinear"
-        guard mode == "nearest" || linear else {
-            throw TensorError.invalidArgument(op: op, message: "unsupported mode '\(mode)'; expected nearest, linear, bilinear or trilinear")
-        }
-        if !linear && alignCorners != nil {
-            throw TensorError.invalidArgument(op: op, message: "align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear")
-        }
-        func expand<T>(_ v: [T], _ name: String) throws -> [T] {
-            if v.count == 1 { return Array(repeating: v[0], count: spatial) }
-            guard v.count == spatial else { throw TensorError.invalidArgument(op: op, message: "\(name) must have 1 or \(spatial) entries for input shape \(shape)") }
-            return v
-        }
-        let factors = try scaleFactor.map { try expand($0, "scale_factor") }
-        var outSizes: [Int] = []
-        if let size {
-            outSizes = try expand(size, "size")
-        } else if let factors {
-            for k in 0..<spatial {
-                let scaled: Double = Double(shape[2 + k]) * factors[k]
-                outSizes.append(Int(scaled.rounded(FloatingPointRoundingRule.down)))
-            }
-        }
-        guard outSizes.allSatisfy({ $0 > 0 }) else { throw TensorError.invalidArgument(op: op, message: "output size \(outSizes) must be positive (input shape \(shape))") }
-        var y = self
-        for k in 0..<spatial {
-            let d = 2 + k, inSize = shape[d], outSize = outSizes[k]
-            let corners = alignCorners ?? false
-            // PyTorch's area_pixel_compute_scale.
-            let scale: Double
-            if linear && corners {
-                scale = outSize > 1 ? Double(inSize - 1) / Double(outSize - 1) : 0
-            } else if let f = factors?[k], f > 0 {
-                scale = 1 / f
-            } else {
-                scale = Double(inSize) / Double(outSize)
-            }
-            if !linear {
-                var idx: [Double] = []
-                for o in 0..<outSize {
-                    let src: Double = Double(o) * scale
-                    idx.append(Double(Swift.min(Int(src.rounded(FloatingPointRoundingRule.down)), inSize - 1)))
-                }
-                y = try y.indexSelect(d, Tensor.fromDoubles(idx, dtype: .int64))
-                continue
-            }
-            var lo = [Double](), hi = [Double](), frac = [Double]()
-            for o in 0..<outSize {
-                let src = corners ? Double(o) * scale : Swift.max((Double(o) + 0.5) * scale - 0.5, 0)
-                let i0 = Swift.min(Int(src.rounded(FloatingPointRoundingRule.down)), inSize - 1)
-                lo.append(Double(i0))
-                hi.append(Double(Swift.min(i0 + 1, inSize - 1)))
-                frac.append(src - Double(i0))
-            }
-            var wShape = [Int](repeating: 1, count: rank)
-            wShape[d] = outSize
-            let lambda = try Tensor.fromDoubles(frac, dtype: dtype).reshape(wShape)
-            let a = try y.indexSelect(d, Tensor.fromDoubles(lo, dtype: .int64))
-            let b = try y.indexSelect(d, Tensor.fromDoubles(hi, dtype: .int64))
-            y = try a * (1 - lambda) + b * lambda
-        }
-        return y
     }
 
     /// A 1-D tensor of `dtype` holding `values`.

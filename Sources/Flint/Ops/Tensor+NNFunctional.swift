@@ -14,10 +14,13 @@ extension Tensor {
         let x = src.contiguous()
         let out = Tensor(empty: shape, dtype: src.dtype)
         let rs = rank == 0 ? ReduceShape([1], dim: 0) : ReduceShape(shape, dim: d)
-        if src.dtype == .float64 {
-            softmaxKernel(x.pointer(Double.self), out.pointer(Double.self), rs, log: log)
-        } else {
-            softmaxKernel(x.pointer(Float.self), out.pointer(Float.self), rs, log: log)
+        // `x` may be a fresh copy: keep it alive while its memory is read.
+        withExtendedLifetime(x) {
+            if src.dtype == .float64 {
+                softmaxKernel(x.pointer(Double.self), out.pointer(Double.self), rs, log: log)
+            } else {
+                softmaxKernel(x.pointer(Float.self), out.pointer(Float.self), rs, log: log)
+            }
         }
         return Autograd.record(out, log ? .logSoftmax(dim: d, out: out) : .softmax(dim: d, out: out), inputs: [self])
     }
@@ -142,7 +145,9 @@ struct CrossEntropySaved {
                 orow[y] -= T(flintDouble: a * gi)
             }
         }
-        if logp.dtype == .float64 { fill(Double.self) } else { fill(Float.self) }
+        withExtendedLifetime(src) {
+            if logp.dtype == .float64 { fill(Double.self) } else { fill(Float.self) }
+        }
         return out
     }
 }

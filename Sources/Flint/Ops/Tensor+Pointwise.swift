@@ -37,15 +37,14 @@ extension Tensor {
 
     private static func floatUnary<T: FloatElement>(_ x: Tensor, _ out: Tensor, _: T.Type, _ kind: UnaryKind) {
         switch kind {
-        case .neg: unaryApply(x, out, T.self, T.self) { -$0 }
-        case .exp: unaryApply(x, out, T.self, T.self) { T.fexp($0) }
-        case .log: unaryApply(x, out, T.self, T.self) { T.flog($0) }
-        case .sqrt: unaryApply(x, out, T.self, T.self) { T.fsqrt($0) }
-        // One compare-and-select that vectorises; NaN < 0 is false, so NaN passes through as in PyTorch.
-        case .relu: unaryApply(x, out, T.self, T.self) { $0 < 0 ? 0 : $0 }
-        case .tanh: unaryApply(x, out, T.self, T.self) { T.ftanh($0) }
-        case .sigmoid: unaryApply(x, out, T.self, T.self) { 1 / (1 + T.fexp(-$0)) }
-        case .abs: unaryApply(x, out, T.self, T.self) { Swift.abs($0) }
+        case .neg: unaryApply(x, out, Neg<T>())
+        case .exp: unaryApply(x, out, Exp<T>())
+        case .log: unaryApply(x, out, Log<T>())
+        case .sqrt: unaryApply(x, out, Sqrt<T>())
+        case .relu: unaryApply(x, out, Relu<T>())
+        case .tanh: unaryApply(x, out, Tanh<T>())
+        case .sigmoid: unaryApply(x, out, Sigmoid<T>())
+        case .abs: unaryApply(x, out, Abs<T>())
         }
     }
 
@@ -97,12 +96,12 @@ extension Tensor {
 
     private static func compareKernel<T: Comparable>(_ x: Tensor, _ y: Tensor, _ out: Tensor, _: T.Type, _ kind: CompareKind) {
         switch kind {
-        case .eq: binaryApply(x, y, out, T.self, Bool.self) { $0 == $1 }
-        case .ne: binaryApply(x, y, out, T.self, Bool.self) { $0 != $1 }
-        case .lt: binaryApply(x, y, out, T.self, Bool.self) { $0 < $1 }
-        case .le: binaryApply(x, y, out, T.self, Bool.self) { $0 <= $1 }
-        case .gt: binaryApply(x, y, out, T.self, Bool.self) { $0 > $1 }
-        case .ge: binaryApply(x, y, out, T.self, Bool.self) { $0 >= $1 }
+        case .eq: binaryApply(x, y, out, Equal<T>())
+        case .ne: binaryApply(x, y, out, NotEqual<T>())
+        case .lt: binaryApply(x, y, out, Less<T>())
+        case .le: binaryApply(x, y, out, LessEqual<T>())
+        case .gt: binaryApply(x, y, out, Greater<T>())
+        case .ge: binaryApply(x, y, out, GreaterEqual<T>())
         }
     }
 

@@ -149,10 +149,13 @@ extension Tensor {
         let x = try poolSource(op: op)
         let outShape = [shape[0], shape[1], rows.count, cols.count]
         let values = Tensor(empty: outShape, dtype: dtype), indices = Tensor(empty: outShape, dtype: .int64)
-        if dtype == .float64 {
-            maxPoolKernel(x.pointer(Double.self), planes: shape[0] * shape[1], h: shape[2], w: shape[3], rows, cols, values.pointer(Double.self), indices.pointer(Int64.self))
-        } else {
-            maxPoolKernel(x.pointer(Float.self), planes: shape[0] * shape[1], h: shape[2], w: shape[3], rows, cols, values.pointer(Float.self), indices.pointer(Int64.self))
+        // `x` may be a fresh copy: keep it alive while its memory is read.
+        withExtendedLifetime(x) {
+            if dtype == .float64 {
+                maxPoolKernel(x.pointer(Double.self), planes: shape[0] * shape[1], h: shape[2], w: shape[3], rows, cols, values.pointer(Double.self), indices.pointer(Int64.self))
+            } else {
+                maxPoolKernel(x.pointer(Float.self), planes: shape[0] * shape[1], h: shape[2], w: shape[3], rows, cols, values.pointer(Float.self), indices.pointer(Int64.self))
+            }
         }
         let saved = PoolSaved(inputShape: shape, rows: rows, cols: cols, indices: indices, divisorOverride: nil)
         return (Autograd.record(values, .maxPool2d(saved), inputs: [self]), indices)
@@ -161,10 +164,12 @@ extension Tensor {
     private func avgPool(rows: [PoolWindow], cols: [PoolWindow], divisorOverride: Int?, op: String) throws -> Tensor {
         let x = try poolSource(op: op)
         let out = Tensor(empty: [shape[0], shape[1], rows.count, cols.count], dtype: dtype)
-        if dtype == .float64 {
-            avgPoolKernel(x.pointer(Double.self), planes: shape[0] * shape[1], h: shape[2], w: shape[3], rows, cols, divisorOverride, out.pointer(Double.self))
-        } else {
-            avgPoolKernel(x.pointer(Float.self), planes: shape[0] * shape[1], h: shape[2], w: shape[3], rows, cols, divisorOverride, out.pointer(Float.self))
+        withExtendedLifetime(x) {
+            if dtype == .float64 {
+                avgPoolKernel(x.pointer(Double.self), planes: shape[0] * shape[1], h: shape[2], w: shape[3], rows, cols, divisorOverride, out.pointer(Double.self))
+            } else {
+                avgPoolKernel(x.pointer(Float.self), planes: shape[0] * shape[1], h: shape[2], w: shape[3], rows, cols, divisorOverride, out.pointer(Float.self))
+            }
         }
         let saved = PoolSaved(inputShape: shape, rows: rows, cols: cols, indices: nil, divisorOverride: divisorOverride)
         return Autograd.record(out, .avgPool2d(saved), inputs: [self])
@@ -246,7 +251,10 @@ extension PoolSaved {
                 }
             }
         }
-        if g.dtype == .float64 { run(Double.self) } else { run(Float.self) }
+        // `gc` may be a fresh copy: keep it alive while its memory is read.
+        withExtendedLifetime(gc) {
+            if g.dtype == .float64 { run(Double.self) } else { run(Float.self) }
+        }
         return dx
     }
 
@@ -279,7 +287,10 @@ extension PoolSaved {
                 }
             }
         }
-        if g.dtype == .float64 { run(Double.self) } else { run(Float.self) }
+        // `gc` may be a fresh copy: keep it alive while its memory is read.
+        withExtendedLifetime(gc) {
+            if g.dtype == .float64 { run(Double.self) } else { run(Float.self) }
+        }
         return dx
     }
 }

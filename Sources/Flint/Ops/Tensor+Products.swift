@@ -96,42 +96,73 @@ extension Tensor {
         return r
     }
 
-    /// `torch.einsum(equation, *operands)` for contractions without ellipsis
-    /// or repeated indices within one operand: pairwise, each pair as one bmm.
+    /// `torch.einsum(equation, *operands)`: subscripts `a`–`z`, `A`–`Z`, and
+    /// `...` for the dims no subscript names (right-aligned across operands;
+    /// first in an implicit output, summed when an explicit output omits it).
+    /// Dims of size 1 broadcast, as in PyTorch; repeated subscripts within one
+    /// operand (diagonals) are not supported. Contracts pairwise, each pair as one bmm.
     public static func einsum(_ equation: String, _ operands: [Tensor]) throws -> Tensor {
         let op = "einsum"
         let eq = equation.filter { $0 != " " }
         let parts = eq.components(separatedBy: "->")
-        let inputs = parts[0].components(separatedBy: ",").map(Array.init)
-        guard inputs.count == operands.count, parts.count <= 2 else {
-            throw TensorError.invalidArgument(op: op, message: "equation '\(equation)' names \(inputs.count) operands, \(operands.count) given")
+        let terms = parts[0].components(separatedBy: ",")
+        guard terms.count == operands.count, parts.count <= 2 else {
+            throw TensorError.invalidArgument(op: op, message: "equation '\(equation)' names \(terms.count) operands, \(operands.count) given")
+        }
+        // Each term as the subscripts before and after its ellipsis (nil: no ellipsis).
+        func split(_ term: String) throws -> (head: [Character], tail: [Character]?) {
+            let pieces = term.components(separatedBy: "...")
+            guard pieces.count <= 2, pieces.joined().allSatisfy({ $0.isASCII && $0.isLetter }) else {
+                throw TensorError.invalidArgument(op: op, message: "invalid subscripts '\(term)' in equation '\(equation)': expected letters and at most one '...'")
+            }
+            return (Array(pieces[0]), pieces.count == 2 ? Array(pieces[1]) : nil)
+        }
+        let termParts = try terms.map(split)
+        var ellipsisRank = 0
+        for ((head, tail), t) in zip(termParts, operands) {
+            let named = head.count + (tail?.count ?? 0)
+            guard tail == nil ? named == t.rank : named <= t.rank else {
+                throw TensorError.invalidArgument(op: op, message: "subscripts '\(String(head))\(tail.map { "..." + String($0) } ?? "")' do not fit an operand of shape \(t.shape)")
+            }
+            if tail != nil { ellipsisRank = Swift.max(ellipsisRank, t.rank - named) }
+        }
+        // The dims under `...` get labels no equation can spell.
+        let broadcastLabels = (0..<ellipsisRank).compactMap { Unicode.Scalar(0xE000 + $0).map(Character.init) }
+        let inputs = zip(termParts, operands).map { part, t in
+            part.head + (part.tail.map { Array(broadcastLabels.suffix(t.rank - part.head.count - $0.count)) + $0 } ?? [])
+        }
+        for letters in inputs where Set(letters).count != letters.count {
+            throw TensorError.invalidArgument(op: op, message: "subscripts '\(String(letters))' repeat a subscript within one operand, which is not supported")
         }
         var sizes: [Character: Int] = [:]
         for (letters, t) in zip(inputs, operands) {
-            guard letters.count == t.rank, Set(letters).count == letters.count, letters.allSatisfy({ $0.isLetter }) else {
-                throw TensorError.invalidArgument(op: op, message: "subscripts '\(String(letters))' do not fit an operand of shape \(t.shape) (no ellipsis or repeated subscripts)")
-            }
             for (c, n) in zip(letters, t.shape) {
-                if let m = sizes[c], m != n {
-                    throw TensorError.shapeMismatch(op: op, shapes: operands.map(\.shape), detail: "subscript \(c) has sizes \(m) and \(n)")
+                let m = sizes[c] ?? 1
+                guard m == n || m == 1 || n == 1 else {
+                    throw TensorError.shapeMismatch(op: op, shapes: operands.map(\.shape), detail: "subscript \(broadcastLabels.contains(c) ? "..." : String(c)) has sizes \(m) and \(n)")
                 }
-                sizes[c] = n
+                sizes[c] = m == 1 ? n : m
             }
+        }
+        let expanded = try zip(inputs, operands).map { letters, t in
+            let target = letters.map { sizes[$0] ?? 1 }
+            return target == t.shape ? t : try t.expand(target)
         }
         let output: [Character]
         if parts.count == 2 {
-            output = Array(parts[1])
+            let (head, tail) = try split(parts[1])
+            output = head + (tail.map { broadcastLabels + $0 } ?? [])
             guard output.allSatisfy({ sizes[$0] != nil }), Set(output).count == output.count else {
                 throw TensorError.invalidArgument(op: op, message: "output subscripts '\(parts[1])' must appear in the inputs, once")
             }
         } else {
-            let all = inputs.flatMap { $0 }
-            output = Set(all).filter { c in all.filter { $0 == c }.count == 1 }.sorted()
+            let all = inputs.flatMap { $0 }.filter { !broadcastLabels.contains($0) }
+            output = broadcastLabels + Set(all).filter { c in all.filter { $0 == c }.count == 1 }.sorted()
         }
-        var current = (letters: inputs[0], tensor: operands[0])
+        var current = (letters: inputs[0], tensor: expanded[0])
         for i in 1..<Swift.max(inputs.count, 1) where inputs.count > 1 {
             let later = Set(inputs[(i + 1)...].flatMap { $0 } + output)
-            current = try contract(current, (inputs[i], operands[i]), keep: later)
+            current = try contract(current, (inputs[i], expanded[i]), keep: later)
         }
         // Sum letters absent from the output, then order as the output asks.
         let drop = current.letters.indices.filter { !output.contains(current.letters[$0]) }

@@ -20,30 +20,23 @@ extension Tensor {
 
     /// Sum over one dim with keepdim, no autograd.
     private func sumOneDim(_ d: Int) throws -> Tensor {
-        let x = contiguous()
+        // Bools sum as uint8. A fresh contiguous copy must outlive the kernel that reads its memory.
+        let x = dtype == .bool ? casted(to: .uint8).contiguous() : contiguous()
         var outShape = shape
         outShape[d] = 1
         let rs = ReduceShape(shape, dim: d)
-        switch dtype {
-        case .float32:
-            let out = Tensor(empty: outShape, dtype: .float32)
-            sumKernel(x.pointer(Float.self), out.pointer(Float.self), rs)
-            return out
-        case .float64:
-            let out = Tensor(empty: outShape, dtype: .float64)
-            sumKernel(x.pointer(Double.self), out.pointer(Double.self), rs)
-            return out
-        default:
-            // Integer and bool sums accumulate in int64, as in PyTorch.
-            let out = Tensor(empty: outShape, dtype: .int64)
-            switch dtype {
+        // Integer and bool sums accumulate in int64, as in PyTorch.
+        let out = Tensor(empty: outShape, dtype: dtype.isFloatingPoint ? dtype : .int64)
+        withExtendedLifetime(x) {
+            switch x.dtype {
+            case .float32: sumKernel(x.pointer(Float.self), out.pointer(Float.self), rs)
+            case .float64: sumKernel(x.pointer(Double.self), out.pointer(Double.self), rs)
             case .int64: intSumKernel(x.pointer(Int64.self), out.pointer(Int64.self), rs)
             case .int32: intSumKernel(x.pointer(Int32.self), out.pointer(Int64.self), rs)
-            case .uint8: intSumKernel(x.pointer(UInt8.self), out.pointer(Int64.self), rs)
-            default: intSumKernel(x.casted(to: .uint8).pointer(UInt8.self), out.pointer(Int64.self), rs)
+            default: intSumKernel(x.pointer(UInt8.self), out.pointer(Int64.self), rs)
             }
-            return out
         }
+        return out
     }
 
     /// `sum(dim=dims, keepdim=keepdim)`; all dims when `dims` is empty.
@@ -105,19 +98,21 @@ extension Tensor {
         guard src.shape[d] > 0 else {
             throw TensorError.invalidArgument(op: op, message: "cannot reduce over a zero-size dimension")
         }
-        let x = src.contiguous()
+        let x = dtype == .bool ? src.casted(to: .uint8).contiguous() : src.contiguous()
         let rs = ReduceShape(src.shape, dim: d)
         let outShape = rank == 0 ? [] : reducedShape([d], keepdim: keepdim)
         let values = Tensor(empty: outShape, dtype: dtype == .bool ? .uint8 : dtype)
         let indices = Tensor(empty: outShape, dtype: .int64)
         let ip = indices.pointer(Int64.self)
-        switch dtype {
-        case .float32: extremumKernel(x.pointer(Float.self), values.pointer(Float.self), ip, rs, max: max)
-        case .float64: extremumKernel(x.pointer(Double.self), values.pointer(Double.self), ip, rs, max: max)
-        case .int64: extremumKernel(x.pointer(Int64.self), values.pointer(Int64.self), ip, rs, max: max)
-        case .int32: extremumKernel(x.pointer(Int32.self), values.pointer(Int32.self), ip, rs, max: max)
-        case .uint8: extremumKernel(x.pointer(UInt8.self), values.pointer(UInt8.self), ip, rs, max: max)
-        case .bool: extremumKernel(x.casted(to: .uint8).pointer(UInt8.self), values.pointer(UInt8.self), ip, rs, max: max)
+        // `x` may be a fresh copy: keep it alive while its memory is read.
+        withExtendedLifetime(x) {
+            switch dtype {
+            case .float32: extremumKernel(x.pointer(Float.self), values.pointer(Float.self), ip, rs, max: max)
+            case .float64: extremumKernel(x.pointer(Double.self), values.pointer(Double.self), ip, rs, max: max)
+            case .int64: extremumKernel(x.pointer(Int64.self), values.pointer(Int64.self), ip, rs, max: max)
+            case .int32: extremumKernel(x.pointer(Int32.self), values.pointer(Int32.self), ip, rs, max: max)
+            case .uint8, .bool: extremumKernel(x.pointer(UInt8.self), values.pointer(UInt8.self), ip, rs, max: max)
+            }
         }
         let v = dtype == .bool ? values.casted(to: .bool) : values
         let recorded = Autograd.record(v, .indexReduce(dim: d, keepdim: keepdim, indices: indices, from: shape), inputs: [self])

@@ -28,13 +28,16 @@ extension Tensor {
                 }
             }
         }
-        switch (dtype, kind) {
-        case (.float32, .sum): run(Float.self, +, 0)
-        case (.float32, .prod): run(Float.self, *, 1)
-        case (.float64, .sum): run(Double.self, +, 0)
-        case (.float64, .prod): run(Double.self, *, 1)
-        case (_, .sum): run(Int64.self, &+, 0)
-        case (_, .prod): run(Int64.self, &*, 1)
+        // `x` may be a fresh copy: keep it alive while its memory is read.
+        withExtendedLifetime(x) {
+            switch (dtype, kind) {
+            case (.float32, .sum): run(Float.self, +, 0)
+            case (.float32, .prod): run(Float.self, *, 1)
+            case (.float64, .sum): run(Double.self, +, 0)
+            case (.float64, .prod): run(Double.self, *, 1)
+            case (_, .sum): run(Int64.self, &+, 0)
+            case (_, .prod): run(Int64.self, &*, 1)
+            }
         }
         return rank == 0 ? (try? out.reshape([])) ?? out : out
     }
@@ -80,12 +83,14 @@ extension Tensor {
                 }
             }
         }
-        switch x.dtype {
-        case .float32: run(Float.self)
-        case .float64: run(Double.self)
-        case .int64: run(Int64.self)
-        case .int32: run(Int32.self)
-        case .uint8, .bool: run(UInt8.self)
+        withExtendedLifetime(x) {
+            switch x.dtype {
+            case .float32: run(Float.self)
+            case .float64: run(Double.self)
+            case .int64: run(Int64.self)
+            case .int32: run(Int32.self)
+            case .uint8, .bool: run(UInt8.self)
+            }
         }
         let indices = rank == 0 ? try idx.reshape([]) : idx
         return (try gather(d, indices), indices)
@@ -131,7 +136,9 @@ extension Backward {
                 }
             }
         }
-        if input.dtype == .float64 { run(Double.self) } else { run(Float.self) }
+        withExtendedLifetime(gc) {
+            if input.dtype == .float64 { run(Double.self) } else { run(Float.self) }
+        }
         return result
     }
 }

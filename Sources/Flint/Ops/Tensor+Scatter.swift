@@ -19,10 +19,13 @@ extension Tensor {
             let s = values.pointer(T.self), o = out.storage.typed(T.self)
             for (i, off) in offsets.enumerated() { o[off] = s[i] }
         }
-        switch dtype.itemSize {
-        case 1: write(UInt8.self)
-        case 4: write(UInt32.self)
-        default: write(UInt64.self)
+        // `values` may be a fresh copy: keep it alive while its memory is read.
+        withExtendedLifetime(values) {
+            switch dtype.itemSize {
+            case 1: write(UInt8.self)
+            case 4: write(UInt32.self)
+            default: write(UInt64.self)
+            }
         }
         guard dtype.isFloatingPoint else { return out }
         return Autograd.record(out, .scatter(dim: d, index: index), inputs: src.rank == 0 ? [self] : [self, src])

@@ -18,10 +18,13 @@ extension Tensor {
             let pc = c.pointer(Bool.self), px = xs.pointer(T.self), py = ys.pointer(T.self), po = out.pointer(T.self)
             for i in 0..<out.count { po[i] = pc[i] ? px[i] : py[i] }
         }
-        switch dtype.itemSize {
-        case 1: pick(UInt8.self)
-        case 4: pick(UInt32.self)
-        default: pick(UInt64.self)
+        // The operands may be fresh copies: keep them alive while their memory is read.
+        withExtendedLifetime((c, xs, ys)) {
+            switch dtype.itemSize {
+            case 1: pick(UInt8.self)
+            case 4: pick(UInt32.self)
+            default: pick(UInt64.self)
+            }
         }
         return dtype.isFloatingPoint ? Autograd.record(out, .whereMask(condition), inputs: [condition, a, b]) : out
     }
@@ -57,10 +60,12 @@ extension Tensor {
                 i += n
             }
         }
-        switch dtype.itemSize {
-        case 1: write(UInt8.self)
-        case 4: write(UInt32.self)
-        default: write(UInt64.self)
+        withExtendedLifetime(tmp) {
+            switch dtype.itemSize {
+            case 1: write(UInt8.self)
+            case 4: write(UInt32.self)
+            default: write(UInt64.self)
+            }
         }
         storage.version += 1
     }
@@ -90,13 +95,15 @@ extension Tensor {
                 }
             }
         }
-        switch dtype {
-        case .float32: run(Float.self, +)
-        case .float64: run(Double.self, +)
-        case .int64: run(Int64.self, &+)
-        case .int32: run(Int32.self, &+)
-        case .uint8: run(UInt8.self, &+)
-        case .bool: run(Bool.self) { $0 || $1 }
+        withExtendedLifetime(src) {
+            switch dtype {
+            case .float32: run(Float.self, +)
+            case .float64: run(Double.self, +)
+            case .int64: run(Int64.self, &+)
+            case .int32: run(Int32.self, &+)
+            case .uint8: run(UInt8.self, &+)
+            case .bool: run(Bool.self) { $0 || $1 }
+            }
         }
         return Autograd.record(out, .indexAdd(dim: d, index: index), inputs: [self, source])
     }

@@ -29,13 +29,15 @@ extension Tensor {
                 }
             }
         }
-        switch x.dtype {
-        case .float32: run(Float.self)
-        case .float64: run(Double.self)
-        case .int64: run(Int64.self)
-        case .int32: run(Int32.self)
-        case .uint8: run(UInt8.self)
-        case .bool: return x.casted(to: .uint8).sortIndices(d, descending: descending)
+        // `x` may be a fresh copy: keep it alive while its memory is read.
+        withExtendedLifetime(x) {
+            switch x.dtype {
+            case .float32: run(Float.self)
+            case .float64: run(Double.self)
+            case .int64: run(Int64.self)
+            case .int32: run(Int32.self)
+            case .uint8, .bool: run(UInt8.self)
+            }
         }
         return rank == 0 ? (try? out.reshape([])) ?? out : out
     }

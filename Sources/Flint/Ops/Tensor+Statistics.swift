@@ -76,11 +76,14 @@ extension Tensor {
                 }
             }
         }
-        switch dtype {
-        case .float32: run(Float.self, *)
-        case .float64: run(Double.self, *)
-        // Integer products wrap on overflow, as in PyTorch.
-        default: run(Int64.self, &*)
+        // `x` may be a fresh copy: keep it alive while its memory is read.
+        withExtendedLifetime(x) {
+            switch dtype {
+            case .float32: run(Float.self, *)
+            case .float64: run(Double.self, *)
+            // Integer products wrap on overflow, as in PyTorch.
+            default: run(Int64.self, &*)
+            }
         }
         guard dtype.isFloatingPoint else { return out }
         return Autograd.record(out, .prod(dim: d, keepdim: keepdim, input: x), inputs: [self])

@@ -82,112 +82,256 @@ public struct CSVImportReport: Sendable {
 /// vocabulary as attributes (a column with any value that is not a number is
 /// categorical, and the report says so). A row with the wrong number of fields
 /// or a missing target is an error naming `file:line`.
+///
+/// The file is streamed: a first pass learns the header, the columns' kinds,
+/// vocabularies and missing counts and the number of rows (a column whose text
+/// appears only after numbers is read once more for its vocabulary), and the
+/// last pass writes the rows a block at a time into datasets made at their
+/// final size. Memory grows with the vocabularies, not with the file; a
+/// `--test-fraction` split also keeps the row positions (and, stratified, the
+/// labels) of every row.
 @discardableResult
 public func importCSV(_ path: String, output: String, options: CSVImportOptions) throws -> CSVImportReport {
-    guard let data = FileManager.default.contents(atPath: path) else {
-        throw DataError.invalid("\(path): cannot read the file")
-    }
-    let bytes = [UInt8](data)
-    let delimiter = options.delimiter.flatMap { $0.asciiValue } ?? CSVParser.detectDelimiter(bytes)
-    var records = try CSVParser(file: path, delimiter: delimiter).parse(bytes)
-    guard let first = records.first else { throw DataError.invalid("\(path): the file has no rows") }
-    let width = first.fields.count
-    for record in records where record.fields.count != width {
-        throw DataError.parse(file: path, line: record.line,
-                              message: "expected \(width) fields (as on line \(first.line)), found \(record.fields.count)")
-    }
-    let isMissing = { (value: String) in options.missingValues.contains(value.trimmingCharacters(in: .whitespaces)) }
-    let hasHeader = options.header ?? detectHeader(records, isMissing: isMissing)
-    let names = hasHeader ? first.fields.map { $0.trimmingCharacters(in: .whitespaces) } : (0..<width).map { "column_\($0)" }
-    if hasHeader { records.removeFirst() }
-    guard !records.isEmpty else { throw DataError.invalid("\(path): the file has a header but no data rows") }
-
-    func column(_ key: String, role: String) throws -> Int {
-        if let index = names.firstIndex(of: key) { return index }
-        if let index = Int(key), index >= 0, index < width { return index }
-        throw DataError.invalid("\(path): no column '\(key)' for \(role) (columns: \(names.joined(separator: ", ")))")
-    }
-    let targetColumn = try column(options.target, role: "--target")
-    let categorical = Set(try options.categorical.map { try column($0, role: "--categorical") })
-    let featureColumns = (0..<width).filter { $0 != targetColumn }
-
-    // Columns listed as categorical, or holding a value that is not a number, are categories.
-    var columns: [CSVImportReport.Column] = []
-    var codes: [Int: [String: Int]] = [:]
-    var numericColumns = Set<Int>()
-    for c in 0..<width {
-        let values = records.map { $0.fields[c].trimmingCharacters(in: .whitespaces) }
-        let present = values.filter { !options.missingValues.contains($0) }
-        let numeric = present.allSatisfy { Double($0) != nil }
-        let forced = c == targetColumn ? (options.task == .classification) : false
-        if categorical.contains(c) || !numeric || forced {
-            let vocabulary = numeric ? Array(Set(present)).sorted { (Double($0) ?? 0) < (Double($1) ?? 0) } : Array(Set(present)).sorted()
-            codes[c] = Dictionary(uniqueKeysWithValues: vocabulary.enumerated().map { ($1, $0) })
-            columns.append(.init(name: names[c], categories: vocabulary, missing: values.count - present.count))
-        } else {
-            numericColumns.insert(c)
-            columns.append(.init(name: names[c], categories: [], missing: values.count - present.count))
-        }
-    }
-    let isClassification = codes[targetColumn] != nil
-    if options.task == .regression && isClassification {
-        throw DataError.invalid("\(path): target '\(names[targetColumn])' holds values that are not numbers; it cannot be a regression target")
-    }
-
-    let n = records.count, f = featureColumns.count
-    var features = [Float](repeating: 0, count: n * f)
-    var labels = [Int64](repeating: 0, count: isClassification ? n : 0)
-    var targets = [Float](repeating: 0, count: isClassification ? 0 : n)
-    for (r, record) in records.enumerated() {
-        for (j, c) in featureColumns.enumerated() {
-            let value = record.fields[c].trimmingCharacters(in: .whitespaces)
-            if options.missingValues.contains(value) {
-                features[r * f + j] = .nan
-            } else if let vocabulary = codes[c], let code = vocabulary[value] {
-                features[r * f + j] = Float(code)
-            } else if let number = Double(value) {
-                features[r * f + j] = Float(number)
-            }
-        }
-        let value = record.fields[targetColumn].trimmingCharacters(in: .whitespaces)
-        guard !options.missingValues.contains(value) else {
-            throw DataError.parse(file: path, line: record.line, message: "the target column '\(names[targetColumn])' is missing; drop or fill the row")
-        }
-        if isClassification {
-            labels[r] = Int64(codes[targetColumn]?[value] ?? 0)
-        } else {
-            targets[r] = Float(Double(value) ?? .nan)
-        }
-    }
-
-    let groups = try options.split.groups(count: n, labels: isClassification ? labels : nil)
+    let parser = try CSVParser(file: path, delimiter: options.delimiter.flatMap { $0.asciiValue })
+    let table = try CSVTable(parser: parser, options: options)
+    let isClassification = table.isClassification
+    let labels = options.split.testFraction != nil && options.split.stratify && isClassification ? try table.labels() : nil
+    let groups = try options.split.groups(count: table.rows, labels: labels)
+    let features = table.featureColumns, f = features.count
+    let names = table.names, target = table.targetColumn
     try writeImport(to: output, overwrite: options.overwrite, format: "CSV", sources: [path]) { file in
         try setSourceAttributes(file, file: path)
+        var writers: [(rows: [Int], x: RowWriter<Float>, labels: RowWriter<Int64>?, targets: RowWriter<Float>?)] = []
         for (name, rows) in groups {
             let group = try file.createGroup(name)
             try options.split.describe(group)
-            let x = try Tensor(rows.flatMap { r in features[(r * f)..<((r + 1) * f)] }, shape: [rows.count, f])
-            let dataset = try group.createDataset("features", tensor: x)
-            try dataset.setAttribute("columns", featureColumns.map { names[$0] })
-            try dataset.setAttribute("missing_values", featureColumns.map { columns[$0].missing })
-            let categoricalNames = featureColumns.filter { codes[$0] != nil }.map { names[$0] }
-            if !categoricalNames.isEmpty { try dataset.setAttribute("categorical_columns", categoricalNames) }
-            for c in featureColumns where codes[c] != nil {
-                try dataset.setAttribute("categories_\(names[c])", columns[c].categories)
+            let x = try group.createDataset("features", dtype: .float32, shape: [rows.count, f])
+            try x.setAttribute("columns", features.map { names[$0] })
+            try x.setAttribute("missing_values", features.map { table.columns[$0].missing })
+            let categoricalNames = features.filter { table.codes[$0] != nil }.map { names[$0] }
+            if !categoricalNames.isEmpty { try x.setAttribute("categorical_columns", categoricalNames) }
+            for c in features where table.codes[c] != nil {
+                try x.setAttribute("categories_\(names[c])", table.columns[c].categories)
             }
-            if isClassification {
-                let y = try group.createDataset("labels", tensor: try Tensor(rows.map { labels[$0] }))
-                try y.setAttribute("classes", columns[targetColumn].categories)
-                try y.setAttribute("target_column", names[targetColumn])
+            let y = try group.createDataset(isClassification ? "labels" : "targets", dtype: isClassification ? .int64 : .float32,
+                                            shape: isClassification ? [rows.count] : [rows.count, 1])
+            if isClassification { try y.setAttribute("classes", table.columns[target].categories) }
+            try y.setAttribute("target_column", names[target])
+            let labels: RowWriter<Int64>? = isClassification ? try RowWriter<Int64>(y) : nil
+            let targets: RowWriter<Float>? = isClassification ? nil : try RowWriter<Float>(y)
+            writers.append((rows, try RowWriter<Float>(x), labels, targets))
+        }
+        // Each group's positions are sorted, so rows arrive in each group's order.
+        var next = [Int](repeating: 0, count: writers.count)
+        var row = [Float](repeating: 0, count: f)
+        var r = 0
+        try table.forEachDataRecord { record in
+            guard let g = writers.indices.first(where: { next[$0] < writers[$0].rows.count && writers[$0].rows[next[$0]] == r }) else {
+                throw DataError.invalid("\(path): row \(r) changed between the passes over the file")
+            }
+            next[g] += 1
+            r += 1
+            for (j, c) in features.enumerated() { row[j] = table.feature(record.fields[c], column: c) }
+            try writers[g].x.append(row)
+            let value = trimmed(record.fields[target])
+            if let labels = writers[g].labels {
+                try labels.append([Int64(table.codes[target]?[value] ?? 0)])
             } else {
-                let y = try group.createDataset("targets", tensor: try Tensor(rows.map { targets[$0] }, shape: [rows.count, 1]))
-                try y.setAttribute("target_column", names[targetColumn])
+                try writers[g].targets?.append([Float(Double(value) ?? .nan)])
+            }
+        }
+        for w in writers {
+            try w.x.finish()
+            try w.labels?.finish()
+            try w.targets?.finish()
+        }
+    }
+    return CSVImportReport(rows: table.rows, hadHeader: table.hasHeader, features: features.map { table.columns[$0] },
+                           target: table.columns[target], isClassification: isClassification,
+                           groups: groups.map { ($0.0, $0.1.count) })
+}
+
+/// What the first pass over a CSV file learns: its width and header, each
+/// column's kind, vocabulary and missing values, and the number of data rows.
+/// Every record's width and every target are checked on the way.
+struct CSVTable {
+    let parser: CSVParser
+    let options: CSVImportOptions
+    private(set) var hasHeader = false
+    private(set) var names: [String] = []
+    private(set) var rows = 0
+    private(set) var targetColumn = 0
+    private(set) var featureColumns: [Int] = []
+    /// Per column: name, categories (in code order) and missing count.
+    private(set) var columns: [CSVImportReport.Column] = []
+    /// Category codes of the categorical columns.
+    private(set) var codes: [Int: [String: Int]] = [:]
+
+    var isClassification: Bool { codes[targetColumn] != nil }
+
+    /// Numbers, missing values and text seen in a column.
+    private struct ColumnScan {
+        var missing = 0
+        var present = 0
+        var numeric = true
+        /// Distinct values, collected once the column is known to hold categories.
+        var vocabulary: Set<String>?
+        /// Numbers came before the first text, so `vocabulary` lacks them.
+        var incomplete = false
+
+        mutating func add(_ value: String, isMissing: Bool) {
+            if isMissing {
+                missing += 1
+                return
+            }
+            if numeric && Double(value) == nil {
+                numeric = false
+                if vocabulary == nil {
+                    vocabulary = []
+                    incomplete = present > 0
+                }
+            }
+            present += 1
+            vocabulary?.insert(value)
+        }
+    }
+
+    init(parser: CSVParser, options: CSVImportOptions) throws {
+        self.parser = parser
+        self.options = options
+        let path = parser.file
+        // The header is decided on the first records; they wait here until then.
+        var head: [CSVRecord] = []
+        var decided = false
+        var width = 0, firstLine = 0
+        var scans: [ColumnScan] = []
+        var table = self
+        func take(_ record: CSVRecord) throws {
+            for c in 0..<width {
+                let value = trimmed(record.fields[c])
+                let isMissing = options.missingValues.contains(value)
+                if isMissing && c == table.targetColumn {
+                    throw DataError.parse(file: path, line: record.line,
+                                          message: "the target column '\(table.names[c])' is missing; drop or fill the row")
+                }
+                scans[c].add(value, isMissing: isMissing)
+            }
+            table.rows += 1
+        }
+        func decide() throws {
+            decided = true
+            let declared = try table.resolveColumns(head, width: width)
+            // Declared categories collect their vocabulary from the start.
+            scans = (0..<width).map { ColumnScan(vocabulary: declared.contains($0) ? [] : nil) }
+            for record in head.dropFirst(table.hasHeader ? 1 : 0) { try take(record) }
+            head = []
+        }
+        try parser.forEachRecord { record in
+            if width == 0 { (width, firstLine) = (record.fields.count, record.line) }
+            guard record.fields.count == width else {
+                throw DataError.parse(file: path, line: record.line,
+                                      message: "expected \(width) fields (as on line \(firstLine)), found \(record.fields.count)")
+            }
+            if decided {
+                try take(record)
+            } else {
+                head.append(record)
+                if head.count > Self.headerSample { try decide() }
+            }
+            return true
+        }
+        guard width > 0 else { throw DataError.invalid("\(path): the file has no rows") }
+        if !decided { try decide() }
+        guard table.rows > 0 else { throw DataError.invalid("\(path): the file has a header but no data rows") }
+        try table.collectVocabularies(&scans)
+        self = table
+        let target = targetColumn
+        for (c, scan) in scans.enumerated() {
+            if let vocabulary = scan.vocabulary {
+                let sorted = scan.numeric ? vocabulary.sorted { (Double($0) ?? 0) < (Double($1) ?? 0) } : vocabulary.sorted()
+                codes[c] = Dictionary(uniqueKeysWithValues: sorted.enumerated().map { ($1, $0) })
+                columns[c] = .init(name: names[c], categories: sorted, missing: scan.missing)
+            } else {
+                columns[c] = .init(name: names[c], categories: [], missing: scan.missing)
+            }
+        }
+        if options.task == .regression && codes[target] != nil {
+            throw DataError.invalid("\(path): target '\(names[target])' holds values that are not numbers; it cannot be a regression target")
+        }
+    }
+
+    /// Records after the first that the header detection looks at.
+    static let headerSample = 50
+
+    /// Header, names and target from the first records; returns the columns
+    /// declared categorical (a classification target is one).
+    private mutating func resolveColumns(_ head: [CSVRecord], width: Int) throws -> Set<Int> {
+        let path = parser.file, missing = options.missingValues
+        hasHeader = options.header ?? detectHeader(head) { missing.contains(trimmed($0)) }
+        let names = hasHeader ? head[0].fields.map(trimmed) : (0..<width).map { "column_\($0)" }
+        self.names = names
+        func column(_ key: String, role: String) throws -> Int {
+            if let index = names.firstIndex(of: key) { return index }
+            if let index = Int(key), index >= 0, index < width { return index }
+            throw DataError.invalid("\(path): no column '\(key)' for \(role) (columns: \(names.joined(separator: ", ")))")
+        }
+        targetColumn = try column(options.target, role: "--target")
+        var declared = Set(try options.categorical.map { try column($0, role: "--categorical") })
+        if options.task == .classification { declared.insert(targetColumn) }
+        featureColumns = (0..<width).filter { $0 != targetColumn }
+        columns = names.map { .init(name: $0, categories: [], missing: 0) }
+        return declared
+    }
+
+    /// Another pass for the columns whose first text came after numbers: their vocabulary lacks those numbers.
+    private func collectVocabularies(_ scans: inout [ColumnScan]) throws {
+        let incomplete = scans.indices.filter { scans[$0].incomplete }
+        guard !incomplete.isEmpty else { return }
+        try forEachDataRecord { record in
+            for c in incomplete {
+                let value = trimmed(record.fields[c])
+                if !options.missingValues.contains(value) { scans[c].vocabulary?.insert(value) }
             }
         }
     }
-    return CSVImportReport(rows: n, hadHeader: hasHeader, features: featureColumns.map { columns[$0] },
-                           target: columns[targetColumn], isClassification: isClassification,
-                           groups: groups.map { ($0.0, $0.1.count) })
+
+    /// Calls `body` with every data record (the header skipped), reading the file again.
+    func forEachDataRecord(_ body: (CSVRecord) throws -> Void) throws {
+        var first = hasHeader
+        try parser.forEachRecord { record in
+            if first {
+                first = false
+            } else {
+                try body(record)
+            }
+            return true
+        }
+    }
+
+    /// Every row's class code, for a stratified split.
+    func labels() throws -> [Int64] {
+        var labels: [Int64] = []
+        labels.reserveCapacity(rows)
+        try forEachDataRecord { labels.append(Int64(codes[targetColumn]?[trimmed($0.fields[targetColumn])] ?? 0)) }
+        return labels
+    }
+
+    /// A feature value: NaN when missing, the code of a category, else the number.
+    func feature(_ field: String, column c: Int) -> Float {
+        let value = trimmed(field)
+        if options.missingValues.contains(value) { return .nan }
+        if let vocabulary = codes[c] { return Float(vocabulary[value] ?? 0) }
+        return Float(Double(value) ?? .nan)
+    }
+}
+
+/// The value without surrounding spaces and tabs (checked byte-wise first: most fields have none).
+func trimmed(_ value: String) -> String {
+    let utf8 = value.utf8
+    guard let first = utf8.first, let last = utf8.last else { return value }
+    let plain = { (b: UInt8) in b != 0x20 && b != 0x09 && b < 0x80 }
+    if plain(first) && plain(last) { return value }
+    return value.trimmingCharacters(in: .whitespaces)
 }
 
 /// A first row is a header when one of its fields is not a number (nor
@@ -195,7 +339,7 @@ public func importCSV(_ path: String, output: String, options: CSVImportOptions)
 /// all its fields are distinct non-numbers over rows that are not.
 func detectHeader(_ records: [CSVRecord], isMissing: (String) -> Bool) -> Bool {
     guard let first = records.first, records.count > 1 else { return false }
-    let sample = records.dropFirst().prefix(50)
+    let sample = records.dropFirst().prefix(CSVTable.headerSample)
     let isNumber = { (s: String) in Double(s.trimmingCharacters(in: .whitespaces)) != nil }
     for (c, field) in first.fields.enumerated() where !isNumber(field) && !isMissing(field) {
         if sample.allSatisfy({ isNumber($0.fields[c]) || isMissing($0.fields[c]) }) { return true }

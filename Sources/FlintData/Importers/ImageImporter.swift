@@ -92,6 +92,10 @@ public struct ImageImportReport: Sendable {
 /// index) into `SPLIT/images` uint8 `[N, C, H, W]` and `SPLIT/labels` int64.
 /// Every image must have the same height and width; one that differs is an
 /// error naming the file and both shapes.
+///
+/// Images are decoded one at a time and written a block of rows at a time, so
+/// memory does not grow with the folder. `auto` decodes images until one has
+/// colour (every image when all are gray) before the pass that writes them.
 @discardableResult
 public func importImages(_ directory: String, output: String, options: ImageImportOptions = ImageImportOptions()) throws -> ImageImportReport {
     let fm = FileManager.default
@@ -115,32 +119,35 @@ public func importImages(_ directory: String, output: String, options: ImageImpo
         files += images.map { (folder + "/" + $0, label) }
         counts.append(images.count)
     }
-    var decoded = try files.map { try DecodedImage.decode(file: $0.path) }
+    let first = try DecodedImage.decode(file: files[0].path)
     let channels: Int
     switch options.mode {
     case .gray: channels = 1
     case .rgb: channels = 3
-    case .auto: channels = decoded.allSatisfy { $0.channels == 1 } ? 1 : 3
+    case .auto:
+        let colour = try files.dropFirst().contains { try DecodedImage.decode(file: $0.path).channels != 1 }
+        channels = first.channels != 1 || colour ? 3 : 1
     }
-    let height = decoded[0].height, width = decoded[0].width
-    for (k, image) in decoded.enumerated() where image.height != height || image.width != width {
-        throw DataError.wrongShape(place: files[k].path, expected: [decoded[0].channels, height, width],
-                                   got: [image.channels, image.height, image.width])
-    }
-    decoded = decoded.map { $0.converted(to: channels) }
+    let height = first.height, width = first.width
     let labels = files.map { Int64($0.label) }
     let groups = try options.split.groups(count: files.count, labels: labels)
-    let sample = channels * height * width
     try writeImport(to: output, overwrite: options.overwrite, format: "images", sources: [directory]) { file in
         try file.setAttribute("source_directory", URL(fileURLWithPath: directory).lastPathComponent)
         for (name, rows) in groups {
             let group = try file.createGroup(name)
             try options.split.describe(group)
-            var pixels = [UInt8]()
-            pixels.reserveCapacity(rows.count * sample)
-            for r in rows { pixels += decoded[r].pixels }
-            let images = try group.createDataset("images", tensor: try Tensor(pixels, shape: [rows.count, channels, height, width]))
+            let images = try group.createDataset("images", dtype: .uint8, shape: [rows.count, channels, height, width])
             try images.setAttribute("color_mode", channels == 1 ? "gray" : "rgb")
+            let writer = try RowWriter<UInt8>(images)
+            for r in rows {
+                let image = try DecodedImage.decode(file: files[r].path)
+                guard image.height == height && image.width == width else {
+                    throw DataError.wrongShape(place: files[r].path, expected: [first.channels, height, width],
+                                               got: [image.channels, image.height, image.width])
+                }
+                try writer.append(image.converted(to: channels).pixels)
+            }
+            try writer.finish()
             let y = try group.createDataset("labels", tensor: try Tensor(rows.map { labels[$0] }))
             try y.setAttribute("classes", classes)
         }

@@ -32,6 +32,51 @@ func writeImport(to output: String, overwrite: Bool, format: String, sources: [S
     }
 }
 
+/// Appends rows to a dataset made at its final size, writing them a block at
+/// a time: an importer holds one block of rows, whatever the size of its input.
+final class RowWriter<T: HDF5Element> {
+    let dataset: HDF5Dataset
+    let rowWidth: Int
+    let blockRows: Int
+    private var buffer: [T] = []
+    private var written = 0
+
+    /// Blocks of about `blockBytes`, at least one row.
+    init(_ dataset: HDF5Dataset, blockBytes: Int = 4 << 20) throws {
+        self.dataset = dataset
+        rowWidth = dataset.rowElementCount
+        blockRows = Swift.max(1, blockBytes / Swift.max(1, rowWidth * MemoryLayout<T>.stride))
+        buffer.reserveCapacity(Swift.min(blockRows, dataset.rowCount) * rowWidth)
+    }
+
+    func append<C: Collection>(_ row: C) throws where C.Element == T {
+        guard row.count == rowWidth else {
+            throw DataError.invalid("\(dataset.path): a row of \(row.count) values where \(rowWidth) are needed")
+        }
+        buffer.append(contentsOf: row)
+        if buffer.count >= blockRows * rowWidth { try flush() }
+    }
+
+    /// Writes what is left; every row of the dataset must have come.
+    func finish() throws {
+        try flush()
+        guard written == dataset.rowCount else {
+            throw DataError.invalid("\(dataset.path): \(written) rows written of \(dataset.rowCount)")
+        }
+    }
+
+    private func flush() throws {
+        guard !buffer.isEmpty else { return }
+        let rows = buffer.count / Swift.max(1, rowWidth)
+        guard written + rows <= dataset.rowCount else {
+            throw DataError.invalid("\(dataset.path): more rows than the \(dataset.rowCount) it was made for")
+        }
+        try dataset.write(rows: written..<(written + rows), buffer)
+        written += rows
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
 /// The version importers record in their files.
 public enum FlintDataVersion {
     public static let string = "0.1"

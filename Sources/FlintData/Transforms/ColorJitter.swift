@@ -1,9 +1,11 @@
 import Flint
 
 /// `torchvision.transforms.v2.ColorJitter(brightness, contrast, saturation, hue)`
-/// on float images in [0, 1] with 1 or 3 channels (RGB). Per sample: the four
-/// adjustments in a random order, each with a factor drawn from
-/// `[max(0, 1 − v), 1 + v]` (hue: `[-h, h]`); a value of 0 leaves it out.
+/// on float images in [0, 1] or uint8 images in [0, 255], with 1 or 3 channels
+/// (RGB). Per sample: the four adjustments in a random order, each with a
+/// factor drawn from `[max(0, 1 − v), 1 + v]` (hue: `[-h, h]`); a value of 0
+/// leaves it out. uint8 images are adjusted as torchvision adjusts them: in
+/// float32 on the 0...255 values, truncated back to integers after each step.
 public struct ColorJitter: RandomTransform {
     public let brightness: (Double, Double)?
     public let contrast: (Double, Double)?
@@ -75,8 +77,8 @@ public struct ColorJitter: RandomTransform {
     }
 
     private func checked(_ batch: Tensor) throws -> Images {
-        guard batch.dtype.isFloatingPoint else {
-            throw DataError.invalid("color_jitter: needs float images in [0, 1], got \(batch.dtype); put it after to_tensor")
+        guard batch.dtype.isFloatingPoint || batch.dtype == .uint8 else {
+            throw DataError.invalid("color_jitter: needs float images in [0, 1] or uint8 images, got \(batch.dtype)")
         }
         let images = try Images(batch, op: typeName)
         guard images.channels == 1 || images.channels == 3 else {
@@ -86,52 +88,78 @@ public struct ColorJitter: RandomTransform {
     }
 }
 
-/// torchvision's colour functions on one float sample (values in [0, 1]).
+/// torchvision's colour functions (`transforms.v2.functional.adjust_*`) on one
+/// sample. Float images hold values in [0, 1]; uint8 images hold their 0...255
+/// values as floats, and each step ends as torchvision's `.to(torch.uint8)`
+/// does, truncating.
 enum ColorOps {
     static func adjust(_ images: inout Images, sample b: Int, op: Int, factor: Double) {
-        let f = Float(factor)
+        let integral = images.dtype == .uint8
         switch op {
-        case 0: blend(&images, sample: b, factor: f) { _ in 0 }
+        case 0: blend(&images, sample: b, factor: factor) { _ in 0 }
         case 1:
-            let gray = grayscale(images, sample: b)
+            // One channel is its own gray (not floored); RGB's gray is floored for uint8.
+            let gray = images.channels == 1 ? plane(images, sample: b) : grayscale(images, sample: b, floored: integral)
             // The mean is a float32 reduction in torch; summing in Double keeps it as close as it gets.
             let mean = Float(gray.reduce(0.0) { $0 + Double($1) } / Double(Swift.max(gray.count, 1)))
-            blend(&images, sample: b, factor: f) { _ in mean }
+            blend(&images, sample: b, factor: factor) { _ in mean }
         case 2:
             guard images.channels == 3 else { return }
-            let gray = grayscale(images, sample: b)
-            blend(&images, sample: b, factor: f) { gray[$0] }
+            let gray = grayscale(images, sample: b, floored: integral)
+            blend(&images, sample: b, factor: factor) { gray[$0] }
         default:
             guard images.channels == 3 else { return }
-            hue(&images, sample: b, shift: f)
+            hue(&images, sample: b, shift: Float(factor))
         }
     }
 
-    /// `0.2989 r + 0.587 g + 0.114 b` per pixel (the image itself for one channel).
-    static func grayscale(_ images: Images, sample b: Int) -> [Float] {
+    /// The largest value of an image's dtype, where `_blend` clamps.
+    static func bound(_ images: Images) -> Float { images.dtype == .uint8 ? 255 : 1 }
+
+    static func plane(_ images: Images, sample b: Int) -> [Float] {
+        let base = b * images.sampleSize
+        return Array(images.data[base..<(base + images.planeSize)])
+    }
+
+    /// `0.2989 r + 0.587 g + 0.114 b` per pixel, floored for integer images
+    /// (`_rgb_to_grayscale_image(preserve_dtype=False).floor_()`).
+    static func grayscale(_ images: Images, sample b: Int, floored: Bool) -> [Float] {
         let base = b * images.sampleSize, n = images.planeSize
-        if images.channels == 1 { return Array(images.data[base..<(base + n)]) }
         return (0..<n).map { i in
-            images.data[base + i] * 0.2989 + images.data[base + n + i] * 0.587 + images.data[base + 2 * n + i] * 0.114
+            // torch: r.mul(0.2989).add_(g, alpha=0.587).add_(b, alpha=0.114), each add a fused multiply-add.
+            let g = (images.data[base + i] * 0.2989).addingProduct(images.data[base + n + i], 0.587)
+                .addingProduct(images.data[base + 2 * n + i], 0.114)
+            return floored ? g.rounded(.down) : g
         }
     }
 
-    /// `_blend`: `x · factor + other · (1 − factor)`, clamped to [0, 1].
-    static func blend(_ images: inout Images, sample b: Int, factor: Float, other: (Int) -> Float) {
+    /// `_blend`: `x · factor + other · (1 − factor)`, clamped to the dtype's
+    /// range (and truncated for integer images).
+    static func blend(_ images: inout Images, sample b: Int, factor: Double, other: (Int) -> Float) {
         let base = b * images.sampleSize, n = images.planeSize
+        // torch takes `1 - factor` in double, then multiplies in float32.
+        let f = Float(factor), g = Float(1 - factor), top = bound(images)
+        let integral = images.dtype == .uint8
         for c in 0..<images.channels {
             for i in 0..<n {
-                let v = images.data[base + c * n + i] * factor + other(i) * (1 - factor)
-                images.data[base + c * n + i] = Swift.min(Swift.max(v, 0), 1)
+                // torch: image1.mul(f).add_(image2, alpha=1 - f), the add a fused multiply-add.
+                let v = Swift.min(Swift.max((images.data[base + c * n + i] * f).addingProduct(other(i), g), 0), top)
+                images.data[base + c * n + i] = integral ? v.rounded(.towardZero) : v
             }
         }
     }
 
-    /// `adjust_hue`: RGB → HSV, shift the hue (mod 1), back to RGB.
+    /// `adjust_hue`: RGB → HSV, shift the hue (mod 1), back to RGB. uint8
+    /// images go through `to_dtype(float32, scale=True)` (× 1/255) and back
+    /// (× 255.999, truncated), as in torchvision.
     static func hue(_ images: inout Images, sample b: Int, shift: Float) {
         let base = b * images.sampleSize, n = images.planeSize
+        let integral = images.dtype == .uint8
+        let scaleIn: Float = integral ? Float(1.0 / 255.0) : 1
+        let scaleOut: Float = 255 + 1 - 1e-3
         for i in 0..<n {
-            let r = images.data[base + i], g = images.data[base + n + i], bl = images.data[base + 2 * n + i]
+            let r = images.data[base + i] * scaleIn, g = images.data[base + n + i] * scaleIn
+            let bl = images.data[base + 2 * n + i] * scaleIn
             let maxc = Swift.max(r, g, bl), minc = Swift.min(r, g, bl)
             let eqc = maxc == minc
             let range = maxc - minc
@@ -159,9 +187,9 @@ enum ColorOps {
             case 4: rgb = (t, p, v)
             default: rgb = (v, p, q)
             }
-            images.data[base + i] = rgb.0
-            images.data[base + n + i] = rgb.1
-            images.data[base + 2 * n + i] = rgb.2
+            images.data[base + i] = integral ? (rgb.0 * scaleOut).rounded(.towardZero) : rgb.0
+            images.data[base + n + i] = integral ? (rgb.1 * scaleOut).rounded(.towardZero) : rgb.1
+            images.data[base + 2 * n + i] = integral ? (rgb.2 * scaleOut).rounded(.towardZero) : rgb.2
         }
     }
 

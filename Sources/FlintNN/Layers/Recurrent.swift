@@ -192,6 +192,9 @@ public final class RNN: RecurrentBase {
                        numLayers: numLayers, bias: bias, batchFirst: batchFirst, dropout: dropout, bidirectional: bidirectional,
                        generator: generator)
     }
+
+    /// `tanh` or `relu`, as given to `init`.
+    public var nonlinearity: String { cell == .relu ? "relu" : "tanh" }
 }
 
 /// `torch.nn.LSTM`, gates stacked i, f, g, o: c' = f⊙c + i⊙g, h' = o⊙tanh(c').

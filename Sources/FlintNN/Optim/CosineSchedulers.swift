@@ -159,6 +159,13 @@ public final class OneCycleLR: LRScheduler {
 
     override public var typeName: String { "one_cycle_lr" }
 
+    /// Restores the counters and rates, then the cycled momentum of `lastEpoch`,
+    /// which checkpoints do not hold (it is a function of the step).
+    override public func restore(_ state: [String: Double]) {
+        super.restore(state)
+        if cycleMomentum { _ = computeLRs() }
+    }
+
     private func annealed(_ start: Double, _ end: Double, _ pct: Double) -> Double {
         switch anneal {
         case .cos: return end + (start - end) / 2.0 * (Foundation.cos(Double.pi * pct) + 1)

@@ -9,28 +9,56 @@ import FlintHDF5
 /// transforms and the data loaders. Problems are diagnostics at the line of
 /// the entry that caused them.
 public enum Builder {
-    /// The loss of the spec.
-    public static func loss(_ e: LossSpec) throws(SpecError) -> Loss {
+    /// The objective of the spec's `loss` terms over the model's outputs.
+    /// - Parameter outputs: `model.outputs`; nil for a model of one output.
+    public static func objective(_ losses: [LossSpec], outputs: [String]?) throws(SpecError) -> Objective {
+        var terms: [Objective.Term] = []
+        var problems: [Diagnostic] = []
+        for e in losses {
+            do {
+                let criterion = try Builder.criterion(e)
+                // The validator matched `output` against `model.outputs` (without it, against the last
+                // layer); a loss without `output` reads the model's only output, or both of its two.
+                let indices = e.strings("output").map { names in names.map { outputs?.firstIndex(of: $0) ?? 0 } }
+                    ?? Array(0..<criterion.arity)
+                terms.append(Objective.Term(criterion, outputs: indices,
+                                            target: Objective.Target(rawValue: e.string("target") ?? "y") ?? .y,
+                                            weight: e.double("loss_weight") ?? 1))
+            } catch {
+                problems += error.diagnostics
+            }
+        }
+        if !problems.isEmpty { throw SpecError(problems) }
+        return Objective(terms: terms)
+    }
+
+    /// The loss of one `loss` entry.
+    public static func criterion(_ e: LossSpec) throws(SpecError) -> Objective.Criterion {
         do {
             let reduction = Reduction(rawValue: e.string("reduction") ?? "mean") ?? .mean
             switch e.type {
             case "cross_entropy_loss":
-                return CrossEntropyLoss(weight: try tensor(e, "weight"), ignoreIndex: e.int("ignore_index") ?? -100,
-                                        reduction: reduction, labelSmoothing: e.double("label_smoothing") ?? 0)
+                return .single(CrossEntropyLoss(weight: try tensor(e, "weight"), ignoreIndex: e.int("ignore_index") ?? -100,
+                                                reduction: reduction, labelSmoothing: e.double("label_smoothing") ?? 0))
             case "nll_loss":
-                return NLLLoss(weight: try tensor(e, "weight"), ignoreIndex: e.int("ignore_index") ?? -100, reduction: reduction)
+                return .single(NLLLoss(weight: try tensor(e, "weight"), ignoreIndex: e.int("ignore_index") ?? -100,
+                                       reduction: reduction))
             case "bce_loss":
-                return BCELoss(weight: try tensor(e, "weight"), reduction: reduction)
+                return .single(BCELoss(weight: try tensor(e, "weight"), reduction: reduction))
             case "bce_with_logits_loss":
-                return BCEWithLogitsLoss(weight: try tensor(e, "weight"), reduction: reduction,
-                                         posWeight: try tensor(e, "pos_weight"))
+                return .single(BCEWithLogitsLoss(weight: try tensor(e, "weight"), reduction: reduction,
+                                                 posWeight: try tensor(e, "pos_weight")))
             case "kl_div_loss":
-                return KLDivLoss(reduction: KLDivLoss.Reduction(rawValue: e.string("reduction") ?? "mean") ?? .mean,
-                                 logTarget: e.bool("log_target") ?? false)
-            case "mse_loss": return MSELoss(reduction: reduction)
-            case "l1_loss": return L1Loss(reduction: reduction)
-            case "smooth_l1_loss": return SmoothL1Loss(reduction: reduction, beta: e.double("beta") ?? 1)
-            case "huber_loss": return HuberLoss(reduction: reduction, delta: e.double("delta") ?? 1)
+                return .single(KLDivLoss(reduction: KLDivLoss.Reduction(rawValue: e.string("reduction") ?? "mean") ?? .mean,
+                                         logTarget: e.bool("log_target") ?? false))
+            case "mse_loss": return .single(MSELoss(reduction: reduction))
+            case "l1_loss": return .single(L1Loss(reduction: reduction))
+            case "smooth_l1_loss": return .single(SmoothL1Loss(reduction: reduction, beta: e.double("beta") ?? 1))
+            case "huber_loss": return .single(HuberLoss(reduction: reduction, delta: e.double("delta") ?? 1))
+            case "cosine_embedding_loss":
+                return .pair(CosineEmbeddingLoss(margin: e.double("margin") ?? 0, reduction: reduction))
+            case "margin_ranking_loss":
+                return .pair(MarginRankingLoss(margin: e.double("margin") ?? 0, reduction: reduction))
             default: throw BuildProblem("there is no builder for loss type '\(e.type)'")
             }
         } catch {
@@ -43,50 +71,13 @@ public enum Builder {
         try e.doubles(field).map { try Tensor($0.map { Float($0) }) }
     }
 
-    /// The optimizer over `params`.
-    public static func optimizer(_ e: OptimizerSpec, params: [Tensor]) throws(SpecError) -> Optimizer {
-        let lr = e.double("lr") ?? 1e-3
-        let betas = e.doubles("betas").map { ($0.first ?? 0.9, $0.last ?? 0.999) } ?? (0.9, 0.999)
-        let eps = e.double("eps") ?? 1e-8
-        let decay = e.double("weight_decay") ?? 0
-        let maximize = e.bool("maximize") ?? false
-        let decoupled = e.bool("decoupled_weight_decay") ?? false
-        switch e.type {
-        case "sgd":
-            return SGD(params: params, lr: lr, momentum: e.double("momentum") ?? 0, dampening: e.double("dampening") ?? 0,
-                       weightDecay: decay, nesterov: e.bool("nesterov") ?? false, maximize: maximize)
-        case "adam":
-            return Adam(params: params, lr: lr, betas: betas, eps: eps, weightDecay: decay,
-                        amsgrad: e.bool("amsgrad") ?? false, maximize: maximize, decoupledWeightDecay: decoupled)
-        case "adamw":
-            return AdamW(params: params, lr: lr, betas: betas, eps: eps, weightDecay: decay,
-                         amsgrad: e.bool("amsgrad") ?? false, maximize: maximize)
-        case "adamax":
-            return Adamax(params: params, lr: lr, betas: betas, eps: eps, weightDecay: decay, maximize: maximize)
-        case "nadam":
-            return NAdam(params: params, lr: lr, betas: betas, eps: eps, weightDecay: decay,
-                         momentumDecay: e.double("momentum_decay") ?? 4e-3, decoupledWeightDecay: decoupled, maximize: maximize)
-        case "radam":
-            return RAdam(params: params, lr: lr, betas: betas, eps: eps, weightDecay: decay, decoupledWeightDecay: decoupled,
-                         maximize: maximize)
-        case "rmsprop":
-            return RMSprop(params: params, lr: lr, alpha: e.double("alpha") ?? 0.99, eps: eps, weightDecay: decay,
-                           momentum: e.double("momentum") ?? 0, centered: e.bool("centered") ?? false, maximize: maximize)
-        case "adagrad":
-            return Adagrad(params: params, lr: lr, lrDecay: e.double("lr_decay") ?? 0, weightDecay: decay,
-                           initialAccumulatorValue: e.double("initial_accumulator_value") ?? 0, eps: eps, maximize: maximize)
-        case "adadelta":
-            return Adadelta(params: params, lr: lr, rho: e.double("rho") ?? 0.9, eps: eps, weightDecay: decay,
-                            maximize: maximize)
-        default:
-            throw SpecError([.error(at: e.location, "there is no builder for optimizer type '\(e.type)'", keyPath: e.keyPath)])
-        }
-    }
-
-    /// The scheduler over `optimizer`.
-    public static func scheduler(_ e: SchedulerSpec, optimizer: Optimizer) throws(SpecError) -> LRScheduler {
+    /// The optimizer over a model's parameters, by state-dict name, split into the
+    /// spec's `param_groups`: the parameters no group claims come first, with the
+    /// optimizer's own settings, then each group in written order.
+    public static func optimizer(_ e: OptimizerSpec, parameters: [(name: String, tensor: Tensor)]) throws(SpecError) -> Optimizer {
+        let groups = try paramGroups(e, parameters)
         do {
-            return try makeScheduler(e, optimizer: optimizer)
+            return try makeOptimizer(e, groups)
         } catch let error as SpecError {
             throw error
         } catch {
@@ -96,7 +87,106 @@ public enum Builder {
         }
     }
 
-    private static func makeScheduler(_ e: SchedulerSpec, optimizer: Optimizer) throws -> LRScheduler {
+    /// The groups of `param_groups` matched against the parameter names; every pattern
+    /// must take at least one parameter no earlier group took.
+    static func paramGroups(_ e: OptimizerSpec, _ parameters: [(name: String, tensor: Tensor)]) throws(SpecError) -> [ParamGroupSpec] {
+        let written = e.entries("param_groups") ?? []
+        var owner = [Int?](repeating: nil, count: parameters.count)
+        var problems: [Diagnostic] = []
+        for (index, group) in written.enumerated() {
+            for pattern in group.strings("params") ?? [] {
+                let matching = parameters.indices.filter { NamePattern.matches(pattern, parameters[$0].name) }
+                let free = matching.filter { owner[$0] == nil }
+                for i in free { owner[i] = index }
+                guard free.isEmpty else { continue }
+                let names = parameters.map { $0.name }
+                let message = matching.isEmpty
+                    ? "param_groups: '\(pattern)' matches no parameter (the model has \(names.joined(separator: ", ")))"
+                        + Suggest.hint(for: pattern, in: names)
+                    : "param_groups: '\(pattern)' matches only parameters that an earlier group took"
+                problems.append(.error(at: group.location(of: "params"), message, keyPath: group.keyPath(of: "params")))
+            }
+        }
+        if !problems.isEmpty { throw SpecError(problems) }
+        let rest = parameters.indices.filter { owner[$0] == nil }.map { parameters[$0].tensor }
+        var groups = rest.isEmpty && !written.isEmpty ? [] : [ParamGroupSpec(params: rest)]
+        for (index, group) in written.enumerated() {
+            let params = parameters.indices.filter { owner[$0] == index }.map { parameters[$0].tensor }
+            groups.append(ParamGroupSpec(params: params, overrides: optionOverrides(group)))
+        }
+        return groups
+    }
+
+    /// A group's written fields as optimizer options: booleans as 0 or 1, `betas` as `beta1` and `beta2`.
+    private static func optionOverrides(_ group: SpecEntry) -> [String: Double] {
+        var options: [String: Double] = [:]
+        for name in group.writtenFields where name != "params" {
+            switch group.value(name) {
+            case .double(let v)?: options[name] = v
+            case .int(let v)?: options[name] = Double(v)
+            case .bool(let v)?: options[name] = v ? 1 : 0
+            case .doubles(let v)? where name == "betas" && v.count == 2: (options["beta1"], options["beta2"]) = (v[0], v[1])
+            default: break
+            }
+        }
+        return options
+    }
+
+    private static func makeOptimizer(_ e: OptimizerSpec, _ groups: [ParamGroupSpec]) throws -> Optimizer {
+        let lr = e.double("lr") ?? 1e-3
+        let betas = e.doubles("betas").map { ($0.first ?? 0.9, $0.last ?? 0.999) } ?? (0.9, 0.999)
+        let eps = e.double("eps") ?? 1e-8
+        let decay = e.double("weight_decay") ?? 0
+        let maximize = e.bool("maximize") ?? false
+        let decoupled = e.bool("decoupled_weight_decay") ?? false
+        switch e.type {
+        case "sgd":
+            return try SGD(paramGroups: groups, lr: lr, momentum: e.double("momentum") ?? 0, dampening: e.double("dampening") ?? 0,
+                           weightDecay: decay, nesterov: e.bool("nesterov") ?? false, maximize: maximize)
+        case "adam":
+            return try Adam(paramGroups: groups, lr: lr, betas: betas, eps: eps, weightDecay: decay,
+                            amsgrad: e.bool("amsgrad") ?? false, maximize: maximize, decoupledWeightDecay: decoupled)
+        case "adamw":
+            return try AdamW(paramGroups: groups, lr: lr, betas: betas, eps: eps, weightDecay: decay,
+                             amsgrad: e.bool("amsgrad") ?? false, maximize: maximize)
+        case "adamax":
+            return try Adamax(paramGroups: groups, lr: lr, betas: betas, eps: eps, weightDecay: decay, maximize: maximize)
+        case "nadam":
+            return try NAdam(paramGroups: groups, lr: lr, betas: betas, eps: eps, weightDecay: decay,
+                             momentumDecay: e.double("momentum_decay") ?? 4e-3, decoupledWeightDecay: decoupled, maximize: maximize)
+        case "radam":
+            return try RAdam(paramGroups: groups, lr: lr, betas: betas, eps: eps, weightDecay: decay,
+                             decoupledWeightDecay: decoupled, maximize: maximize)
+        case "rmsprop":
+            return try RMSprop(paramGroups: groups, lr: lr, alpha: e.double("alpha") ?? 0.99, eps: eps, weightDecay: decay,
+                               momentum: e.double("momentum") ?? 0, centered: e.bool("centered") ?? false, maximize: maximize)
+        case "adagrad":
+            return try Adagrad(paramGroups: groups, lr: lr, lrDecay: e.double("lr_decay") ?? 0, weightDecay: decay,
+                               initialAccumulatorValue: e.double("initial_accumulator_value") ?? 0, eps: eps, maximize: maximize)
+        case "adadelta":
+            return try Adadelta(paramGroups: groups, lr: lr, rho: e.double("rho") ?? 0.9, eps: eps, weightDecay: decay,
+                                maximize: maximize)
+        default:
+            throw SpecError([.error(at: e.location, "there is no builder for optimizer type '\(e.type)'", keyPath: e.keyPath)])
+        }
+    }
+
+    /// The scheduler over `optimizer`.
+    /// - Parameter runSteps: how many times the run will call `step()`; the length of a
+    ///   `one_cycle_lr` that gives neither total_steps nor epochs and steps_per_epoch.
+    public static func scheduler(_ e: SchedulerSpec, optimizer: Optimizer, runSteps: Int? = nil) throws(SpecError) -> LRScheduler {
+        do {
+            return try makeScheduler(e, optimizer: optimizer, runSteps: runSteps)
+        } catch let error as SpecError {
+            throw error
+        } catch {
+            var message = "\(error)"
+            if case TensorError.invalidArgument(_, let detail) = error { message = "\(e.type): \(detail)" }
+            throw SpecError([.error(at: e.location, message, keyPath: e.keyPath)])
+        }
+    }
+
+    private static func makeScheduler(_ e: SchedulerSpec, optimizer: Optimizer, runSteps: Int?) throws -> LRScheduler {
         switch e.type {
         case "step_lr":
             return StepLR(optimizer: optimizer, stepSize: e.int("step_size") ?? 1, gamma: e.double("gamma") ?? 0.1)
@@ -117,7 +207,8 @@ public enum Builder {
         case "polynomial_lr":
             return try PolynomialLR(optimizer: optimizer, totalIters: e.int("total_iters") ?? 5, power: e.double("power") ?? 1)
         case "one_cycle_lr":
-            return try OneCycleLR(optimizer: optimizer, maxLR: e.doubles("max_lr") ?? [], totalSteps: e.int("total_steps"),
+            let inferred = e.isSet("epochs") ? nil : runSteps
+            return try OneCycleLR(optimizer: optimizer, maxLR: e.doubles("max_lr") ?? [], totalSteps: e.int("total_steps") ?? inferred,
                                   epochs: e.int("epochs"), stepsPerEpoch: e.int("steps_per_epoch"),
                                   pctStart: e.double("pct_start") ?? 0.3,
                                   annealStrategy: OneCycleLR.AnnealStrategy(rawValue: e.string("anneal_strategy") ?? "cos") ?? .cos,
@@ -142,7 +233,10 @@ public enum Builder {
     }
 
     /// The transforms of a list. Random ones each get their own seed, `seed` plus their position.
-    public static func transforms(_ entries: [TransformSpec], seed: UInt64 = 0) throws(SpecError) -> [Transform] {
+    /// `standardize` is built unfitted (`DataStatistics` fits it); it is refused in
+    /// the `augmenting` list, whose transforms never reach evaluation.
+    public static func transforms(_ entries: [TransformSpec], seed: UInt64 = 0,
+                                  augmenting: Bool = false) throws(SpecError) -> [Transform] {
         var out: [Transform] = []
         var diagnostics: [Diagnostic] = []
         for (index, e) in entries.enumerated() {
@@ -187,6 +281,13 @@ public enum Builder {
                 case "gaussian_noise":
                     out.append(try GaussianNoise(mean: e.double("mean") ?? 0, sigma: e.double("sigma") ?? 0.1,
                                                  clip: e.bool("clip") ?? true, seed: ownSeed))
+                case "standardize":
+                    guard !augmenting else {
+                        diagnostics.append(.error(at: e.location, "standardize belongs in data.transforms: its training-split "
+                                                  + "statistics must apply to every split, not only to training", keyPath: e.keyPath))
+                        continue
+                    }
+                    out.append(Standardize())
                 default:
                     diagnostics.append(.error(at: e.location, "transform type '\(e.type)' is in the schema but cannot be built yet", keyPath: e.keyPath))
                 }

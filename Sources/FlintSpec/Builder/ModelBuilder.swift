@@ -20,7 +20,10 @@ public struct LayerSummary: Sendable, Equatable {
 /// A built model, its per-sample output shape and one row per layer.
 public struct BuiltModel {
     public let module: Module
+    /// Per-sample shape of the first output.
     public let output: [Int]
+    /// Per-sample shape of each output, in the order of `model.outputs`.
+    public let outputs: [[Int]]
     /// In execution order, each block followed by its layers.
     public let layers: [LayerSummary]
 
@@ -34,12 +37,12 @@ extension Builder {
     /// become child modules named by their use (`layer1.0.conv1.weight`).
     public static func build(_ spec: ModelSpec) throws(SpecError) -> BuiltModel {
         var assembler = ModelAssembler()
-        let built = assembler.build(spec.layers, input: spec.input, prefix: "", depth: 0, context: "")
-        guard let built, assembler.diagnostics.isEmpty else {
+        let built = assembler.build(spec.layers, input: spec.input, prefix: "", depth: 0, context: "", outputs: spec.outputs)
+        guard let built, let first = built.outputs.first, assembler.diagnostics.isEmpty else {
             var seen: Set<String> = []
             throw SpecError(assembler.diagnostics.filter { seen.insert($0.description).inserted })
         }
-        return BuiltModel(module: built.module, output: built.output, layers: assembler.rows)
+        return BuiltModel(module: built.module, output: first, outputs: built.outputs, layers: assembler.rows)
     }
 
     /// The model as a module and its per-sample output shape.
@@ -58,9 +61,10 @@ private struct ModelAssembler {
     /// - Parameters:
     ///   - prefix: the state-dict prefix of the list (`layer1.0.`).
     ///   - context: appended to messages about layers of a block: ` (in block 'basic' used at spec.yaml:30:7)`.
-    /// - Returns: nil once a problem has been reported.
+    ///   - outputs: names of the layers whose outputs the list returns; nil for the last layer.
+    /// - Returns: the module and the per-sample shape of each output; nil once a problem has been reported.
     mutating func build(_ layers: [LayerSpec], input: [Int], prefix: String, depth: Int,
-                        context: String) -> (module: Module, output: [Int])? {
+                        context: String, outputs: [String]? = nil) -> (module: Module, outputs: [[Int]])? {
         let graph = LayerGraph(layers)
         guard let order = graph.order(), let last = layers.indices.last else {
             // The validator rejects cycles and empty lists; reaching here means a spec bypassed it.
@@ -83,14 +87,24 @@ private struct ModelAssembler {
             guard inputShapes.count == graph.sources[position].count else { continue }
             let name = layer.name ?? String(position)
             if let built = buildLayer(layer, inputShapes, name: prefix + name, depth: depth, context: context) {
+                let problems = Builder.applyInit(layer, to: built.module, context: context)
+                diagnostics += problems
+                guard problems.isEmpty else { continue }
                 shapes[position] = built.output
                 modules[position] = built.module
             }
         }
-        guard modules.count == layers.count, let output = shapes[last] else { return nil }
+        guard modules.count == layers.count else { return nil }
         let names = layers.indices.map { layers[$0].name ?? String($0) }
-        if graph.isChain {
-            return (Sequential(order.compactMap { position in modules[position].map { (names[position], $0) } }), output)
+        // The validator checked `outputs` against the names; an unknown one here means a spec bypassed it.
+        let returned = outputs.map { $0.compactMap { name in layers.firstIndex { $0.name == name } } } ?? [last]
+        let outputShapes = returned.compactMap { shapes[$0] }
+        guard !returned.isEmpty, outputShapes.count == (outputs?.count ?? 1) else {
+            diagnostics.append(.error(at: layers[last].location, "model.outputs names a layer that is not in the list\(context)"))
+            return nil
+        }
+        if graph.isChain, returned == [last] {
+            return (Sequential(order.compactMap { position in modules[position].map { (names[position], $0) } }), outputShapes)
         }
         do {
             let nodes = order.compactMap { position -> Graph.Node? in
@@ -103,7 +117,7 @@ private struct ModelAssembler {
                 }
                 return Graph.Node(names[position], module, inputs: inputs)
             }
-            return (try Graph(nodes: nodes, outputs: [.node(names[last])]), output)
+            return (try Graph(nodes: nodes, outputs: returned.map { .node(names[$0]) }), outputShapes)
         } catch {
             diagnostics.append(.error(at: layers[last].location, "\(error)\(context)"))
             return nil
@@ -151,12 +165,13 @@ private struct ModelAssembler {
         // Nested blocks read inside out: (in block 'inner' used at ...) (in block 'outer' used at ...).
         let usedAt = " (in block '\(block.name)' used at \(layer.location))" + context
         guard let count = block.repeatCount else {
-            guard let built = build(block.layers, input: input, prefix: name + ".", depth: depth + 1, context: usedAt)
+            guard let built = build(block.layers, input: input, prefix: name + ".", depth: depth + 1, context: usedAt),
+                  let output = built.outputs.first
             else { return nil }
-            rows.insert(LayerSummary(name: name, type: block.name, output: built.output,
+            rows.insert(LayerSummary(name: name, type: block.name, output: output,
                                      parameters: built.module.parameterCount, depth: depth, isContainer: true),
                         at: useRow)
-            return built
+            return (built.module, output)
         }
         var shape = input
         var copies: [(String, Module)] = []
@@ -165,13 +180,14 @@ private struct ModelAssembler {
             let copyName = "\(name).\(copy)"
             let copyContext = " (in copy \(copy) of block '\(block.name)' used at \(layer.location))"
             guard let built = build(block.layers, input: shape, prefix: copyName + ".", depth: depth + 2,
-                                    context: copyContext + context)
+                                    context: copyContext + context),
+                  let output = built.outputs.first
             else { return nil }
-            rows.insert(LayerSummary(name: copyName, type: block.name, output: built.output,
+            rows.insert(LayerSummary(name: copyName, type: block.name, output: output,
                                      parameters: built.module.parameterCount, depth: depth + 1, isContainer: true),
                         at: copyRow)
             copies.append((String(copy), built.module))
-            shape = built.output
+            shape = output
         }
         let module = Sequential(copies)
         rows.insert(LayerSummary(name: name, type: "\(block.name) ×\(count)", output: shape,

@@ -28,21 +28,27 @@ public struct SpecCheck {
             found += error.diagnostics
         }
         do {
-            _ = try Builder.loss(spec.loss)
+            _ = try Builder.objective(spec.losses, outputs: spec.model.outputs)
         } catch {
             found += error.diagnostics
         }
-        // A stand-in parameter lets the optimizer and scheduler build when the model did not.
-        let parameters = model?.module.parameters() ?? [Tensor.zeros([1])]
+        // A stand-in parameter lets the optimizer and scheduler build when the model did not;
+        // parameter groups, which name the model's parameters, are then checked by name only when it did.
+        var optimizerSpec = spec.optimizer
+        if model == nil { optimizerSpec = optimizerSpec.withoutNested("param_groups") }
+        let parameters = model?.module.namedParameters() ?? [("weight", Tensor.zeros([1]))]
         do {
-            let optimizer = try Builder.optimizer(spec.optimizer, params: parameters)
-            if let scheduler = spec.scheduler { _ = try Builder.scheduler(scheduler, optimizer: optimizer) }
+            let optimizer = try Builder.optimizer(optimizerSpec, parameters: parameters)
+            // Steps per epoch need the data; any length builds the same kind of schedule.
+            if let scheduler = spec.scheduler {
+                _ = try Builder.scheduler(scheduler, optimizer: optimizer, runSteps: spec.train.epochs)
+            }
         } catch {
             found += error.diagnostics
         }
         do {
             _ = try Builder.transforms(spec.data.transforms)
-            _ = try Builder.transforms(spec.data.augment)
+            _ = try Builder.transforms(spec.data.augment, augmenting: true)
         } catch {
             found += error.diagnostics
         }

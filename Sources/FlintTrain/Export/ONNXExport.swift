@@ -6,8 +6,8 @@ import ONNXProto
 /// The model of a checkpoint as an ONNX model (opset 17): the inference
 /// graph (dropout off, batch norm with running statistics) with a dynamic
 /// batch dimension. Its input `input` is a float32 batch after the spec's
-/// transforms; its output `output` is what `flint predict` writes as
-/// `outputs`.
+/// transforms (int64 indices for a model that starts with an embedding);
+/// its output `output` is what `flint predict` writes as `outputs`.
 public struct ONNXExporter {
     public static let opset: Int64 = 17
     /// The IR version that goes with opset 17.
@@ -34,8 +34,8 @@ public struct ONNXExporter {
         g.name = restored.spec.name
         g.node = graph.nodes
         g.initializer = graph.initializers
-        g.input = [Self.valueInfo(Self.inputName, shape: restored.inputShape)]
-        g.output = [Self.valueInfo(Self.outputName, shape: shape)]
+        g.input = [Self.valueInfo(Self.inputName, shape: restored.inputShape, dtype: Self.inputType(of: restored.module))]
+        g.output = [Self.valueInfo(Self.outputName, shape: shape, dtype: .float32)]
 
         var opset = Onnx_OperatorSetIdProto()
         opset.domain = ""
@@ -46,7 +46,7 @@ public struct ONNXExporter {
         m.producerVersion = FlintVersion.string
         m.opsetImport = [opset]
         m.graph = g
-        m.docString = "Exported by flint from \(restored.path). Input: float32 [batch, \(restored.inputShape.map(String.init).joined(separator: ", "))] after the spec's data transforms."
+        m.docString = "Exported by flint from \(restored.path). Input: \(Self.inputType(of: restored.module)) [batch, \(restored.inputShape.map(String.init).joined(separator: ", "))] after the spec's data transforms."
         m.metadataProps = [Self.entry("flint.config", restored.spec.node.yaml())]
         return m
     }
@@ -77,13 +77,27 @@ public struct ONNXExporter {
     /// mode) on one zero sample, which is exact for every layer whatever its settings.
     private func outputShape(_ module: Module, _ shapes: [[Int]]) throws -> [Int] {
         try noGrad {
-            let xs = shapes.map { Tensor.zeros([1] + $0) }
+            let xs = shapes.map { Tensor.zeros([1] + $0, dtype: Self.inputType(of: module)) }
             let y = xs.count == 1 ? try module(xs[0]) : try module.forward(xs)
             return Array(y.shape.dropFirst())
         }
     }
 
-    static func valueInfo(_ name: String, shape: [Int]) -> Onnx_ValueInfoProto {
+    /// What `module` reads: int64 indices when its input goes first to an
+    /// embedding (directly or through containers), else float32.
+    static func inputType(of module: Module) -> DType {
+        switch module {
+        case is Embedding: return .int64
+        case let sequential as Sequential:
+            return sequential.childSlots.first.map { inputType(of: $0.module) } ?? .float32
+        case let graph as Graph:
+            let readers = graph.nodes.filter { $0.inputs.contains(.input) }
+            return readers.contains { inputType(of: $0.module) == .int64 } ? .int64 : .float32
+        default: return .float32
+        }
+    }
+
+    static func valueInfo(_ name: String, shape: [Int], dtype: DType) -> Onnx_ValueInfoProto {
         var batch = Onnx_TensorShapeProto.Dimension()
         batch.dimParam = "batch"
         var tensorShape = Onnx_TensorShapeProto()
@@ -93,7 +107,7 @@ public struct ONNXExporter {
             return d
         }
         var tensorType = Onnx_TypeProto.Tensor()
-        tensorType.elemType = ONNXGraphBuilder.dataType(.float32)
+        tensorType.elemType = ONNXGraphBuilder.dataType(dtype)
         tensorType.shape = tensorShape
         var type = Onnx_TypeProto()
         type.tensorType = tensorType

@@ -45,9 +45,14 @@ public final class ONNXGraphBuilder {
         try initializer(name, try Tensor(values))
     }
 
-    /// Appends a node and returns its (first) output value.
+    /// Appends a node and returns its output value.
     @discardableResult
-    public func node(_ op: String, _ inputs: [String], name: String, attributes: [Onnx_AttributeProto] = [], outputs: Int = 1) -> String {
+    public func node(_ op: String, _ inputs: [String], name: String, attributes: [Onnx_AttributeProto] = []) -> String {
+        node(op, inputs, name: name, attributes: attributes, outputs: 1)[0]
+    }
+
+    /// Appends a node with `outputs` outputs (`Split`) and returns them in order.
+    public func node(_ op: String, _ inputs: [String], name: String, attributes: [Onnx_AttributeProto] = [], outputs: Int) -> [String] {
         var proto = Onnx_NodeProto()
         proto.opType = op
         proto.name = fresh(name.isEmpty ? op : name + "/" + op)
@@ -55,7 +60,7 @@ public final class ONNXGraphBuilder {
         proto.output = (0..<outputs).map { i in fresh(proto.name + (i == 0 ? "_output" : "_output\(i)")) }
         proto.attribute = attributes
         nodes.append(proto)
-        return proto.output[0]
+        return proto.output
     }
 
     /// Renames the value `old` everywhere it appears.
@@ -111,6 +116,14 @@ public enum ONNXAttribute {
         a.name = name
         a.type = .string
         a.s = Data(value.utf8)
+        return a
+    }
+
+    public static func strings(_ name: String, _ values: [String]) -> Onnx_AttributeProto {
+        var a = Onnx_AttributeProto()
+        a.name = name
+        a.type = .strings
+        a.strings = values.map { Data($0.utf8) }
         return a
     }
 }

@@ -56,20 +56,11 @@ extension ONNXLayers {
             let linear = layer.node("Greater", [scaled, try layer.constant("threshold", [Float(m.threshold)], shape: [])])
             return layer.node("Where", [linear, layer.input, smooth])
         },
-        "gelu": { layer in
-            let x = layer.input
-            let half = try layer.constant("half", [0.5], shape: []), one = try layer.constant("one", [1], shape: [])
-            let inner: String
-            if try layer.module(as: GELU.self).approximate == "tanh" {
-                // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
-                let cube = layer.node("Mul", [layer.node("Mul", [x, x]), x])
-                let poly = layer.node("Add", [x, layer.node("Mul", [cube, try layer.constant("coefficient", [0.044715], shape: [])])])
-                inner = layer.node("Tanh", [layer.node("Mul", [poly, try layer.constant("scale", [Float((2 / Double.pi).squareRoot())], shape: [])])])
-            } else {
-                // 0.5·x·(1 + erf(x/√2))
-                inner = layer.node("Erf", [layer.node("Div", [x, try layer.constant("sqrt2", [Float(2.0.squareRoot())], shape: [])])])
-            }
-            return layer.node("Mul", [layer.node("Mul", [x, half]), layer.node("Add", [inner, one])])
+        "gelu": { layer in try gelu(layer, layer.input, approximate: try layer.module(as: GELU.self).approximate == "tanh") },
+        // a·σ(b) for the halves a, b of dim.
+        "glu": { layer in
+            let halves = layer.node("Split", [layer.input], [ONNXAttribute.int("axis", layer.axis(try layer.module(as: GLU.self).dim))], outputs: 2)
+            return layer.node("Mul", [halves[0], layer.node("Sigmoid", [halves[1]])])
         },
         "softmax": { layer in
             layer.node("Softmax", [layer.input], [ONNXAttribute.int("axis", try layer.module(as: Softmax.self).dim)])
@@ -82,15 +73,30 @@ extension ONNXLayers {
             layer.node("Softmax", [layer.node("Neg", [layer.input])], [ONNXAttribute.int("axis", try layer.module(as: Softmin.self).dim)])
         },
         // One slope, or one per channel (dim 1), broadcast over the dims after it.
-        "prelu": { layer in
-            var slope = try layer.requiredWeight("weight")
-            if layer.inputShape.count > 1 {
-                let shape = try layer.graph.constant(layer.name + ".slope_shape", int64s: [-1] + Array(repeating: 1, count: layer.inputShape.count - 1))
-                slope = layer.node("Reshape", [slope, shape])
-            }
-            return layer.node("PRelu", [layer.input, slope])
-        },
+        "prelu": { layer in layer.node("PRelu", [layer.input, try perChannel(layer, try layer.requiredWeight("weight"))]) },
     ]
+
+    /// GELU of `x`: 0.5·x·(1 + erf(x/√2)), or with `approximate`
+    /// 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+    static func gelu(_ layer: ONNXLayerContext, _ x: String, approximate: Bool) throws -> String {
+        let half = try layer.constant("half", [0.5], shape: []), one = try layer.constant("one", [1], shape: [])
+        let inner: String
+        if approximate {
+            let cube = layer.node("Mul", [layer.node("Mul", [x, x]), x])
+            let poly = layer.node("Add", [x, layer.node("Mul", [cube, try layer.constant("coefficient", [0.044715], shape: [])])])
+            inner = layer.node("Tanh", [layer.node("Mul", [poly, try layer.constant("scale", [Float((2 / Double.pi).squareRoot())], shape: [])])])
+        } else {
+            inner = layer.node("Erf", [layer.node("Div", [x, try layer.constant("sqrt2", [Float(2.0.squareRoot())], shape: [])])])
+        }
+        return layer.node("Mul", [layer.node("Mul", [x, half]), layer.node("Add", [inner, one])])
+    }
+
+    /// A per-channel vector `[C]` reshaped to `[C, 1, …]` so that it broadcasts
+    /// over dim 1 of the layer's input `[N, C, *]`.
+    static func perChannel(_ layer: ONNXLayerContext, _ vector: String) throws -> String {
+        guard layer.inputShape.count > 1 else { return vector }
+        return layer.node("Reshape", [vector, try layer.int64s("channel_shape", [-1] + Array(repeating: 1, count: layer.inputShape.count - 1))])
+    }
 
     /// Clip with scalar bounds (opset 11+ takes them as inputs).
     static func clip(_ layer: ONNXLayerContext, _ low: Double, _ high: Double) throws -> String {

@@ -43,6 +43,22 @@ extension ONNXLayers {
                 ONNXAttribute.int("axis", -norm.normalizedShape.count), ONNXAttribute.float("epsilon", norm.eps),
             ])
         },
+        // Opset 17 has no GroupNormalization: normalise each group of
+        // [N, G, C/G·*] over its last axis, in basic ops with the biased
+        // variance as PyTorch computes it, then scale and shift per channel.
+        "group_norm": { layer in
+            let norm = try layer.module(as: GroupNorm.self)
+            let grouped = try layer.reshape(layer.input, to: [norm.numGroups, -1])
+            let mean = layer.node("ReduceMean", [grouped], [ONNXAttribute.ints("axes", [2]), ONNXAttribute.int("keepdims", 1)])
+            let centered = layer.node("Sub", [grouped, mean])
+            let variance = layer.node("ReduceMean", [layer.node("Mul", [centered, centered])],
+                                      [ONNXAttribute.ints("axes", [2]), ONNXAttribute.int("keepdims", 1)])
+            let deviation = layer.node("Sqrt", [layer.node("Add", [variance, try layer.constant("eps", [Float(norm.eps)], shape: [])])])
+            var y = try layer.reshape(layer.node("Div", [centered, deviation]), to: layer.inputShape)
+            if let scale = try layer.weight("weight") { y = layer.node("Mul", [y, try perChannel(layer, scale)]) }
+            if let shift = try layer.weight("bias") { y = layer.node("Add", [y, try perChannel(layer, shift)]) }
+            return y
+        },
     ]
 
     static func convolution(_ layer: ONNXLayerContext) throws -> String {

@@ -28,17 +28,22 @@ public struct ONNXLayerContext {
     /// A parameter or buffer of this module as a graph weight named by its
     /// state-dict key (`3.weight`), or nil when the module has none of that name.
     public func weight(_ local: String) throws -> String? {
-        let own = module.parameterSlots.first { $0.name == local } ?? module.bufferSlots.first { $0.name == local }
-        guard let tensor = own?.tensor else { return nil }
-        return try graph.initializer(prefix + local, tensor.detach())
+        guard module.parameter(local) ?? module.buffer(local) != nil else { return nil }
+        return try requiredWeight(local)
     }
 
     /// A weight that the mapping cannot do without.
     public func requiredWeight(_ local: String) throws -> String {
-        guard let name = try weight(local) else {
+        try graph.initializer(prefix + local, try requiredTensor(local))
+    }
+
+    /// The value of a parameter or buffer that the mapping cannot do without,
+    /// for weights the graph needs rearranged.
+    public func requiredTensor(_ local: String) throws -> Tensor {
+        guard let tensor = module.parameter(local) ?? module.buffer(local) else {
             throw TrainError.runtime("onnx export: layer '\(self.name)' (\(module.typeName)) has no '\(local)' to export")
         }
-        return name
+        return tensor.detach()
     }
 
     /// Exports a child of a container and returns its output value and per-sample shape.
@@ -59,15 +64,57 @@ public struct ONNXLayerContext {
         return m
     }
 
+    /// A weight made for the graph from this layer's own (gates reordered,
+    /// a matrix transposed), named `<layer>.<suffix>`.
+    public func derivedWeight(_ suffix: String, _ tensor: Tensor) throws -> String {
+        try graph.initializer(name + "." + suffix, tensor.detach())
+    }
+
     /// A float32 constant weight, for operands such as fixed scales.
     public func constant(_ suffix: String, _ values: [Float], shape: [Int]) throws -> String {
-        try graph.initializer(name + "." + suffix, try Tensor(values, shape: shape))
+        try derivedWeight(suffix, try Tensor(values, shape: shape))
     }
+
+    /// An int64 vector, for shape and axes operands (`Reshape`, `ReduceSum`).
+    public func int64s(_ suffix: String, _ values: [Int]) throws -> String {
+        try graph.constant(name + "." + suffix, int64s: values.map { Int64($0) })
+    }
+
+    /// A child module that the mapping cannot do without.
+    public func child(_ childName: String) throws -> Module {
+        guard let child = module.child(childName) else {
+            throw TrainError.runtime("onnx export: layer '\(name)' (\(module.typeName)) has no child '\(childName)' to export")
+        }
+        return child
+    }
+
+    /// Exports the child `childName` on one input and returns its output value and per-sample shape.
+    public func emit(child childName: String, input: String, shape: [Int]) throws -> (value: String, shape: [Int]) {
+        try emit(try child(childName), named: childName, inputs: [input], shapes: [shape])
+    }
+
+    /// `dim` of the batched tensors as a non-negative axis.
+    public func axis(_ dim: Int) -> Int { dim < 0 ? dim + batchedRank : dim }
 
     /// Appends a node named after this layer and returns its output value.
     @discardableResult
     public func node(_ op: String, _ inputs: [String], _ attributes: [Onnx_AttributeProto] = []) -> String {
         graph.node(op, inputs, name: name, attributes: attributes)
+    }
+
+    /// Appends a node with several outputs (`Split`) and returns them in order.
+    public func node(_ op: String, _ inputs: [String], _ attributes: [Onnx_AttributeProto] = [], outputs: Int) -> [String] {
+        graph.node(op, inputs, name: name, attributes: attributes, outputs: outputs)
+    }
+
+    /// `Reshape` of `value` to `[batch] + shape`, the batch size copied (0) so it stays dynamic.
+    public func reshape(_ value: String, to shape: [Int]) throws -> String {
+        node("Reshape", [value, try int64s("shape", [0] + shape)])
+    }
+
+    /// `Transpose` of `value` by `perm`.
+    public func transpose(_ value: String, _ perm: [Int]) -> String {
+        node("Transpose", [value], [ONNXAttribute.ints("perm", perm)])
     }
 }
 
@@ -80,7 +127,7 @@ public typealias ONNXLayerMapping = (_ layer: ONNXLayerContext) throws -> String
 /// layer; a new layer adds its entry to the group it belongs to.
 public enum ONNXLayers {
     nonisolated(unsafe) public static var table: [String: ONNXLayerMapping] =
-        structure.merging(activations) { a, _ in a }.merging(spatial) { a, _ in a }
+        structure.merging(activations) { a, _ in a }.merging(spatial) { a, _ in a }.merging(sequence) { a, _ in a }
 
     /// Containers, linear maps, reshapes, merges and inference no-ops.
     static let structure: [String: ONNXLayerMapping] = [
@@ -126,7 +173,7 @@ public enum ONNXLayers {
         "dropout2d": { layer in layer.node("Identity", [layer.input]) },
         "flatten": { layer in
             let flatten = try layer.module(as: Flatten.self)
-            let end = flatten.endDim < 0 ? flatten.endDim + layer.batchedRank : flatten.endDim
+            let end = layer.axis(flatten.endDim)
             // ONNX Flatten always makes 2-D [d0·…·d(axis-1), rest]; that is
             // torch's flatten only for start_dim 1 through the last dim.
             if flatten.startDim == 1 && end == layer.batchedRank - 1 {
@@ -142,14 +189,26 @@ public enum ONNXLayers {
             return product
         },
         "cat": { layer in
-            let dim = try layer.module(as: Cat.self).dim
-            return layer.node("Concat", layer.inputs, [ONNXAttribute.int("axis", dim < 0 ? dim + layer.batchedRank : dim)])
+            layer.node("Concat", layer.inputs, [ONNXAttribute.int("axis", layer.axis(try layer.module(as: Cat.self).dim))])
+        },
+        // y = x₁ᵀ A x₂ + b as two products: t = x₁ · A' with A' = A as [in1, out·in2],
+        // then y_o = Σ_j t_oj · x₂_j over the last axis.
+        "bilinear": { layer in
+            let bilinear = try layer.module(as: Bilinear.self)
+            guard layer.inputs.count == 2 else { throw TrainError.runtime("onnx export: bilinear layer '\(layer.name)' is given \(layer.inputs.count) inputs") }
+            let (o, i1, i2) = (bilinear.outFeatures, bilinear.in1Features, bilinear.in2Features)
+            let weight = try layer.requiredTensor("weight")
+            let matrix = try layer.derivedWeight("weight_as_matrix", try weight.permute([1, 0, 2]).contiguous().reshape([i1, o * i2]))
+            let leading = Array(layer.inputShape.dropLast())
+            let t = try layer.reshape(layer.node("MatMul", [layer.input, matrix]), to: leading + [o, i2])
+            let x2 = try layer.reshape(layer.inputs[1], to: leading + [1, i2])
+            let y = layer.node("ReduceSum", [layer.node("Mul", [t, x2]), try layer.int64s("last_axis", [-1])], [ONNXAttribute.int("keepdims", 0)])
+            return try layer.weight("bias").map { layer.node("Add", [y, $0]) } ?? y
         },
     ]
 
     /// Reshape to the known per-sample output shape, copying the batch size (0).
     static func reshape(_ layer: ONNXLayerContext) throws -> String {
-        let shape = try layer.graph.constant(layer.name + ".shape", int64s: [0] + layer.outputShape.map { Int64($0) })
-        return layer.node("Reshape", [layer.input, shape])
+        try layer.reshape(layer.input, to: layer.outputShape)
     }
 }

@@ -57,7 +57,7 @@ enum ResumeCheck {
             throw TrainError.badInput("\(path): its stored config cannot be read, so it cannot be compared with the spec")
         }
         let all = changes(from: old, to: spec.node)
-        let model = all.filter { ($0.path == "model" || $0.path.hasPrefix("model.")) && $0.path != "model.init_from" }
+        let model = all.filter { ($0.path == "model" || $0.path.hasPrefix("model.")) && !$0.path.hasPrefix("model.init_from") }
         if !model.isEmpty {
             throw TrainError.badInput("cannot resume from \(path): the spec describes a different model than the checkpoint ("
                                       + model.prefix(3).map { "\($0.path) is \($0.old ?? "absent") in the checkpoint, \($0.new ?? "absent") in the spec" }

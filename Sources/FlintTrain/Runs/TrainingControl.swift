@@ -13,6 +13,14 @@ public struct TrainingControl: Sendable, Equatable {
         case skip
     }
 
+    /// How gradients are limited before each optimizer step (`torch.nn.utils.clip_grad_*_`).
+    public enum GradientClipping: Sendable, Equatable {
+        /// `clip_grad_norm_(max_norm, norm_type, error_if_nonfinite)`.
+        case norm(maxNorm: Double, normType: Double, errorIfNonfinite: Bool)
+        /// `clip_grad_value_(clip_value)`.
+        case value(Double)
+    }
+
     /// Write a `metrics.jsonl` line (running train loss, lr, throughput) every this many steps.
     public var logEverySteps: Int?
     /// Validate every this many epochs (and always after the last epoch).
@@ -29,10 +37,13 @@ public struct TrainingControl: Sendable, Equatable {
     /// Also write a histogram of every parameter at the end of each epoch.
     public var tensorboardHistograms: Bool
     public var checkpoint: CheckpointPolicy
+    /// Applied to the summed gradients of an accumulation group, before the step.
+    public var gradientClipping: GradientClipping?
 
     public init(logEverySteps: Int? = nil, evalEveryEpochs: Int = 1, accumulateSteps: Int = 1, maxTime: Double? = nil,
                 earlyStopping: EarlyStopping.Config? = nil, nanGuard: NaNPolicy = .stop, tensorboard: Bool = false,
-                tensorboardHistograms: Bool = false, checkpoint: CheckpointPolicy = CheckpointPolicy()) {
+                tensorboardHistograms: Bool = false, checkpoint: CheckpointPolicy = CheckpointPolicy(),
+                gradientClipping: GradientClipping? = nil) {
         self.logEverySteps = logEverySteps
         self.evalEveryEpochs = evalEveryEpochs
         self.accumulateSteps = accumulateSteps
@@ -42,6 +53,7 @@ public struct TrainingControl: Sendable, Equatable {
         self.tensorboard = tensorboard
         self.tensorboardHistograms = tensorboardHistograms
         self.checkpoint = checkpoint
+        self.gradientClipping = gradientClipping
     }
 }
 
@@ -68,6 +80,16 @@ extension TrainingControl {
         }
         tensorboard = reader.bool("tensorboard") ?? false
         tensorboardHistograms = reader.bool("tensorboard_histograms") ?? false
+        if let value = reader.double("clip_grad_value", min: 0) { gradientClipping = .value(value) }
+        if var clip = reader.section("clip_grad_norm") {
+            if let maxNorm = clip.double("max_norm", min: 0) {
+                gradientClipping = .norm(maxNorm: maxNorm, normType: clip.double("norm_type", min: 0) ?? 2,
+                                         errorIfNonfinite: clip.bool("error_if_nonfinite") ?? false)
+            } else if clip.section["max_norm"] == nil {
+                clip.fail("max_norm", "is required")
+            }
+            reader.problems += clip.problems
+        }
         if var es = reader.section("early_stopping") {
             var config = EarlyStopping.Config()
             config.monitor = es.string("monitor") ?? "val/loss"

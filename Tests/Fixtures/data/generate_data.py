@@ -6,7 +6,8 @@ Each case records the input, the transform's parameters and torchvision's
 output (`torchvision.transforms.v2.functional`), so the Swift tests run the same
 transform on the same input and compare. The tests pass for fixtures made with
 any seed. Also writes small PNG and JPEG files with the pixels PIL decodes from
-them, for the image importer.
+them, for the image importer, and `standardize.json`: a tabular set with
+scikit-learn's StandardScaler statistics of its training split.
 
 torchvision from PyPI is built for CUDA; with the CPU build of torch its C
 extension does not load and `import torchvision` fails registering fake ops for
@@ -137,16 +138,30 @@ def affine_cases(g):
     return cases
 
 
+COLOR_OPS = [("brightness", F.adjust_brightness, 0, (0.2, 1.8)), ("contrast", F.adjust_contrast, 1, (0.2, 1.8)),
+             ("saturation", F.adjust_saturation, 2, (0.0, 2.0)), ("hue", F.adjust_hue, 3, (-0.5, 0.5))]
+
+
 def color_cases(g):
-    rgb = float_images(g, 2, 3, 6, 7)
-    gray = float_images(g, 2, 1, 5, 4)
+    """Each adjustment on float and uint8 images (torchvision computes uint8 in
+    float32 and truncates back), and chains of all four on uint8 as ColorJitter
+    applies them, each step ending in uint8."""
+    images = [float_images(g, 2, 3, 6, 7), float_images(g, 2, 1, 5, 4),
+              uint8_images(g, 2, 3, 9, 8), uint8_images(g, 2, 1, 5, 6)]
     cases = []
-    ops = [("brightness", F.adjust_brightness, 0, (0.2, 1.8)), ("contrast", F.adjust_contrast, 1, (0.2, 1.8)),
-           ("saturation", F.adjust_saturation, 2, (0.0, 2.0)), ("hue", F.adjust_hue, 3, (-0.5, 0.5))]
-    for name, fn, index, (lo, hi) in ops:
-        for img in (rgb, gray):
+    for name, fn, index, (lo, hi) in COLOR_OPS:
+        for img in images:
             factor = float(torch.empty(1).uniform_(lo, hi, generator=g))
             cases.append(case("color", img, fn(img, factor), op=index, name=name, factor=factor))
+    rgb = images[2]
+    for _ in range(3):
+        order = torch.randperm(4, generator=g).tolist()
+        factors, out = [], rgb
+        for k in order:
+            _, fn, _, (lo, hi) = COLOR_OPS[k]
+            factors.append(float(torch.empty(1).uniform_(lo, hi, generator=g)))
+            out = fn(out, factors[-1])
+        cases.append(case("color_chain", rgb, out, ops=order, factors=factors))
     return cases
 
 
@@ -176,6 +191,31 @@ def tensor_cases(g):
         case("one_hot", labels, torch.nn.functional.one_hot(labels, 6).float(), num_classes=6),
         case("standardize", feats, standardized),
     ]
+
+
+def standardize_split(seed):
+    """A tabular classification set whose splits differ in location and scale,
+    with scikit-learn's StandardScaler statistics of the training split only
+    (`mean_`, `scale_`: population std, 1 for the constant column)."""
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(seed + 1)
+    scales = np.array([1.0, 10.0, 0.1, 3.0, 0.0], dtype=np.float64)
+    offsets = np.array([0.0, 5.0, -2.0, 100.0, 7.0], dtype=np.float64)
+
+    def split(n, shift):
+        x = (rng.standard_normal((n, 5)) * scales + offsets + shift).astype(np.float32)
+        y = (x[:, 0] + 0.1 * x[:, 1] > 0.5 + shift).astype(np.int64) + (x[:, 2] > -2 + shift).astype(np.int64)
+        return x, y
+
+    (train_x, train_y), (val_x, val_y), (test_x, test_y) = split(200, 0.0), split(40, 3.0), split(50, -4.0)
+    scaler = StandardScaler().fit(train_x)
+    arrays = {"train_x": train_x, "train_y": train_y, "val_x": val_x, "val_y": val_y, "test_x": test_x, "test_y": test_y}
+    fixture = {name: {"shape": list(a.shape), "values": a.flatten().tolist()} for name, a in arrays.items()}
+    fixture.update(seed=seed, mean=scaler.mean_.tolist(), scale=scaler.scale_.tolist(),
+                   test_standardized=scaler.transform(test_x).astype(np.float32).flatten().tolist())
+    with open(os.path.join(HERE, "standardize.json"), "w") as f:
+        json.dump(fixture, f, separators=(",", ":"))
 
 
 def write_images(seed):
@@ -212,6 +252,7 @@ def main():
                "images": write_images(args.seed)}
     with open(os.path.join(HERE, "transforms.json"), "w") as f:
         json.dump(fixture, f, separators=(",", ":"))
+    standardize_split(args.seed)
     print(f"wrote {len(cases)} transform cases and {len(fixture['images'])} decoded images (seed {args.seed})")
 
 

@@ -18,6 +18,41 @@ extension OpTable {
         return try Tensor.whereMask(first.lt(0), Tensor.scalar(-1, dtype: v.dtype), Tensor.scalar(1, dtype: v.dtype))
     }
 
+    /// The generator's `eig_canonical`: eigenvalues `[*, n, 2]` sorted by
+    /// (real, imaginary) part, and eigenvectors `[*, n, n, 2]` in that order,
+    /// each rotated so that its largest component is real and positive.
+    static func canonicalEig(_ values: Tensor, _ vectors: Tensor?) throws -> [Tensor] {
+        let n = values.shape[values.rank - 2], batches = values.count / Swift.max(2 * n, 1)
+        let v = values.toArray(Double.self), w = vectors?.toArray(Double.self) ?? []
+        var outValues: [Double] = [], outVectors = [Double](repeating: 0, count: w.count)
+        for b in 0..<batches {
+            let order = (0..<n).sorted { i, j in
+                let (ri, ii, rj, ij) = (v[(b * n + i) * 2], v[(b * n + i) * 2 + 1], v[(b * n + j) * 2], v[(b * n + j) * 2 + 1])
+                return ri != rj ? ri < rj : ii < ij
+            }
+            for i in order { outValues += [v[(b * n + i) * 2], v[(b * n + i) * 2 + 1]] }
+            guard vectors != nil else { continue }
+            // Component k of eigenvector j sits at ((b·n + k)·n + j)·2.
+            func at(_ k: Int, _ j: Int) -> Int { ((b * n + k) * n + j) * 2 }
+            for (column, j) in order.enumerated() {
+                func squaredModulus(_ k: Int) -> Double { w[at(k, j)] * w[at(k, j)] + w[at(k, j) + 1] * w[at(k, j) + 1] }
+                let top = (0..<n).max { squaredModulus($0) < squaredModulus($1) } ?? 0
+                let (pr, pi) = (w[at(top, j)], w[at(top, j) + 1])
+                let modulus = (pr * pr + pi * pi).squareRoot()
+                // Multiplying by conj(top) / |top| makes the top component real and positive.
+                let (cr, ci) = (pr / modulus, -pi / modulus)
+                for k in 0..<n {
+                    let (xr, xi) = (w[at(k, j)], w[at(k, j) + 1])
+                    outVectors[at(k, column)] = xr * cr - xi * ci
+                    outVectors[at(k, column) + 1] = xr * ci + xi * cr
+                }
+            }
+        }
+        let canonicalValues = try Tensor(outValues, shape: values.shape).casted(to: values.dtype)
+        guard let vectors else { return [canonicalValues] }
+        return [canonicalValues, try Tensor(outVectors, shape: vectors.shape).casted(to: vectors.dtype)]
+    }
+
     /// `ord` given as a number or a name.
     static func order(_ a: Args) -> String {
         switch a.raw["ord"] {
@@ -65,6 +100,9 @@ extension OpTable {
         "linalg.svdvals": { x, _ in [try Linalg.svdvals(x[0])] },
         "linalg.pinv": { x, _ in [try Linalg.pinv(x[0])] },
         "linalg.matrix_power": { x, a in [try Linalg.matrixPower(shifted(x[0], a.double("shift")), a.int("n"))] },
+        "linalg.lstsq": { x, _ in [try Linalg.lstsq(x[0], x[1])] },
+        "linalg.eig": { x, _ in let r = try Linalg.eig(x[0]); return try canonicalEig(r.eigenvalues, r.eigenvectors) },
+        "linalg.eigvals": { x, _ in try canonicalEig(Linalg.eigvals(x[0]), nil) },
         "linalg.matrix_rank": { x, _ in [try Linalg.matrixRank(x[0].matmul(x[1]))] },
         "linalg.vector_norm": { x, a in [try Linalg.vectorNorm(x[0], ord: a.double("ord", default: 2), dims: a.ints("dim", default: []))] },
         "linalg.matrix_norm": { x, a in [try Linalg.matrixNorm(x[0], ord: order(a))] },

@@ -126,6 +126,12 @@ extension OpTable {
         },
         "scatter_add": { x, a in [try x[0].scatterAdd(a.int("dim"), x[1], x[2])] },
         "index_add": { x, a in [try x[0].indexAdd(a.int("dim"), x[1], x[2])] },
+        "scatter_reduce": { x, a in
+            [try x[0].scatterReduce(a.int("dim"), x[1], x[2], reduce: a.string("reduce"), includeSelf: a.bool("include_self", default: true))]
+        },
+        "index_copy": { x, a in [try x[0].indexCopy(a.int("dim"), x[1], x[2])] },
+        // PyTorch's CPU kernel sorts whether or not `sorted` is set, so Flint has no such flag.
+        "unique": { x, _ in let r = try x[0].unique(); return [r.values, r.inverse, r.counts] },
         "index_fill": { x, a in [try x[0].indexFill(a.int("dim"), x[1], value: a.double("value"))] },
         "masked_fill": { x, a in [try x[0].maskedFill(x[1], value: a.double("value"))] },
         "masked_select": { x, _ in [try x[0].maskedSelect(x[1])] },

@@ -5,7 +5,10 @@ import Foundation
 /// Times each case as the fastest of repeated runs after a warm-up (the
 /// statistic least disturbed by other work on a shared machine) and prints one
 /// `name seconds` line per case, the format bench_torch.py also prints.
+/// Arguments, if any, select the cases whose names contain one of them.
+let filters = CommandLine.arguments.dropFirst()
 func time(_ name: String, repeats: Int = 10, _ body: () throws -> Void) rethrows {
+    if !filters.isEmpty && !filters.contains(where: { name.contains($0) }) { return }
     try body()
     var samples: [Double] = []
     for _ in 0..<repeats {
