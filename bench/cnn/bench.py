@@ -21,13 +21,11 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
-import time
 
-import h5py
 import torch
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from epoch import ROOT, flint_epoch, load_mnist, print_table, torch_epoch  # noqa: E402
 
 
 def model():
@@ -35,34 +33,6 @@ def model():
         torch.nn.Conv2d(1, 16, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
         torch.nn.Conv2d(16, 32, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
         torch.nn.Flatten(), torch.nn.Linear(32 * 7 * 7, 10))
-
-
-def torch_epoch(x_u8, y, seed):
-    torch.manual_seed(seed)
-    net = model()
-    opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    n = x_u8.shape[0]
-    start = time.perf_counter()
-    perm = torch.randperm(n)
-    for i in range(0, n, 64):
-        idx = perm[i:i + 64]
-        xb = (x_u8[idx].float() / 255 - 0.1307) / 0.3081
-        loss = loss_fn(net(xb), y[idx])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return time.perf_counter() - start, loss.item()
-
-
-def flint_epoch(flint):
-    with tempfile.TemporaryDirectory() as tmp:
-        run_dir = os.path.join(tmp, "run")
-        subprocess.run([flint, "train", os.path.join(ROOT, "bench/cnn/cnn_epoch.yaml"), "--run-dir", run_dir, "--quiet"],
-                       check=True, stdout=subprocess.DEVNULL)
-        with open(os.path.join(run_dir, "metrics.jsonl")) as f:
-            first = json.loads(f.readline())
-        return first["seconds"], first["train/loss"]
 
 
 def harness_epoch(harness):
@@ -79,29 +49,20 @@ def main():
                     help="a release binary of bench/cnn/harness to time as well (repeatable, e.g. to compare builds)")
     ap.add_argument("--skip-flint", action="store_true", help="time PyTorch (and the harness) only")
     args = ap.parse_args()
-    with h5py.File(os.path.join(ROOT, "datasets/mnist.h5"), "r") as f:
-        x = torch.from_numpy(f["train/images"][...])
-        y = torch.from_numpy(f["train/labels"][...])
+    x, y = load_mnist()
     times = {"PyTorch": [], "Flint (flint train)": []}
     harnesses = {f"Flint harness {i + 1}" if len(args.harness) > 1 else "Flint (harness)": h for i, h in enumerate(args.harness)}
     times.update({name: [] for name in harnesses})
     for r in range(args.repeats):
-        times["PyTorch"].append(torch_epoch(x, y, r)[0])
+        times["PyTorch"].append(torch_epoch(model, x, y, r)[0])
         if not args.skip_flint:
-            times["Flint (flint train)"].append(flint_epoch(args.flint)[0])
+            times["Flint (flint train)"].append(flint_epoch(args.flint, os.path.join(ROOT, "bench/cnn/cnn_epoch.yaml"))[0])
         for name, path in harnesses.items():
             times[name].append(harness_epoch(path)[0])
-    base = min(times["PyTorch"])
-    print(f"torch {torch.__version__}, torch.get_num_threads() = {torch.get_num_threads()}, "
-          f"OPENBLAS_NUM_THREADS = {os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, cores = {os.cpu_count()}")
     for name, path in harnesses.items():
         if len(harnesses) > 1:
             print(f"{name}: {path}")
-    print(f"| {'run':22} | {'s/epoch (best of ' + str(args.repeats) + ')':>22} | {'all runs':>24} | {'ratio to PyTorch':>16} |")
-    print(f"|{'-' * 24}|{'-' * 24}|{'-' * 26}|{'-' * 18}|")
-    for name, ts in times.items():
-        if ts:
-            print(f"| {name:22} | {min(ts):22.2f} | {' '.join(f'{t:.2f}' for t in ts):>24} | {min(ts) / base:16.2f} |")
+    print_table(times, args.repeats)
 
 
 if __name__ == "__main__":
