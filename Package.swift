@@ -28,7 +28,10 @@ let package = Package(
         // PNG and JPEG decoding for `flint import images` (libpng, libjpeg-turbo); PNG plots.
         .systemLibrary(name: "CImageCodecs", path: "Sources/CImageCodecs", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev", "libjpeg-dev"])]),
-        .target(name: "Flint", dependencies: ["CBLAS"],
+        // Float exp/log/tanh/softmax kernels in C, built for AVX-512, AVX2 and baseline x86-64 and
+        // chosen at load time (Swift has no per-function target attributes).
+        .target(name: "CFlintKernels", path: "Sources/CFlintKernels"),
+        .target(name: "Flint", dependencies: ["CBLAS", "CFlintKernels"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "FlintNN", dependencies: ["Flint"]),
         .target(name: "FlintHDF5", dependencies: ["CHDF5", "Flint"]),

@@ -12,21 +12,21 @@ extension HDF5Dataset {
 
     /// The whole dataset as a tensor of its own dtype and shape.
     public func readTensor() throws -> Tensor {
-        let t = Tensor.zeros(shape, dtype: try requireDType())
+        let t = try Tensor.zeros(shape, dtype: try requireDType())
         try t.withUnsafeMutableRawBytes { try read(into: $0) }
         return t
     }
 
     /// Rows `rows` (along dim 0) as a tensor.
     public func readTensor(rows: Range<Int>) throws -> Tensor {
-        let t = Tensor.zeros([rows.count] + Array(shape.dropFirst()), dtype: try requireDType())
+        let t = try Tensor.zeros([rows.count] + Array(shape.dropFirst()), dtype: try requireDType())
         try t.withUnsafeMutableRawBytes { try read(rows: rows, into: $0) }
         return t
     }
 
     /// The rows at `indices` (any order) as a tensor.
     public func readTensor(rowIndices indices: [Int]) throws -> Tensor {
-        let t = Tensor.zeros([indices.count] + Array(shape.dropFirst()), dtype: try requireDType())
+        let t = try Tensor.zeros([indices.count] + Array(shape.dropFirst()), dtype: try requireDType())
         try t.withUnsafeMutableRawBytes { try readRows(indices, into: $0) }
         return t
     }

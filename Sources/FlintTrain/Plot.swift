@@ -74,7 +74,8 @@ public enum Plot {
     /// light grid, the frame, axis labels, and a legend right of the plot.
     static func figure(_ series: [Series], metric: String, xLabel: String, width: Int = 860, height: Int = 520) -> Figure {
         let labels = series.map { fitted($0.label, width: legendTextWidth) }
-        let legendWidth = 24 + (labels.map { PlotFont.width(of: $0) }.max() ?? 0)
+        // The legend: a swatch, a gap and the widest label, 8 pixels clear of the right edge.
+        let legendWidth = 32 + (labels.map { PlotFont.width(of: $0) }.max() ?? 0)
         let left = 72.0, right = 24.0 + legendWidth, top = 40.0, bottom = 56.0
         let plotW = Double(width) - left - right, plotH = Double(height) - top - bottom
         let all = series.flatMap(\.points)

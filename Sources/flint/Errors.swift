@@ -22,7 +22,8 @@ func reportingErrors(_ body: () throws -> Void) throws {
         throw ExitCode(1)
     } catch let error as HDF5Error {
         FileHandle.standardError.write(Data(("error: \(error)\n").utf8))
-        throw ExitCode(2)
+        // A missing libhdf5 is this machine's fault, not the input's.
+        throw ExitCode(error.kind == .unavailable ? 1 : 2)
     } catch let error as IDXError {
         FileHandle.standardError.write(Data(("error: \(error)\n").utf8))
         throw ExitCode(2)
