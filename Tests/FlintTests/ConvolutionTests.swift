@@ -7,13 +7,13 @@ final class ConvolutionTests: XCTestCase {
     func testChunkedBatchMatchesSampleBySample() throws {
         let g = Generator(seed: 9)
         // 16 channels · 5·5 taps · 28·28 positions per sample: chunks of 3 samples.
-        let x = Tensor.randn([7, 16, 28, 28], dtype: .float64, generator: g).requiringGrad()
-        let w = Tensor.randn([4, 16, 5, 5], dtype: .float64, generator: g).requiringGrad()
-        let upstream = Tensor.randn([7, 4, 28, 28], dtype: .float64, generator: g)
+        let x = try Tensor.randn([7, 16, 28, 28], dtype: .float64, generator: g).requiringGrad()
+        let w = try Tensor.randn([4, 16, 5, 5], dtype: .float64, generator: g).requiringGrad()
+        let upstream = try Tensor.randn([7, 4, 28, 28], dtype: .float64, generator: g)
         let batch = try x.conv2d(w, padding: [2])
         try batch.backward(gradient: upstream)
         let xGrad = try XCTUnwrap(x.grad), wGrad = try XCTUnwrap(w.grad)
-        var weightGrad = Tensor.zeros(w.shape, dtype: .float64)
+        var weightGrad = try Tensor.zeros(w.shape, dtype: .float64)
         for i in 0..<7 {
             let xi = try x.detach().narrow(0, start: i, length: 1).requiringGrad(), wi = w.detach().requiringGrad()
             let yi = try xi.conv2d(wi, padding: [2])
@@ -27,14 +27,14 @@ final class ConvolutionTests: XCTestCase {
 
     func testInputsWithoutGradSkipTheirGradientButNotTheOthers() throws {
         let g = Generator(seed: 10)
-        let x = Tensor.randn([2, 3, 6, 6], generator: g), w = Tensor.randn([4, 3, 3, 3], generator: g)
+        let x = try Tensor.randn([2, 3, 6, 6], generator: g), w = try Tensor.randn([4, 3, 3, 3], generator: g)
         let w1 = w.detach().requiringGrad(), w2 = w.detach().requiringGrad(), x2 = x.detach().requiringGrad()
         try x.conv2d(w1, padding: [1]).sum().backward()
         try x2.conv2d(w2, padding: [1]).sum().backward()
         XCTAssertNil(x.grad)
         XCTAssertNotNil(x2.grad)
         XCTAssertEqual(w1.grad?.toArray(Float.self), w2.grad?.toArray(Float.self))
-        let a = Tensor.randn([3, 4], generator: g), b = Tensor.randn([4, 2], generator: g).requiringGrad()
+        let a = try Tensor.randn([3, 4], generator: g), b = try Tensor.randn([4, 2], generator: g).requiringGrad()
         try a.mm(b).sum().backward()
         XCTAssertNil(a.grad)
         XCTAssertEqual(b.grad?.shape, [4, 2])

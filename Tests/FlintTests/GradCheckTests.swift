@@ -44,7 +44,7 @@ final class GradCheckTests: XCTestCase {
         let weights = try c.weights.map { try $0?.base(as: .float64) }
         func loss(_ xs: [Tensor]) throws -> Tensor {
             let outs = try OpTable.run(c.op, try zip(c.inputs, xs).map { try $0.view(of: $1) }, c.args)
-            var total = Tensor.zeros([], dtype: .float64)
+            var total = try Tensor.zeros([], dtype: .float64)
             for (o, w) in zip(outs, weights) {
                 guard let w else { continue }
                 total = try total + (o.casted(to: .float64) * w).sum()
@@ -56,14 +56,14 @@ final class GradCheckTests: XCTestCase {
         try loss(leaves).backward()
         let eps = 1e-6
         for (i, x) in leaves.enumerated() where x.requiresGrad {
-            let analytic = (x.grad ?? Tensor.zeros(x.shape, dtype: .float64)).toArray(Double.self)
+            let analytic = (x.grad ?? Tensor.zerosLike(x)).toArray(Double.self)
             var values = c.inputs[i].values
             for k in values.indices {
                 let saved = values[k]
                 func evaluate(_ v: Double) throws -> Double {
                     values[k] = v
                     var xs = try bases()
-                    let t = Tensor.zeros(x.shape, dtype: .float64)
+                    let t = try Tensor.zeros(x.shape, dtype: .float64)
                     t.assign(values)
                     xs[i] = t
                     return try noGrad { try loss(xs).item() }

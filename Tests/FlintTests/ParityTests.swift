@@ -57,7 +57,7 @@ final class ParityTests: XCTestCase {
             try loss.backward()
             for (i, (base, expected)) in zip(bases, c.grads).enumerated() {
                 guard let expected else { continue }
-                let grad = base.grad ?? Tensor.zeros(base.shape, dtype: base.dtype)
+                let grad = base.grad ?? Tensor.zerosLike(base)
                 assertMatches(grad, expected, rtol: 1e-4, atol: 1e-4, "\(c.label) grad of input \(i)", file: file, line: line)
             }
         } catch {

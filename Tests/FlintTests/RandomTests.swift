@@ -7,11 +7,11 @@ import XCTest
 final class RandomTests: XCTestCase {
     func testUniformAndNormalMoments() throws {
         let g = Generator(seed: 1)
-        let u = Tensor.rand([20000], generator: g)
+        let u = try Tensor.rand([20000], generator: g)
         XCTAssertEqual(try u.mean().item(), 0.5, accuracy: 0.01)
         XCTAssertGreaterThanOrEqual(try u.min().item(), 0)
         XCTAssertLessThan(try u.max().item(), 1)
-        let n = Tensor.randn([20000], generator: g)
+        let n = try Tensor.randn([20000], generator: g)
         XCTAssertEqual(try n.mean().item(), 0, accuracy: 0.03)
         XCTAssertEqual(try n.std().item(), 1, accuracy: 0.03)
         let m = try Tensor.normal(mean: 3, std: 0.5, [20000], generator: g)
@@ -20,8 +20,8 @@ final class RandomTests: XCTestCase {
     }
 
     func testSameSeedSameNumbers() {
-        XCTAssertEqual(Tensor.randn([5], generator: Generator(seed: 7)).toArray(Float.self),
-                       Tensor.randn([5], generator: Generator(seed: 7)).toArray(Float.self))
+        XCTAssertEqual(try Tensor.randn([5], generator: Generator(seed: 7)).toArray(Float.self),
+                       try Tensor.randn([5], generator: Generator(seed: 7)).toArray(Float.self))
     }
 
     func testIntegerSamplers() throws {
@@ -38,8 +38,8 @@ final class RandomTests: XCTestCase {
         XCTAssertEqual(like.dtype, .int32)
     }
 
-    func testLikeFactoriesKeepShapeAndDType() {
-        let t = Tensor.zeros([2, 3], dtype: .float64)
+    func testLikeFactoriesKeepShapeAndDType() throws {
+        let t = try Tensor.zeros([2, 3], dtype: .float64)
         for r in [Tensor.randLike(t), Tensor.randnLike(t)] {
             XCTAssertEqual(r.shape, [2, 3])
             XCTAssertEqual(r.dtype, .float64)
@@ -60,7 +60,7 @@ final class RandomTests: XCTestCase {
     }
 
     func testDropoutScalesKeptElementsAndItsGradientFollowsTheMask() throws {
-        let x = Tensor.ones([10000]).requiringGrad()
+        let x = try Tensor.ones([10000]).requiringGrad()
         let y = try x.dropout(p: 0.25, generator: Generator(seed: 4))
         let values = y.toArray(Float.self)
         // Kept elements are scaled by 1 / (1 − p); about 3/4 are kept.
@@ -73,7 +73,7 @@ final class RandomTests: XCTestCase {
     }
 
     func testDropout2dDropsWholeChannels() throws {
-        let x = Tensor.ones([4, 8, 3, 3])
+        let x = try Tensor.ones([4, 8, 3, 3])
         let y = try x.dropout2d(p: 0.5, generator: Generator(seed: 5))
         let perChannel = try y.sum(dims: [2, 3]).toArray(Float.self)
         XCTAssertTrue(perChannel.allSatisfy { $0 == 0 || $0 == 18 })

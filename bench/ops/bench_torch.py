@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """PyTorch timings for the cases of the Swift op benchmark: the fastest of repeated runs, as `name seconds`.
 Arguments, if any, select the cases whose names contain one of them."""
+import os
 import sys
 import time
 
 import torch
+
+if "BENCH_THREADS" in os.environ:
+    torch.set_num_threads(int(os.environ["BENCH_THREADS"]))
 
 
 def bench(name, fn, repeats=10):

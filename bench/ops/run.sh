@@ -2,6 +2,7 @@
 # Runs the Flint and PyTorch op benchmarks on this machine, in the same run,
 # and prints a table of best times and ratios (Flint / PyTorch; below 1 is faster).
 # Arguments, if any, select the cases whose names contain one of them: run.sh exp softmax
+# BENCH_THREADS=n runs both sides on n threads (steadier than all cores on a busy machine).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"

@@ -90,7 +90,7 @@ extension Tensor {
             guard count == 1 else {
                 throw TensorError.autograd("grad can be implicitly created only for scalar outputs (shape \(shape))")
             }
-            seed = Tensor.ones(shape, dtype: dtype)
+            seed = Tensor.onesLike(self)
         }
         try noGrad { try Tensor.runBackward(root: self, seed: seed, retainGraph: retainGraph) }
     }

@@ -214,11 +214,11 @@ enum Backward {
             return [try g.permute(inverse)]
         case let .expand(from): return [try g.sum(toShape: from)]
         case let .narrow(dim, start, from):
-            let out = Tensor.zeros(from, dtype: g.dtype)
+            let out = try Tensor.zeros(from, dtype: g.dtype)
             try out.narrow(dim, start: start, length: g.shape[dim]).copyFrom(g)
             return [out]
         case let .slice(dim, start, step, from):
-            let out = Tensor.zeros(from, dtype: g.dtype)
+            let out = try Tensor.zeros(from, dtype: g.dtype)
             try out.slice(dim, start: start, step: step).narrow(dim, start: 0, length: g.shape[dim]).copyFrom(g)
             return [out]
         // Products skip the GEMM for an input that needs no gradient (a network's input batch).
@@ -258,7 +258,7 @@ enum Backward {
         case let .erf(x): return [try g * (x * x).neg().exp() * (2 / Double.pi.squareRoot())]
         case let .erfc(x): return [try g * (x * x).neg().exp() * (-2 / Double.pi.squareRoot())]
         case let .erfinv(out): return [try g * (out * out).exp() * (Double.pi.squareRoot() / 2)]
-        case .zeroGradient: return [Tensor.zeros(g.shape, dtype: g.dtype)]
+        case .zeroGradient: return [Tensor.zerosLike(g)]
         case let .mask(_, m): return [try g * m.casted(to: g.dtype)]
         case let .spread(_, dims, keepdim, weights):
             var r = g
@@ -282,7 +282,7 @@ enum Backward {
         // Overwritten positions get no gradient; the source gets the gradient it was written to.
         case let .scatter(dim, index): return [try g.scatter(dim, index, value: 0), try g.gather(dim, index)]
         case let .diagonal(offset, dim1, dim2, from):
-            let out = Tensor.zeros(from, dtype: g.dtype)
+            let out = try Tensor.zeros(from, dtype: g.dtype)
             try out.diagonal(offset: offset, dim1: dim1, dim2: dim2).copyFrom(g)
             return [out]
         // a = q·b + r: dr/da = 1, dr/db = −q with q truncated (fmod) or floored (remainder).
@@ -311,7 +311,7 @@ enum Backward {
         case let .maxPool2d(saved): return [saved.maxGradient(g)]
         case let .avgPool2d(saved): return [saved.averageGradient(g)]
         case let .whereMask(mask):
-            let zero = Tensor.zeros([], dtype: g.dtype)
+            let zero = Tensor.scalar(0, dtype: g.dtype)
             return [nil, try Tensor.whereMask(mask, g, zero), try Tensor.whereMask(mask, zero, g)]
         }
     }

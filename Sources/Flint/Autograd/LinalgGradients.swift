@@ -12,7 +12,7 @@ enum LinalgGradients {
 
     /// A = QR (m ≥ n): gA = Q(gR + tril(skew(QᵀgQ) + skew(R gRᵀ)) R⁻ᵀ) + (gQ − Q QᵀgQ) R⁻ᵀ.
     static func qr(gQ: Tensor?, gR: Tensor?, q: Tensor, r: Tensor) throws -> Tensor {
-        let gq = gQ ?? Tensor.zeros(q.shape, dtype: q.dtype), gr = gR ?? Tensor.zeros(r.shape, dtype: r.dtype)
+        let gq = gQ ?? Tensor.zerosLike(q), gr = gR ?? Tensor.zerosLike(r)
         let qdq = try q.mT().matmul(gq), rdr = try r.matmul(gr.mT())
         let lower = try (qdq - qdq.mT() + rdr - rdr.mT()).tril()
         let rinvT = try Linalg.inv(r).mT()
@@ -26,11 +26,11 @@ enum LinalgGradients {
         let m = u.shape[u.rank - 2], n = vh.shape[vh.rank - 1], k = s.shape[s.rank - 1]
         if gU == nil && gVh == nil, let gS { return try (u * gS.unsqueeze(-2)).matmul(vh) }
         let v = try vh.mT()
-        let gu = gU ?? Tensor.zeros(u.shape, dtype: u.dtype)
+        let gu = gU ?? Tensor.zerosLike(u)
         let gv = try gVh.map { try $0.mT() } ?? Tensor.zeros(v.shape, dtype: v.dtype)
         let uhgu = try u.mT().matmul(gu), vhgv = try v.mT().matmul(gv)
         let s2 = try s * s
-        let eye = Tensor.eye(k, dtype: s.dtype).casted(to: .bool)
+        let eye = try Tensor.eye(k, dtype: s.dtype).casted(to: .bool)
         // E_ij = S_j² − S_i², with 1 on the diagonal (overwritten below).
         let e = try Tensor.whereMask(eye, Tensor.ones([], dtype: s.dtype), s2.unsqueeze(-2) - s2.unsqueeze(-1))
         var inner = try ((uhgu - uhgu.mT()) * s.unsqueeze(-2) + s.unsqueeze(-1) * (vhgv - vhgv.mT())) / e
@@ -45,7 +45,7 @@ enum LinalgGradients {
     /// A = V diag(L) Vᵀ: gA = V (skew(VᵀgV)/2 ⊘ E + diag(gL)) Vᵀ with E_ij = L_j − L_i.
     static func eigh(gL: Tensor?, gV: Tensor?, l: Tensor, v: Tensor) throws -> Tensor {
         let n = l.shape[l.rank - 1]
-        let eye = Tensor.eye(n, dtype: l.dtype).casted(to: .bool)
+        let eye = try Tensor.eye(n, dtype: l.dtype).casted(to: .bool)
         var inner: Tensor
         if let gV {
             let vhgv = try v.mT().matmul(gV)
@@ -53,7 +53,7 @@ enum LinalgGradients {
             let e = try Tensor.whereMask(eye, Tensor.ones([], dtype: l.dtype), l.unsqueeze(-2) - l.unsqueeze(-1))
             inner = try skew / e
         } else {
-            inner = Tensor.zeros(v.shape, dtype: v.dtype)
+            inner = Tensor.zerosLike(v)
         }
         let diag = try gL.map { try $0.diagEmbed() } ?? Tensor.zeros(inner.shape, dtype: inner.dtype)
         inner = try Tensor.whereMask(eye, diag, inner)

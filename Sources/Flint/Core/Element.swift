@@ -1,3 +1,4 @@
+import CFlintKernels
 import Foundation
 
 /// A Swift type that can be a tensor element.
@@ -81,10 +82,10 @@ extension Float: FloatElement {
     public var flintDouble: Double { Double(self) }
     public static var zeroValue: Float { 0 }
     public static var oneValue: Float { 1 }
-    @inline(__always) public static func fexp(_ x: Float) -> Float { vectorExp(x) }
-    @inline(__always) public static func flog(_ x: Float) -> Float { vectorLog(x) }
+    @inline(__always) public static func fexp(_ x: Float) -> Float { flint_expf(x) }
+    @inline(__always) public static func flog(_ x: Float) -> Float { flint_logf(x) }
     @inline(__always) public static func fsqrt(_ x: Float) -> Float { x.squareRoot() }
-    @inline(__always) public static func ftanh(_ x: Float) -> Float { vectorTanh(x) }
+    @inline(__always) public static func ftanh(_ x: Float) -> Float { flint_tanhf(x) }
     @inline(__always) public static func fpow(_ x: Float, _ y: Float) -> Float { powf(x, y) }
     @inline(__always) public static func fsin(_ x: Float) -> Float { sinf(x) }
     @inline(__always) public static func fcos(_ x: Float) -> Float { cosf(x) }

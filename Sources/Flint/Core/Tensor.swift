@@ -94,7 +94,7 @@ public final class Tensor: @unchecked Sendable {
 
     /// A tensor holding a copy of `bytes`, read as `count(shape)` elements of `dtype`.
     public static func fromBytes(_ bytes: UnsafeRawBufferPointer, dtype: DType, shape: [Int]) throws -> Tensor {
-        let t = Tensor(empty: shape, dtype: dtype)
+        let t = Tensor(empty: try checkedShape(shape, op: "fromBytes"), dtype: dtype)
         let need = t.count * dtype.itemSize
         guard bytes.count == need else {
             throw TensorError.invalidArgument(op: "fromBytes", message: "\(bytes.count) bytes given for shape \(shape) of \(dtype), which needs \(need)")
@@ -130,7 +130,7 @@ public final class Tensor: @unchecked Sendable {
 extension Tensor {
     /// A tensor from row-major `values` with `shape` (default: 1-D).
     public convenience init<T: TensorElement>(_ values: [T], shape: [Int]? = nil) throws {
-        let s = shape ?? [values.count]
+        let s = try checkedShape(shape ?? [values.count], op: "tensor")
         let layout = Layout(contiguous: s)
         guard layout.count == values.count else {
             throw TensorError.invalidArgument(op: "tensor", message: "\(values.count) values do not fill shape \(s)")

@@ -14,6 +14,15 @@ protocol UnaryFunction {
     associatedtype Input
     associatedtype Output
     func callAsFunction(_ x: Input) -> Output
+    /// `y[i] = f(x[i])` for `i < n`, over contiguous memory.
+    func run(_ x: UnsafePointer<Input>, _ y: UnsafeMutablePointer<Output>, _ n: Int)
+}
+
+extension UnaryFunction {
+    @inline(__always)
+    func run(_ x: UnsafePointer<Input>, _ y: UnsafeMutablePointer<Output>, _ n: Int) {
+        for i in 0..<n { y[i] = self(x[i]) }
+    }
 }
 
 protocol BinaryFunction {
@@ -96,7 +105,7 @@ func unaryApply<F: UnaryFunction>(_ a: Tensor, _ out: Tensor, _ f: F) {
     if (a.isContiguous && out.isContiguous) || (a.strides == out.strides && a.layout.isDense) {
         let x = pa + a.layout.offset
         parallelFor(count: out.count, minChunk: 1 << 15) { r in
-            for i in r { po[i] = f(x[i]) }
+            f.run(x + r.lowerBound, po + r.lowerBound, r.count)
         }
         return
     }

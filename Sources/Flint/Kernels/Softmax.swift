@@ -1,12 +1,15 @@
+import CFlintKernels
+
 /// Softmax and log-softmax over the middle axis of `[outer, reduced, inner]`.
 func softmaxKernel<T: FloatElement>(_ x: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>, _ s: ReduceShape, log: Bool) {
     let rowWork = Swift.max(s.reduced * s.inner, 1)
     parallelFor(count: s.outer, minChunk: Swift.max(1, (1 << 15) / rowWork)) { range in
+        if s.inner == 1 {
+            let start = range.lowerBound * s.reduced
+            contiguousSoftmaxRows(x + start, out + start, rows: range.count, s.reduced, log: log)
+            return
+        }
         for o in range {
-            if s.inner == 1 {
-                contiguousSoftmaxRow(x + o * s.reduced, out + o * s.reduced, s.reduced, log: log)
-                continue
-            }
             for i in 0..<s.inner {
                 let base = o * s.reduced * s.inner + i
                 var m = -T.infinity
@@ -28,6 +31,18 @@ func softmaxKernel<T: FloatElement>(_ x: UnsafePointer<T>, _ out: UnsafeMutableP
             }
         }
     }
+}
+
+/// Softmax of `rows` contiguous rows of `n`: float32 in the C kernel (which
+/// uses the widest vector unit of the CPU), float64 here.
+@inline(__always)
+func contiguousSoftmaxRows<T: FloatElement>(_ x: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>, rows: Int, _ n: Int, log: Bool) {
+    if T.self == Float.self {
+        flint_softmax_rows_f32(UnsafeRawPointer(x).assumingMemoryBound(to: Float.self),
+                               UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self), rows, n, log ? 1 : 0)
+        return
+    }
+    for r in 0..<rows { contiguousSoftmaxRow(x + r * n, out + r * n, n, log: log) }
 }
 
 /// Softmax of one contiguous row in passes that each vectorise (the max, the

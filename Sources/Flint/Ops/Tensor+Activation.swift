@@ -3,7 +3,7 @@
 /// could overflow are clamped first so that masked-out gradients stay finite.
 
 extension Tensor {
-    private func zero() -> Tensor { Tensor.zeros([], dtype: dtype) }
+    private func zero() -> Tensor { Tensor.scalar(0, dtype: dtype) }
 
     private func floatingInput(_ op: String) throws -> Tensor {
         guard dtype.isFloatingPoint else { throw TensorError.badDType(op: op, dtype: dtype, detail: "floating point input expected, shape \(shape)") }

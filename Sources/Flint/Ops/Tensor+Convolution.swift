@@ -112,7 +112,7 @@ extension Tensor {
         let g = ConvGeometry(n: shape[0], c: outC, h: hOut, w: wOut, kh: kh, kw: kw,
                              sh: sh, sw: sw, ph: ph, pw: pw, dh: dh, dw: dw, oh: shape[2], ow: shape[3])
         let x = contiguous().detach(), w = weight.contiguous().detach()
-        let out = Tensor.zeros([g.n, outC, hOut, wOut], dtype: dtype)
+        let out = try Tensor.zeros([g.n, outC, hOut, wOut], dtype: dtype)
         if dtype == .float64 {
             convBackwardData(x.pointer(Double.self), w.pointer(Double.self), g, groups: groups, outChannels: shape[1], out.pointer(Double.self))
         } else {
@@ -157,15 +157,16 @@ func convForward<T: FloatElement>(_ x: UnsafePointer<T>, _ w: UnsafePointer<T>, 
     let cg = g.c / groups, og = outChannels / groups, k = cg * g.kh * g.kw
     convChunks(g, channels: cg) { start, chunk in
         let nl = chunk.columns
-        let cols = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(k * nl, 1))
-        let tmp = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(outChannels * nl, 1))
-        defer { cols.deallocate(); tmp.deallocate() }
-        let input = x + start * g.c * g.h * g.w
-        for gi in 0..<groups {
-            im2col(input, chunk, channelStart: gi * cg, channels: cg, cols)
-            blasGemm(transA: false, transB: false, m: og, n: nl, k: k, w + gi * og * k, lda: k, cols, ldb: nl, tmp + gi * og * nl, ldc: nl)
+        withScratch(T.self, count: k * nl) { cols in
+            withScratch(T.self, count: outChannels * nl) { tmp in
+                let input = x + start * g.c * g.h * g.w
+                for gi in 0..<groups {
+                    im2col(input, chunk, channelStart: gi * cg, channels: cg, cols)
+                    blasGemm(transA: false, transB: false, m: og, n: nl, k: k, w + gi * og * k, lda: k, cols, ldb: nl, tmp + gi * og * nl, ldc: nl)
+                }
+                fromChannelMajor(tmp, n: chunk.n, channels: outChannels, plane: g.planeOut, bias: bias, out + start * outChannels * g.planeOut)
+            }
         }
-        fromChannelMajor(tmp, n: chunk.n, channels: outChannels, plane: g.planeOut, bias: bias, out + start * outChannels * g.planeOut)
     }
 }
 
@@ -176,13 +177,14 @@ func convBackwardData<T: FloatElement>(_ gy: UnsafePointer<T>, _ w: UnsafePointe
     let cg = g.c / groups, og = outChannels / groups, k = cg * g.kh * g.kw
     convChunks(g, channels: cg) { start, chunk in
         let nl = chunk.columns
-        let gyT = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(outChannels * nl, 1))
-        let cols = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(k * nl, 1))
-        defer { gyT.deallocate(); cols.deallocate() }
-        toChannelMajor(gy + start * outChannels * g.planeOut, n: chunk.n, channels: outChannels, plane: g.planeOut, gyT)
-        for gi in 0..<groups {
-            blasGemm(transA: true, transB: false, m: k, n: nl, k: og, w + gi * og * k, lda: k, gyT + gi * og * nl, ldb: nl, cols, ldc: nl)
-            col2im(cols, chunk, channelStart: gi * cg, channels: cg, dx + start * g.c * g.h * g.w)
+        withScratch(T.self, count: outChannels * nl) { gyT in
+            withScratch(T.self, count: k * nl) { cols in
+                toChannelMajor(gy + start * outChannels * g.planeOut, n: chunk.n, channels: outChannels, plane: g.planeOut, gyT)
+                for gi in 0..<groups {
+                    blasGemm(transA: true, transB: false, m: k, n: nl, k: og, w + gi * og * k, lda: k, gyT + gi * og * nl, ldb: nl, cols, ldc: nl)
+                    col2im(cols, chunk, channelStart: gi * cg, channels: cg, dx + start * g.c * g.h * g.w)
+                }
+            }
         }
     }
 }
@@ -194,14 +196,15 @@ func convBackwardWeight<T: FloatElement>(_ x: UnsafePointer<T>, _ gy: UnsafePoin
     dw.update(repeating: 0, count: outChannels * k)
     convChunks(g, channels: cg) { start, chunk in
         let nl = chunk.columns
-        let gyT = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(outChannels * nl, 1))
-        let cols = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(k * nl, 1))
-        defer { gyT.deallocate(); cols.deallocate() }
-        toChannelMajor(gy + start * outChannels * g.planeOut, n: chunk.n, channels: outChannels, plane: g.planeOut, gyT)
-        for gi in 0..<groups {
-            im2col(x + start * g.c * g.h * g.w, chunk, channelStart: gi * cg, channels: cg, cols)
-            blasGemm(transA: false, transB: true, m: og, n: k, k: nl, gyT + gi * og * nl, lda: nl, cols, ldb: nl,
-                     beta: 1, dw + gi * og * k, ldc: k)
+        withScratch(T.self, count: outChannels * nl) { gyT in
+            withScratch(T.self, count: k * nl) { cols in
+                toChannelMajor(gy + start * outChannels * g.planeOut, n: chunk.n, channels: outChannels, plane: g.planeOut, gyT)
+                for gi in 0..<groups {
+                    im2col(x + start * g.c * g.h * g.w, chunk, channelStart: gi * cg, channels: cg, cols)
+                    blasGemm(transA: false, transB: true, m: og, n: k, k: nl, gyT + gi * og * nl, lda: nl, cols, ldb: nl,
+                             beta: 1, dw + gi * og * k, ldc: k)
+                }
+            }
         }
     }
 }
@@ -240,7 +243,7 @@ extension ConvSaved {
         var dx: Tensor?, dw: Tensor?
         func run<T: FloatElement>(_: T.Type) {
             if needed[0] {
-                let t = Tensor.zeros([g.n, g.c, g.h, g.w], dtype: gy.dtype)
+                let t = Tensor(shape: [g.n, g.c, g.h, g.w], filledWith: 0, dtype: gy.dtype)
                 convBackwardData(gyc.pointer(T.self), weight.pointer(T.self), g, groups: groups, outChannels: outC, t.pointer(T.self))
                 dx = t
             }

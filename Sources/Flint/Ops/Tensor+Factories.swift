@@ -21,9 +21,12 @@ extension Tensor {
     }
 
     /// `eye(n, m)`: ones on the main diagonal.
-    public static func eye(_ n: Int, _ m: Int? = nil, dtype: DType = .float32) -> Tensor {
+    public static func eye(_ n: Int, _ m: Int? = nil, dtype: DType = .float32) throws -> Tensor {
+        guard n >= 0, (m ?? 0) >= 0 else {
+            throw TensorError.invalidArgument(op: "eye", message: "n and m must be non-negative, got n=\(n), m=\(m ?? n)")
+        }
         let cols = m ?? n
-        let t = zeros([Swift.max(n, 0), Swift.max(cols, 0)], dtype: dtype)
+        let t = Tensor(shape: [n, cols], filledWith: 0, dtype: dtype)
         var values = [Double](repeating: 0, count: t.count)
         for i in 0..<Swift.min(n, cols) { values[i * cols + i] = 1 }
         t.assign(values)
@@ -31,12 +34,18 @@ extension Tensor {
     }
 
     /// `empty(shape)`: uninitialised in PyTorch; zero-filled here so that no stale memory leaks out.
-    public static func empty(_ shape: [Int], dtype: DType = .float32) -> Tensor { zeros(shape, dtype: dtype) }
+    public static func empty(_ shape: [Int], dtype: DType = .float32) throws -> Tensor {
+        Tensor(shape: try checkedShape(shape, op: "empty"), filledWith: 0, dtype: dtype)
+    }
 
-    public static func emptyLike(_ t: Tensor) -> Tensor { zeros(t.shape, dtype: t.dtype) }
-    public static func fullLike(_ t: Tensor, _ value: Double) -> Tensor { full(t.shape, value, dtype: t.dtype) }
-    public static func randLike(_ t: Tensor, generator: Generator = .default) -> Tensor { rand(t.shape, dtype: t.dtype, generator: generator) }
-    public static func randnLike(_ t: Tensor, generator: Generator = .default) -> Tensor { randn(t.shape, dtype: t.dtype, generator: generator) }
+    public static func emptyLike(_ t: Tensor) -> Tensor { zerosLike(t) }
+    public static func fullLike(_ t: Tensor, _ value: Double) -> Tensor { Tensor(shape: t.shape, filledWith: value, dtype: t.dtype) }
+    public static func randLike(_ t: Tensor, generator: Generator = .default) -> Tensor {
+        uniformSamples(t.shape, dtype: t.dtype, generator: generator)
+    }
+    public static func randnLike(_ t: Tensor, generator: Generator = .default) -> Tensor {
+        normalSamples(t.shape, dtype: t.dtype, generator: generator)
+    }
     public static func randintLike(_ t: Tensor, _ low: Int, _ high: Int, generator: Generator = .default) throws -> Tensor {
         try randint(low, high, t.shape, generator: generator).casted(to: t.dtype)
     }
@@ -50,7 +59,7 @@ extension Tensor {
     /// `normal(mean, std, size)`.
     public static func normal(mean: Double, std: Double, _ shape: [Int], dtype: DType = .float32, generator: Generator = .default) throws -> Tensor {
         guard std >= 0 else { throw TensorError.invalidArgument(op: "normal", message: "normal expects std >= 0.0, but found std \(std)") }
-        return randn(shape, mean: mean, std: std, dtype: dtype, generator: generator)
+        return normalSamples(try checkedShape(shape, op: "normal"), mean: mean, std: std, dtype: dtype, generator: generator)
     }
 
     /// `bernoulli(p)`: 1 with probability `p` (elementwise), else 0, in p's dtype.

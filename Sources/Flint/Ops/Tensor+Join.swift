@@ -318,7 +318,7 @@ extension Tensor {
             outShape[d] = shape[d] - cl - cr + Swift.max(left, 0) + Swift.max(right, 0)
             starts[d] = Swift.max(left, 0)
         }
-        let out = Tensor.full(outShape, value, dtype: dtype)
+        let out = try Tensor.full(outShape, value, dtype: dtype)
         var window = out
         for d in 0..<rank { window = try window.narrow(d, start: starts[d], length: cropped.shape[d]) }
         try window.copyFrom(cropped.detach())

@@ -194,7 +194,7 @@ extension Tensor {
         let l = shape[rank - 2], s = key.shape[key.rank - 2]
         let factor = scale ?? 1 / Double(shape[rank - 1]).squareRoot()
         var scores = try matmul(key.transpose(-2, -1)) * factor
-        let negInf = Tensor.full([], -.infinity, dtype: scores.dtype)
+        let negInf = Tensor.scalar(-.infinity, dtype: scores.dtype)
         if isCausal {
             // Query i attends to keys j ≤ i (PyTorch's lower-triangular mask).
             let rows = try Tensor.arange(0, Double(l)).unsqueeze(1), cols = try Tensor.arange(0, Double(s)).unsqueeze(0)
@@ -207,7 +207,7 @@ extension Tensor {
         // Rows with every key masked attend to nothing (zeros, as PyTorch's safe softmax gives);
         // they are softmaxed over zeros first so that no NaN reaches the gradient.
         let blocked = try noGrad { try scores.isneginf().all(dims: [-1], keepdim: true) }
-        let zero = Tensor.zeros([], dtype: scores.dtype)
+        let zero = Tensor.scalar(0, dtype: scores.dtype)
         let probabilities = try Tensor.whereMask(blocked, zero, Tensor.whereMask(blocked, zero, scores).softmax(dim: -1))
         let weights = try probabilities.dropout(p: dropoutP, training: dropoutP > 0, generator: generator)
         return try weights.matmul(value)

@@ -121,7 +121,7 @@ extension Tensor {
 
     /// `F.hinge_embedding_loss(input, target, margin, reduction)`: `x` where y = 1, `max(0, margin − x)` where y = −1.
     public func hingeEmbeddingLoss(_ target: Tensor, margin: Double = 1, reduction: Reduction = .mean) throws -> Tensor {
-        let zero = Tensor.zeros([], dtype: dtype)
+        let zero = Tensor.scalar(0, dtype: dtype)
         let marginPart = try Tensor.whereMask(target.ne(1), (margin - self).clampMin(0), zero)
         let selfPart = try Tensor.whereMask(target.ne(-1), self, zero)
         return try (marginPart + selfPart).reduced(reduction)
@@ -134,7 +134,7 @@ extension Tensor {
         let prod = try (self * other).sum(dim: dim)
         let m1 = try (self * self).sum(dim: dim) + 1e-12, m2 = try (other * other).sum(dim: dim) + 1e-12
         let cos = try prod / (m1 * m2).sqrt()
-        let zero = Tensor.zeros([], dtype: dtype)
+        let zero = Tensor.scalar(0, dtype: dtype)
         let pos = try Tensor.whereMask(target.eq(1), 1 - cos, zero)
         let negative = try Tensor.whereMask(target.eq(-1), (cos - margin).clampMin(0), zero)
         return try (pos + negative).reduced(reduction)

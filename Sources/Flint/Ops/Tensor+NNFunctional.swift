@@ -95,7 +95,7 @@ extension Tensor {
         let scale: Double
         switch reduction {
         case .none:
-            out = Tensor.zeros([rows], dtype: dtype)
+            out = try Tensor.zeros([rows], dtype: dtype)
             out.assign(perRow)
             scale = 1
         case .sum:
@@ -129,7 +129,7 @@ struct CrossEntropySaved {
     func gradient(_ g: Tensor) -> Tensor {
         let rows = labels.count, classes = logp.shape[1]
         let gv = g.toArray(Double.self)
-        let out = Tensor.zeros(logp.shape, dtype: logp.dtype)
+        let out = Tensor.zerosLike(logp)
         let src = logp.contiguous()
         func fill<T: FloatElement>(_: T.Type) {
             let p = src.pointer(T.self), o = out.pointer(T.self)

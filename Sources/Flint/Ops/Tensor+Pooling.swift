@@ -240,7 +240,7 @@ extension PoolSaved {
     /// d/dx of max pooling: each output's gradient goes to its maximum.
     func maxGradient(_ g: Tensor) -> Tensor {
         let gc = g.contiguous()
-        let dx = Tensor.zeros(inputShape, dtype: g.dtype)
+        let dx = Tensor(shape: inputShape, filledWith: 0, dtype: g.dtype)
         let planes = dx.shape[0] * dx.shape[1], hw = dx.shape[2] * dx.shape[3], per = rows.count * cols.count
         guard let indices else { return dx }
         func run<T: FloatElement>(_: T.Type) {
@@ -261,7 +261,7 @@ extension PoolSaved {
     /// d/dx of average pooling: each output's gradient spread evenly over its window.
     func averageGradient(_ g: Tensor) -> Tensor {
         let gc = g.contiguous()
-        let dx = Tensor.zeros(inputShape, dtype: g.dtype)
+        let dx = Tensor(shape: inputShape, filledWith: 0, dtype: g.dtype)
         let h = inputShape[2], w = inputShape[3], planes = inputShape[0] * inputShape[1]
         let oh = rows.count, ow = cols.count
         func run<T: FloatElement>(_: T.Type) {

@@ -125,7 +125,7 @@ extension Tensor {
         for v in values where v < 0 || Int(v) >= classes {
             throw TensorError.indexOutOfRange(op: "one_hot", index: Int(v), size: classes)
         }
-        let out = Tensor.zeros(shape + [classes], dtype: .int64)
+        let out = try Tensor.zeros(shape + [classes], dtype: .int64)
         out.withMutableElements(Int64.self) { b in
             for (i, v) in values.enumerated() { b[i * classes + Int(v)] = 1 }
         }
@@ -199,7 +199,7 @@ extension Tensor {
             let w = weights.dtype.isFloatingPoint ? weights : weights.casted(to: .float64)
             return try Tensor.zeros([bins], dtype: w.dtype == .float32 ? .float32 : .float64).indexAdd(0, idx, w.casted(to: w.dtype == .float32 ? .float32 : .float64))
         }
-        let out = Tensor.zeros([bins], dtype: .int64)
+        let out = try Tensor.zeros([bins], dtype: .int64)
         out.withMutableElements(Int64.self) { b in for v in values { b[Int(v)] += 1 } }
         return out
     }

@@ -38,7 +38,7 @@ struct FixtureTensor {
 
     /// The base tensor, converted to `dtype` (float64 for gradient checks).
     func base(as target: DType? = nil) throws -> Tensor {
-        let t = Tensor.zeros(shape, dtype: target ?? dtype)
+        let t = try Tensor.zeros(shape, dtype: target ?? dtype)
         t.assign(values)
         return t
     }

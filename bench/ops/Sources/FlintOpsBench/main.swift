@@ -20,12 +20,15 @@ func time(_ name: String, repeats: Int = 10, _ body: () throws -> Void) rethrows
     fflush(stdout)
 }
 
+// BENCH_THREADS=n runs both sides on n threads (run.sh passes it on to bench_torch.py).
+if let n = ProcessInfo.processInfo.environment["BENCH_THREADS"].flatMap(Int.init) { Parallelism.threads = n }
+
 let g = Generator(seed: 0)
-func randn(_ shape: [Int]) -> Tensor { Tensor.randn(shape, generator: g) }
+func randn(_ shape: [Int]) throws -> Tensor { try Tensor.randn(shape, generator: g) }
 
 // Matrix products, and OpenBLAS's own sgemm on the same sizes as the ceiling.
 for (m, k, n) in [(64, 784, 256), (1024, 1024, 1024)] {
-    let a = randn([m, k]), b = randn([k, n])
+    let a = try randn([m, k]), b = try randn([k, n])
     try time("matmul_\(m)x\(k)x\(n)") { _ = try a.matmul(b) }
     let x = a.toArray(Float.self), y = b.toArray(Float.self)
     var c = [Float](repeating: 0, count: m * n)
@@ -36,7 +39,7 @@ for (m, k, n) in [(64, 784, 256), (1024, 1024, 1024)] {
 
 // Elementwise ops, contiguous and on transposed views.
 for (label, side) in [("1M", 1024), ("16M", 4096)] {
-    let a = randn([side, side]), b = randn([side, side])
+    let a = try randn([side, side]), b = try randn([side, side])
     let at = try a.t(), bt = try b.t()
     try time("add_\(label)") { _ = try a + b }
     try time("mul_\(label)") { _ = try a * b }
@@ -49,7 +52,7 @@ for (label, side) in [("1M", 1024), ("16M", 4096)] {
 }
 
 // Reductions over each dim of 4096×4096.
-let big = randn([4096, 4096])
+let big = try randn([4096, 4096])
 for d in 0..<2 {
     try time("sum_dim\(d)") { _ = try big.sum(dim: d) }
     try time("mean_dim\(d)") { _ = try big.mean(dim: d) }
@@ -57,16 +60,16 @@ for d in 0..<2 {
 
 // Softmax over the last dim.
 for (r, c) in [(128, 10), (4096, 1000)] {
-    let x = randn([r, c])
+    let x = try randn([r, c])
     try time("softmax_\(r)x\(c)", repeats: r == 128 ? 200 : 10) { _ = try x.softmax(dim: -1) }
 }
 
 // Convolutions of the MNIST CNN, forward and forward + backward.
 for (cin, cout, side) in [(1, 16, 28), (16, 32, 14)] {
-    let x = randn([64, cin, side, side]), w = randn([cout, cin, 5, 5]), bias = randn([cout])
+    let x = try randn([64, cin, side, side]), w = try randn([cout, cin, 5, 5]), bias = try randn([cout])
     try time("conv2d_\(cin)to\(cout)_forward") { _ = try x.conv2d(w, bias: bias, padding: [2]) }
     let xg = x.detach().requiringGrad(), wg = w.detach().requiringGrad(), bg = bias.detach().requiringGrad()
-    let upstream = Tensor.ones([64, cout, side, side])
+    let upstream = try Tensor.ones([64, cout, side, side])
     try time("conv2d_\(cin)to\(cout)_forward_backward") {
         xg.grad = nil; wg.grad = nil; bg.grad = nil
         try xg.conv2d(wg, bias: bg, padding: [2]).backward(gradient: upstream)
