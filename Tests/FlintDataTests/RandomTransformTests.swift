@@ -58,7 +58,7 @@ final class RandomTransformTests: XCTestCase {
 
     func testRandomErasingAreaAndProbability() throws {
         let erasing = try RandomErasing(p: 1, scale: [0.1, 0.2], ratio: [0.5, 2], value: .constant([-1]))
-        let x = Tensor.zeros([300, 1, 20, 20]) + 1
+        let x = try Tensor.zeros([300, 1, 20, 20]) + 1
         let out = try erasing(x, generator: Generator(seed: 5)).toArray(Float.self)
         for b in 0..<300 {
             let erased = out[(b * 400)..<((b + 1) * 400)].filter { $0 == -1 }.count
@@ -70,7 +70,7 @@ final class RandomTransformTests: XCTestCase {
     }
 
     func testGaussianNoiseStatisticsAndClip() throws {
-        let x = Tensor.zeros([100, 1, 20, 20]) + 0.5
+        let x = try Tensor.zeros([100, 1, 20, 20]) + 0.5
         let noisy = try GaussianNoise(mean: 0.1, sigma: 0.05, clip: false)(x, generator: Generator(seed: 6)).toArray(Float.self)
         let deltas = noisy.map { Double($0) - 0.5 }
         let mean = deltas.reduce(0, +) / Double(deltas.count)

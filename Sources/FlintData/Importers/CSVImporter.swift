@@ -93,7 +93,7 @@ public struct CSVImportReport: Sendable {
 @discardableResult
 public func importCSV(_ path: String, output: String, options: CSVImportOptions) throws -> CSVImportReport {
     let parser = try CSVParser(file: path, delimiter: options.delimiter.flatMap { $0.asciiValue })
-    let table = try CSVTable(parser: parser, options: options)
+    let table = try CSVTable.scan(parser, options: options)
     let isClassification = table.isClassification
     let labels = options.split.testFraction != nil && options.split.stratify && isClassification ? try table.labels() : nil
     let groups = try options.split.groups(count: table.rows, labels: labels)
@@ -101,7 +101,7 @@ public func importCSV(_ path: String, output: String, options: CSVImportOptions)
     let names = table.names, target = table.targetColumn
     try writeImport(to: output, overwrite: options.overwrite, format: "CSV", sources: [path]) { file in
         try setSourceAttributes(file, file: path)
-        var writers: [(rows: [Int], x: RowWriter<Float>, labels: RowWriter<Int64>?, targets: RowWriter<Float>?)] = []
+        var writers: [(rows: ImportRows, x: RowWriter<Float>, labels: RowWriter<Int64>?, targets: RowWriter<Float>?)] = []
         for (name, rows) in groups {
             let group = try file.createGroup(name)
             try options.split.describe(group)
@@ -196,16 +196,20 @@ struct CSVTable {
         }
     }
 
-    init(parser: CSVParser, options: CSVImportOptions) throws {
+    private init(parser: CSVParser, options: CSVImportOptions) {
         self.parser = parser
         self.options = options
+    }
+
+    /// The first pass over `parser`'s file (and a vocabulary pass when one is needed).
+    static func scan(_ parser: CSVParser, options: CSVImportOptions) throws -> CSVTable {
         let path = parser.file
         // The header is decided on the first records; they wait here until then.
         var head: [CSVRecord] = []
         var decided = false
         var width = 0, firstLine = 0
         var scans: [ColumnScan] = []
-        var table = self
+        var table = CSVTable(parser: parser, options: options)
         func take(_ record: CSVRecord) throws {
             for c in 0..<width {
                 let value = trimmed(record.fields[c])
@@ -244,20 +248,21 @@ struct CSVTable {
         if !decided { try decide() }
         guard table.rows > 0 else { throw DataError.invalid("\(path): the file has a header but no data rows") }
         try table.collectVocabularies(&scans)
-        self = table
-        let target = targetColumn
         for (c, scan) in scans.enumerated() {
+            let name = table.names[c]
             if let vocabulary = scan.vocabulary {
                 let sorted = scan.numeric ? vocabulary.sorted { (Double($0) ?? 0) < (Double($1) ?? 0) } : vocabulary.sorted()
-                codes[c] = Dictionary(uniqueKeysWithValues: sorted.enumerated().map { ($1, $0) })
-                columns[c] = .init(name: names[c], categories: sorted, missing: scan.missing)
+                table.codes[c] = Dictionary(uniqueKeysWithValues: sorted.enumerated().map { ($1, $0) })
+                table.columns[c] = .init(name: name, categories: sorted, missing: scan.missing)
             } else {
-                columns[c] = .init(name: names[c], categories: [], missing: scan.missing)
+                table.columns[c] = .init(name: name, categories: [], missing: scan.missing)
             }
         }
-        if options.task == .regression && codes[target] != nil {
-            throw DataError.invalid("\(path): target '\(names[target])' holds values that are not numbers; it cannot be a regression target")
+        if options.task == .regression && table.isClassification {
+            throw DataError.invalid("\(path): target '\(table.names[table.targetColumn])' holds values that are not numbers; "
+                                    + "it cannot be a regression target")
         }
+        return table
     }
 
     /// Records after the first that the header detection looks at.

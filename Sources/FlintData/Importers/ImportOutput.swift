@@ -90,6 +90,30 @@ func setSourceAttributes(_ object: HDF5Object, file path: String) throws {
     try object.setAttribute("source_sha256", try sha256Hex(ofFile: path))
 }
 
+/// The source rows of one imported group, in order: every row (kept as a
+/// count, so that an unsplit import holds nothing per row) or the sorted
+/// positions of a split.
+enum ImportRows: RandomAccessCollection {
+    case all(Int)
+    case positions([Int])
+
+    var startIndex: Int { 0 }
+
+    var endIndex: Int {
+        switch self {
+        case .all(let count): return count
+        case .positions(let positions): return positions.count
+        }
+    }
+
+    subscript(i: Int) -> Int {
+        switch self {
+        case .all: return i
+        case .positions(let positions): return positions[i]
+        }
+    }
+}
+
 /// An optional seeded hold-out of the rows for a test split, shared by the
 /// importers: `--test-fraction F --seed S [--stratify]`.
 public struct ImportSplit: Sendable {
@@ -107,11 +131,11 @@ public struct ImportSplit: Sendable {
     }
 
     /// (group, rows) pairs: one group of every row, or `train` and `test`.
-    func groups(count: Int, labels: [Int64]?) throws -> [(String, [Int])] {
-        guard let testFraction else { return [(name, Array(0..<count))] }
+    func groups(count: Int, labels: [Int64]?) throws -> [(String, ImportRows)] {
+        guard let testFraction else { return [(name, .all(count))] }
         let (keep, held) = try DataSplit.positions(count: count, fraction: testFraction, seed: seed,
                                                    labels: stratify ? labels : nil)
-        return [("train", keep), ("test", held)]
+        return [("train", .positions(keep)), ("test", .positions(held))]
     }
 
     /// Attributes that record how a group was split off.

@@ -10,7 +10,7 @@ public struct ToTensor: Transform {
         guard batch.dtype == .uint8 else { return batch.casted(to: .float32) }
         // One pass with a lookup table: the data thread stays light.
         let table = (0..<256).map { Float($0) / 255 }
-        let out = Tensor.zeros(batch.shape, dtype: .float32)
+        let out = try Tensor.zeros(batch.shape, dtype: .float32)
         try batch.contiguous().withUnsafeElements(UInt8.self) { src in
             try out.withUnsafeMutableElements(Float.self) { dst in
                 for i in 0..<src.count { dst[i] = table[Int(src[i])] }
@@ -55,7 +55,7 @@ public struct Normalize: Transform {
         let plane = batch.shape.dropFirst(2).reduce(1, *)
         let out = batch.dtype == .float32 ? batch.contiguous() : batch.casted(to: .float32).contiguous()
         // torchvision computes (x - mean) / std; so does this, element by element.
-        let result = Tensor.zeros(batch.shape, dtype: .float32)
+        let result = try Tensor.zeros(batch.shape, dtype: .float32)
         try out.withUnsafeElements(Float.self) { src in
             try result.withUnsafeMutableElements(Float.self) { dst in
                 var i = 0

@@ -26,7 +26,7 @@ func model() throws -> Module {
         try MaxPool2d(kernelSize: [2]),
         try Conv2d(inChannels: 16, outChannels: 32, kernelSize: [5], padding: .explicit([2])), ReLU(),
         try MaxPool2d(kernelSize: [2]),
-        Flatten(), Linear(inFeatures: 32 * 7 * 7, outFeatures: 128), ReLU(), Linear(inFeatures: 128, outFeatures: 10),
+        Flatten(), try Linear(inFeatures: 32 * 7 * 7, outFeatures: 128), ReLU(), try Linear(inFeatures: 128, outFeatures: 10),
     ])
 }
 
