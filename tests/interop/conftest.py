@@ -97,13 +97,20 @@ def read_config(checkpoint_path):
     return yaml.safe_load(text.decode() if isinstance(text, bytes) else text)
 
 
-def transformed_inputs(config, images):
-    """The spec's data transforms in numpy: what the model sees."""
+def transformed_inputs(config, images, checkpoint_path):
+    """The spec's data transforms in numpy: what the model sees. `standardize`
+    takes the statistics the checkpoint stores (/data/transforms/<index>)."""
     import numpy as np
 
     x = images
-    for t in config["data"].get("transforms", []):
-        if t["type"] == "to_tensor":
+    for index, t in enumerate(config["data"].get("transforms", [])):
+        if t["type"] == "standardize":
+            with need("h5py").File(checkpoint_path, "r") as f:
+                stored = f[f"data/transforms/{index}"]
+                mean, std = stored["mean"][:].astype(np.float32), stored["std"][:].astype(np.float32)
+            shape = x.shape
+            x = ((x.astype(np.float32).reshape(shape[0], -1) - mean) / std).reshape(shape)
+        elif t["type"] == "to_tensor":
             x = x.astype(np.float32) / 255 if x.dtype == np.uint8 else x.astype(np.float32)
         elif t["type"] == "normalize":
             shape = (1, -1) + (1,) * (x.ndim - 2)
@@ -123,7 +130,20 @@ TORCH_LAYERS = {
     "gelu": ("GELU", None), "leaky_relu": ("LeakyReLU", None), "dropout": ("Dropout", None), "identity": ("Identity", None),
     "softmax": ("Softmax", None), "log_softmax": ("LogSoftmax", None), "max_pool2d": ("MaxPool2d", None),
     "avg_pool2d": ("AvgPool2d", None), "elu": ("ELU", None), "silu": ("SiLU", None),
+    "lstm": ("LSTM", "input_size"), "gru": ("GRU", "input_size"), "rnn": ("RNN", "input_size"),
 }
+
+# Spec defaults that differ from the torch class's.
+SPEC_DEFAULTS = {"lstm": {"batch_first": True}, "gru": {"batch_first": True}, "rnn": {"batch_first": True}}
+
+
+def sequence_output(cls):
+    """A torch recurrent class whose forward returns only the output sequence,
+    as Flint's layer does (`output, _ = rnn(x)`), with the same state-dict names."""
+    class SequenceOutput(cls):
+        def forward(self, x):
+            return super().forward(x)[0]
+    return SequenceOutput
 
 
 def torch_module(config):
@@ -141,10 +161,12 @@ def torch_module(config):
         if kind not in TORCH_LAYERS:
             pytest.skip(f"layer type {kind} has no torch equivalent in this test")
         cls, inferred = TORCH_LAYERS[kind]
-        kwargs = {k: v for k, v in layer.items() if k not in ("type", "name", "inputs", "inplace")}
+        kwargs = dict(SPEC_DEFAULTS.get(kind, {}))
+        kwargs.update({k: v for k, v in layer.items() if k not in ("type", "name", "inputs", "inplace")})
         if inferred and inferred not in kwargs:
-            kwargs[inferred] = x.shape[-1] if kind == "linear" else x.shape[1]
-        module = getattr(torch.nn, cls)(**kwargs)
+            kwargs[inferred] = x.shape[-1] if kind in ("linear", "lstm", "gru", "rnn") else x.shape[1]
+        torch_class = getattr(torch.nn, cls)
+        module = (sequence_output(torch_class) if kind in ("lstm", "gru", "rnn") else torch_class)(**kwargs)
         module.eval()
         with torch.no_grad():
             x = module(x)
@@ -171,4 +193,4 @@ def model_inputs(checkpoint_path, data):
     h5py = need("h5py")
     config = read_config(checkpoint_path)
     with h5py.File(data, "r") as f:
-        return transformed_inputs(config, f[test_inputs(config)][:])
+        return transformed_inputs(config, f[test_inputs(config)][:], checkpoint_path)

@@ -77,7 +77,7 @@ public struct ONNXExporter {
     /// mode) on one zero sample, which is exact for every layer whatever its settings.
     private func outputShape(_ module: Module, _ shapes: [[Int]]) throws -> [Int] {
         try noGrad {
-            let xs = shapes.map { Tensor.zeros([1] + $0, dtype: Self.inputType(of: module)) }
+            let xs = try shapes.map { try Tensor.zeros([1] + $0, dtype: Self.inputType(of: module)) }
             let y = xs.count == 1 ? try module(xs[0]) : try module.forward(xs)
             return Array(y.shape.dropFirst())
         }
