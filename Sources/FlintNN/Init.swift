@@ -47,21 +47,21 @@ public enum Init {
                                       generator: Generator = .default) throws -> Tensor {
         let n = try fan(shape, mode, "kaiming_uniform_")
         let bound = n > 0 ? try gain(nonlinearity, param: a) * (3.0 / Double(n)).squareRoot() : 0
-        return Tensor.uniform(shape, low: -bound, high: bound, generator: generator)
+        return try Tensor.uniform(shape, low: -bound, high: bound, generator: generator)
     }
 
     /// The layers' default: `kaiming_uniform_(a=√5)` on a weight of rank ≥ 2,
-    /// which is U(±1/√fan_in). Never fails.
-    static func kaimingUniformDefault(_ shape: [Int], generator: Generator) -> Tensor {
+    /// which is U(±1/√fan_in).
+    static func kaimingUniformDefault(_ shape: [Int], generator: Generator) throws -> Tensor {
         let fanIn = fans(shape).fanIn
         let bound = fanIn > 0 ? 1 / Double(fanIn).squareRoot() : 0
-        return Tensor.uniform(shape, low: -bound, high: bound, generator: generator)
+        return try Tensor.uniform(shape, low: -bound, high: bound, generator: generator)
     }
 
     /// The layers' default bias: U(±1/√fan_in) of the weight.
-    static func fanInUniform(_ shape: [Int], fanIn: Int, generator: Generator) -> Tensor {
+    static func fanInUniform(_ shape: [Int], fanIn: Int, generator: Generator) throws -> Tensor {
         let bound = fanIn > 0 ? 1 / Double(fanIn).squareRoot() : 0
-        return Tensor.uniform(shape, low: -bound, high: bound, generator: generator)
+        return try Tensor.uniform(shape, low: -bound, high: bound, generator: generator)
     }
 
     /// `kaiming_normal_(a, mode, nonlinearity)`: N(0, σ²), σ = gain / √fan.
@@ -69,7 +69,7 @@ public enum Init {
                                      generator: Generator = .default) throws -> Tensor {
         let n = try fan(shape, mode, "kaiming_normal_")
         let std = n > 0 ? try gain(nonlinearity, param: a) / Double(n).squareRoot() : 0
-        return Tensor.randn(shape, std: std, generator: generator)
+        return try Tensor.randn(shape, std: std, generator: generator)
     }
 
     /// `xavier_uniform_(gain)`: U(−b, b), b = gain·√(6 / (fan_in + fan_out)).
@@ -77,31 +77,31 @@ public enum Init {
         _ = try fan(shape, .fanIn, "xavier_uniform_")
         let f = fans(shape)
         let bound = gain * (6.0 / Double(Swift.max(f.fanIn + f.fanOut, 1))).squareRoot()
-        return Tensor.uniform(shape, low: -bound, high: bound, generator: generator)
+        return try Tensor.uniform(shape, low: -bound, high: bound, generator: generator)
     }
 
     /// `xavier_normal_(gain)`: N(0, σ²), σ = gain·√(2 / (fan_in + fan_out)).
     public static func xavierNormal(_ shape: [Int], gain: Double = 1, generator: Generator = .default) throws -> Tensor {
         _ = try fan(shape, .fanIn, "xavier_normal_")
         let f = fans(shape)
-        return Tensor.randn(shape, std: gain * (2.0 / Double(Swift.max(f.fanIn + f.fanOut, 1))).squareRoot(), generator: generator)
+        return try Tensor.randn(shape, std: gain * (2.0 / Double(Swift.max(f.fanIn + f.fanOut, 1))).squareRoot(), generator: generator)
     }
 
     /// `normal_(mean, std)`.
-    public static func normal(_ shape: [Int], mean: Double = 0, std: Double = 1, generator: Generator = .default) -> Tensor {
-        Tensor.randn(shape, mean: mean, std: std, generator: generator)
+    public static func normal(_ shape: [Int], mean: Double = 0, std: Double = 1, generator: Generator = .default) throws -> Tensor {
+        try Tensor.randn(shape, mean: mean, std: std, generator: generator)
     }
 
     /// `uniform_(a, b)`.
-    public static func uniform(_ shape: [Int], a: Double = 0, b: Double = 1, generator: Generator = .default) -> Tensor {
-        Tensor.uniform(shape, low: a, high: b, generator: generator)
+    public static func uniform(_ shape: [Int], a: Double = 0, b: Double = 1, generator: Generator = .default) throws -> Tensor {
+        try Tensor.uniform(shape, low: a, high: b, generator: generator)
     }
 
     /// `zeros_`.
-    public static func zeros(_ shape: [Int]) -> Tensor { Tensor.zeros(shape) }
+    public static func zeros(_ shape: [Int]) throws -> Tensor { try Tensor.zeros(shape) }
 
     /// `ones_`.
-    public static func ones(_ shape: [Int]) -> Tensor { Tensor.ones(shape) }
+    public static func ones(_ shape: [Int]) throws -> Tensor { try Tensor.ones(shape) }
 
     /// `trunc_normal_(mean, std, a, b)`: N(mean, std²) conditioned on [a, b]
     /// (absolute bounds, as in PyTorch), by rejection.
@@ -134,8 +134,8 @@ public enum Init {
             throw TensorError.invalidArgument(op: "orthogonal_", message: "only tensors with 2 or more dimensions are supported (shape \(shape))")
         }
         let rows = shape[0], cols = shape.dropFirst().reduce(1, *)
-        guard rows > 0, cols > 0 else { return Tensor.zeros(shape) }
-        var flat = Tensor.randn([rows, cols], dtype: .float64, generator: generator)
+        guard rows > 0, cols > 0 else { return try Tensor.zeros(shape) }
+        var flat = try Tensor.randn([rows, cols], dtype: .float64, generator: generator)
         if rows < cols { flat = try flat.t() }
         let (q, r) = try Linalg.qr(flat)
         let signs = try r.diagonal().sign()

@@ -213,15 +213,18 @@ public struct InitialWeightsSpec: Sendable, Equatable {
     public var path: String
     /// PyTorch's `load_state_dict(strict=)`: every key and shape must match.
     public var strict: Bool
+    /// Where the spec wrote it; nil when it comes from the command line.
+    public var location: SourceLocation?
 
-    public init(path: String, strict: Bool = true) {
+    public init(path: String, strict: Bool = true, location: SourceLocation? = nil) {
         self.path = path
         self.strict = strict
+        self.location = location
     }
 
     init?(_ values: SectionValues) {
         guard let path = values.string("path") else { return nil }
-        self.init(path: path, strict: values.bool("strict") ?? true)
+        self.init(path: path, strict: values.bool("strict") ?? true, location: values.location)
     }
 }
 

@@ -497,12 +497,17 @@ extension Validator {
         if let model = root["model"], let layers = model["layers"], let items = layers.items, items.isEmpty {
             error("model.layers must hold at least one layer", at: layers.location, path: ["model", "layers"])
         }
+        // Names as written, so that outputs are checked even when some layer did not validate.
+        let items = root["model"]?["layers"]?.items ?? []
+        let errorsBeforeOutputs = diagnostics.errorCount
+        let outputs = checkOutputs(items.compactMap { $0["name"]?.scalar?.text }, spec.sections["model"])
+        // Losses are checked against outputs that exist; a bad `model.outputs` says enough.
+        if diagnostics.errorCount == errorsBeforeOutputs, let terms = spec.entries["loss"], let last = items.last {
+            let lastName = last["name"]?.scalar?.text ?? String(items.count - 1)
+            checkLossOutputs(terms, outputs: outputs ?? [lastName], declared: outputs != nil)
+        }
         if let layers = spec.sections["model"]?.entries["layers"] {
-            let outputs = checkOutputs(layers, spec.sections["model"])
             checkGraph(layers, outputs: outputs ?? [])
-            if let terms = spec.entries["loss"], let last = layers.last {
-                checkLossOutputs(terms, outputs: outputs ?? [last.name ?? String(layers.count - 1)], declared: outputs != nil)
-            }
         } else if let items = root["model"]?["layers"]?.items {
             checkInputNames(items)
         }
@@ -565,9 +570,8 @@ extension Validator {
     /// and no layer may feed itself, however indirectly.
     /// - Parameter scope: how messages name the list, empty for `model.layers`: ` in block 'basic'`.
     /// `model.outputs` must name distinct layers of `model.layers`; nil when it is not written.
-    private mutating func checkOutputs(_ layers: [SpecEntry], _ model: SectionValues?) -> [String]? {
+    private mutating func checkOutputs(_ names: [String], _ model: SectionValues?) -> [String]? {
         guard let model, let outputs = model.strings("outputs") else { return nil }
-        let names = layers.compactMap(\.name)
         var seen: Set<String> = []
         for output in outputs {
             if !names.contains(output) {

@@ -24,7 +24,7 @@ extension RunPlan {
             do {
                 report = try loadInitialWeights(into: model, from: source)
             } catch {
-                throw SpecError([.error(at: spec.model.location, "model.init_from: \(error)")])
+                throw SpecError([.error(at: source.location ?? spec.model.location, "model.init_from: \(error)", keyPath: "model.init_from")])
             }
         }
         let objective = try Builder.objective(spec.losses, outputs: spec.model.outputs)

@@ -2,6 +2,7 @@ import Foundation
 import Flint
 import FlintNN
 import FlintData
+import FlintSpec
 
 /// Everything a run is made of, built from a spec.
 public struct RunPlan {

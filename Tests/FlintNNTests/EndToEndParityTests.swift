@@ -122,7 +122,7 @@ private struct E2EFixture {
             ReLU(),
             try MaxPool2d(kernelSize: [2]),
             Flatten(),
-            Linear(inFeatures: channels[1] * side * side, outFeatures: classes),
+            try Linear(inFeatures: channels[1] * side * side, outFeatures: classes),
         ])
     }
 }

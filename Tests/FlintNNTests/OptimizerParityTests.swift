@@ -125,8 +125,8 @@ final class OptimizerParityTests: XCTestCase {
         XCTAssertEqual(checked, 6)
     }
 
-    func testPerGroupConstructorRejectsUnknownOptionsAndBadValues() {
-        let p = Tensor.zeros([2]).requiringGrad()
+    func testPerGroupConstructorRejectsUnknownOptionsAndBadValues() throws {
+        let p = try Tensor.zeros([2]).requiringGrad()
         XCTAssertThrowsError(try Adam(paramGroups: [ParamGroupSpec(params: [p], overrides: ["momentum": 0.9])])) { error in
             XCTAssertTrue("\(error)".contains("unknown option 'momentum'"), "\(error)")
         }

@@ -53,7 +53,7 @@ final class SchedulerParityTests: XCTestCase {
             let type = c["type"] as? String ?? ""
             let label = "\(type) \(c["args"] ?? "")"
             let lrs = try XCTUnwrap(c["group_lrs"] as? [Double])
-            let groups = lrs.map { ParamGroupSpec(params: [Tensor.zeros([2]).requiringGrad()], overrides: ["lr": $0]) }
+            let groups = try lrs.map { ParamGroupSpec(params: [try Tensor.zeros([2]).requiringGrad()], overrides: ["lr": $0]) }
             let optimizer: Optimizer = c["optimizer"] as? String == "adam"
                 ? try Adam(paramGroups: groups) : try SGD(paramGroups: groups, momentum: 0.9)
             let scheduler = try Self.makeScheduler(type, FixtureArgs(c["args"]), children: c["children"] as? [Any], optimizer: optimizer)
@@ -84,7 +84,7 @@ final class SchedulerParityTests: XCTestCase {
 
     func testStateRestoresTheScheduleMidway() throws {
         func make() throws -> (Optimizer, LRScheduler) {
-            let opt = SGD(params: [Tensor.zeros([1]).requiringGrad()], lr: 0.1)
+            let opt = SGD(params: [try Tensor.zeros([1]).requiringGrad()], lr: 0.1)
             let warm = try LinearLR(optimizer: opt, startFactor: 0.1, totalIters: 3)
             let decay = CosineAnnealingLR(optimizer: opt, tMax: 10)
             return (opt, try SequentialLR(optimizer: opt, schedulers: [warm, decay], milestones: [3]))
@@ -101,8 +101,8 @@ final class SchedulerParityTests: XCTestCase {
         }
     }
 
-    func testBadArgumentsAreErrorsNamingTheScheduler() {
-        let opt = SGD(params: [Tensor.zeros([1]).requiringGrad()], lr: 0.1)
+    func testBadArgumentsAreErrorsNamingTheScheduler() throws {
+        let opt = SGD(params: [try Tensor.zeros([1]).requiringGrad()], lr: 0.1)
         XCTAssertThrowsError(try LinearLR(optimizer: opt, startFactor: 0)) { XCTAssertTrue("\($0)".hasPrefix("linear_lr:"), "\($0)") }
         XCTAssertThrowsError(try OneCycleLR(optimizer: opt, maxLR: [0.1])) { XCTAssertTrue("\($0)".contains("total_steps"), "\($0)") }
         XCTAssertThrowsError(try OneCycleLR(optimizer: Adagrad(params: [Tensor.zeros([1]).requiringGrad()]), maxLR: [0.1], totalSteps: 5))

@@ -49,7 +49,7 @@ final class SpecGraphTests: XCTestCase {
         XCTAssertEqual(built.layers.map(\.output), [[8], [8], [8], [3]])
 
         // head(x + relu(fc1(x))), composed by hand from the same parameters.
-        let x = Tensor.randn([4, 8])
+        let x = try Tensor.randn([4, 8])
         let state = Dictionary(uniqueKeysWithValues: built.module.stateDict().map { ($0.name, $0.tensor) })
         let fc1 = try Functional.linear(x, weight: try XCTUnwrap(state["fc1.weight"]), bias: state["fc1.bias"])
         let hidden = try x + fc1.relu()

@@ -105,7 +105,7 @@ final class SpecModelsTests: XCTestCase {
             let spec = try XCTUnwrap(parsed(mlpSpec(replacing: 21, with: "loss: {type: \(loss.name)}")))
             XCTAssertNoThrow(try Builder.criterion(spec.loss), loss.name)
         }
-        let parameters = [(name: "weight", tensor: Tensor.zeros([2, 2]))]
+        let parameters = [(name: "weight", tensor: try Tensor.zeros([2, 2]))]
         for optimizer in SpecSchema.optimizers.types {
             let spec = try XCTUnwrap(parsed(mlpSpec(replacing: 22, with: "optimizer: {type: \(optimizer.name), lr: 0.1}")))
             XCTAssertEqual(try Builder.optimizer(spec.optimizer, parameters: parameters).lr, 0.1, optimizer.name)

@@ -30,7 +30,7 @@ final class CheckpointFileTests: XCTestCase {
             sources.append(path)
         }
         for source in sources {
-            let fresh = Sequential([Flatten(), Linear(inFeatures: 784, outFeatures: 64), ReLU(), Linear(inFeatures: 64, outFeatures: 10)])
+            let fresh = try Sequential([Flatten(), Linear(inFeatures: 784, outFeatures: 64), ReLU(), Linear(inFeatures: 64, outFeatures: 10)])
             let report = try loadInitialWeights(into: fresh, from: source, strict: true)
             XCTAssertTrue(report.fits, "\(report)")
             XCTAssertEqual(report.loaded, 4)
@@ -45,9 +45,9 @@ final class CheckpointFileTests: XCTestCase {
         let dir = try TestSupport.tempDir(self)
         let path = dir.appendingPathComponent("partial.safetensors").path
         // A backbone that fits (0.*) and a head the model does not have.
-        let weights: [(name: String, tensor: Tensor)] = [("0.weight", Tensor.ones([3, 4])), ("0.bias", Tensor.zeros([3])), ("head.weight", Tensor.ones([1]))]
+        let weights: [(name: String, tensor: Tensor)] = [("0.weight", try Tensor.ones([3, 4])), ("0.bias", try Tensor.zeros([3])), ("head.weight", try Tensor.ones([1]))]
         try SafeTensors.encode(weights).write(to: URL(fileURLWithPath: path))
-        let model = Sequential([Linear(inFeatures: 4, outFeatures: 3), ReLU(), Linear(inFeatures: 3, outFeatures: 2)])
+        let model = try Sequential([Linear(inFeatures: 4, outFeatures: 3), ReLU(), Linear(inFeatures: 3, outFeatures: 2)])
         XCTAssertThrowsError(try loadInitialWeights(into: model, from: path, strict: true)) { error in
             XCTAssertTrue("\(error)".contains("partial.safetensors"), "\(error)")
             XCTAssertTrue("\(error)".contains("missing keys: 2.weight, 2.bias"), "\(error)")
@@ -84,7 +84,7 @@ final class CheckpointFileTests: XCTestCase {
         let path = fixtures.appendingPathComponent("init_partial.safetensors").path
         let expected = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: fixtures.appendingPathComponent("init_partial.json"))) as? [String: Any])
         func model() throws -> Sequential {
-            Sequential([Linear(inFeatures: 4, outFeatures: 3), try BatchNorm1d(numFeatures: 3), ReLU(), Linear(inFeatures: 3, outFeatures: 2)])
+            Sequential([try Linear(inFeatures: 4, outFeatures: 3), try BatchNorm1d(numFeatures: 3), ReLU(), try Linear(inFeatures: 3, outFeatures: 2)])
         }
         let mismatches = try XCTUnwrap(expected["size_mismatch"] as? [String: [[Int]]])
 
@@ -130,17 +130,20 @@ final class CheckpointFileTests: XCTestCase {
             return try Spec.parse(yaml: yaml, file: dir.appendingPathComponent("init.yaml").path)
         }
         let short = try spec("partial.safetensors")
-        XCTAssertEqual(short.model.initFrom, InitialWeightsSpec(path: weights, strict: true))
+        XCTAssertEqual(short.model.initFrom?.path, weights)
+        XCTAssertEqual(short.model.initFrom?.strict, true)
+        XCTAssertEqual(short.model.initFrom?.location?.line, 15)
         XCTAssertTrue(short.node.yaml().contains("init_from: \(weights)"), short.node.yaml())
         XCTAssertThrowsError(try RunPlan(spec: short)) { error in
-            XCTAssertTrue("\(error)".contains("init.yaml:"), "\(error)")
+            XCTAssertTrue("\(error)".contains("init.yaml:15:"), "\(error)")
             XCTAssertTrue("\(error)".contains("missing keys: 1.bias, 3.bias"), "\(error)")
             XCTAssertTrue("\(error)".contains("unexpected keys: extra"), "\(error)")
             XCTAssertTrue("\(error)".contains("size mismatch for 3.weight: [5, 64] in the file, [10, 64] in the model"), "\(error)")
         }
 
         let long = try spec("{path: partial.safetensors, strict: false}")
-        XCTAssertEqual(long.model.initFrom, InitialWeightsSpec(path: weights, strict: false))
+        XCTAssertEqual(long.model.initFrom?.path, weights)
+        XCTAssertEqual(long.model.initFrom?.strict, false)
         let plan = try RunPlan(spec: long)
         let report = try XCTUnwrap(plan.initialWeightsReport)
         XCTAssertEqual(report.loaded, 1)
@@ -162,7 +165,7 @@ final class CheckpointFileTests: XCTestCase {
         let (checkpoint, data) = try TestSupport.trainedCheckpoint(in: dir)
         let trained = try Checkpoint.readModel(from: checkpoint).model
         let partial = dir.appendingPathComponent("partial.safetensors").path
-        try SafeTensors.encode(trained.filter { $0.name != "3.bias" } + [("extra.weight", Tensor.ones([2]))]).write(to: URL(fileURLWithPath: partial))
+        try SafeTensors.encode(trained.filter { $0.name != "3.bias" } + [("extra.weight", try Tensor.ones([2]))]).write(to: URL(fileURLWithPath: partial))
         let spec = dir.appendingPathComponent("again.yaml").path
         try TestSupport.mlpSpec(data: data).write(toFile: spec, atomically: true, encoding: .utf8)
 

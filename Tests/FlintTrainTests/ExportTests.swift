@@ -18,9 +18,9 @@ final class ExportTests: XCTestCase {
         // int64 first, then float64, float32, uint8 — each group by name, bytewise ("10.w" < "2.w").
         let expected = #"{"c":{"dtype":"I64","shape":[3],"data_offsets":[0,24]},"e":{"dtype":"F64","shape":[1],"data_offsets":[24,32]},"10.w":{"dtype":"F32","shape":[1],"data_offsets":[32,36]},"2.w":{"dtype":"F32","shape":[1],"data_offsets":[36,40]},"a.bias":{"dtype":"F32","shape":[3],"data_offsets":[40,52]},"b.weight":{"dtype":"F32","shape":[2,3],"data_offsets":[52,76]},"empty":{"dtype":"F32","shape":[0,3],"data_offsets":[76,76]},"scalar":{"dtype":"F32","shape":[],"data_offsets":[76,80]},"d":{"dtype":"U8","shape":[2],"data_offsets":[80,82]}}     "#
         let tensors: [(name: String, tensor: Tensor)] = [
-            ("b.weight", Tensor.ones([2, 3])), ("a.bias", Tensor.zeros([3])), ("c", try Tensor([Int64(0), 1, 2])),
-            ("d", Tensor.zeros([2], dtype: .uint8)), ("e", Tensor.zeros([1], dtype: .float64)), ("10.w", Tensor.ones([1])),
-            ("2.w", Tensor.ones([1])), ("empty", Tensor.zeros([0, 3])), ("scalar", Tensor.scalar(1.5)),
+            ("b.weight", try Tensor.ones([2, 3])), ("a.bias", try Tensor.zeros([3])), ("c", try Tensor([Int64(0), 1, 2])),
+            ("d", try Tensor.zeros([2], dtype: .uint8)), ("e", try Tensor.zeros([1], dtype: .float64)), ("10.w", try Tensor.ones([1])),
+            ("2.w", try Tensor.ones([1])), ("empty", try Tensor.zeros([0, 3])), ("scalar", Tensor.scalar(1.5)),
         ]
         let data = try SafeTensors.encode(tensors)
         XCTAssertEqual(Array(data.prefix(8)), [16, 2, 0, 0, 0, 0, 0, 0])  // 528, little-endian
@@ -67,12 +67,12 @@ final class ExportTests: XCTestCase {
     func testNpyHeadersMatchNumpySave() throws {
         // (numpy.save header text, total file length) for each array, from numpy 2.4.
         let cases: [(Tensor, String, Int)] = [
-            (Tensor.zeros([2, 3]), "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", 152),
-            (Tensor.zeros([5], dtype: .int64), "{'descr': '<i8', 'fortran_order': False, 'shape': (5,), }", 168),
+            (try Tensor.zeros([2, 3]), "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", 152),
+            (try Tensor.zeros([5], dtype: .int64), "{'descr': '<i8', 'fortran_order': False, 'shape': (5,), }", 168),
             (Tensor.scalar(1.5, dtype: .float64), "{'descr': '<f8', 'fortran_order': False, 'shape': (), }", 136),
-            (Tensor.zeros([0, 3], dtype: .uint8), "{'descr': '|u1', 'fortran_order': False, 'shape': (0, 3), }", 128),
-            (Tensor.zeros([10], dtype: .bool), "{'descr': '|b1', 'fortran_order': False, 'shape': (10,), }", 138),
-            (Tensor.zeros([7, 1, 2], dtype: .int32), "{'descr': '<i4', 'fortran_order': False, 'shape': (7, 1, 2), }", 184),
+            (try Tensor.zeros([0, 3], dtype: .uint8), "{'descr': '|u1', 'fortran_order': False, 'shape': (0, 3), }", 128),
+            (try Tensor.zeros([10], dtype: .bool), "{'descr': '|b1', 'fortran_order': False, 'shape': (10,), }", 138),
+            (try Tensor.zeros([7, 1, 2], dtype: .int32), "{'descr': '<i4', 'fortran_order': False, 'shape': (7, 1, 2), }", 184),
         ]
         for (tensor, dict, length) in cases {
             let npy = NumPyArchive.npy(tensor)
@@ -89,7 +89,7 @@ final class ExportTests: XCTestCase {
     }
 
     func testNpzIsAStoredZipOfNpyFiles() throws {
-        let tensors: [(name: String, tensor: Tensor)] = [("0.weight", Tensor.ones([2, 2])), ("0.bias", Tensor.zeros([2]))]
+        let tensors: [(name: String, tensor: Tensor)] = [("0.weight", try Tensor.ones([2, 2])), ("0.bias", try Tensor.zeros([2]))]
         let zip = try NumPyArchive.encode(tensors)
         func u16(_ at: Int) -> Int { Int(zip[at]) | Int(zip[at + 1]) << 8 }
         func u32(_ at: Int) -> Int { u16(at) | u16(at + 2) << 16 }
@@ -133,7 +133,7 @@ final class ExportTests: XCTestCase {
 
     func testONNXFlattenOfInnerDimsBecomesReshape() throws {
         let graph = ONNXGraphBuilder(reserving: ["input"])
-        let module = Sequential([Flatten(startDim: 2, endDim: 3), Linear(inFeatures: 12, outFeatures: 2)])
+        let module = try Sequential([Flatten(startDim: 2, endDim: 3), Linear(inFeatures: 12, outFeatures: 2)])
         let (value, shape) = try ONNXExporter().emit(module, prefix: "", inputs: ["input"], shapes: [[2, 3, 4]], graph: graph)
         XCTAssertEqual(shape, [2, 2])
         XCTAssertEqual(graph.nodes.map(\.opType), ["Reshape", "Transpose", "MatMul", "Add"])
@@ -146,7 +146,7 @@ final class ExportTests: XCTestCase {
         final class Mystery: Module {
             override var typeName: String { "mystery" }
         }
-        let module = Sequential([("fc", Linear(inFeatures: 3, outFeatures: 3)), ("odd", Mystery())])
+        let module = try Sequential([("fc", Linear(inFeatures: 3, outFeatures: 3)), ("odd", Mystery())])
         XCTAssertThrowsError(try ONNXExporter().emit(module, prefix: "", inputs: ["input"], shapes: [[3]], graph: ONNXGraphBuilder())) { error in
             XCTAssertTrue("\(error)".contains("layer 'odd' of type mystery has no ONNX mapping"), "\(error)")
         }
@@ -203,9 +203,9 @@ final class ExportTests: XCTestCase {
     }
 
     func testONNXModelThatStartsWithAnEmbeddingTakesInt64Indices() throws {
-        let model = Sequential([try Embedding(numEmbeddings: 10, embeddingDim: 3), Flatten(), Linear(inFeatures: 12, outFeatures: 2)])
+        let model = Sequential([try Embedding(numEmbeddings: 10, embeddingDim: 3), Flatten(), try Linear(inFeatures: 12, outFeatures: 2)])
         XCTAssertEqual(ONNXExporter.inputType(of: model), .int64)
-        XCTAssertEqual(ONNXExporter.inputType(of: Sequential([Linear(inFeatures: 2, outFeatures: 2)])), .float32)
+        XCTAssertEqual(ONNXExporter.inputType(of: Sequential([try Linear(inFeatures: 2, outFeatures: 2)])), .float32)
         let graph = ONNXGraphBuilder(reserving: ["input"])
         let (_, shape) = try ONNXExporter().emit(model, prefix: "", inputs: ["input"], shapes: [[4]], graph: graph)
         XCTAssertEqual(shape, [2])
@@ -216,7 +216,7 @@ final class ExportTests: XCTestCase {
     func testONNXCrossAttentionReadsQueryKeyAndValue() throws {
         let attention = try MultiheadAttention(embedDim: 4, numHeads: 2, batchFirst: true)
         let model = try Graph(nodes: [
-            .init("query", Linear(inFeatures: 4, outFeatures: 4), inputs: [.input]),
+            .init("query", try Linear(inFeatures: 4, outFeatures: 4), inputs: [.input]),
             .init("attn", attention, inputs: [.node("query"), .input, .input]),
         ])
         let graph = ONNXGraphBuilder(reserving: ["input"])

@@ -192,7 +192,7 @@ public final class PReLU: Module {
         guard numParameters > 0 else { throw TensorError.invalidArgument(op: "prelu", message: "num_parameters must be positive, got \(numParameters)") }
         self.numParameters = numParameters
         super.init()
-        registerParameter("weight", Tensor.full([numParameters], initialValue))
+        registerParameter("weight", try Tensor.full([numParameters], initialValue))
     }
 
     override public var typeName: String { "prelu" }

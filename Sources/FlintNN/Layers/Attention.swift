@@ -29,11 +29,11 @@ public final class MultiheadAttention: Module {
         self.batchFirst = batchFirst
         self.generator = generator
         // out_proj draws its weight first, as PyTorch constructs it before resetting the packed projection.
-        outProj = Linear(inFeatures: embedDim, outFeatures: embedDim, bias: bias, generator: generator)
+        outProj = try Linear(inFeatures: embedDim, outFeatures: embedDim, bias: bias, generator: generator)
         super.init()
         registerParameter("in_proj_weight", try Init.xavierUniform([3 * embedDim, embedDim], generator: generator))
         if bias {
-            registerParameter("in_proj_bias", Tensor.zeros([3 * embedDim]))
+            registerParameter("in_proj_bias", try Tensor.zeros([3 * embedDim]))
             if let b = outProj.bias { try b.copyFrom(Tensor.zeros([embedDim])) }
         }
         registerModule("out_proj", outProj)
@@ -93,7 +93,7 @@ public final class MultiheadAttention: Module {
         let qh = try project(q, 0, l) * (1 / Double(headDim).squareRoot())
         let kh = try project(k, 1, s), vh = try project(v, 2, s)
         var scores = try qh.bmm(kh.transpose(1, 2))
-        let negInf = Tensor.full([], -.infinity, dtype: scores.dtype)
+        let negInf = try Tensor.full([], -.infinity, dtype: scores.dtype)
         if isCausal && attnMask == nil {
             scores = try Tensor.whereMask(Tensor.ones([l, s], dtype: .bool).triu(1), negInf, scores)
         }

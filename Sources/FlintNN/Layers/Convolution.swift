@@ -70,9 +70,9 @@ public class ConvolutionBase: Module {
         // Conv weights are [out, in/groups, *k]; transposed ones [in, out/groups, *k].
         let weightShape = transposed ? [inChannels, outChannels / groups] + self.kernelSize
                                      : [outChannels, inChannels / groups] + self.kernelSize
-        registerParameter("weight", Init.kaimingUniformDefault(weightShape, generator: generator))
+        registerParameter("weight", try Init.kaimingUniformDefault(weightShape, generator: generator))
         if bias {
-            registerParameter("bias", Init.fanInUniform([outChannels], fanIn: Init.fans(weightShape).fanIn, generator: generator))
+            registerParameter("bias", try Init.fanInUniform([outChannels], fanIn: Init.fans(weightShape).fanIn, generator: generator))
         }
     }
 

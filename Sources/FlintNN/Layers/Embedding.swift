@@ -21,7 +21,7 @@ public final class Embedding: Module {
         self.embeddingDim = embeddingDim
         self.paddingIdx = paddingIdx.map { $0 < 0 ? $0 + numEmbeddings : $0 }
         super.init()
-        let weight = Tensor.randn([numEmbeddings, embeddingDim], generator: generator)
+        let weight = try Tensor.randn([numEmbeddings, embeddingDim], generator: generator)
         if let pad = self.paddingIdx { try weight.narrow(0, start: pad, length: 1).copyFrom(Tensor.zeros([1, embeddingDim])) }
         registerParameter("weight", weight)
     }

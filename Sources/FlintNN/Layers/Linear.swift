@@ -18,13 +18,16 @@ public final class Linear: Module {
     public var weight: Tensor { parameterSlots[0].tensor }
     public var bias: Tensor? { parameter("bias") }
 
-    public init(inFeatures: Int, outFeatures: Int, bias: Bool = true, generator: Generator = .default) {
+    public init(inFeatures: Int, outFeatures: Int, bias: Bool = true, generator: Generator = .default) throws {
+        guard inFeatures >= 0, outFeatures >= 0 else {
+            throw TensorError.invalidArgument(op: "linear", message: "in_features (\(inFeatures)) and out_features (\(outFeatures)) must be non-negative")
+        }
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         super.init()
-        registerParameter("weight", Init.kaimingUniformDefault([outFeatures, inFeatures], generator: generator))
+        registerParameter("weight", try Init.kaimingUniformDefault([outFeatures, inFeatures], generator: generator))
         if bias {
-            registerParameter("bias", Init.fanInUniform([outFeatures], fanIn: inFeatures, generator: generator))
+            registerParameter("bias", try Init.fanInUniform([outFeatures], fanIn: inFeatures, generator: generator))
         }
     }
 
@@ -62,14 +65,14 @@ public enum Functional {
 public final class Bilinear: Module {
     public let in1Features: Int, in2Features: Int, outFeatures: Int
 
-    public init(in1Features: Int, in2Features: Int, outFeatures: Int, bias: Bool = true, generator: Generator = .default) {
+    public init(in1Features: Int, in2Features: Int, outFeatures: Int, bias: Bool = true, generator: Generator = .default) throws {
         self.in1Features = in1Features
         self.in2Features = in2Features
         self.outFeatures = outFeatures
         super.init()
         let shape = [outFeatures, in1Features, in2Features]
-        registerParameter("weight", Init.fanInUniform(shape, fanIn: in1Features, generator: generator))
-        if bias { registerParameter("bias", Init.fanInUniform([outFeatures], fanIn: in1Features, generator: generator)) }
+        registerParameter("weight", try Init.fanInUniform(shape, fanIn: in1Features, generator: generator))
+        if bias { registerParameter("bias", try Init.fanInUniform([outFeatures], fanIn: in1Features, generator: generator)) }
     }
 
     override public var typeName: String { "bilinear" }

@@ -30,13 +30,13 @@ public class BatchNormBase: Module {
         self.trackRunningStats = trackRunningStats
         super.init()
         if affine {
-            registerParameter("weight", Tensor.ones([numFeatures]))
-            registerParameter("bias", Tensor.zeros([numFeatures]))
+            registerParameter("weight", try Tensor.ones([numFeatures]))
+            registerParameter("bias", try Tensor.zeros([numFeatures]))
         }
         if trackRunningStats {
-            registerBuffer("running_mean", Tensor.zeros([numFeatures]))
-            registerBuffer("running_var", Tensor.ones([numFeatures]))
-            registerBuffer("num_batches_tracked", Tensor.zeros([], dtype: .int64))
+            registerBuffer("running_mean", try Tensor.zeros([numFeatures]))
+            registerBuffer("running_var", try Tensor.ones([numFeatures]))
+            registerBuffer("num_batches_tracked", try Tensor.zeros([], dtype: .int64))
         }
     }
 
@@ -96,8 +96,8 @@ public final class LayerNorm: Module {
         self.eps = eps
         super.init()
         if elementwiseAffine {
-            registerParameter("weight", Tensor.ones(normalizedShape))
-            if bias { registerParameter("bias", Tensor.zeros(normalizedShape)) }
+            registerParameter("weight", try Tensor.ones(normalizedShape))
+            if bias { registerParameter("bias", try Tensor.zeros(normalizedShape)) }
         }
     }
 
@@ -130,8 +130,8 @@ public final class GroupNorm: Module {
         self.eps = eps
         super.init()
         if affine {
-            registerParameter("weight", Tensor.ones([numChannels]))
-            registerParameter("bias", Tensor.zeros([numChannels]))
+            registerParameter("weight", try Tensor.ones([numChannels]))
+            registerParameter("bias", try Tensor.zeros([numChannels]))
         }
     }
 

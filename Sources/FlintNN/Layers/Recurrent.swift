@@ -56,7 +56,7 @@ public class RecurrentBase: Module {
                 let shapes = [("weight_ih", [gates * hiddenSize, layerInput]), ("weight_hh", [gates * hiddenSize, hiddenSize])]
                     + (bias ? [("bias_ih", [gates * hiddenSize]), ("bias_hh", [gates * hiddenSize])] : [])
                 for (param, shape) in shapes {
-                    registerParameter(param + suffix, Tensor.uniform(shape, low: -bound, high: bound, generator: generator))
+                    registerParameter(param + suffix, try Tensor.uniform(shape, low: -bound, high: bound, generator: generator))
                 }
             }
         }
@@ -100,7 +100,7 @@ public class RecurrentBase: Module {
         let steps = sequence.shape[0], batch = sequence.shape[1]
         let stateShape = [numLayers * directions, batch, hiddenSize]
         func initialState(_ given: Tensor?, _ what: String) throws -> Tensor {
-            guard let given else { return Tensor.zeros(stateShape, dtype: x.dtype) }
+            guard let given else { return try Tensor.zeros(stateShape, dtype: x.dtype) }
             let state = unbatched ? try given.unsqueeze(1) : given
             guard state.shape == stateShape else {
                 throw TensorError.shapeMismatch(op: name, shapes: [given.shape, unbatched ? [stateShape[0], hiddenSize] : stateShape],

@@ -33,9 +33,9 @@ public final class TransformerEncoderLayer: Module {
         self.batchFirst = batchFirst
         selfAttn = try MultiheadAttention(embedDim: dModel, numHeads: nhead, dropout: dropout, bias: bias, batchFirst: batchFirst,
                                           generator: generator)
-        linear1 = Linear(inFeatures: dModel, outFeatures: dimFeedforward, bias: bias, generator: generator)
+        linear1 = try Linear(inFeatures: dModel, outFeatures: dimFeedforward, bias: bias, generator: generator)
         self.dropout = try Dropout(p: dropout, generator: generator)
-        linear2 = Linear(inFeatures: dimFeedforward, outFeatures: dModel, bias: bias, generator: generator)
+        linear2 = try Linear(inFeatures: dimFeedforward, outFeatures: dModel, bias: bias, generator: generator)
         norm1 = try LayerNorm(normalizedShape: [dModel], eps: layerNormEps, bias: bias)
         norm2 = try LayerNorm(normalizedShape: [dModel], eps: layerNormEps, bias: bias)
         dropout1 = try Dropout(p: dropout, generator: generator)

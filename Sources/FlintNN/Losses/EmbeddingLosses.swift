@@ -42,7 +42,7 @@ public struct CosineEmbeddingLoss: PairwiseLoss {
         let dot = try (input1 * input2).sum(dim: dim)
         let m1 = try input1.square().sum(dim: dim) + 1e-12, m2 = try input2.square().sum(dim: dim) + 1e-12
         let cos = try dot / (m1 * m2).sqrt()
-        let zero = Tensor.zeros([], dtype: cos.dtype)
+        let zero = try Tensor.zeros([], dtype: cos.dtype)
         let positive = try Tensor.whereMask(target.eq(1), 1 - cos, zero)
         let negative = try Tensor.whereMask(target.eq(-1), (cos - margin).clampMin(0), zero)
         return try (positive + negative).reduced(reduction)

@@ -105,7 +105,7 @@ open class Optimizer {
     public func buffer(_ name: String, for param: Tensor, initial: Double = 0) -> (tensor: Tensor, isNew: Bool) {
         let key = ObjectIdentifier(param)
         if let t = state[key]?[name] { return (t, false) }
-        let t = Tensor.full(param.shape, initial, dtype: param.dtype)
+        let t = Tensor.fullLike(param, initial)
         state[key, default: [:]][name] = t
         return (t, true)
     }

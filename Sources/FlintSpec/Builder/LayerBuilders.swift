@@ -62,7 +62,7 @@ public enum LayerBuilders {
             let in1 = try agree(entry, "in1_features", first, "features in its first input", inputs[0])
             let in2 = try agree(entry, "in2_features", second, "features in its second input", inputs[1])
             let out = entry.int("out_features") ?? 1
-            let module = Bilinear(in1Features: in1, in2Features: in2, outFeatures: out, bias: entry.bool("bias") ?? true)
+            let module = try Bilinear(in1Features: in1, in2Features: in2, outFeatures: out, bias: entry.bool("bias") ?? true)
             return (module, Array(inputs[0].dropLast()) + [out])
         },
     ]

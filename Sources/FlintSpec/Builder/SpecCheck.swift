@@ -36,7 +36,7 @@ public struct SpecCheck {
         // parameter groups, which name the model's parameters, are then checked by name only when it did.
         var optimizerSpec = spec.optimizer
         if model == nil { optimizerSpec = optimizerSpec.withoutNested("param_groups") }
-        let parameters = model?.module.namedParameters() ?? [("weight", Tensor.zeros([1]))]
+        let parameters = model?.module.namedParameters() ?? [("weight", Tensor.scalar(0))]
         do {
             let optimizer = try Builder.optimizer(optimizerSpec, parameters: parameters)
             // Steps per epoch need the data; any length builds the same kind of schedule.

@@ -8,10 +8,10 @@ enum LayerFactory {
         let ints = { (k: String, d: [Int]) in a.ints(k) ?? d }
         switch type {
         case "linear":
-            return Linear(inFeatures: a.int("in_features", 1), outFeatures: a.int("out_features", 1), bias: a.bool("bias", true),
+            return try Linear(inFeatures: a.int("in_features", 1), outFeatures: a.int("out_features", 1), bias: a.bool("bias", true),
                           generator: generator)
         case "bilinear":
-            return Bilinear(in1Features: a.int("in1_features", 1), in2Features: a.int("in2_features", 1),
+            return try Bilinear(in1Features: a.int("in1_features", 1), in2Features: a.int("in2_features", 1),
                             outFeatures: a.int("out_features", 1), bias: a.bool("bias", true), generator: generator)
         case "conv1d", "conv2d":
             let padding: ConvPadding
