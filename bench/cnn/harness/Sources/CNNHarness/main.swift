@@ -34,7 +34,7 @@ let model = Sequential([
     ReLU(),
     try MaxPool2d(kernelSize: [2]),
     Flatten(),
-    Linear(inFeatures: 32 * 7 * 7, outFeatures: 10, generator: generator),
+    try Linear(inFeatures: 32 * 7 * 7, outFeatures: 10, generator: generator),
 ])
 let optimizer = SGD(params: model.parameters(), lr: 0.05, momentum: 0.9)
 let lossFunction = CrossEntropyLoss()
