@@ -5,9 +5,11 @@ import CBLAS
 @inline(__always)
 func blasGemm<T: FloatElement>(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: T = 1,
                                _ a: UnsafePointer<T>, lda: Int, _ b: UnsafePointer<T>, ldb: Int,
-                               beta: T = 0, _ c: UnsafeMutablePointer<T>, ldc: Int) {
+                               beta: T = 0, _ c: UnsafeMutablePointer<T>, ldc: Int, setThreads: Bool = true) {
     if m == 0 || n == 0 { return }
-    useBlasThreads(m: m, n: n, k: k)
+    // Callers running several GEMMs at once from their own threads pass
+    // `setThreads: false` after putting OpenBLAS on one thread themselves.
+    if setThreads { useBlasThreads(m: m, n: n, k: k) }
     let ta = transA ? CblasTrans : CblasNoTrans, tb = transB ? CblasTrans : CblasNoTrans
     if T.self == Float.self {
         cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), Float(alpha.flintDouble),

@@ -14,11 +14,12 @@ struct ConvGeometry: Equatable {
 }
 
 /// cols[(c·kh + i)·kw + j, n·oh·ow + y·ow + x] = input[n, c0 + c, y·sh − ph + i·dh, x·sw − pw + j·dw] (0 outside).
+/// `serial` keeps it on the calling thread (for callers that already split the batch over threads).
 func im2col<T: FloatElement>(_ input: UnsafePointer<T>, _ g: ConvGeometry, channelStart c0: Int, channels: Int,
-                             _ cols: UnsafeMutablePointer<T>) {
+                             _ cols: UnsafeMutablePointer<T>, serial: Bool = false) {
     let rows = channels * g.kh * g.kw
     let ncols = g.columns
-    parallelFor(count: rows, minChunk: Swift.max(1, (1 << 15) / Swift.max(ncols, 1))) { range in
+    parallelFor(count: rows, minChunk: serial ? Int.max / 4 : Swift.max(1, (1 << 15) / Swift.max(ncols, 1))) { range in
         for row in range {
             let c = row / (g.kh * g.kw), i = (row / g.kw) % g.kh, j = row % g.kw
             let dst = cols + row * ncols
@@ -55,9 +56,9 @@ func im2col<T: FloatElement>(_ input: UnsafePointer<T>, _ g: ConvGeometry, chann
 /// `[N, C, H, W]` and already initialised). Threads split over channels, so no
 /// two write the same element.
 func col2im<T: FloatElement>(_ cols: UnsafePointer<T>, _ g: ConvGeometry, channelStart c0: Int, channels: Int,
-                             _ grad: UnsafeMutablePointer<T>) {
+                             _ grad: UnsafeMutablePointer<T>, serial: Bool = false) {
     let ncols = g.columns
-    parallelFor(count: channels, minChunk: Swift.max(1, (1 << 15) / Swift.max(ncols * g.kh * g.kw, 1))) { range in
+    parallelFor(count: channels, minChunk: serial ? Int.max / 4 : Swift.max(1, (1 << 15) / Swift.max(ncols * g.kh * g.kw, 1))) { range in
         for c in range {
             for i in 0..<g.kh {
                 for j in 0..<g.kw {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// `conv1d`, `conv2d` and `conv_transpose2d` (`torch.nn.functional`), by
 /// im2col and one sgemm per group over the whole batch.
 
@@ -137,34 +139,70 @@ extension Tensor {
 
 // MARK: - Kernels
 
-/// Splits the batch into chunks whose unfolded columns stay around 4 MB, so
-/// that im2col's output is still in cache when the GEMM reads it.
-func convChunks(_ g: ConvGeometry, channels: Int, _ body: (_ start: Int, _ chunk: ConvGeometry) -> Void) {
+/// Splits samples `range` of the batch into chunks whose unfolded columns stay
+/// around 4 MB, so that im2col's output is still in cache when the GEMM reads it.
+func convChunks(_ g: ConvGeometry, channels: Int, range: Range<Int>? = nil, _ body: (_ start: Int, _ chunk: ConvGeometry) -> Void) {
+    let range = range ?? 0..<g.n
     let perSample = Swift.max(channels * g.kh * g.kw * g.planeOut, 1)
-    let size = Swift.max(1, Swift.min(g.n, (1 << 20) / perSample))
-    var start = 0
-    while start < g.n {
-        let n = Swift.min(size, g.n - start)
+    let most = Swift.max(1, Swift.min(range.count, (1 << 20) / perSample))
+    // Equal chunks (32 samples in chunks of at most 13: 11, 11, 10, not 13, 13, 6).
+    let pieces = Swift.max(1, (range.count + most - 1) / most)
+    let size = Swift.max(1, (range.count + pieces - 1) / pieces)
+    var start = range.lowerBound
+    while start < range.upperBound {
+        let n = Swift.min(size, range.upperBound - start)
         body(start, ConvGeometry(n: n, c: g.c, h: g.h, w: g.w, kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw,
                                  ph: g.ph, pw: g.pw, dh: g.dh, dw: g.dw, oh: g.oh, ow: g.ow))
         start += n
     }
 }
 
+/// Runs a convolution kernel over the batch, split over the cores when there
+/// is enough work: each worker gets a fixed contiguous run of samples (the
+/// split depends only on the batch size and thread count, so results are the
+/// same run to run) and does its own im2col and single-threaded GEMMs on them.
+/// `body(worker, samples, serial)`; `serial` tells the kernel it must neither
+/// spread its im2col/col2im over threads nor change OpenBLAS's thread count.
+func convBatchSplit(_ g: ConvGeometry, flops: Int, _ body: (_ worker: Int, _ samples: Range<Int>, _ serial: Bool) -> Void) -> Int {
+    let workers = convWorkers(g, flops: flops)
+    if workers == 1 {
+        body(0, 0..<g.n, false)
+        return 1
+    }
+    useBlasThreads(m: 1, n: 1, k: 1)  // one OpenBLAS thread per worker
+    let per = (g.n + workers - 1) / workers
+    DispatchQueue.concurrentPerform(iterations: workers) { wi in
+        let lo = wi * per, hi = Swift.min(g.n, lo + per)
+        body(wi, lo..<Swift.max(lo, hi), true)
+    }
+    return workers
+}
+
+/// How many workers `convBatchSplit` uses: one below ~8 MFLOP (waking a
+/// thread costs about 70 µs), else one per core, at most one per sample.
+func convWorkers(_ g: ConvGeometry, flops: Int) -> Int {
+    let cores = Parallelism.threads
+    if cores <= 1 || g.n < 2 || flops < (1 << 23) { return 1 }
+    return Swift.min(cores, g.n)
+}
+
 /// out[n, o, :] = Σ W[o] · patches + bias[o], through `[K, n·L]` columns per group and chunk.
 func convForward<T: FloatElement>(_ x: UnsafePointer<T>, _ w: UnsafePointer<T>, _ bias: UnsafePointer<T>?, _ g: ConvGeometry,
                                   groups: Int, outChannels: Int, _ out: UnsafeMutablePointer<T>) {
     let cg = g.c / groups, og = outChannels / groups, k = cg * g.kh * g.kw
-    convChunks(g, channels: cg) { start, chunk in
-        let nl = chunk.columns
-        withScratch(T.self, count: k * nl) { cols in
-            withScratch(T.self, count: outChannels * nl) { tmp in
-                let input = x + start * g.c * g.h * g.w
-                for gi in 0..<groups {
-                    im2col(input, chunk, channelStart: gi * cg, channels: cg, cols)
-                    blasGemm(transA: false, transB: false, m: og, n: nl, k: k, w + gi * og * k, lda: k, cols, ldb: nl, tmp + gi * og * nl, ldc: nl)
+    _ = convBatchSplit(g, flops: 2 * outChannels * k * g.columns) { _, samples, serial in
+        convChunks(g, channels: cg, range: samples) { start, chunk in
+            let nl = chunk.columns
+            withScratch(T.self, count: k * nl) { cols in
+                withScratch(T.self, count: outChannels * nl) { tmp in
+                    let input = x + start * g.c * g.h * g.w
+                    for gi in 0..<groups {
+                        im2col(input, chunk, channelStart: gi * cg, channels: cg, cols, serial: serial)
+                        blasGemm(transA: false, transB: false, m: og, n: nl, k: k, w + gi * og * k, lda: k, cols, ldb: nl,
+                                 tmp + gi * og * nl, ldc: nl, setThreads: !serial)
+                    }
+                    fromChannelMajor(tmp, n: chunk.n, channels: outChannels, plane: g.planeOut, bias: bias, out + start * outChannels * g.planeOut)
                 }
-                fromChannelMajor(tmp, n: chunk.n, channels: outChannels, plane: g.planeOut, bias: bias, out + start * outChannels * g.planeOut)
             }
         }
     }
@@ -175,14 +213,18 @@ func convForward<T: FloatElement>(_ x: UnsafePointer<T>, _ w: UnsafePointer<T>, 
 func convBackwardData<T: FloatElement>(_ gy: UnsafePointer<T>, _ w: UnsafePointer<T>, _ g: ConvGeometry,
                                        groups: Int, outChannels: Int, _ dx: UnsafeMutablePointer<T>) {
     let cg = g.c / groups, og = outChannels / groups, k = cg * g.kh * g.kw
-    convChunks(g, channels: cg) { start, chunk in
-        let nl = chunk.columns
-        withScratch(T.self, count: outChannels * nl) { gyT in
-            withScratch(T.self, count: k * nl) { cols in
-                toChannelMajor(gy + start * outChannels * g.planeOut, n: chunk.n, channels: outChannels, plane: g.planeOut, gyT)
-                for gi in 0..<groups {
-                    blasGemm(transA: true, transB: false, m: k, n: nl, k: og, w + gi * og * k, lda: k, gyT + gi * og * nl, ldb: nl, cols, ldc: nl)
-                    col2im(cols, chunk, channelStart: gi * cg, channels: cg, dx + start * g.c * g.h * g.w)
+    // Samples are independent: each worker col2im's into its own samples of dx.
+    _ = convBatchSplit(g, flops: 2 * outChannels * k * g.columns) { _, samples, serial in
+        convChunks(g, channels: cg, range: samples) { start, chunk in
+            let nl = chunk.columns
+            withScratch(T.self, count: outChannels * nl) { gyT in
+                withScratch(T.self, count: k * nl) { cols in
+                    toChannelMajor(gy + start * outChannels * g.planeOut, n: chunk.n, channels: outChannels, plane: g.planeOut, gyT)
+                    for gi in 0..<groups {
+                        blasGemm(transA: true, transB: false, m: k, n: nl, k: og, w + gi * og * k, lda: k, gyT + gi * og * nl, ldb: nl,
+                                 cols, ldc: nl, setThreads: !serial)
+                        col2im(cols, chunk, channelStart: gi * cg, channels: cg, dx + start * g.c * g.h * g.w, serial: serial)
+                    }
                 }
             }
         }
@@ -190,21 +232,36 @@ func convBackwardData<T: FloatElement>(_ gy: UnsafePointer<T>, _ w: UnsafePointe
 }
 
 /// The gradient of `convForward` with respect to its weight: Σ over chunks of gy · colsᵀ per group.
+/// With the batch split over workers, worker 0 accumulates into `dw` and each
+/// other worker into its own buffer; those are added to `dw` in worker order.
 func convBackwardWeight<T: FloatElement>(_ x: UnsafePointer<T>, _ gy: UnsafePointer<T>, _ g: ConvGeometry,
                                          groups: Int, outChannels: Int, _ dw: UnsafeMutablePointer<T>) {
     let cg = g.c / groups, og = outChannels / groups, k = cg * g.kh * g.kw
-    dw.update(repeating: 0, count: outChannels * k)
-    convChunks(g, channels: cg) { start, chunk in
-        let nl = chunk.columns
-        withScratch(T.self, count: outChannels * nl) { gyT in
-            withScratch(T.self, count: k * nl) { cols in
-                toChannelMajor(gy + start * outChannels * g.planeOut, n: chunk.n, channels: outChannels, plane: g.planeOut, gyT)
-                for gi in 0..<groups {
-                    im2col(x + start * g.c * g.h * g.w, chunk, channelStart: gi * cg, channels: cg, cols)
-                    blasGemm(transA: false, transB: true, m: og, n: k, k: nl, gyT + gi * og * nl, lda: nl, cols, ldb: nl,
-                             beta: 1, dw + gi * og * k, ldc: k)
+    let size = outChannels * k
+    let flops = 2 * outChannels * k * g.columns
+    let extra = convWorkers(g, flops: flops) - 1
+    withScratch(T.self, count: Swift.max(extra, 1) * size) { partials in
+        let used = convBatchSplit(g, flops: flops) { wi, samples, serial in
+            let acc = wi == 0 ? dw : partials + (wi - 1) * size
+            acc.update(repeating: 0, count: size)
+            convChunks(g, channels: cg, range: samples) { start, chunk in
+                let nl = chunk.columns
+                withScratch(T.self, count: outChannels * nl) { gyT in
+                    withScratch(T.self, count: k * nl) { cols in
+                        toChannelMajor(gy + start * outChannels * g.planeOut, n: chunk.n, channels: outChannels, plane: g.planeOut, gyT)
+                        for gi in 0..<groups {
+                            im2col(x + start * g.c * g.h * g.w, chunk, channelStart: gi * cg, channels: cg, cols, serial: serial)
+                            blasGemm(transA: false, transB: true, m: og, n: k, k: nl, gyT + gi * og * nl, lda: nl, cols, ldb: nl,
+                                     beta: 1, acc + gi * og * k, ldc: k, setThreads: !serial)
+                        }
+                    }
                 }
             }
+        }
+        precondition(used - 1 <= extra)
+        for wi in 1..<Swift.max(used, 1) {
+            let p = partials + (wi - 1) * size
+            for i in 0..<size { dw[i] += p[i] }
         }
     }
 }
