@@ -4,7 +4,7 @@ bench/cnn/harness with `perf record -g` and sorts every sample into one
 bucket (GEMM, im2col, col2im, pooling, elementwise, autograd, ...) by the
 first frame of its stack, from the leaf up, that names one.
 
-    python3 bench/cnn/profile.py HARNESS [--steps 200] [--threads N]
+    python3 bench/cnn/perf_buckets.py HARNESS [--steps 200] [--threads N]
 
 Loading MNIST is left out of the shares. Needs `perf` (any permission level
 that lets it sample its own child).

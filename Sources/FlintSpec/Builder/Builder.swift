@@ -76,8 +76,14 @@ public enum Builder {
     /// optimizer's own settings, then each group in written order.
     public static func optimizer(_ e: OptimizerSpec, parameters: [(name: String, tensor: Tensor)]) throws(SpecError) -> Optimizer {
         let groups = try paramGroups(e, parameters)
+        return try reportingAt(e) { try makeOptimizer(e, groups) }
+    }
+
+    /// Runs `make`, turning a failure into a spec error at `e`'s location
+    /// (a constructor's invalid-argument message is prefixed with the type).
+    private static func reportingAt<T>(_ e: SpecEntry, _ make: () throws -> T) throws(SpecError) -> T {
         do {
-            return try makeOptimizer(e, groups)
+            return try make()
         } catch let error as SpecError {
             throw error
         } catch {
@@ -175,15 +181,7 @@ public enum Builder {
     /// - Parameter runSteps: how many times the run will call `step()`; the length of a
     ///   `one_cycle_lr` that gives neither total_steps nor epochs and steps_per_epoch.
     public static func scheduler(_ e: SchedulerSpec, optimizer: Optimizer, runSteps: Int? = nil) throws(SpecError) -> LRScheduler {
-        do {
-            return try makeScheduler(e, optimizer: optimizer, runSteps: runSteps)
-        } catch let error as SpecError {
-            throw error
-        } catch {
-            var message = "\(error)"
-            if case TensorError.invalidArgument(_, let detail) = error { message = "\(e.type): \(detail)" }
-            throw SpecError([.error(at: e.location, message, keyPath: e.keyPath)])
-        }
+        try reportingAt(e) { try makeScheduler(e, optimizer: optimizer, runSteps: runSteps) }
     }
 
     private static func makeScheduler(_ e: SchedulerSpec, optimizer: Optimizer, runSteps: Int?) throws -> LRScheduler {
