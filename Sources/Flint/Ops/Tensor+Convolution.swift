@@ -208,6 +208,22 @@ func convForward<T: FloatElement>(_ x: UnsafePointer<T>, _ w: UnsafePointer<T>, 
     }
 }
 
+/// `convChunks` for the two backward passes: each chunk's output gradient in
+/// channel-major order (`gyT`, `[O, columns]`) and a scratch for its columns (`[k, columns]`).
+private func gradientChunks<T: FloatElement>(_ gy: UnsafePointer<T>, _ g: ConvGeometry, channels: Int, range: Range<Int>,
+                                             outChannels: Int, k: Int,
+                                             _ body: (_ start: Int, _ chunk: ConvGeometry, _ gyT: UnsafeMutablePointer<T>,
+                                                      _ cols: UnsafeMutablePointer<T>) -> Void) {
+    convChunks(g, channels: channels, range: range) { start, chunk in
+        withScratch(T.self, count: outChannels * chunk.columns) { gyT in
+            withScratch(T.self, count: k * chunk.columns) { cols in
+                toChannelMajor(gy + start * outChannels * g.planeOut, n: chunk.n, channels: outChannels, plane: g.planeOut, gyT)
+                body(start, chunk, gyT, cols)
+            }
+        }
+    }
+}
+
 /// The gradient of `convForward` with respect to its input: col2im of Wᵀ·gy.
 /// `gy` is `[N, O, oh, ow]`; `dx` (`[N, C, H, W]`) must be zeroed.
 func convBackwardData<T: FloatElement>(_ gy: UnsafePointer<T>, _ w: UnsafePointer<T>, _ g: ConvGeometry,
@@ -215,17 +231,12 @@ func convBackwardData<T: FloatElement>(_ gy: UnsafePointer<T>, _ w: UnsafePointe
     let cg = g.c / groups, og = outChannels / groups, k = cg * g.kh * g.kw
     // Samples are independent: each worker col2im's into its own samples of dx.
     _ = convBatchSplit(g, flops: 2 * outChannels * k * g.columns) { _, samples, serial in
-        convChunks(g, channels: cg, range: samples) { start, chunk in
+        gradientChunks(gy, g, channels: cg, range: samples, outChannels: outChannels, k: k) { start, chunk, gyT, cols in
             let nl = chunk.columns
-            withScratch(T.self, count: outChannels * nl) { gyT in
-                withScratch(T.self, count: k * nl) { cols in
-                    toChannelMajor(gy + start * outChannels * g.planeOut, n: chunk.n, channels: outChannels, plane: g.planeOut, gyT)
-                    for gi in 0..<groups {
-                        blasGemm(transA: true, transB: false, m: k, n: nl, k: og, w + gi * og * k, lda: k, gyT + gi * og * nl, ldb: nl,
-                                 cols, ldc: nl, setThreads: !serial)
-                        col2im(cols, chunk, channelStart: gi * cg, channels: cg, dx + start * g.c * g.h * g.w, serial: serial)
-                    }
-                }
+            for gi in 0..<groups {
+                blasGemm(transA: true, transB: false, m: k, n: nl, k: og, w + gi * og * k, lda: k, gyT + gi * og * nl, ldb: nl,
+                         cols, ldc: nl, setThreads: !serial)
+                col2im(cols, chunk, channelStart: gi * cg, channels: cg, dx + start * g.c * g.h * g.w, serial: serial)
             }
         }
     }
@@ -244,17 +255,12 @@ func convBackwardWeight<T: FloatElement>(_ x: UnsafePointer<T>, _ gy: UnsafePoin
         let used = convBatchSplit(g, flops: flops) { wi, samples, serial in
             let acc = wi == 0 ? dw : partials + (wi - 1) * size
             acc.update(repeating: 0, count: size)
-            convChunks(g, channels: cg, range: samples) { start, chunk in
+            gradientChunks(gy, g, channels: cg, range: samples, outChannels: outChannels, k: k) { start, chunk, gyT, cols in
                 let nl = chunk.columns
-                withScratch(T.self, count: outChannels * nl) { gyT in
-                    withScratch(T.self, count: k * nl) { cols in
-                        toChannelMajor(gy + start * outChannels * g.planeOut, n: chunk.n, channels: outChannels, plane: g.planeOut, gyT)
-                        for gi in 0..<groups {
-                            im2col(x + start * g.c * g.h * g.w, chunk, channelStart: gi * cg, channels: cg, cols, serial: serial)
-                            blasGemm(transA: false, transB: true, m: og, n: k, k: nl, gyT + gi * og * nl, lda: nl, cols, ldb: nl,
-                                     beta: 1, acc + gi * og * k, ldc: k, setThreads: !serial)
-                        }
-                    }
+                for gi in 0..<groups {
+                    im2col(x + start * g.c * g.h * g.w, chunk, channelStart: gi * cg, channels: cg, cols, serial: serial)
+                    blasGemm(transA: false, transB: true, m: og, n: k, k: nl, gyT + gi * og * nl, lda: nl, cols, ldb: nl,
+                             beta: 1, acc + gi * og * k, ldc: k, setThreads: !serial)
                 }
             }
         }
