@@ -194,7 +194,7 @@ enum Backward {
         case let .exp(out): return [try g * out]
         case let .log(x): return [try g / x]
         case let .sqrt(out): return [try g / (out * 2)]
-        case let .relu(out): return [try g * out.gt(0).casted(to: g.dtype)]
+        case let .relu(out): return [try Tensor.reluGradient(g, out)]
         case let .tanh(out): return [try g * (1 - out * out)]
         case let .sigmoid(out): return [try g * out * (1 - out)]
         case let .abs(x): return [try g * x.sign()]

@@ -42,6 +42,12 @@ struct Div<T: FloatElement>: BinaryFunction {
     @inline(__always) func callAsFunction(_ a: T, _ b: T) -> T { a / b }
 }
 
+/// ReLU's backward, `threshold_backward(grad, out, 0)` in PyTorch: the
+/// gradient where the output is above zero (or NaN), else zero.
+struct ReluGradient<T: FloatElement>: BinaryFunction {
+    @inline(__always) func callAsFunction(_ g: T, _ out: T) -> T { out <= 0 ? 0 : g }
+}
+
 struct Equal<T: Comparable>: BinaryFunction {
     @inline(__always) func callAsFunction(_ a: T, _ b: T) -> Bool { a == b }
 }

@@ -64,6 +64,24 @@ extension Tensor {
     public func log() throws -> Tensor { try Tensor.unary(self, .log) }
     public func sqrt() throws -> Tensor { try Tensor.unary(self, .sqrt) }
     public func relu() throws -> Tensor { try Tensor.unary(self, .relu) }
+
+    /// ReLU's input gradient from its output, in one pass (PyTorch's
+    /// `threshold_backward`: `grad` where `out > 0` or NaN, else 0).
+    static func reluGradient(_ g: Tensor, _ out: Tensor) throws -> Tensor {
+        let dtype = DType.promote(g.dtype, out.dtype)
+        guard dtype.isFloatingPoint, let shape = broadcastShapes(g.shape, out.shape) else {
+            throw TensorError.shapeMismatch(op: "relu_backward", shapes: [g.shape, out.shape], detail: "gradient and output must broadcast, floating point")
+        }
+        let x = g.casted(to: dtype), y = out.casted(to: dtype)
+        let sameLayout = x.shape == shape && y.shape == shape && x.strides == y.strides
+        let result = sameLayout ? Tensor(emptyLike: x.layout, dtype: dtype) : Tensor(empty: shape, dtype: dtype)
+        if dtype == .float64 {
+            binaryApply(x, y, result, ReluGradient<Double>())
+        } else {
+            binaryApply(x, y, result, ReluGradient<Float>())
+        }
+        return result
+    }
     public func tanh() throws -> Tensor { try Tensor.unary(self, .tanh) }
     public func sigmoid() throws -> Tensor { try Tensor.unary(self, .sigmoid) }
     public func abs() throws -> Tensor { try Tensor.unary(self, .abs) }
