@@ -50,7 +50,7 @@ public enum FlintCommands {
                                statistics: checkpoint?.dataStatistics)
         if let initFrom { plan.initialWeightsReport = try loadInitialWeights(into: plan.model, from: initFrom) }
         if let report = plan.initialWeightsReport, !report.fits, let source = initFrom ?? spec.model.initFrom {
-            say("warning: init from \(source.path) (strict: false) loaded \(report.loaded) of \(report.modelTensors) tensors; \(report)")
+            say(report.warning(loadingFrom: source.path))
         }
         let dir: String
         if let runDir {

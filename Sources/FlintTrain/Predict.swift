@@ -7,18 +7,48 @@ import FlintSpec
 
 /// What `flint predict` wrote.
 public struct PredictionResult {
+    /// One model output and the datasets written for it.
+    public struct Output {
+        public var name: String
+        /// Per-sample shape of its raw outputs.
+        public var shape: [Int]
+        /// Whether predictions and probabilities were written for it too.
+        public var classifier: Bool
+    }
+
     public var output: String
     /// The dataset of the input file that was read.
     public var dataset: String
     public var samples: Int
-    /// Per-sample shape of `outputs`.
-    public var outputShape: [Int]
-    /// Whether `predictions` and `probabilities` were written too.
-    public var classifier: Bool
+    /// Every model output, in the order of `model.outputs`.
+    public var outputs: [Output]
 
+    /// Per-sample shape of the first output (`outputs`, for a model of one output).
+    public var outputShape: [Int] { outputs.first?.shape ?? [] }
+    /// Whether `predictions` and `probabilities` were written for the first output.
+    public var classifier: Bool { outputs.first?.classifier ?? false }
+
+    /// `{"output", "dataset", "samples", "output_shape", "classifier"}` of the
+    /// first output, and for a model of several outputs `"outputs"`: each
+    /// one's `name`, `shape` and `classifier`, in order.
     public var json: String {
-        JSON.object([("output", .string(output)), ("dataset", .string(dataset)), ("samples", .int(samples)),
-                     ("output_shape", .array(outputShape.map { .int($0) })), ("classifier", .bool(classifier))]).text
+        var pairs: [(String, JSON)] = [("output", .string(output)), ("dataset", .string(dataset)), ("samples", .int(samples)),
+                                       ("output_shape", .array(outputShape.map { .int($0) })), ("classifier", .bool(classifier))]
+        if outputs.count > 1 {
+            pairs.append(("outputs", .array(outputs.map {
+                .object([("name", .string($0.name)), ("shape", .array($0.shape.map { .int($0) })), ("classifier", .bool($0.classifier))])
+            })))
+        }
+        return JSON.object(pairs).text
+    }
+
+    /// The one-line summary `flint predict` prints.
+    public var summary: String {
+        let written = outputs.count == 1
+            ? "outputs \(outputShape)" + (classifier ? " with predictions and probabilities" : "")
+            : outputs.map { "outputs/\($0.name) \($0.shape)" + ($0.classifier ? " with predictions and probabilities" : "") }
+                .joined(separator: ", ")
+        return "wrote \(output): \(samples) samples from '\(dataset)', \(written)"
     }
 }
 
@@ -27,6 +57,12 @@ extension FlintCommands {
     /// an HDF5 file with `outputs` (the raw model outputs, float32
     /// `[N, ...]`) and, for classifiers, `predictions` (int64 `[N]`, the
     /// argmax) and `probabilities` (float32 `[N, C]`, the softmax).
+    ///
+    /// A model of several outputs (`model.outputs: [a, b]`) gets one dataset
+    /// per output, named by it: `outputs/a`, `outputs/b`, and
+    /// `predictions/a`, `probabilities/a` for each output that a
+    /// `cross_entropy_loss` or `nll_loss` reads; the root attribute `outputs`
+    /// lists the names in order.
     ///
     /// The spec's `data.transforms` are applied (never its augmentation), with
     /// the statistics the checkpoint stores (standardize's training-split mean
@@ -69,36 +105,38 @@ extension FlintCommands {
         }
         let rows = source.rowCount
         let step = batchSize ?? restored.spec.data.batchSize
-        let classifier = restored.isClassifier
-        let outShape = restored.outputShape
+        // One output keeps the flat layout; several are each written under their own name.
+        let single = restored.outputs.count == 1
+        func path(_ kind: String, _ output: RestoredModel.Output) -> String { single ? kind : kind + "/" + output.name }
         try destination.writing { tmp in
             let out = try HDF5File.create(tmp)
             try out.setAttribute("checkpoint", restored.path)
             try out.setAttribute("input", file + ":" + datasetPath)
             try out.setAttribute("flint_version", FlintVersion.string)
-            let outputs = try out.createDataset("outputs", dtype: .float32, shape: [rows] + outShape)
-            let predictions = classifier ? try out.createDataset("predictions", dtype: .int64, shape: [rows]) : nil
-            let probabilities = classifier ? try out.createDataset("probabilities", dtype: .float32, shape: [rows] + outShape) : nil
+            if !single { try out.setAttribute("outputs", restored.outputs.map(\.name)) }
+            let writers = try restored.outputs.map { output in
+                OutputWriter(output: output,
+                             outputs: try out.createDataset(path("outputs", output), dtype: .float32, shape: [rows] + output.shape),
+                             predictions: output.isClassified ? try out.createDataset(path("predictions", output), dtype: .int64, shape: [rows]) : nil,
+                             probabilities: output.isClassified
+                                 ? try out.createDataset(path("probabilities", output), dtype: .float32, shape: [rows] + output.shape) : nil)
+            }
             var start = 0
             while start < rows {
                 let range = start..<Swift.min(start + step, rows)
                 var x = try source.readTensor(rows: range)
                 for t in transforms { x = try t(x) }
-                let y = try noGrad { try restored.module(x).casted(to: .float32) }
-                guard Array(y.shape.dropFirst()) == outShape else {
-                    throw TrainError.runtime("predict: the model gave per-sample shape \(Array(y.shape.dropFirst())) for rows \(range), expected \(outShape)")
+                let ys = try noGrad { try restored(x) }
+                guard ys.count == writers.count else {
+                    throw TrainError.runtime("predict: the model gave \(ys.count) outputs for rows \(range), expected \(writers.count)")
                 }
-                try y.withContiguousBytes { try outputs.write(rows: range, from: $0) }
-                if let predictions, let probabilities {
-                    let p = try y.softmax(dim: 1)
-                    try p.withContiguousBytes { try probabilities.write(rows: range, from: $0) }
-                    try y.argmax(dim: 1).casted(to: .int64).withContiguousBytes { try predictions.write(rows: range, from: $0) }
-                }
+                for (writer, y) in zip(writers, ys) { try writer.write(y, rows: range) }
                 start = range.upperBound
             }
             try out.close()
         }
-        return PredictionResult(output: output, dataset: datasetPath, samples: rows, outputShape: outShape, classifier: classifier)
+        return PredictionResult(output: output, dataset: datasetPath, samples: rows,
+                                outputs: restored.outputs.map { .init(name: $0.name, shape: $0.shape, classifier: $0.isClassified) })
     }
 
     /// Splits `FILE[:DATASET]` and picks the dataset when none is named.
@@ -125,5 +163,27 @@ extension FlintCommands {
         if available.count == 1, let only = available.first { return (file, only) }
         if let test = spec.data.test?.x, available.contains(test) { return (file, test) }
         throw TrainError.badInput("\(file): name the dataset to predict as \(file):DATASET (available: \(available.joined(separator: ", ")))")
+    }
+}
+
+/// The datasets of one model output in a predictions file, filled a batch at a time.
+private struct OutputWriter {
+    let output: RestoredModel.Output
+    let outputs: HDF5Dataset
+    let predictions: HDF5Dataset?
+    let probabilities: HDF5Dataset?
+
+    /// Writes the model's output `y` (`[batch] + output.shape`) for `rows`.
+    func write(_ raw: Tensor, rows: Range<Int>) throws {
+        let y = raw.casted(to: .float32)
+        guard Array(y.shape.dropFirst()) == output.shape else {
+            throw TrainError.runtime("predict: the model gave per-sample shape \(Array(y.shape.dropFirst())) for output '\(output.name)' "
+                                     + "of rows \(rows), expected \(output.shape)")
+        }
+        try y.withContiguousBytes { try outputs.write(rows: rows, from: $0) }
+        if let predictions, let probabilities {
+            try y.softmax(dim: 1).withContiguousBytes { try probabilities.write(rows: rows, from: $0) }
+            try y.argmax(dim: 1).casted(to: .int64).withContiguousBytes { try predictions.write(rows: rows, from: $0) }
+        }
     }
 }

@@ -10,8 +10,9 @@ struct ExportCommand: ParsableCommand {
         abstract: "Write a checkpoint's model as safetensors, ONNX, NumPy .npz or plain HDF5, with PyTorch state-dict names.",
         discussion: """
             safetensors loads with torch.nn.Module.load_state_dict (strict) into the equivalent torch module; \
-            onnx (opset 17) holds the inference graph with a dynamic batch dimension, taking inputs after the spec's transforms. \
-            The file appears only when complete.
+            onnx (opset 17) holds the inference graph with a dynamic batch dimension, taking inputs after the spec's transforms; \
+            its input is `input` and its output `output`, or, for a model of several outputs (model.outputs), one output per \
+            declared output with its name, in order. The file appears only when complete.
 
             Example: flint export runs/<run>/checkpoints/last.h5 --format safetensors --output model.safetensors
             """)

@@ -11,6 +11,11 @@ struct PredictCommand: ParsableCommand {
             for classifiers, `predictions` (int64 argmax) and `probabilities` (softmax). Inputs are read and \
             outputs written one batch at a time; the file appears only when complete.
 
+            A model of several outputs (model.outputs: [logits, recon]), which PyTorch would return as a tuple, \
+            gets one dataset per output named by it: outputs/logits, outputs/recon, and predictions/<name> and \
+            probabilities/<name> for each output that a cross_entropy_loss or nll_loss reads. The root attribute \
+            `outputs` lists the names in order.
+
             Example: flint predict runs/<run>/checkpoints/last.h5 --input datasets/mnist.h5:test/images --output preds.h5
             """)
 
@@ -25,8 +30,7 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let r = try FlintCommands.predict(checkpoint: checkpoint, input: input, output: output, batchSize: batchSize, force: force)
-            print(json ? r.json : "wrote \(r.output): \(r.samples) samples from '\(r.dataset)', outputs \(r.outputShape)"
-                  + (r.classifier ? " with predictions and probabilities" : ""))
+            print(json ? r.json : r.summary)
         }
     }
 }

@@ -113,3 +113,70 @@ def test_graph_with_merges_runs_in_onnxruntime(workdir, mnist_slice):
             pytest.skip(f"the spec builder cannot build this graph yet: {error}")
         raise
     check_onnx(checkpoint, workdir, mnist_slice, "graph")
+
+
+MULTI_OUTPUT = """
+name: interop-two-heads
+seed: 0
+data:
+  source: {data}
+  train: {{x: train/images, y: train/labels}}
+  test: {{x: test/images, y: test/labels}}
+  batch_size: 64
+  transforms:
+    - {{type: to_tensor}}
+    - {{type: normalize, mean: [0.1307], std: [0.3081]}}
+model:
+  input: [1, 28, 28]
+  outputs: {outputs}
+  layers:
+    - {{type: conv2d, out_channels: 4, kernel_size: 3, padding: 1, name: conv}}
+    - {{type: relu, name: act}}
+    - {{type: flatten, name: flat}}
+    - {{type: linear, out_features: 16, name: code}}
+    - {{type: tanh, name: squash}}
+    - {{type: linear, out_features: 10, name: logits}}
+    - {{type: linear, out_features: 784, name: dec, inputs: [squash]}}
+    - {{type: unflatten, dim: 1, unflattened_size: [1, 28, 28], name: recon}}
+loss:
+  - {{type: cross_entropy_loss, output: logits}}
+  - {{type: mse_loss, output: recon, target: x, loss_weight: 0.1}}
+optimizer: {{type: sgd, lr: 0.05, momentum: 0.9}}
+"""
+
+
+@pytest.mark.parametrize("outputs", [["logits", "recon"], ["recon", "act", "logits"]], ids=["two", "three-with-inner"])
+def test_multi_output_model_runs_in_onnxruntime(workdir, mnist_slice, outputs):
+    """A spec with `model.outputs` exports one ONNX output per declared output,
+    named and ordered by it, each with a dynamic batch; ONNX Runtime gives what
+    `flint predict` writes under outputs/<name>, whatever the batch size."""
+    onnx = need("onnx")
+    ort = need("onnxruntime")
+    h5py = need("h5py")
+    name = "multi-" + "-".join(outputs)
+    spec = workdir / f"{name}.yaml"
+    spec.write_text(MULTI_OUTPUT.format(data=mnist_slice, outputs="[" + ", ".join(outputs) + "]"))
+    checkpoint = train(spec, workdir, mnist_slice, name)
+
+    path = workdir / f"{name}.onnx"
+    run_flint("export", checkpoint, "--format", "onnx", "--output", path, "--force")
+    model = onnx.load(str(path))
+    onnx.checker.check_model(model, full_check=True)
+    assert [o.name for o in model.graph.output] == outputs
+    for o in model.graph.output:
+        assert o.type.tensor_type.shape.dim[0].dim_param == "batch", o.name
+
+    pred = workdir / f"{name}-pred.h5"
+    run_flint("predict", checkpoint, "--input", f"{mnist_slice}:test/images", "--output", pred, "--force")
+    with h5py.File(pred, "r") as f:
+        assert [n.decode() if isinstance(n, bytes) else n for n in f.attrs["outputs"]] == outputs
+        expected = {n: f[f"outputs/{n}"][:] for n in outputs}
+        assert list(f["predictions"]) == ["logits"] and list(f["probabilities"]) == ["logits"]
+    x = model_inputs(checkpoint, mnist_slice)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    assert [o.name for o in session.get_outputs()] == outputs
+    for rows in [1, 7, len(x)]:
+        got = session.run(None, {"input": x[:rows]})
+        for n, value in zip(outputs, got):
+            assert value.shape == expected[n][:rows].shape, n
+            np.testing.assert_allclose(value, expected[n][:rows], atol=1e-4, rtol=0, err_msg=n)

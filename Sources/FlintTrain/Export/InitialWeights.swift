@@ -69,6 +69,13 @@ public struct WeightsLoadReport: Equatable, CustomStringConvertible {
         return parts.joined(separator: "; ")
     }
 
+    /// The warning `flint train` and `flint check` print on stderr after a
+    /// non-strict load from `path` that skipped something:
+    /// `warning: init from W (strict: false) loaded 3 of 4 tensors; missing keys: …`.
+    public func warning(loadingFrom path: String) -> String {
+        "warning: init from \(path) (strict: false) loaded \(loaded) of \(modelTensors) tensors; \(self)"
+    }
+
     /// Compares a file's tensors with a model's state dict.
     init(file: [String: Tensor], model: [(name: String, tensor: Tensor)]) {
         let names = Set(model.map(\.name))

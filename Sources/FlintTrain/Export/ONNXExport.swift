@@ -7,7 +7,10 @@ import ONNXProto
 /// graph (dropout off, batch norm with running statistics) with a dynamic
 /// batch dimension. Its input `input` is a float32 batch after the spec's
 /// transforms (int64 indices for a model that starts with an embedding);
-/// its output `output` is what `flint predict` writes as `outputs`.
+/// its output `output` is what `flint predict` writes as `outputs`. A model
+/// of several outputs (`model.outputs: [a, b]`) has one graph output per
+/// declared output, named by it and in its order (`a`, `b`), each what
+/// `flint predict` writes as `outputs/<name>`.
 public struct ONNXExporter {
     public static let opset: Int64 = 17
     /// The IR version that goes with opset 17.
@@ -16,26 +19,41 @@ public struct ONNXExporter {
 
     public init() {}
 
+    /// The names of the graph outputs of `restored`, in order.
+    public static func outputNames(_ restored: RestoredModel) -> [String] {
+        restored.outputs.count == 1 ? [outputName] : restored.outputs.map(\.name)
+    }
+
     /// The ONNX model of `restored`.
     public func model(_ restored: RestoredModel) throws -> Onnx_ModelProto {
-        let graph = ONNXGraphBuilder(reserving: [Self.inputName, Self.outputName])
+        let names = Self.outputNames(restored)
+        let graph = ONNXGraphBuilder(reserving: [Self.inputName] + names)
         restored.module.eval()
-        var (last, shape) = try emit(restored.module, prefix: "", inputs: [Self.inputName], shapes: [restored.inputShape], graph: graph)
-        if last == Self.inputName {
-            last = graph.node("Identity", [last], name: "output")
+        let produced = try emitOutputs(restored, graph: graph)
+        guard produced.count == names.count else {
+            throw TrainError.runtime("onnx export: the graph gives \(produced.count) outputs but the model has \(names.count)")
         }
-        graph.rename(last, to: Self.outputName)
-        if shape != restored.outputShape {
-            throw TrainError.runtime("onnx export: the graph ends with per-sample shape \(shape) but the model's is \(restored.outputShape)")
+        // Each output value takes its output's name; a value that is the graph's
+        // input, or that an earlier output took already, is copied by an Identity.
+        var taken: [String: String] = [:]
+        for ((value, shape), (name, output)) in zip(produced, zip(names, restored.outputs)) {
+            guard shape == output.shape else {
+                throw TrainError.runtime("onnx export: the graph gives output '\(output.name)' per-sample shape \(shape) but the model's is \(output.shape)")
+            }
+            if value == Self.inputName || taken[value] != nil {
+                graph.rename(graph.node("Identity", [taken[value] ?? value], name: name), to: name)
+            } else {
+                graph.rename(value, to: name)
+                taken[value] = name
+            }
         }
-        shape = restored.outputShape
 
         var g = Onnx_GraphProto()
         g.name = restored.spec.name
         g.node = graph.nodes
         g.initializer = graph.initializers
         g.input = [Self.valueInfo(Self.inputName, shape: restored.inputShape, dtype: Self.inputType(of: restored.module))]
-        g.output = [Self.valueInfo(Self.outputName, shape: shape, dtype: .float32)]
+        g.output = zip(names, restored.outputs).map { Self.valueInfo($0.0, shape: $0.1.shape, dtype: .float32) }
 
         var opset = Onnx_OperatorSetIdProto()
         opset.domain = ""
@@ -47,8 +65,24 @@ public struct ONNXExporter {
         m.opsetImport = [opset]
         m.graph = g
         m.docString = "Exported by flint from \(restored.path). Input: \(Self.inputType(of: restored.module)) [batch, \(restored.inputShape.map(String.init).joined(separator: ", "))] after the spec's data transforms."
+            + (names.count > 1 ? " Outputs: \(names.joined(separator: ", ")), the spec's model.outputs." : "")
         m.metadataProps = [Self.entry("flint.config", restored.spec.node.yaml())]
         return m
+    }
+
+    /// Emits the whole module and returns the value of each of its outputs
+    /// with its per-sample shape: every output of a graph of several, else the one.
+    private func emitOutputs(_ restored: RestoredModel, graph: ONNXGraphBuilder) throws -> [(value: String, shape: [Int])] {
+        let module = restored.module
+        guard restored.outputs.count > 1 else {
+            return [try emit(module, prefix: "", inputs: [Self.inputName], shapes: [restored.inputShape], graph: graph)]
+        }
+        guard module is Graph else {
+            throw TrainError.runtime("onnx export: a model of \(restored.outputs.count) outputs is a \(module.typeName), not a graph")
+        }
+        let root = ONNXLayerContext(module: module, prefix: "", inputs: [Self.inputName], inputShapes: [restored.inputShape],
+                                    outputShape: restored.outputShape, graph: graph, exporter: self)
+        return try ONNXLayers.graphOutputs(root)
     }
 
     /// The serialized ONNX file of `restored`.

@@ -139,22 +139,10 @@ public enum ONNXLayers {
             return value
         },
         "graph": { layer in
-            let graph = try layer.module(as: Graph.self)
-            var values: [String: (value: String, shape: [Int])] = [:]
-            func lookup(_ source: Graph.Source) throws -> (value: String, shape: [Int]) {
-                switch source {
-                case .input: return (layer.input, layer.inputShape)
-                case .node(let n):
-                    guard let v = values[n] else { throw TrainError.runtime("onnx export: graph node '\(n)' is read before it is made") }
-                    return v
-                }
+            guard let first = try graphOutputs(layer).first else {
+                throw TrainError.runtime("onnx export: graph '\(layer.name)' has no outputs")
             }
-            for node in graph.nodes {
-                let ins = try node.inputs.map(lookup)
-                values[node.name] = try layer.emit(node.module, named: node.name, inputs: ins.map(\.value), shapes: ins.map(\.shape))
-            }
-            guard let first = graph.outputs.first else { throw TrainError.runtime("onnx export: graph '\(layer.name)' has no outputs") }
-            return try lookup(first).value
+            return first.value
         },
         "linear": { layer in
             let weight = try layer.requiredWeight("weight")
@@ -206,6 +194,27 @@ public enum ONNXLayers {
             return try layer.weight("bias").map { layer.node("Add", [y, $0]) } ?? y
         },
     ]
+
+    /// Emits every node of a `Graph` and returns each of its outputs, in
+    /// order, with its per-sample shape: the first is what the graph's
+    /// `forward` returns, all of them are what `forwardOutputs` returns.
+    static func graphOutputs(_ layer: ONNXLayerContext) throws -> [(value: String, shape: [Int])] {
+        let graph = try layer.module(as: Graph.self)
+        var values: [String: (value: String, shape: [Int])] = [:]
+        func lookup(_ source: Graph.Source) throws -> (value: String, shape: [Int]) {
+            switch source {
+            case .input: return (layer.input, layer.inputShape)
+            case .node(let n):
+                guard let v = values[n] else { throw TrainError.runtime("onnx export: graph node '\(n)' is read before it is made") }
+                return v
+            }
+        }
+        for node in graph.nodes {
+            let ins = try node.inputs.map(lookup)
+            values[node.name] = try layer.emit(node.module, named: node.name, inputs: ins.map(\.value), shapes: ins.map(\.shape))
+        }
+        return try graph.outputs.map(lookup)
+    }
 
     /// Reshape to the known per-sample output shape, copying the batch size (0).
     static func reshape(_ layer: ONNXLayerContext) throws -> String {

@@ -7,39 +7,74 @@ import FlintSpec
 /// `/config`, the module from the spec, the weights from `/model`. It reads
 /// no data, so it works where the training data is gone (predict, export).
 public struct RestoredModel {
+    /// One result of the model, as a PyTorch module returning a tuple gives it.
+    public struct Output: Equatable {
+        /// The layer named in `model.outputs`; `output` for a model of one
+        /// output that does not declare it.
+        public let name: String
+        /// Per-sample shape, without the batch dimension.
+        public let shape: [Int]
+        /// Scores with one entry per class, read by a `cross_entropy_loss` or
+        /// `nll_loss` against class-index targets: `predict` adds softmax
+        /// probabilities and argmax predictions for it.
+        public let isClassified: Bool
+    }
+
     /// The checkpoint file it came from.
     public let path: String
     public let spec: Spec
     /// The network, in eval mode, with the checkpoint's weights.
     public let module: Module
-    /// Per-sample shapes, without the batch dimension.
+    /// Per-sample shape of the input, without the batch dimension.
     public let inputShape: [Int]
-    public let outputShape: [Int]
+    /// Every output, in the order of `model.outputs` (one when it is not declared).
+    public let outputs: [Output]
 
-    /// A classifier gives one score per class for each sample and is trained
-    /// with a loss over class indices; its outputs get softmax probabilities
-    /// and argmax predictions.
-    public var isClassifier: Bool {
-        outputShape.count == 1 && ["cross_entropy_loss", "nll_loss"].contains(spec.loss.type)
-    }
+    /// Per-sample shape of the first output.
+    public var outputShape: [Int] { outputs.first?.shape ?? [] }
+
+    /// Whether the first output is a classifier's scores.
+    public var isClassifier: Bool { outputs.first?.isClassified ?? false }
 
     /// The parameters and buffers with PyTorch names, in `state_dict` order.
     public var stateDict: [(name: String, tensor: Tensor)] { module.stateDict() }
+
+    /// Every output of the module on a batch `x`, in the order of `outputs`.
+    public func callAsFunction(_ x: Tensor) throws -> [Tensor] {
+        if let graph = module as? Graph { return try graph.forwardOutputs(x) }
+        return [try module(x)]
+    }
 
     /// Loads a checkpoint file, or the `checkpoints/last.h5` of a run directory.
     public static func load(checkpoint: String) throws -> RestoredModel {
         let path = FlintCommands.resolveCheckpoint(checkpoint)
         let (config, weights) = try Checkpoint.readModel(from: path)
         let spec = try Spec.parse(yaml: config, file: path + ":/config")
-        let (module, output) = try Builder.model(spec.model)
+        let built = try Builder.build(spec.model)
+        let objective = try Builder.objective(spec.losses, outputs: spec.model.outputs)
         var state: [String: Tensor] = [:]
         for (name, tensor) in weights { state[name] = tensor }
         do {
-            _ = try module.loadStateDict(state, strict: true)
+            _ = try built.module.loadStateDict(state, strict: true)
         } catch {
             throw TrainError.badInput("\(path): weights do not fit the model of its own config: \(error)")
         }
-        module.eval()
-        return RestoredModel(path: path, spec: spec, module: module, inputShape: spec.model.input, outputShape: output)
+        built.module.eval()
+        let names = spec.model.outputs ?? ["output"]
+        guard names.count == built.outputs.count else {
+            throw TrainError.runtime("\(path): the model has \(built.outputs.count) outputs but its config names \(names.count)")
+        }
+        let outputs = zip(names, built.outputs).enumerated().map { index, output in
+            Output(name: output.0, shape: output.1, isClassified: output.1.count == 1 && classifies(index, objective))
+        }
+        return RestoredModel(path: path, spec: spec, module: built.module, inputShape: spec.model.input, outputs: outputs)
+    }
+
+    /// Whether a loss over class indices (`cross_entropy_loss`, `nll_loss`) reads output `index` against `y`.
+    private static func classifies(_ index: Int, _ objective: Objective) -> Bool {
+        objective.terms.contains { term in
+            guard case .single(let loss) = term.criterion else { return false }
+            return term.outputs == [index] && term.target == .y && ["cross_entropy_loss", "nll_loss"].contains(loss.typeName)
+        }
     }
 }
