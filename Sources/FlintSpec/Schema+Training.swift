@@ -267,7 +267,8 @@ extension SpecSchema {
                         doc: "Peak learning rate (one per parameter group, or one for all)."),
             FieldSchema("total_steps", .int, .optional, range: .positive,
                         doc: "Steps in the cycle; epochs · steps_per_epoch when given, else the steps of the whole run "
-                            + "(train.epochs times the optimizer steps of an epoch, or train.epochs with `interval: epoch`)."),
+                            + "(train.epochs times the optimizer steps of an epoch, or train.epochs with `interval: epoch`), "
+                            + "or in a sequential_lr the steps of its segment: to the next milestone, or to the run's end."),
             FieldSchema("epochs", .int, .optional, range: .positive, doc: "With steps_per_epoch, the length of the cycle."),
             FieldSchema("steps_per_epoch", .int, .optional, range: .positive, doc: "With epochs, the length of the cycle."),
             FieldSchema("pct_start", .float, .defaulted(.double(0.3)), range: .unitOpen,

@@ -127,7 +127,9 @@ extension SpecSchema {
         - A scheduler steps after every epoch, or with `interval: step` after every optimizer
           step, as a PyTorch loop calls `scheduler.step()`; `one_cycle_lr` steps per optimizer
           step unless told otherwise, and without `total_steps` (or `epochs` and
-          `steps_per_epoch`) its cycle is the whole run. A cycle shorter than the run is an error.
+          `steps_per_epoch`) its cycle is the whole run; inside `sequential_lr`, which restarts
+          each scheduler at its milestone, it is the segment from its milestone to the next one
+          (or to the end of the run). A cycle shorter than the steps it gets is an error.
         - `reduce_lr_on_plateau` steps after each epoch with its `monitor` metric (`val/loss`
           by default, `train/loss` without a validation split); a metric the run does not report
           is an error. Checkpoints hold the scheduler's state, so a resumed run continues the schedule.

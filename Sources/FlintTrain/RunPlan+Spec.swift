@@ -88,17 +88,32 @@ extension RunPlan {
     }
 
     /// PyTorch's OneCycleLR fails when stepped past its total_steps; a cycle shorter
-    /// than the run is caught here, before training, at the field that sets its length.
+    /// than the steps it is given (the run's, or its segment's in a `sequential_lr`) is
+    /// caught here, before training, at the field that sets its length.
     static func checkLength(_ scheduler: SchedulerSpec, runSteps: Int, stepping: SchedulerStepping) throws(SpecError) {
+        let unit = stepping == .perStep ? "optimizer step" : "epoch"
+        guard scheduler.type == "sequential_lr" else {
+            return try checkCycle(scheduler, steps: runSteps, by: "the run steps it \(runSteps) times (once per \(unit))")
+        }
+        // SequentialLR restarts a child at its milestone and steps it up to the step before the
+        // next milestone; the last child until the run ends.
+        let milestones = scheduler.ints("milestones") ?? []
+        for (index, child) in (scheduler.entries("schedulers") ?? []).enumerated() {
+            let start = milestones.indices.contains(index - 1) ? milestones[index - 1] : 0
+            let steps = index < milestones.count ? milestones[index] - 1 - start : runSteps - start
+            try checkCycle(child, steps: steps, by: "sequential_lr steps it \(steps) times (milestone \(start) to "
+                           + (index < milestones.count ? "\(milestones[index])" : "the run's end, once per \(unit)") + ")")
+        }
+    }
+
+    private static func checkCycle(_ scheduler: SchedulerSpec, steps: Int, by stepper: String) throws(SpecError) {
         guard scheduler.type == "one_cycle_lr" else { return }
         let field = scheduler.isSet("total_steps") ? "total_steps" : "epochs"
         let cycle = scheduler.int("total_steps")
             ?? scheduler.int("epochs").flatMap { epochs in scheduler.int("steps_per_epoch").map { epochs * $0 } }
-        guard let cycle, cycle < runSteps else { return }
-        let unit = stepping == .perStep ? "optimizer step" : "epoch"
+        guard let cycle, cycle < steps else { return }
         throw SpecError([.error(at: scheduler.location(of: field),
-                                "one_cycle_lr lasts \(cycle) steps but the run steps it \(runSteps) times (once per \(unit)); "
-                                    + "PyTorch fails past the end of the cycle",
+                                "one_cycle_lr lasts \(cycle) steps but \(stepper); PyTorch fails past the end of the cycle",
                                 keyPath: scheduler.keyPath(of: field))])
     }
 

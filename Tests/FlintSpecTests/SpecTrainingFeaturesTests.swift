@@ -261,6 +261,37 @@ final class SpecTrainingFeaturesTests: XCTestCase {
         ])
     }
 
+    /// A one_cycle_lr in a sequential_lr without total_steps lasts its segment: the steps
+    /// between its milestones, the last one's until the run ends (torch's SequentialLR
+    /// restarts each child at its milestone). Where that length is unknown or empty, it is
+    /// an error at the entry; `flint check`, which cannot count steps per epoch, reports
+    /// it only for a scheduler stepped per epoch.
+    func testOneCycleInSequentialLRTakesItsSegmentsLength() throws {
+        func text(_ interval: String) -> String {
+            mlpSpec(replacing: 22, with: "optimizer: {type: sgd, momentum: 0.9}\nscheduler: {type: sequential_lr, \(interval)"
+                    + "milestones: [2, 5], schedulers: [{type: one_cycle_lr, max_lr: 0.1}, {type: one_cycle_lr, max_lr: 0.2}, "
+                    + "{type: one_cycle_lr, max_lr: 0.3}]}")
+        }
+        let perEpoch = text("")
+        let spec = try XCTUnwrap(parsed(perEpoch))
+        let scheduler = try XCTUnwrap(spec.scheduler)
+        let optimizer = try Builder.optimizer(spec.optimizer, parameters: [("weight", try Tensor.zeros([2]))])
+        let sequence = try XCTUnwrap(try Builder.scheduler(scheduler, optimizer: optimizer, runSteps: 12) as? SequentialLR)
+        XCTAssertEqual(sequence.schedulers.compactMap { ($0 as? OneCycleLR)?.totalSteps }, [2, 5 - 2, 12 - 5])
+        let last = at(perEpoch, line: 23, "{type: one_cycle_lr, max_lr: 0.3")
+        XCTAssertThrowsError(try Builder.scheduler(scheduler, optimizer: optimizer)) { error in
+            XCTAssertEqual((error as? SpecError)?.diagnostics.map(\.description), [
+                "\(last): error: one_cycle_lr cannot infer total_steps: sequential_lr runs it from milestone 5 to the end of a "
+                    + "run of unknown length; give total_steps",
+            ])
+        }
+        XCTAssertEqual(SpecCheck.run(spec).diagnostics.map(\.description), [
+            "\(last): error: one_cycle_lr cannot infer total_steps: sequential_lr starts it at milestone 5, but the run steps "
+                + "the scheduler only 2 times (once per epoch); give total_steps or a milestone below 2",
+        ])
+        XCTAssertEqual(SpecCheck.run(try XCTUnwrap(parsed(text("interval: step, ")))).diagnostics.map(\.description), [])
+    }
+
     // MARK: outputs and losses
 
     private let twoHeads = """

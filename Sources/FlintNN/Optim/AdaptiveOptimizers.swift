@@ -81,7 +81,8 @@ public final class RMSprop: Optimizer {
 }
 
 /// `torch.optim.Adagrad` with learning-rate decay. Its `sum` state starts at
-/// `initial_accumulator_value` and exists from construction, as in PyTorch.
+/// `initial_accumulator_value` and exists from construction, as in PyTorch, which
+/// takes that value from the constructor for every group (a group's own is ignored).
 public final class Adagrad: Optimizer {
     public convenience init(params: [Tensor], lr: Double = 1e-2, lrDecay: Double = 0, weightDecay: Double = 0,
                             initialAccumulatorValue: Double = 0, eps: Double = 1e-10, maximize: Bool = false) {
@@ -106,11 +107,13 @@ public final class Adagrad: Optimizer {
          "eps": eps, "maximize": maximize ? 1 : 0]
     }
 
+    private var initialAccumulatorValue: Double { defaults["initial_accumulator_value"] ?? 0 }
+
     private func initializeState() {
         for group in paramGroups {
             for p in group.params {
                 setScalarState("step", for: p, 0)
-                _ = buffer("sum", for: p, initial: group.option("initial_accumulator_value", 0))
+                _ = buffer("sum", for: p, initial: initialAccumulatorValue)
             }
         }
     }
@@ -135,7 +138,7 @@ public final class Adagrad: Optimizer {
         let wd = group.option("weight_decay", 0)
         let sign: T = group.flag("maximize") ? -1 : 1, decay = T(flintDouble: wd)
         let eps = T(flintDouble: group.option("eps", 1e-10)), negCLR = T(flintDouble: -clr)
-        let sum = buffer("sum", for: p, initial: group.option("initial_accumulator_value", 0)).tensor
+        let sum = buffer("sum", for: p, initial: initialAccumulatorValue).tensor
         try grad.withUnsafeElements(T.self) { g in
             try p.withUnsafeMutableElements(T.self) { w in
                 try sum.withUnsafeMutableElements(T.self) { s in

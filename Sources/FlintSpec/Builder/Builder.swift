@@ -179,7 +179,8 @@ public enum Builder {
 
     /// The scheduler over `optimizer`.
     /// - Parameter runSteps: how many times the run will call `step()`; the length of a
-    ///   `one_cycle_lr` that gives neither total_steps nor epochs and steps_per_epoch.
+    ///   `one_cycle_lr` that gives neither total_steps nor epochs and steps_per_epoch
+    ///   (inside `sequential_lr`, the length of its segment).
     public static func scheduler(_ e: SchedulerSpec, optimizer: Optimizer, runSteps: Int? = nil) throws(SpecError) -> LRScheduler {
         try reportingAt(e) { try makeScheduler(e, optimizer: optimizer, runSteps: runSteps) }
     }
@@ -222,12 +223,43 @@ public enum Builder {
                                          cooldown: e.int("cooldown") ?? 0, minLR: e.doubles("min_lr") ?? [0],
                                          eps: e.double("eps") ?? 1e-8)
         case "sequential_lr":
+            let milestones = e.ints("milestones") ?? []
             var chain: [LRScheduler] = []
-            for child in e.entries("schedulers") ?? [] { chain.append(try scheduler(child, optimizer: optimizer)) }
-            return try SequentialLR(optimizer: optimizer, schedulers: chain, milestones: e.ints("milestones") ?? [])
+            for (index, child) in (e.entries("schedulers") ?? []).enumerated() {
+                let span = try segmentSpan(of: child, at: index, in: e, milestones: milestones, runSteps: runSteps)
+                chain.append(try scheduler(child, optimizer: optimizer, runSteps: span))
+            }
+            return try SequentialLR(optimizer: optimizer, schedulers: chain, milestones: milestones)
         default:
             throw SpecError([.error(at: e.location, "there is no builder for scheduler type '\(e.type)'", keyPath: e.keyPath)])
         }
+    }
+
+    /// The steps `sequential_lr` gives its child `index`, which a `one_cycle_lr` without
+    /// total_steps takes as its length: SequentialLR restarts the child at the milestone
+    /// before it (`step(0)`) and steps it until the next one; the last child runs to the end
+    /// of the run. A segment that is empty, or ends with a run of unknown length, is an
+    /// error for a one_cycle_lr that needs it.
+    private static func segmentSpan(of child: SchedulerSpec, at index: Int, in sequence: SchedulerSpec, milestones: [Int],
+                                    runSteps: Int?) throws -> Int? {
+        // The validator matched the milestones to the children; the fallbacks only keep a mismatch from trapping.
+        let start = milestones.indices.contains(index - 1) ? milestones[index - 1] : 0
+        let end = index < milestones.count ? milestones[index] : runSteps
+        let span = end.map { $0 - start }
+        let needsSpan = child.type == "one_cycle_lr" && !child.isSet("total_steps") && !child.isSet("epochs")
+        if !needsSpan { return span }
+        if let span, span > 0 { return span }
+        let unit = sequence.schedulerInterval == "step" ? "optimizer step" : "epoch"
+        let reason: String
+        if index < milestones.count {
+            reason = "sequential_lr runs it from milestone \(start) to milestone \(end ?? start), which is no step"
+        } else if let runSteps {
+            reason = "sequential_lr starts it at milestone \(start), but the run steps the scheduler only \(runSteps) "
+                + "time\(runSteps == 1 ? "" : "s") (once per \(unit)); give total_steps or a milestone below \(runSteps)"
+        } else {
+            reason = "sequential_lr runs it from milestone \(start) to the end of a run of unknown length; give total_steps"
+        }
+        throw SpecError([.error(at: child.location, "one_cycle_lr cannot infer total_steps: " + reason, keyPath: child.keyPath)])
     }
 
     /// The transforms of a list. Random ones each get their own seed, `seed` plus their position.

@@ -39,9 +39,12 @@ public struct SpecCheck {
         let parameters = model?.module.namedParameters() ?? [("weight", Tensor.scalar(0))]
         do {
             let optimizer = try Builder.optimizer(optimizerSpec, parameters: parameters)
-            // Steps per epoch need the data; any length builds the same kind of schedule.
+            // Steps per epoch need the data (the run plan counts them and checks lengths against them);
+            // a stand-in that reaches past every milestone builds the same kind of schedule.
             if let scheduler = spec.scheduler {
-                _ = try Builder.scheduler(scheduler, optimizer: optimizer, runSteps: spec.train.epochs)
+                let lastMilestone = scheduler.ints("milestones")?.max() ?? 0
+                let runSteps = scheduler.schedulerInterval == "step" ? Swift.max(spec.train.epochs, lastMilestone + 1) : spec.train.epochs
+                _ = try Builder.scheduler(scheduler, optimizer: optimizer, runSteps: runSteps)
             }
         } catch {
             found += error.diagnostics

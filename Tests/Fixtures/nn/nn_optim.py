@@ -37,6 +37,18 @@ OPTIMIZERS = [
     ("nadam", {"lr": 0.01, "weight_decay": 0.05, "decoupled_weight_decay": True}, None, "float32"),
     ("radam", {"lr": 0.01}, None, "float32"),
     ("radam", {"lr": 0.01, "weight_decay": 0.05, "decoupled_weight_decay": True}, None, "float64"),
+    # Per-group settings of every other optimizer, flags included.
+    ("adamw", {"lr": 0.01, "weight_decay": 0.1, "amsgrad": True}, [{"amsgrad": False}, {"lr": 0.02, "weight_decay": 0.0}],
+     "float32"),
+    ("rmsprop", {"lr": 0.01, "momentum": 0.9}, [{"centered": True}, {"alpha": 0.9, "momentum": 0.0, "weight_decay": 0.1}],
+     "float32"),
+    ("adagrad", {"lr": 0.1}, [{"initial_accumulator_value": 0.5}, {"lr_decay": 0.05, "eps": 1e-6}], "float32"),
+    ("adadelta", {"lr": 0.5}, [{"rho": 0.5}, {"weight_decay": 0.1, "maximize": True}], "float32"),
+    ("adamax", {"lr": 0.01}, [{"betas": [0.5, 0.9]}, {"lr": 0.05, "weight_decay": 0.1}], "float32"),
+    ("nadam", {"lr": 0.01, "weight_decay": 0.05}, [{"decoupled_weight_decay": True}, {"momentum_decay": 0.01, "lr": 0.02}],
+     "float32"),
+    ("radam", {"lr": 0.01, "weight_decay": 0.05}, [{"decoupled_weight_decay": True}, {"betas": [0.8, 0.99]}], "float32"),
+    ("sgd", {"lr": 0.05, "momentum": 0.9}, [{"nesterov": True}, {"dampening": 0.5, "maximize": True}], "float32"),
 ]
 
 CLASSES = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW,

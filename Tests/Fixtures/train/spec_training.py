@@ -9,13 +9,18 @@ parameter groups (no weight decay on biases and norms, another rate for one weig
 after accumulation (clip_grad_norm_, clip_grad_value_), OneCycleLR stepped per
 batch with its length inferred, ReduceLROnPlateau on the validation loss, a model
 with two outputs and a weighted sum of losses, and CosineEmbeddingLoss over two
-outputs. It records the initial state dict, the data, the learning rate after
-every scheduler step and the final parameters. `init` records what torch.nn.init
+outputs. Adam, AdamW with AMSGrad, NAdam and RAdam with parameter groups train a
+smooth regressor (tanh, no batch norm) whose gradients are all far from zero, so
+their normalised steps depend on the data and not on float rounding; OneCycleLR
+runs inside SequentialLR with the length of its segment. It records the initial
+state dict, the data, the learning rate after every scheduler step and the final
+parameters. `init` records what torch.nn.init
 draws (mean, std, bounds) for the initialisers a spec can name.
 
     python3 Tests/Fixtures/train/spec_training.py [--seed N]
 """
 import argparse
+import copy
 import json
 import math
 import os
@@ -25,7 +30,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-N_TRAIN, N_VAL, FEATURES, CLASSES, BATCH = 24, 8, 4, 3, 4
+N_TRAIN, N_VAL, FEATURES, CLASSES, TARGETS, BATCH = 24, 8, 4, 3, 3, 4
+RUN_STEPS = 3 * N_TRAIN // BATCH  # scheduler steps of a 3-epoch run stepped per batch
 
 
 def as_list(t):
@@ -52,6 +58,23 @@ class Classifier(nn.Module):
 
     def forward(self, x):
         return [self.fc2(self.bn(F.relu(self.fc1(x))))]
+
+
+class Regressor(nn.Module):
+    """fc1 -> tanh -> fc2, as `{type: linear, name: fc1}, {type: tanh}, {type: linear, name: fc2}`.
+
+    Smooth and without batch norm: every gradient is well away from zero (and from eps),
+    so Adam-family steps, which divide by the gradients' running RMS, agree to float
+    rounding between implementations instead of amplifying it.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(FEATURES, 8)
+        self.fc2 = nn.Linear(8, TARGETS)
+
+    def forward(self, x):
+        return [self.fc2(torch.tanh(self.fc1(x)))]
 
 
 class TwoHeads(nn.Module):
@@ -82,6 +105,64 @@ class Towers(nn.Module):
 
 def cross_entropy(outs, x, y):
     return F.cross_entropy(outs[0], y)
+
+
+def mse(outs, x, y):
+    return F.mse_loss(outs[0], y)
+
+
+def adam_family(cls, group_overrides, **kwargs):
+    """The spec's `param_groups: [{params: '*.bias', weight_decay: 0}, {params: fc2.weight, ...}]`:
+    fc1.weight with the optimizer's own settings, the biases without weight decay, fc2.weight with
+    `group_overrides` (another rate, and more)."""
+    def make(model):
+        named = dict(model.named_parameters())
+        return cls([
+            {"params": [named["fc1.weight"]]},
+            {"params": [named["fc1.bias"], named["fc2.bias"]], "weight_decay": 0.0},
+            dict(group_overrides, params=[named["fc2.weight"]]),
+        ], **kwargs)
+    return make
+
+
+def adam_case(seed, data, cls, group_overrides, **kwargs):
+    """A 3-epoch regression run with parameter groups, and how far the groups moved the result:
+    the largest difference from the same run with the optimizer's settings for every parameter."""
+    torch.manual_seed(seed)
+    model = Regressor()
+    initial = copy.deepcopy(model.state_dict())
+    case = run(model, adam_family(cls, group_overrides, **kwargs), data, mse, epochs=3)
+    plain = Regressor()
+    plain.load_state_dict(initial)
+    optimizer = {}
+
+    def make_plain(m):
+        optimizer["plain"] = cls(m.parameters(), **kwargs)
+        return optimizer["plain"]
+    run(plain, make_plain, data, mse, epochs=3)
+    case["group_effect"] = max((a - b).abs().max().item()
+                               for a, b in zip(model.state_dict().values(), plain.state_dict().values()))
+    if kwargs.get("amsgrad"):
+        # Elements whose step used the running maximum rather than the current second moment.
+        state = optimizer["plain"].state.values()
+        case["amsgrad_active"] = sum(int((s["max_exp_avg_sq"] > s["exp_avg_sq"]).sum()) for s in state)
+    return case
+
+
+def one_cycle_in_sequential(children, milestones):
+    """SequentialLR over (class, kwargs) children; OneCycleLR's total_steps is its segment's
+    span as the spec infers it: the steps between its milestones, the last one running to the
+    end of training (RUN_STEPS scheduler steps)."""
+    bounds = [0] + milestones + [RUN_STEPS]
+
+    def make(optimizer):
+        made = []
+        for i, (cls, kwargs) in enumerate(children):
+            if cls is torch.optim.lr_scheduler.OneCycleLR and "total_steps" not in kwargs:
+                kwargs = dict(kwargs, total_steps=bounds[i + 1] - bounds[i])
+            made.append(cls(optimizer, **kwargs))
+        return torch.optim.lr_scheduler.SequentialLR(optimizer, made, milestones=milestones)
+    return make
 
 
 def run(model, make_optimizer, data, loss_fn, epochs, make_scheduler=None, interval="epoch",
@@ -160,11 +241,14 @@ def main():
     y = torch.randint(0, CLASSES, (N_TRAIN,))
     val = (torch.randn(N_VAL, FEATURES), torch.randint(0, CLASSES, (N_VAL,)))
     pairs = torch.randint(0, 2, (N_TRAIN,)) * 2 - 1
+    # Regression targets of order one from a fixed smooth function of x, plus noise.
+    targets = 2 * torch.tanh(x @ torch.randn(FEATURES, TARGETS)) + 0.3 * torch.randn(N_TRAIN, TARGETS)
+    regression = (x, targets)
 
     def groups(model):
         # The spec's param_groups: the rest first, then [*.bias, bn.*] without decay, then fc2.weight at lr 0.2.
-        # (SGD: Adam's steps scale every tiny gradient up to lr, so over many steps of a tiny model float
-        # rounding decides them and no two implementations agree to 1e-4; its per-step parity is in FlintNNTests.)
+        # (SGD: with batch norm some gradients are rounding noise, which Adam's steps scale up to lr; the
+        # Adam-family group cases below train the smooth Regressor instead.)
         named = dict(model.named_parameters())
         no_decay = [p for n, p in named.items() if n.endswith(".bias") or n.startswith("bn.")]
         return torch.optim.SGD([
@@ -200,9 +284,32 @@ def main():
     torch.manual_seed(seed + 8)
     cases["cosine_embedding"] = run(Towers(), sgd(0.1), (x, pairs),
                                     lambda outs, xb, yb: F.cosine_embedding_loss(outs[0], outs[1], yb, margin=0.2), epochs=1)
+    # Adam-family optimizers with parameter groups, 3 epochs of 6 steps.
+    cases["adam_param_groups"] = adam_case(seed + 9, regression, torch.optim.Adam, {"lr": 0.03, "betas": (0.8, 0.99)},
+                                           lr=0.01, weight_decay=0.1)
+    cases["adamw_amsgrad_param_groups"] = adam_case(seed + 10, regression, torch.optim.AdamW, {"lr": 0.03, "amsgrad": False},
+                                                    lr=0.01, betas=(0.9, 0.6), weight_decay=0.1, amsgrad=True)
+    cases["nadam_param_groups"] = adam_case(seed + 11, regression, torch.optim.NAdam, {"lr": 0.03, "decoupled_weight_decay": True},
+                                            lr=0.01, weight_decay=0.05, momentum_decay=0.01)
+    cases["radam_param_groups"] = adam_case(seed + 12, regression, torch.optim.RAdam, {"lr": 0.03, "weight_decay": 0.01},
+                                            lr=0.01, weight_decay=0.05, decoupled_weight_decay=True)
+    # OneCycleLR inside SequentialLR, stepped per batch: 3 epochs of 6 steps.
+    lr_sched = torch.optim.lr_scheduler
+    torch.manual_seed(seed + 13)
+    cases["sequential_one_cycle_last"] = run(
+        Regressor(), sgd(0.1, 0.9), regression, mse, epochs=3, interval="step",
+        make_scheduler=one_cycle_in_sequential([(lr_sched.LinearLR, {"start_factor": 0.25, "total_iters": 4}),
+                                                (lr_sched.OneCycleLR, {"max_lr": 0.3})], [4]))
+    torch.manual_seed(seed + 14)
+    cases["sequential_one_cycle_middle"] = run(
+        Regressor(), sgd(0.1, 0.9), regression, mse, epochs=3, interval="step",
+        make_scheduler=one_cycle_in_sequential([(lr_sched.ConstantLR, {"factor": 0.5, "total_iters": 3}),
+                                                (lr_sched.OneCycleLR, {"max_lr": 0.3, "three_phase": True}),
+                                                (lr_sched.ExponentialLR, {"gamma": 0.9})], [3, 12]))
     doc = {
         "seed": seed, "batch_size": BATCH,
-        "x": as_list(x), "y": y.tolist(), "pairs": pairs.tolist(), "val_x": as_list(val[0]), "val_y": val[1].tolist(),
+        "x": as_list(x), "y": y.tolist(), "targets": as_list(targets), "target_features": TARGETS,
+        "run_steps": RUN_STEPS, "pairs": pairs.tolist(), "val_x": as_list(val[0]), "val_y": val[1].tolist(),
         "features": FEATURES, "cases": cases, "init": init_stats(),
         "torch": torch.__version__,
     }
