@@ -105,6 +105,18 @@ FLINT_OPENBLAS(dgelsd_,
                (const int *m, const int *n, const int *nrhs, double *a, const int *lda, double *b, const int *ldb,
                 double *s, const double *rcond, int *rank, double *work, const int *lwork, int *iwork, int *info),
                (m, n, nrhs, a, lda, b, ldb, s, rcond, rank, work, lwork, iwork, info))
+FLINT_OPENBLAS(dgelsy_,
+               (const int *m, const int *n, const int *nrhs, double *a, const int *lda, double *b, const int *ldb,
+                int *jpvt, const double *rcond, int *rank, double *work, const int *lwork, int *info),
+               (m, n, nrhs, a, lda, b, ldb, jpvt, rcond, rank, work, lwork, info))
+FLINT_OPENBLAS(dgelss_,
+               (const int *m, const int *n, const int *nrhs, double *a, const int *lda, double *b, const int *ldb,
+                double *s, const double *rcond, int *rank, double *work, const int *lwork, int *info),
+               (m, n, nrhs, a, lda, b, ldb, s, rcond, rank, work, lwork, info))
+FLINT_OPENBLAS(dgels_,
+               (const char *trans, const int *m, const int *n, const int *nrhs, double *a, const int *lda, double *b,
+                const int *ldb, double *work, const int *lwork, int *info, size_t trans_len),
+               (trans, m, n, nrhs, a, lda, b, ldb, work, lwork, info, trans_len))
 FLINT_OPENBLAS(dgeev_,
                (const char *jobvl, const char *jobvr, const int *n, double *a, const int *lda, double *wr, double *wi,
                 double *vl, const int *ldvl, double *vr, const int *ldvr, double *work, const int *lwork, int *info,

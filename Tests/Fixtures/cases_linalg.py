@@ -64,6 +64,36 @@ def eig_canonical(values, vectors=None):
     return canonical_values, torch.view_as_real(torch.stack(out_vectors).reshape(vectors.shape))
 
 
+def lstsq(a, b, driver, deficient=False, rcond=None):
+    """All four fields of torch.linalg.lstsq. With `deficient`, the last column of A's first
+    matrix is zeroed, so that it has rank n - 1 (the Swift test builds the same mask)."""
+    if deficient:
+        mask = torch.ones(a.shape, dtype=a.dtype)
+        mask[(0,) * (a.dim() - 2) + (..., -1)] = 0
+        a = a * mask
+    return tuple(torch.linalg.lstsq(a, b, rcond=rcond, driver=driver))
+
+
+def lstsq_cases(driver):
+    """Shapes for one driver: tall, wide, batched and broadcast, a single right-hand side,
+    non-contiguous, empty, rank-deficient (not for gels, which assumes full rank)."""
+    D = "float64"
+    cases = [([F(5, 3), F(5, 2)],), ([F(2, 4, 3, dtype=D), F(2, 4, 2, dtype=D)],), ([F(5, 3), F(5)],),
+             ([F(3, 5, dtype=D), F(3, 2, dtype=D)],), ([F(5, 3, layout="t"), F(5, 2, layout="s")],),
+             ([F(1, 4, 2, dtype=D), F(3, 4, 1, dtype=D)],), ([F(2, 5, 3), F(2, 5)],), ([F(5, 3), F(4, 2)],),
+             ([F(0, 3), F(0, 2)],), ([F(3, 3), F(3)],)]
+    if driver != "gels":
+        # For gels see the entry of its own in linalg().
+        cases.append(([F(4, 0), F(4, 2)],))
+    if driver in ("gelsy", "gels"):
+        # MKL's gelsd and gelss reject an empty right-hand side (PyTorch then fails or crashes).
+        cases.append(([F(2, 3, 3), F(2, 3, 0)],))
+    if driver != "gels":
+        cases += [([F(5, 3, dtype=D), F(5, 2, dtype=D)], {"deficient": True}), ([F(2, 5, 3), F(2, 5, 2)], {"deficient": True}),
+                  ([F(3, 5, dtype=D), F(3, 2, dtype=D)], {"deficient": True})]
+    return [(inputs, dict(args[0] if args else {}, driver=driver)) for inputs, *args in cases]
+
+
 def linalg():
     D = "float64"
     return [
@@ -91,7 +121,14 @@ def linalg():
                ([F(2, 3, 4, layout="t")], {"equation": "...ij->...ji"}), ([F(2, 3, 4)], {"equation": "...i->i"}),
                ([F(3, 4, layout="s"), F(4)], {"equation": "i...,...->i"}), ([F(2, 3), F(2, 1)], {"equation": "b...,b...->b..."}),
                ([F(3, 1), F(3, 4, layout="s")], {"equation": "ij,ij->ij"}), ([F(2, 3, 4), F(4, 3)], {"equation": "b...i,iA->Ab..."}),
-               ([F(2, 3), F(4, 3)], {"equation": "i...,j..."}), ([F(2, 3), F(3, 4)], {"equation": "ij,j..k->ik"})]),
+               ([F(2, 3), F(4, 3)], {"equation": "i...,j..."}), ([F(2, 3), F(3, 4)], {"equation": "ij,j..k->ik"}),
+               # A subscript repeated within one operand: diagonals (implicit 'ii' is the trace).
+               ([F(3, 3)], {"equation": "ii->i"}), ([F(3, 3)], {"equation": "ii"}), ([F(2, 3, 3)], {"equation": "bii->bi"}),
+               ([F(2, 2, 3)], {"equation": "iij->j"}), ([F(2, 2, 3)], {"equation": "iij"}), ([F(4, 4, layout="t")], {"equation": "ii->i"}),
+               ([F(3, 3, layout="e")], {"equation": "ii"}), ([F(2, 3, 2)], {"equation": "iji->j"}), ([F(2, 2, 2)], {"equation": "iii->i"}),
+               ([F(2, 3, 3)], {"equation": "...ii->...i"}), ([F(3), F(3, 3)], {"equation": "i,ii->i"}), ([F(3, 3), F(3, 4)], {"equation": "ii,ij->j"}),
+               ([F(2, 4, 4, layout="s"), F(4)], {"equation": "bjj,j->b"}), ([F(0, 0)], {"equation": "ii->i"}),
+               ([F(3, 4)], {"equation": "ii->i"}), ([F(2, 2)], {"equation": "ii->ii"})]),
         entry("kron", torch.kron, [([F(2, 3), F(2, 2)],), ([F(3), F(2)],)]),
         entry("cross", lambda a, b, dim: torch.linalg.cross(a, b, dim=dim), [([F(4, 3), F(4, 3)], {"dim": 1}), ([F(3, 2), F(3, 2)], {"dim": 0})]),
         entry("tensordot", lambda a, b, dims: torch.tensordot(a, b, dims=dims), [([F(2, 3, 4), F(3, 4, 5)], {"dims": 2}), ([F(2, 3), F(3, 4)], {"dims": 1})]),
@@ -110,10 +147,14 @@ def linalg():
         entry("linalg.pinv", lambda a: torch.linalg.pinv(a), [([F(4, 3, dtype=D)],), ([F(3, 5)],)], tol=LAPACK32),
         entry("linalg.matrix_power", lambda a, n, shift: torch.linalg.matrix_power(shifted(a, shift), n),
               [([F(3, 3)], {"n": 3, "shift": 0.0}), ([F(3, 3, dtype=D)], {"n": -2, "shift": 4.0}), ([F(2, 2)], {"n": 0, "shift": 0.0})], tol=LAPACK32),
-        entry("linalg.lstsq", lambda a, b: torch.linalg.lstsq(a, b).solution,
-              [([F(5, 3), F(5, 2)],), ([F(2, 4, 3, dtype=D), F(2, 4, 2, dtype=D)],), ([F(5, 3), F(5)],), ([F(3, 5, dtype=D), F(3, 2, dtype=D)],),
-               ([F(5, 3, layout="t"), F(5, 2, layout="s")],), ([F(1, 4, 2, dtype=D), F(3, 4, 1, dtype=D)],), ([F(2, 5, 3), F(2, 5)],),
-               ([F(5, 3), F(4, 2)],)], tol=LAPACK32),
+        *[entry("linalg.lstsq", lstsq, lstsq_cases(driver), tol=LAPACK32) for driver in ("gelsy", "gelsd", "gelss", "gels")],
+        # gels zeroes B when A has no columns, so PyTorch's residuals are 0 while its gradient is that of ‖B‖²;
+        # Flint's gradient follows the value (zero), so this case is compared forward only.
+        entry("linalg.lstsq", lstsq, [([F(4, 0), F(4, 2)], {"driver": "gels"})], grad=False),
+        # A large rcond truncates A's spectrum, which PyTorch's gradient (that of pinv(A) B) ignores: no finite
+        # differences. Only the SVD drivers: gelsy's rank estimate then differs between MKL (PyTorch's) and reference LAPACK.
+        entry("linalg.lstsq", lstsq, [([F(6, 4, dtype="float64"), F(6, 2, dtype="float64")], {"rcond": 0.3, "driver": d}) for d in ("gelsd", "gelss")],
+              tol=LAPACK32, fd=False),
         # Not differentiable in Flint (no complex dtype): compared in the canonical form of eig_canonical.
         entry("linalg.eig", lambda a: eig_canonical(*torch.linalg.eig(a)),
               [([F(3, 3)],), ([F(2, 4, 4, dtype=D)],), ([ROTATING],), ([F(4, 4, layout="t", dtype=D)],), ([F(1, 1)],)], grad=False, tol=LAPACK32),

@@ -43,6 +43,8 @@ final class EdgeCaseTests: XCTestCase {
             { try e.layerNorm([3]) }, { try e.linear(Tensor.zeros([4, 3])) }, { try Tensor.zeros([0, 1, 4, 4]).conv2d(Tensor.zeros([2, 1, 3, 3])) },
             { try Tensor.zeros([0, 1, 4, 4]).maxPool2d(kernelSize: [2]) }, { try e.crossEntropy(Tensor.zeros([0], dtype: .int64)) },
             { try e.pad([1, 1], mode: "reflect") }, { try e.repeat([2, 2]) }, { try e.oneHot() }, { try e.kthvalue(1, dim: 0) },
+            { try e.unique(dim: 0) }, { try e.unique(dim: 1) }, { try Tensor.einsum("ii->i", [Tensor.zeros([0, 0])]) },
+            { try Linalg.lstsq(e, Tensor.zeros([0, 2]), driver: .gelsd) },
         ]
         for call in calls { _ = Result { try call() } }
         XCTAssertEqual(try e.sum(dim: 0).toArray(Float.self), [0, 0, 0])

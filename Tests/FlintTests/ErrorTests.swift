@@ -73,6 +73,13 @@ final class ErrorTests: XCTestCase {
         assertError(try Tensor.einsum("...ij,...jk", [Tensor.zeros([2, 3, 4]), Tensor.zeros([3, 4, 5])]), mentions: ["einsum", "...", "2", "3"])
         assertError(try x.scatterReduce(1, Tensor.zeros([1, 1, 4, 1], dtype: .int64), x, reduce: "median"), mentions: ["scatter_reduce", "median"])
         assertError(try Linalg.eig(Tensor.eye(2).requiringGrad()), mentions: ["linalg.eig", "autograd", "[2, 2]"])
+        assertError(try Tensor.einsum("iij->j", [Tensor.zeros([2, 3, 4])]), mentions: ["einsum", "subscript i", "[2, 3, 4]"])
+        assertError(try Tensor.zeros([2, 3]).unique(dim: 2), mentions: ["unique", "dimension 2", "[2, 3]"])
+        assertError(try Tensor.zeros([0, 3]).unique(dim: 1), mentions: ["unique", "size 0", "[0, 3]"])
+        assertError(try Tensor.scalar(1.0).unique(dim: 0), mentions: ["unique", "no dimensions"])
+        // gels assumes full rank: a zero column leaves R singular.
+        assertError(try Linalg.lstsq(Tensor.ones([4, 2]) * Tensor([1, 0] as [Float]), Tensor.ones([4, 1]), driver: .gels),
+                    mentions: ["linalg.lstsq", "gels", "[4, 2]", "[4, 1]"])
     }
 
     func testNegativeSizes() {

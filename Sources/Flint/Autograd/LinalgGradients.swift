@@ -63,6 +63,8 @@ enum LinalgGradients {
     /// X = lstsq(A, B), differentiated as PyTorch does, as X = A⁺B:
     /// gA = pinv's rule applied to gX Bᵀ, gB = A⁺ᵀ gX.
     static func lstsq(_ gX: Tensor, a: Tensor, b: Tensor, needed: [Bool]) throws -> [Tensor?] {
+        // An empty A has the empty pseudo-inverse: X does not depend on A or B.
+        if a.count == 0 { return [needed[0] ? Tensor.zerosLike(a) : nil, needed[1] ? Tensor.zerosLike(b) : nil] }
         let pinvA = try Linalg.pinv(a)
         return [needed[0] ? try pinv(gX.matmul(b.mT()), pinvA: pinvA, a: a) : nil,
                 needed[1] ? try pinvA.mT().matmul(gX) : nil]

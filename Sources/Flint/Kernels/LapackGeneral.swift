@@ -4,28 +4,54 @@ import CBLAS
 /// and the non-symmetric eigenproblem. Same conventions as `Lapack`: float64,
 /// row-major in and out, nil when LAPACK reports failure.
 extension Lapack {
-    /// The minimum-norm least-squares solution `X` (`n × k`) of `A X ≈ B` for
-    /// row-major `A` (`m × n`) and `B` (`m × k`), by the SVD (`dgelsd`); singular
-    /// values below `rcond · max(s)` count as zero.
-    static func lstsq(_ a: [Double], _ b: [Double], m: Int, n: Int, k: Int, rcond: Double) -> [Double]? {
-        if m == 0 || n == 0 || k == 0 { return [Double](repeating: 0, count: n * k) }
+    /// A least-squares solution `X` (`n × k`) of `A X ≈ B` for row-major `A`
+    /// (`m × n`) and `B` (`m × k`) by one of LAPACK's drivers, with what the
+    /// driver reports: the effective rank (`gelsy`, `gelsd`, `gelss`; singular
+    /// values below `rcond · max(s)` count as zero) and the singular values of
+    /// `A` (`gelsd`, `gelss`). Nil when LAPACK reports failure (for `gels`, a
+    /// rank-deficient `A`).
+    static func lstsq(_ a: [Double], _ b: [Double], m: Int, n: Int, k: Int, rcond: Double, driver: LstsqDriver)
+        -> (x: [Double], rank: Int, singularValues: [Double])? {
+        // gelsd and gelss reject an empty right-hand side; one zero column gives the same rank and singular values.
+        let nrhs = k == 0 && (driver == .gelsd || driver == .gelss) ? 1 : k
         // B's column-major buffer has max(m, n) rows: LAPACK writes the n rows of X over it.
-        let ldb = Swift.max(m, n)
+        let ldb = Swift.max(m, n, 1)
         var ac = transposed(a, rows: m, cols: n)
-        var bc = [Double](repeating: 0, count: ldb * k)
+        var bc = [Double](repeating: 0, count: ldb * nrhs)
         for i in 0..<m { for j in 0..<k { bc[j * ldb + i] = b[i * k + j] } }
-        var mm = Int32(m), nn = Int32(n), nrhs = Int32(k), lda = Int32(m), ldbb = Int32(ldb), rank: Int32 = 0, info: Int32 = 0
-        var rc = rcond
+        var mm = Int32(m), nn = Int32(n), kk = Int32(nrhs), lda = Int32(Swift.max(m, 1)), ldbb = Int32(ldb)
+        var rank: Int32 = 0, info: Int32 = 0, rc = rcond
         var s = [Double](repeating: 0, count: Swift.min(m, n))
-        var lwork: Int32 = -1, query = 0.0, iquery: Int32 = 0
-        dgelsd_(&mm, &nn, &nrhs, &ac, &lda, &bc, &ldbb, &s, &rc, &rank, &query, &lwork, &iquery, &info)
-        lwork = Int32(query) + 1
-        var work = [Double](repeating: 0, count: Int(lwork)), iwork = [Int32](repeating: 0, count: Swift.max(Int(iquery), 1))
-        dgelsd_(&mm, &nn, &nrhs, &ac, &lda, &bc, &ldbb, &s, &rc, &rank, &work, &lwork, &iwork, &info)
+        var lwork: Int32 = -1, query = 0.0
+        switch driver {
+        case .gelsy:
+            var pivots = [Int32](repeating: 0, count: Swift.max(n, 1))
+            dgelsy_(&mm, &nn, &kk, &ac, &lda, &bc, &ldbb, &pivots, &rc, &rank, &query, &lwork, &info)
+            lwork = Int32(query) + 1
+            var work = [Double](repeating: 0, count: Int(lwork))
+            dgelsy_(&mm, &nn, &kk, &ac, &lda, &bc, &ldbb, &pivots, &rc, &rank, &work, &lwork, &info)
+        case .gelsd:
+            var iquery: Int32 = 0
+            dgelsd_(&mm, &nn, &kk, &ac, &lda, &bc, &ldbb, &s, &rc, &rank, &query, &lwork, &iquery, &info)
+            lwork = Int32(query) + 1
+            var work = [Double](repeating: 0, count: Int(lwork)), iwork = [Int32](repeating: 0, count: Swift.max(Int(iquery), 1))
+            dgelsd_(&mm, &nn, &kk, &ac, &lda, &bc, &ldbb, &s, &rc, &rank, &work, &lwork, &iwork, &info)
+        case .gelss:
+            dgelss_(&mm, &nn, &kk, &ac, &lda, &bc, &ldbb, &s, &rc, &rank, &query, &lwork, &info)
+            lwork = Int32(query) + 1
+            var work = [Double](repeating: 0, count: Int(lwork))
+            dgelss_(&mm, &nn, &kk, &ac, &lda, &bc, &ldbb, &s, &rc, &rank, &work, &lwork, &info)
+        case .gels:
+            var trans = CChar(UInt8(ascii: "N"))
+            dgels_(&trans, &mm, &nn, &kk, &ac, &lda, &bc, &ldbb, &query, &lwork, &info, 1)
+            lwork = Int32(query) + 1
+            var work = [Double](repeating: 0, count: Int(lwork))
+            dgels_(&trans, &mm, &nn, &kk, &ac, &lda, &bc, &ldbb, &work, &lwork, &info, 1)
+        }
         if info != 0 { return nil }
         var x = [Double](repeating: 0, count: n * k)
         for i in 0..<n { for j in 0..<k { x[i * k + j] = bc[j * ldb + i] } }
-        return x
+        return (x, Int(rank), s)
     }
 
     /// Eigenvalues of a general row-major `n × n` matrix as real and imaginary

@@ -1,21 +1,40 @@
 /// `torch.linalg` on general matrices: least squares (`lstsq`) and the
 /// non-symmetric eigenproblem (`eig`, `eigvals`).
 
+/// The LAPACK routine behind `linalg.lstsq`, PyTorch's `driver` argument
+/// (PyTorch's CPU default is `gelsy`).
+public enum LstsqDriver: String, CaseIterable, Sendable {
+    /// QR (or LQ) of a full-rank `A`.
+    case gels
+    /// QR with column pivoting; reports the rank.
+    case gelsy
+    /// SVD by divide and conquer; reports the rank and the singular values.
+    case gelsd
+    /// Full SVD; reports the rank and the singular values.
+    case gelss
+}
+
 extension Linalg {
-    /// `linalg.lstsq(A, B).solution`: the `X` that minimises ‖A X − B‖, the one
-    /// of least norm when `A` is rank-deficient (LAPACK's SVD-based `gelsd`;
-    /// singular values below `rcond · max(s)` count as zero, by default the
-    /// dtype's epsilon times max(m, n) as in PyTorch).
+    /// `linalg.lstsq(A, B, rcond, driver=)`: the `X` that minimises ‖A X − B‖
+    /// (the one of least norm when `A` is rank-deficient, except with `gels`,
+    /// which assumes full rank), with PyTorch's extra fields filled by PyTorch's rules:
+    /// - `residuals` `[*, k]`: ‖A X − B‖² per column, when `m > n` and the
+    ///   driver is not `gelsy` (for `gelsd` and `gelss` only when every matrix
+    ///   of the batch has rank `n`); else empty.
+    /// - `rank` int64 `[*A]` (A's own batch dims): with `gelsy`, `gelsd`, `gelss`; else empty.
+    /// - `singularValues` `[*A, min(m, n)]`: with `gelsd` and `gelss`; else empty.
     ///
-    /// PyTorch's other fields (residuals, rank, singular values) are not
-    /// returned; for a full-rank `A` its drivers all give this solution.
-    /// Differentiable in `A` and `B` by PyTorch's rule, that of `pinv(A) B`.
+    /// Singular values at or below `rcond · max(s)` count as zero; by default
+    /// `rcond` is the dtype's epsilon times max(m, n), as in PyTorch. The
+    /// solution is differentiable in `A` and `B` by PyTorch's rule (that of
+    /// `pinv(A) B`), and so are the residuals, which are ‖A X − B‖² composed from it.
     ///
     /// - Parameters:
     ///   - a: `[*, m, n]`.
     ///   - b: `[*, m, k]`, or `[*, m]` (one dim fewer than `a`) for a single right-hand side.
-    /// - Returns: `[*, n, k]` (`[*, n]` for a single right-hand side), batch dims broadcast.
-    public static func lstsq(_ a: Tensor, _ b: Tensor, rcond: Double? = nil) throws -> Tensor {
+    /// - Returns: `solution` `[*, n, k]` (`[*, n]` for a single right-hand side), batch dims broadcast.
+    public static func lstsq(_ a: Tensor, _ b: Tensor, rcond: Double? = nil, driver: LstsqDriver = .gelsy) throws
+        -> (solution: Tensor, residuals: Tensor, rank: Tensor, singularValues: Tensor) {
         let op = "linalg.lstsq"
         guard a.rank >= 2 else { throw TensorError.invalidArgument(op: op, message: "input must have at least 2 dimensions, got shape \(a.shape)") }
         guard b.rank == a.rank || b.rank == a.rank - 1 else {
@@ -26,15 +45,40 @@ extension Linalg {
         let m = a.shape[a.rank - 2], n = a.shape[a.rank - 1]
         let eps = system.a.dtype == .float64 ? 2.220446049250313e-16 : 1.1920928955078125e-07
         let threshold = rcond ?? eps * Double(Swift.max(m, n))
-        let xs = try zip(system.am, system.bm).map { am, bm -> [Double] in
-            guard let x = Lapack.lstsq(am, bm, m: m, n: n, k: system.k, rcond: threshold) else {
-                throw TensorError.invalidArgument(op: op, message: "the least-squares solver failed to converge (shapes \(a.shape) and \(b.shape))")
+        let solved = try zip(system.am, system.bm).map { am, bm in
+            guard let r = Lapack.lstsq(am, bm, m: m, n: n, k: system.k, rcond: threshold, driver: driver) else {
+                let reason = driver == .gels ? "A is not full rank (the gels driver needs full rank)" : "the least-squares solver failed to converge"
+                throw TensorError.invalidArgument(op: op, message: "\(reason) (shapes \(a.shape) and \(b.shape))")
             }
-            return x
+            return r
         }
-        let x = try pack(xs, shape: system.batch + [n, system.k], dtype: system.a.dtype)
-        let recorded = Autograd.record(x, .linalgLstsq(a: system.a.detach(), b: system.b.detach()), inputs: [system.a, system.b])
-        return vector ? try recorded.squeeze(-1) : recorded
+        let dtype = system.a.dtype
+        let x = try pack(solved.map(\.x), shape: system.batch + [n, system.k], dtype: dtype)
+        let solution = Autograd.record(x, .linalgLstsq(a: system.a.detach(), b: system.b.detach()), inputs: [system.a, system.b])
+
+        // Rank and singular values belong to A's own matrices: read each from a system that used it.
+        let aBatch = Array(a.shape.dropLast(2))
+        let aCount = aBatch.reduce(1, *)
+        var whichA = [Int](repeating: -1, count: aCount)
+        let aIndices = try Tensor.arange(0, Double(aCount), dtype: .int64).reshape(aBatch).expand(system.batch).toArray(Int64.self)
+        for (position, index) in aIndices.enumerated() where whichA[Int(index)] < 0 { whichA[Int(index)] = position }
+        let fromA = whichA.map { $0 < 0 ? nil : solved[$0] }
+        let none = try Tensor.empty([0], dtype: dtype)
+        let rank = driver == .gels ? try Tensor.empty([0], dtype: .int64)
+            : try Tensor.fromDoubles(fromA.map { Double($0?.rank ?? 0) }, dtype: .int64).reshape(aBatch)
+        let sizeS = Swift.min(m, n)
+        let singularValues = driver == .gelsd || driver == .gelss
+            ? try pack(fromA.map { $0?.singularValues ?? [Double](repeating: 0, count: sizeS) }, shape: aBatch + [sizeS], dtype: dtype) : none
+
+        let everyRankIsN = fromA.allSatisfy { ($0?.rank ?? n) == n }
+        var residuals = none
+        if m > n && (driver == .gels || (driver != .gelsy && everyRankIsN)) {
+            // gels zeroes B when A has no columns, so PyTorch reports 0 there (Flint with no gradient).
+            residuals = driver == .gels && n == 0
+                ? try Tensor.zeros(system.batch + [system.k], dtype: dtype)
+                : try (system.a.matmul(solution) - system.b).square().sum(dims: [-2])
+        }
+        return (vector ? try solution.squeeze(-1) : solution, residuals, rank, singularValues)
     }
 
     /// `torch.view_as_real` of `linalg.eig(A)`: the eigenvalues and right

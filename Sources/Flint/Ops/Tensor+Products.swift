@@ -99,8 +99,9 @@ extension Tensor {
     /// `torch.einsum(equation, *operands)`: subscripts `a`–`z`, `A`–`Z`, and
     /// `...` for the dims no subscript names (right-aligned across operands;
     /// first in an implicit output, summed when an explicit output omits it).
-    /// Dims of size 1 broadcast, as in PyTorch; repeated subscripts within one
-    /// operand (diagonals) are not supported. Contracts pairwise, each pair as one bmm.
+    /// Dims of size 1 broadcast, as in PyTorch. A subscript repeated within one
+    /// operand takes a diagonal ('ii->i', 'bii->bi'; implicit 'ii' is the trace),
+    /// its dims' sizes must be equal. Contracts pairwise, each pair as one bmm.
     public static func einsum(_ equation: String, _ operands: [Tensor]) throws -> Tensor {
         let op = "einsum"
         let eq = equation.filter { $0 != " " }
@@ -128,14 +129,17 @@ extension Tensor {
         }
         // The dims under `...` get labels no equation can spell.
         let broadcastLabels = (0..<ellipsisRank).compactMap { Unicode.Scalar(0xE000 + $0).map(Character.init) }
-        let inputs = zip(termParts, operands).map { part, t in
+        let labelled = zip(termParts, operands).map { part, t in
             part.head + (part.tail.map { Array(broadcastLabels.suffix(t.rank - part.head.count - $0.count)) + $0 } ?? [])
         }
-        for letters in inputs where Set(letters).count != letters.count {
-            throw TensorError.invalidArgument(op: op, message: "subscripts '\(String(letters))' repeat a subscript within one operand, which is not supported")
+        var inputs: [[Character]] = [], tensors: [Tensor] = []
+        for (i, (letters, t)) in zip(labelled, operands).enumerated() {
+            let diagonal = try diagonals(letters, t, operand: i)
+            inputs.append(diagonal.letters)
+            tensors.append(diagonal.tensor)
         }
         var sizes: [Character: Int] = [:]
-        for (letters, t) in zip(inputs, operands) {
+        for (letters, t) in zip(inputs, tensors) {
             for (c, n) in zip(letters, t.shape) {
                 let m = sizes[c] ?? 1
                 guard m == n || m == 1 || n == 1 else {
@@ -144,7 +148,7 @@ extension Tensor {
                 sizes[c] = m == 1 ? n : m
             }
         }
-        let expanded = try zip(inputs, operands).map { letters, t in
+        let expanded = try zip(inputs, tensors).map { letters, t in
             let target = letters.map { sizes[$0] ?? 1 }
             return target == t.shape ? t : try t.expand(target)
         }
@@ -156,7 +160,8 @@ extension Tensor {
                 throw TensorError.invalidArgument(op: op, message: "output subscripts '\(parts[1])' must appear in the inputs, once")
             }
         } else {
-            let all = inputs.flatMap { $0 }.filter { !broadcastLabels.contains($0) }
+            // A subscript repeated within one operand counts twice: 'ii' is the trace.
+            let all = labelled.flatMap { $0 }.filter { !broadcastLabels.contains($0) }
             output = broadcastLabels + Set(all).filter { c in all.filter { $0 == c }.count == 1 }.sorted()
         }
         var current = (letters: inputs[0], tensor: expanded[0])
@@ -170,6 +175,23 @@ extension Tensor {
         let remaining = current.letters.filter { output.contains($0) }
         if !remaining.isEmpty { t = try t.permute(output.map { c in remaining.firstIndex(of: c) ?? 0 }) }
         return t
+    }
+
+    /// Takes the diagonal for each subscript repeated within one operand
+    /// ('ii' → 'i'), so that each remaining subscript names one dim. The
+    /// diagonal is a view, differentiated by diagonal's rule.
+    private static func diagonals(_ letters: [Character], _ t: Tensor, operand: Int) throws -> (letters: [Character], tensor: Tensor) {
+        var letters = letters, t = t
+        while let q = letters.indices.first(where: { letters[..<$0].contains(letters[$0]) }) {
+            let c = letters[q]
+            guard let p = letters.firstIndex(of: c), t.shape[p] == t.shape[q] else {
+                throw TensorError.invalidArgument(op: "einsum", message: "subscript \(c) is repeated for operand \(operand) but the sizes don't match (shape \(t.shape))")
+            }
+            // diagonal() moves the two dims' common diagonal to the end.
+            t = try t.diagonal(dim1: p, dim2: q)
+            letters = letters.enumerated().filter { $0.offset != p && $0.offset != q }.map(\.element) + [c]
+        }
+        return (letters, t)
     }
 
     /// One pairwise contraction: letters in both and still needed are batch

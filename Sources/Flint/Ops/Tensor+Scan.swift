@@ -64,35 +64,7 @@ extension Tensor {
 
     private func cumulativeExtreme(_ dim: Int, max: Bool) throws -> (values: Tensor, indices: Tensor) {
         let d = try normalizeDim(dim, rank: rank, op: max ? "cummax" : "cummin")
-        let src = rank == 0 ? try reshape([1]) : self
-        let x = src.contiguous()
-        let rs = ReduceShape(src.shape, dim: d)
-        let idx = Tensor(empty: src.shape, dtype: .int64)
-        func run<T: NumericElement>(_: T.Type) {
-            let px = x.pointer(T.self), pi = idx.pointer(Int64.self)
-            for o in 0..<rs.outer {
-                for i in 0..<rs.inner {
-                    let base = o * rs.reduced * rs.inner + i
-                    var best = 0
-                    for k in 0..<rs.reduced {
-                        let v = px[base + k * rs.inner], b = px[base + best * rs.inner]
-                        if b != b { pi[base + k * rs.inner] = Int64(best); continue }
-                        if v != v || (max ? v >= b : v <= b) { best = k }
-                        pi[base + k * rs.inner] = Int64(best)
-                    }
-                }
-            }
-        }
-        withExtendedLifetime(x) {
-            switch x.dtype {
-            case .float32: run(Float.self)
-            case .float64: run(Double.self)
-            case .int64: run(Int64.self)
-            case .int32: run(Int32.self)
-            case .uint8, .bool: run(UInt8.self)
-            }
-        }
-        let indices = rank == 0 ? try idx.reshape([]) : idx
+        let indices = lineIndices(d, .runningExtreme(max: max))
         return (try gather(d, indices), indices)
     }
 

@@ -2,10 +2,23 @@
 /// `median`, `msort`. The kernels find indices; the values are a `gather`
 /// of them, so gradients flow through gather's rule.
 
+/// What `lineIndices` finds in each line along a dim.
+enum LineIndices {
+    /// The order that sorts the line (NaN after every number, as in PyTorch;
+    /// equal elements keep their order).
+    case sorting(descending: Bool)
+    /// At each position, where the running maximum (or minimum) so far was
+    /// reached: the last such index on ties, as in PyTorch; NaN propagates.
+    case runningExtreme(max: Bool)
+}
+
 extension Tensor {
-    /// Indices that sort each line along `d` (NaN after every number, as in
-    /// PyTorch; equal elements keep their order).
-    func sortIndices(_ d: Int, descending: Bool) -> Tensor {
+    /// Indices that sort each line along `d`.
+    func sortIndices(_ d: Int, descending: Bool) -> Tensor { lineIndices(d, .sorting(descending: descending)) }
+
+    /// Int64 indices into each line along `d` (a 0-dim tensor is one line of
+    /// one element), of self's shape.
+    func lineIndices(_ d: Int, _ what: LineIndices) -> Tensor {
         let src = rank == 0 ? (try? reshape([1])) ?? self : self
         let x = src.contiguous()
         let rs = ReduceShape(src.shape, dim: d)
@@ -16,16 +29,26 @@ extension Tensor {
             for o in 0..<rs.outer {
                 for i in 0..<rs.inner {
                     let base = o * rs.reduced * rs.inner + i
-                    for k in 0..<rs.reduced { order[k] = k }
-                    order.sort { a, b in
-                        let va = px[base + a * rs.inner], vb = px[base + b * rs.inner]
-                        let naA = va != va, naB = vb != vb
-                        // NaN counts as the largest value.
-                        if naA || naB { return naA == naB ? a < b : (descending ? naA : naB) }
-                        if va == vb { return a < b }
-                        return descending ? va > vb : va < vb
+                    switch what {
+                    case .sorting(let descending):
+                        for k in 0..<rs.reduced { order[k] = k }
+                        order.sort { a, b in
+                            let va = px[base + a * rs.inner], vb = px[base + b * rs.inner]
+                            let naA = va != va, naB = vb != vb
+                            // NaN counts as the largest value.
+                            if naA || naB { return naA == naB ? a < b : (descending ? naA : naB) }
+                            if va == vb { return a < b }
+                            return descending ? va > vb : va < vb
+                        }
+                        for k in 0..<rs.reduced { po[base + k * rs.inner] = Int64(order[k]) }
+                    case .runningExtreme(let max):
+                        var best = 0
+                        for k in 0..<rs.reduced {
+                            let v = px[base + k * rs.inner], b = px[base + best * rs.inner]
+                            if b == b && (v != v || (max ? v >= b : v <= b)) { best = k }
+                            po[base + k * rs.inner] = Int64(best)
+                        }
                     }
-                    for k in 0..<rs.reduced { po[base + k * rs.inner] = Int64(order[k]) }
                 }
             }
         }

@@ -12,6 +12,15 @@ extension OpTable {
         return try a.matmul(a.mT()) + Tensor.eye(n, dtype: a.dtype) * Double(n)
     }
 
+    /// `A` with the last column of its first matrix zeroed, as the generator
+    /// makes rank-deficient least-squares problems.
+    static func lastColumnZeroedInFirstMatrix(_ a: Tensor) throws -> Tensor {
+        var mask = [Double](repeating: 1, count: a.count)
+        let m = a.shape[a.rank - 2], n = a.shape[a.rank - 1]
+        for i in 0..<m where n > 0 { mask[i * n + n - 1] = 0 }
+        return try a * Tensor(mask, shape: a.shape).casted(to: a.dtype)
+    }
+
     /// The sign of each column's first entry (+1 for zero), to fix the sign of singular and eigen vectors.
     static func columnSigns(_ v: Tensor) throws -> Tensor {
         let first = try v.narrow(-2, start: 0, length: 1)
@@ -100,7 +109,13 @@ extension OpTable {
         "linalg.svdvals": { x, _ in [try Linalg.svdvals(x[0])] },
         "linalg.pinv": { x, _ in [try Linalg.pinv(x[0])] },
         "linalg.matrix_power": { x, a in [try Linalg.matrixPower(shifted(x[0], a.double("shift")), a.int("n"))] },
-        "linalg.lstsq": { x, _ in [try Linalg.lstsq(x[0], x[1])] },
+        "linalg.lstsq": { x, a in
+            let name = try a.string("driver")
+            guard let driver = LstsqDriver(rawValue: name) else { throw FixtureError.malformed("unknown lstsq driver \(name)") }
+            let r = try Linalg.lstsq(a.bool("deficient") ? lastColumnZeroedInFirstMatrix(x[0]) : x[0], x[1],
+                                     rcond: a.has("rcond") ? try a.double("rcond") : nil, driver: driver)
+            return [r.solution, r.residuals, r.rank, r.singularValues]
+        },
         "linalg.eig": { x, _ in let r = try Linalg.eig(x[0]); return try canonicalEig(r.eigenvalues, r.eigenvectors) },
         "linalg.eigvals": { x, _ in try canonicalEig(Linalg.eigvals(x[0]), nil) },
         "linalg.matrix_rank": { x, _ in [try Linalg.matrixRank(x[0].matmul(x[1]))] },

@@ -131,7 +131,7 @@ extension OpTable {
         },
         "index_copy": { x, a in [try x[0].indexCopy(a.int("dim"), x[1], x[2])] },
         // PyTorch's CPU kernel sorts whether or not `sorted` is set, so Flint has no such flag.
-        "unique": { x, _ in let r = try x[0].unique(); return [r.values, r.inverse, r.counts] },
+        "unique": { x, a in let r = try a.optInt("dim").map { try x[0].unique(dim: $0) } ?? x[0].unique(); return [r.values, r.inverse, r.counts] },
         "index_fill": { x, a in [try x[0].indexFill(a.int("dim"), x[1], value: a.double("value"))] },
         "masked_fill": { x, a in [try x[0].maskedFill(x[1], value: a.double("value"))] },
         "masked_select": { x, _ in [try x[0].maskedSelect(x[1])] },
