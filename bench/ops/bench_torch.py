@@ -9,6 +9,8 @@ import torch
 
 if "BENCH_THREADS" in os.environ:
     torch.set_num_threads(int(os.environ["BENCH_THREADS"]))
+# BENCH_CLOCK=cpu: CPU time of the whole process, as the Swift side measures it then.
+clock = time.process_time if os.environ.get("BENCH_CLOCK") == "cpu" else time.perf_counter
 
 
 def bench(name, fn, repeats=10):
@@ -17,9 +19,9 @@ def bench(name, fn, repeats=10):
     fn()
     samples = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = clock()
         fn()
-        samples.append(time.perf_counter() - start)
+        samples.append(clock() - start)
     print(name, "%.6e" % min(samples), flush=True)
 
 
@@ -28,7 +30,7 @@ with torch.no_grad():
     for m, k, n in [(64, 784, 256), (1024, 1024, 1024)]:
         a, b = torch.randn(m, k), torch.randn(k, n)
         bench(f"matmul_{m}x{k}x{n}", lambda: a @ b)
-    for label, side in [("1M", 1024), ("16M", 4096)]:
+    for label, side in [("64K", 256), ("256K", 512), ("1M", 1024), ("16M", 4096)]:
         a, b = torch.randn(side, side), torch.randn(side, side)
         at, bt = a.t(), b.t()
         bench(f"add_{label}", lambda: a + b)
@@ -59,3 +61,16 @@ for cin, cout, side in [(1, 16, 28), (16, 32, 14)]:
         torch.nn.functional.conv2d(xg, wg, bg, padding=2).backward(upstream)
 
     bench(f"conv2d_{cin}to{cout}_forward_backward", step)
+
+for channels, side in [(16, 28), (32, 14)]:
+    x = torch.randn(64, channels, side, side)
+    with torch.no_grad():
+        bench(f"max_pool2d_{channels}x{side}_forward", lambda: torch.nn.functional.max_pool2d(x, 2))
+    xg = x.clone().requires_grad_()
+    upstream = torch.ones(64, channels, side // 2, side // 2)
+
+    def pool_step():
+        xg.grad = None
+        torch.nn.functional.max_pool2d(xg, 2).backward(upstream)
+
+    bench(f"max_pool2d_{channels}x{side}_forward_backward", pool_step)

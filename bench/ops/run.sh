@@ -3,13 +3,18 @@
 # and prints a table of best times and ratios (Flint / PyTorch; below 1 is faster).
 # Arguments, if any, select the cases whose names contain one of them: run.sh exp softmax
 # BENCH_THREADS=n runs both sides on n threads (steadier than all cores on a busy machine).
+# BENCH_CLOCK=cpu times both sides by process CPU time instead of the wall clock (with
+# BENCH_THREADS=1, the kernels' own cost on a machine busy with other work).
+# BENCH_SCRATCH=dir builds in another scratch directory (default .build-bench), so
+# benchmarks of different working states can run side by side.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
-swift build -c release --package-path bench/ops --scratch-path .build-bench >&2
+scratch="${BENCH_SCRATCH:-.build-bench}"
+swift build -c release --package-path bench/ops --scratch-path "$scratch" >&2
 flint="$(mktemp)"; torch="$(mktemp)"
 trap 'rm -f "$flint" "$torch"' EXIT
-.build-bench/release/FlintOpsBench "$@" > "$flint"
+"$scratch"/release/FlintOpsBench "$@" > "$flint"
 python3 bench/ops/bench_torch.py "$@" > "$torch"
 python3 - "$flint" "$torch" <<'PY'
 import sys

@@ -50,6 +50,17 @@ enum PoolWindows {
             return PoolWindow(start: start, taps: end - start, step: 1, divisor: end - start)
         }
     }
+
+    /// The window size `k` when `windows` tile `0..<size` from the start, window
+    /// `o` covering `o·k ..< o·k + k` (kernel == stride, no padding, no dilation;
+    /// a remainder shorter than `k` is left out), else nil.
+    static func tileSize(_ windows: [PoolWindow], size: Int) -> Int? {
+        guard let k = windows.first?.taps, k > 0, windows.count * k <= size else { return nil }
+        for (o, window) in windows.enumerated() where window.start != o * k || window.taps != k || (k > 1 && window.step != 1) {
+            return nil
+        }
+        return k
+    }
 }
 
 extension Tensor {
@@ -178,9 +189,21 @@ extension Tensor {
 
 // MARK: - Kernels
 
-/// Maximum over each window (NaN wins, as in PyTorch) and its flat index.
+/// Maximum over each window and its flat index, as PyTorch's CPU kernel picks
+/// them: scanning the window row by row, a value replaces the best so far when
+/// it is greater or NaN, so the first of equal maxima wins, and the last NaN.
 func maxPoolKernel<T: FloatElement>(_ x: UnsafePointer<T>, planes: Int, h: Int, w: Int, _ rows: [PoolWindow], _ cols: [PoolWindow],
                                     _ out: UnsafeMutablePointer<T>, _ idx: UnsafeMutablePointer<Int64>) {
+    if let kh = PoolWindows.tileSize(rows, size: h), let kw = PoolWindows.tileSize(cols, size: w) {
+        maxPoolTiles(x, planes: planes, h: h, w: w, kh: kh, kw: kw, oh: rows.count, ow: cols.count, out, idx)
+    } else {
+        maxPoolWindows(x, planes: planes, h: h, w: w, rows, cols, out, idx)
+    }
+}
+
+/// `maxPoolKernel` for any windows.
+func maxPoolWindows<T: FloatElement>(_ x: UnsafePointer<T>, planes: Int, h: Int, w: Int, _ rows: [PoolWindow], _ cols: [PoolWindow],
+                                     _ out: UnsafeMutablePointer<T>, _ idx: UnsafeMutablePointer<Int64>) {
     let oh = rows.count, ow = cols.count
     parallelFor(count: planes, minChunk: Swift.max(1, (1 << 14) / Swift.max(oh * ow * 4, 1))) { range in
         for p in range {
@@ -195,15 +218,52 @@ func maxPoolKernel<T: FloatElement>(_ x: UnsafePointer<T>, planes: Int, h: Int, 
                             let ix = c.start + tx * c.step
                             if ix < 0 || ix >= w { continue }
                             let v = src[iy * w + ix]
-                            if v > best || v.isNaN || bestIndex < 0 {
-                                best = v; bestIndex = iy * w + ix
-                                if v.isNaN { break }
-                            }
+                            if v > best || v.isNaN || bestIndex < 0 { best = v; bestIndex = iy * w + ix }
                         }
-                        if best.isNaN { break }
                     }
                     out[(p * oh + oy) * ow + ox] = best
                     idx[(p * oh + oy) * ow + ox] = Int64(Swift.max(bestIndex, 0))
+                }
+            }
+        }
+    }
+}
+
+/// `maxPoolKernel` for windows that tile the plane: `kh × kw` windows side by
+/// side (kernel == stride, no padding or dilation), the common `2 × 2` unrolled.
+func maxPoolTiles<T: FloatElement>(_ x: UnsafePointer<T>, planes: Int, h: Int, w: Int, kh: Int, kw: Int, oh: Int, ow: Int,
+                                   _ out: UnsafeMutablePointer<T>, _ idx: UnsafeMutablePointer<Int64>) {
+    parallelFor(count: planes, minChunk: Swift.max(1, (1 << 15) / Swift.max(h * w, 1))) { range in
+        for p in range {
+            let src = x + p * h * w, values = out + p * oh * ow, indices = idx + p * oh * ow
+            for oy in 0..<oh {
+                let top = oy * kh * w
+                let valueRow = values + oy * ow, indexRow = indices + oy * ow
+                if kh == 2 && kw == 2 {
+                    for ox in 0..<ow {
+                        let i = top + 2 * ox
+                        var best = src[i], at = i
+                        let b = src[i + 1], c = src[i + w], d = src[i + w + 1]
+                        if b > best || b.isNaN { best = b; at = i + 1 }
+                        if c > best || c.isNaN { best = c; at = i + w }
+                        if d > best || d.isNaN { best = d; at = i + w + 1 }
+                        valueRow[ox] = best
+                        indexRow[ox] = Int64(at)
+                    }
+                } else {
+                    for ox in 0..<ow {
+                        let corner = top + ox * kw
+                        var best = src[corner], at = corner
+                        for ty in 0..<kh {
+                            for tx in 0..<kw {
+                                let i = corner + ty * w + tx
+                                let v = src[i]
+                                if v > best || v.isNaN { best = v; at = i }
+                            }
+                        }
+                        valueRow[ox] = best
+                        indexRow[ox] = Int64(at)
+                    }
                 }
             }
         }
@@ -238,16 +298,19 @@ func avgPoolKernel<T: FloatElement>(_ x: UnsafePointer<T>, planes: Int, h: Int, 
 
 extension PoolSaved {
     /// d/dx of max pooling: each output's gradient goes to its maximum.
+    /// Each plane is zeroed just before its gradients are added, while it is in cache.
     func maxGradient(_ g: Tensor) -> Tensor {
+        guard let indices else { return Tensor(shape: inputShape, filledWith: 0, dtype: g.dtype) }
         let gc = g.contiguous()
-        let dx = Tensor(shape: inputShape, filledWith: 0, dtype: g.dtype)
+        let dx = Tensor(empty: inputShape, dtype: g.dtype)
         let planes = dx.shape[0] * dx.shape[1], hw = dx.shape[2] * dx.shape[3], per = rows.count * cols.count
-        guard let indices else { return dx }
         func run<T: FloatElement>(_: T.Type) {
             let gp = gc.pointer(T.self), dp = dx.pointer(T.self), ip = indices.pointer(Int64.self)
-            parallelFor(count: planes, minChunk: Swift.max(1, (1 << 15) / Swift.max(per, 1))) { range in
+            parallelFor(count: planes, minChunk: Swift.max(1, (1 << 15) / Swift.max(hw, 1))) { range in
                 for p in range {
-                    for k in 0..<per { dp[p * hw + Int(ip[p * per + k])] += gp[p * per + k] }
+                    let plane = dp + p * hw, grads = gp + p * per, at = ip + p * per
+                    plane.update(repeating: 0, count: hw)
+                    for k in 0..<per { plane[Int(at[k])] += grads[k] }
                 }
             }
         }

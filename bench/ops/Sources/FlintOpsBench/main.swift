@@ -7,14 +7,23 @@ import Foundation
 /// `name seconds` line per case, the format bench_torch.py also prints.
 /// Arguments, if any, select the cases whose names contain one of them.
 let filters = CommandLine.arguments.dropFirst()
+/// BENCH_CLOCK=cpu times by the CPU time of all the process's threads instead
+/// of the wall clock: with BENCH_THREADS=1 on a busy machine it measures the
+/// kernel without the time spent waiting for a core.
+let cpuClock = ProcessInfo.processInfo.environment["BENCH_CLOCK"] == "cpu"
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(cpuClock ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
 func time(_ name: String, repeats: Int = 10, _ body: () throws -> Void) rethrows {
     if !filters.isEmpty && !filters.contains(where: { name.contains($0) }) { return }
     try body()
     var samples: [Double] = []
     for _ in 0..<repeats {
-        let start = DispatchTime.now().uptimeNanoseconds
+        let start = now()
         try body()
-        samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        samples.append(now() - start)
     }
     print(name, String(format: "%.6e", samples.min() ?? 0))
     fflush(stdout)
@@ -38,7 +47,7 @@ for (m, k, n) in [(64, 784, 256), (1024, 1024, 1024)] {
 }
 
 // Elementwise ops, contiguous and on transposed views.
-for (label, side) in [("1M", 1024), ("16M", 4096)] {
+for (label, side) in [("64K", 256), ("256K", 512), ("1M", 1024), ("16M", 4096)] {
     let a = try randn([side, side]), b = try randn([side, side])
     let at = try a.t(), bt = try b.t()
     try time("add_\(label)") { _ = try a + b }
@@ -73,5 +82,17 @@ for (cin, cout, side) in [(1, 16, 28), (16, 32, 14)] {
     try time("conv2d_\(cin)to\(cout)_forward_backward") {
         xg.grad = nil; wg.grad = nil; bg.grad = nil
         try xg.conv2d(wg, bias: bg, padding: [2]).backward(gradient: upstream)
+    }
+}
+
+// Max pooling of the MNIST CNN (2×2, stride 2), forward and forward + backward.
+for (channels, side) in [(16, 28), (32, 14)] {
+    let x = try randn([64, channels, side, side])
+    try time("max_pool2d_\(channels)x\(side)_forward") { _ = try x.maxPool2d(kernelSize: [2]) }
+    let xg = x.detach().requiringGrad()
+    let upstream = try Tensor.ones([64, channels, side / 2, side / 2])
+    try time("max_pool2d_\(channels)x\(side)_forward_backward") {
+        xg.grad = nil
+        try xg.maxPool2d(kernelSize: [2]).backward(gradient: upstream)
     }
 }
