@@ -39,4 +39,70 @@ final class ConvolutionTests: XCTestCase {
         XCTAssertNil(a.grad)
         XCTAssertEqual(b.grad?.shape, [4, 2])
     }
+
+    /// float32 convolutions with stride 1, dilation 1 and one group run the
+    /// direct kernels; float64 runs im2col + GEMM. The two must agree on odd
+    /// sizes, paddings 0–2, batches of 1 and 3, and channel counts that are not
+    /// multiples of the kernels' 16-channel tiles.
+    func testDirectFloat32KernelsMatchTheGEMMPathInFloat64() throws {
+        let g = Generator(seed: 11)
+        let cases: [(n: Int, c: Int, h: Int, w: Int, o: Int, kh: Int, kw: Int, ph: Int, pw: Int)] = [
+            (1, 1, 28, 28, 16, 5, 5, 2, 2), (3, 16, 14, 14, 32, 5, 5, 2, 2), (3, 3, 7, 9, 5, 3, 3, 1, 1),
+            (1, 17, 11, 13, 33, 5, 5, 2, 2), (3, 2, 5, 31, 18, 1, 3, 0, 1), (1, 5, 6, 6, 7, 2, 2, 1, 0),
+            (3, 4, 3, 3, 9, 3, 3, 2, 2), (3, 6, 9, 4, 3, 3, 3, 0, 0), (1, 3, 4, 4, 2, 5, 5, 2, 2),
+        ]
+        for t in cases {
+            let x = try Tensor.randn([t.n, t.c, t.h, t.w], generator: g), w = try Tensor.randn([t.o, t.c, t.kh, t.kw], generator: g)
+            let b = try Tensor.randn([t.o], generator: g)
+            let oh = t.h + 2 * t.ph - t.kh + 1, ow = t.w + 2 * t.pw - t.kw + 1
+            let upstream = try Tensor.randn([t.n, t.o, oh, ow], generator: g)
+            var results: [[Tensor]] = []
+            for dtype in [DType.float32, .float64] {
+                let xi = x.casted(to: dtype).detach().requiringGrad(), wi = w.casted(to: dtype).detach().requiringGrad()
+                let bi = b.casted(to: dtype).detach().requiringGrad()
+                let y = try xi.conv2d(wi, bias: bi, padding: [t.ph, t.pw])
+                try y.backward(gradient: upstream.casted(to: dtype))
+                results.append(try [y, XCTUnwrap(xi.grad), XCTUnwrap(wi.grad), XCTUnwrap(bi.grad)].map { $0.casted(to: .float64) })
+            }
+            for (name, (fast, reference)) in zip(["y", "dx", "dw", "db"], zip(results[0], results[1])) {
+                XCTAssertTrue(try fast.allclose(reference, rtol: 1e-4, atol: 1e-3), "\(name) of \(t)")
+            }
+        }
+    }
+
+    /// conv_transpose2d with stride 1 runs the direct kernels in its forward
+    /// (the input gradient of a convolution) and in both of its gradients.
+    func testDirectFloat32TransposedConvolutionMatchesFloat64() throws {
+        let g = Generator(seed: 12)
+        let x = try Tensor.randn([3, 5, 6, 7], generator: g), w = try Tensor.randn([5, 18, 3, 3], generator: g)
+        var results: [[Tensor]] = []
+        for dtype in [DType.float32, .float64] {
+            let xi = x.casted(to: dtype).detach().requiringGrad(), wi = w.casted(to: dtype).detach().requiringGrad()
+            let y = try xi.convTranspose2d(wi, padding: [1])
+            try (y * y).sum().backward()
+            results.append(try [y, XCTUnwrap(xi.grad), XCTUnwrap(wi.grad)].map { $0.casted(to: .float64) })
+        }
+        for (fast, reference) in zip(results[0], results[1]) {
+            XCTAssertTrue(try fast.allclose(reference, rtol: 1e-4, atol: 1e-2))
+        }
+    }
+
+    /// The batch split over threads depends only on sizes and the thread count,
+    /// and no sum changes its order with it: one thread and two give the same bits.
+    func testDirectKernelsGiveTheSameBitsOnOneThreadAndTwo() throws {
+        let saved = Parallelism.threads
+        defer { Parallelism.threads = saved }
+        let g = Generator(seed: 13)
+        let x = try Tensor.randn([9, 16, 14, 14], generator: g), w = try Tensor.randn([32, 16, 5, 5], generator: g)
+        let upstream = try Tensor.randn([9, 32, 14, 14], generator: g)
+        var results: [[[Float]]] = []
+        for threads in [1, 2] {
+            Parallelism.threads = threads
+            let xi = x.detach().requiringGrad(), wi = w.detach().requiringGrad()
+            let y = try xi.conv2d(wi, padding: [2])
+            try y.backward(gradient: upstream)
+            results.append(try [y, XCTUnwrap(xi.grad), XCTUnwrap(wi.grad)].map { $0.toArray(Float.self) })
+        }
+        XCTAssertEqual(results[0], results[1])
+    }
 }

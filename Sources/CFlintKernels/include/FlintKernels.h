@@ -17,6 +17,9 @@
 #include <stdint.h>
 #include <string.h>
 
+// Included here so that module caches built before FlintConv.h existed see it.
+#include "FlintConv.h"
+
 static inline float flint_bits_to_float(uint32_t b) { float f; memcpy(&f, &b, sizeof f); return f; }
 static inline uint32_t flint_float_to_bits(float f) { uint32_t b; memcpy(&b, &f, sizeof b); return b; }
 

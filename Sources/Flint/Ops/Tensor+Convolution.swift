@@ -1,7 +1,9 @@
+import CFlintKernels
 import Foundation
 
-/// `conv1d`, `conv2d` and `conv_transpose2d` (`torch.nn.functional`), by
-/// im2col and one sgemm per group over the whole batch.
+/// `conv1d`, `conv2d` and `conv_transpose2d` (`torch.nn.functional`): float32
+/// with stride 1, dilation 1 and one group by the direct kernels of
+/// CFlintKernels' FlintConv.h, everything else by im2col and one GEMM per group.
 
 /// What a convolution keeps for its backward rule.
 struct ConvSaved {
@@ -189,6 +191,10 @@ func convWorkers(_ g: ConvGeometry, flops: Int) -> Int {
 /// out[n, o, :] = Σ W[o] · patches + bias[o], through `[K, n·L]` columns per group and chunk.
 func convForward<T: FloatElement>(_ x: UnsafePointer<T>, _ w: UnsafePointer<T>, _ bias: UnsafePointer<T>?, _ g: ConvGeometry,
                                   groups: Int, outChannels: Int, _ out: UnsafeMutablePointer<T>) {
+    if T.self == Float.self && groups == 1 && g.isDirect {
+        directConvForward(x.float, w.float, bias?.float, g, outChannels: outChannels, out.mutableFloat)
+        return
+    }
     let cg = g.c / groups, og = outChannels / groups, k = cg * g.kh * g.kw
     _ = convBatchSplit(g, flops: 2 * outChannels * k * g.columns) { _, samples, serial in
         convChunks(g, channels: cg, range: samples) { start, chunk in
@@ -228,6 +234,10 @@ private func gradientChunks<T: FloatElement>(_ gy: UnsafePointer<T>, _ g: ConvGe
 /// `gy` is `[N, O, oh, ow]`; `dx` (`[N, C, H, W]`) must be zeroed.
 func convBackwardData<T: FloatElement>(_ gy: UnsafePointer<T>, _ w: UnsafePointer<T>, _ g: ConvGeometry,
                                        groups: Int, outChannels: Int, _ dx: UnsafeMutablePointer<T>) {
+    if T.self == Float.self && groups == 1 && g.isDirect && g.ph < g.kh && g.pw < g.kw {
+        directConvBackwardData(gy.float, w.float, g, outChannels: outChannels, dx.mutableFloat)
+        return
+    }
     let cg = g.c / groups, og = outChannels / groups, k = cg * g.kh * g.kw
     // Samples are independent: each worker col2im's into its own samples of dx.
     _ = convBatchSplit(g, flops: 2 * outChannels * k * g.columns) { _, samples, serial in
@@ -247,6 +257,10 @@ func convBackwardData<T: FloatElement>(_ gy: UnsafePointer<T>, _ w: UnsafePointe
 /// other worker into its own buffer; those are added to `dw` in worker order.
 func convBackwardWeight<T: FloatElement>(_ x: UnsafePointer<T>, _ gy: UnsafePointer<T>, _ g: ConvGeometry,
                                          groups: Int, outChannels: Int, _ dw: UnsafeMutablePointer<T>) {
+    if T.self == Float.self && groups == 1 && g.isDirect {
+        directConvBackwardWeight(x.float, gy.float, g, outChannels: outChannels, dw.mutableFloat)
+        return
+    }
     let cg = g.c / groups, og = outChannels / groups, k = cg * g.kh * g.kw
     let size = outChannels * k
     let flops = 2 * outChannels * k * g.columns
@@ -269,6 +283,82 @@ func convBackwardWeight<T: FloatElement>(_ x: UnsafePointer<T>, _ gy: UnsafePoin
             let p = partials + (wi - 1) * size
             for i in 0..<size { dw[i] += p[i] }
         }
+    }
+}
+
+// MARK: - Direct float32 kernels
+
+extension ConvGeometry {
+    /// Whether the direct kernels handle this geometry (given float32 and one group).
+    var isDirect: Bool {
+        sh == 1 && sw == 1 && dh == 1 && dw == 1 && oh == h + 2 * ph - kh + 1 && ow == w + 2 * pw - kw + 1
+    }
+}
+
+extension UnsafePointer {
+    /// This pointer as `Float`, for generic kernels that checked `T.self == Float.self`.
+    fileprivate var float: UnsafePointer<Float> { UnsafeRawPointer(self).assumingMemoryBound(to: Float.self) }
+}
+
+extension UnsafeMutablePointer {
+    fileprivate var mutableFloat: UnsafeMutablePointer<Float> { UnsafeMutableRawPointer(self).assumingMemoryBound(to: Float.self) }
+    fileprivate var float: UnsafePointer<Float> { UnsafePointer(mutableFloat) }
+}
+
+/// `convForward` for float32, stride 1, dilation 1, one group: each worker
+/// convolves its run of samples with the weights packed once.
+func directConvForward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, _ g: ConvGeometry,
+                       outChannels: Int, _ out: UnsafeMutablePointer<Float>) {
+    withScratch(Float.self, count: flint_conv2d_packed_count(outChannels, g.c, g.kh, g.kw)) { packed in
+        flint_conv2d_pack_f32(w, outChannels, g.c, g.kh, g.kw, 0, packed)
+        let scratch = flint_conv2d_scratch_count(g.c, g.h, g.w, g.kh, g.kw, g.ph, g.pw)
+        _ = convBatchSplit(g, flops: 2 * outChannels * g.c * g.kh * g.kw * g.columns) { _, samples, _ in
+            withScratch(Float.self, count: scratch) { padded in
+                flint_conv2d_f32(x + samples.lowerBound * g.c * g.h * g.w, samples.count, g.c, g.h, g.w, packed, outChannels,
+                                 g.kh, g.kw, g.ph, g.pw, bias, out + samples.lowerBound * outChannels * g.planeOut, padded)
+            }
+        }
+    }
+}
+
+/// `convBackwardData` for the geometries of `directConvForward` with padding
+/// below the kernel size: the input gradient is the convolution of `gy`,
+/// padded by `k − 1 − padding`, with the kernel flipped and its channels swapped.
+/// Overwrites `dx`.
+func directConvBackwardData(_ gy: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ g: ConvGeometry, outChannels: Int,
+                            _ dx: UnsafeMutablePointer<Float>) {
+    let ph = g.kh - 1 - g.ph, pw = g.kw - 1 - g.pw
+    withScratch(Float.self, count: flint_conv2d_packed_count(g.c, outChannels, g.kh, g.kw)) { packed in
+        flint_conv2d_pack_f32(w, outChannels, g.c, g.kh, g.kw, 1, packed)
+        let scratch = flint_conv2d_scratch_count(outChannels, g.oh, g.ow, g.kh, g.kw, ph, pw)
+        _ = convBatchSplit(g, flops: 2 * outChannels * g.c * g.kh * g.kw * g.columns) { _, samples, _ in
+            withScratch(Float.self, count: scratch) { padded in
+                flint_conv2d_f32(gy + samples.lowerBound * outChannels * g.planeOut, samples.count, outChannels, g.oh, g.ow, packed,
+                                 g.c, g.kh, g.kw, ph, pw, nil, dx + samples.lowerBound * g.c * g.h * g.w, padded)
+            }
+        }
+    }
+}
+
+/// `convBackwardWeight` for the geometries of `directConvForward`. Workers
+/// split the weight's `c·kh·kw` columns, not the batch: each entry of `dw` is
+/// then one sum over the whole batch in a fixed order, whatever the thread count.
+func directConvBackwardWeight(_ x: UnsafePointer<Float>, _ gy: UnsafePointer<Float>, _ g: ConvGeometry, outChannels: Int,
+                              _ dw: UnsafeMutablePointer<Float>) {
+    let k = g.c * g.kh * g.kw
+    let workers = Swift.min(k, convWorkers(g, flops: 2 * outChannels * k * g.columns))
+    let scratch = flint_conv2d_weight_grad_scratch_count(g.n, g.c, g.h, g.w, outChannels, g.kh, g.kw, g.ph, g.pw)
+    let per = (k + workers - 1) / workers
+    func run(_ wi: Int) {
+        let lo = wi * per, hi = Swift.min(k, lo + per)
+        withScratch(Float.self, count: scratch) { buffer in
+            flint_conv2d_weight_grad_f32(x, gy, g.n, g.c, g.h, g.w, outChannels, g.kh, g.kw, g.ph, g.pw, lo, hi, dw, buffer)
+        }
+    }
+    if workers == 1 {
+        run(0)
+    } else {
+        DispatchQueue.concurrentPerform(iterations: workers, execute: run)
     }
 }
 

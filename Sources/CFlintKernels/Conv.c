@@ -1,0 +1,220 @@
+#include "FlintConv.h"
+
+#include <string.h>
+
+// Output channels per register tile; packed weights come in blocks of this many.
+enum { CB = 16 };
+
+static ptrdiff_t blocks(ptrdiff_t channels) { return (channels + CB - 1) / CB; }
+
+ptrdiff_t flint_conv2d_packed_count(ptrdiff_t out, ptrdiff_t in, ptrdiff_t kh, ptrdiff_t kw) {
+    return blocks(out) * CB * in * kh * kw;
+}
+
+// packed[ob][ci][i][j][l] = weight of output channel ob·16 + l (zero past the last).
+void flint_conv2d_pack_f32(const float *weight, ptrdiff_t o, ptrdiff_t c, ptrdiff_t kh, ptrdiff_t kw,
+                           int transposed, float *packed) {
+    ptrdiff_t out = transposed ? c : o, in = transposed ? o : c, taps = kh * kw;
+    for (ptrdiff_t ob = 0; ob < blocks(out); ob++)
+        for (ptrdiff_t ci = 0; ci < in; ci++)
+            for (ptrdiff_t t = 0; t < taps; t++)
+                for (ptrdiff_t l = 0; l < CB; l++) {
+                    ptrdiff_t co = ob * CB + l;
+                    float v = 0;
+                    // The input gradient correlates gy with the kernel flipped in both axes.
+                    if (co < out) v = transposed ? weight[(ci * c + co) * taps + (taps - 1 - t)] : weight[(co * c + ci) * taps + t];
+                    *packed++ = v;
+                }
+}
+
+ptrdiff_t flint_conv2d_scratch_count(ptrdiff_t c, ptrdiff_t h, ptrdiff_t w, ptrdiff_t kh, ptrdiff_t kw,
+                                     ptrdiff_t ph, ptrdiff_t pw) {
+    (void)kh; (void)kw;
+    return c * (h + 2 * ph) * (w + 2 * pw);
+}
+
+/// Copies the planes of one sample into `dst` with `ph` zero rows and `pw` zero columns around each.
+static void pad_sample(const float *x, ptrdiff_t c, ptrdiff_t h, ptrdiff_t w, ptrdiff_t ph, ptrdiff_t pw, float *dst) {
+    ptrdiff_t hp = h + 2 * ph, wp = w + 2 * pw;
+    if (ph == 0 && pw == 0) {
+        memcpy(dst, x, (size_t)(c * h * w) * sizeof(float));
+        return;
+    }
+    memset(dst, 0, (size_t)(c * hp * wp) * sizeof(float));
+    for (ptrdiff_t ci = 0; ci < c; ci++)
+        for (ptrdiff_t r = 0; r < h; r++)
+            memcpy(dst + (ci * hp + r + ph) * wp + pw, x + (ci * h + r) * w, (size_t)w * sizeof(float));
+}
+
+// Register tiles, written once with GCC vector types and compiled per ISA.
+//
+// Forward tile: 16 output channels × P consecutive pixels of one output row,
+// y[l][p] = bias[l] + Σ_(ci, i, j) w[ci][i][j][l] · x[ci][i][p + j] over the
+// padded input rows at `x` (channel stride cs, row stride wp).
+#define FWD_TILE(NAME, TARGET, VL, P)                                                                         \
+    TARGET static void NAME(const float *x, ptrdiff_t cs, ptrdiff_t wp, const float *wk, ptrdiff_t c,           \
+                            ptrdiff_t kh, ptrdiff_t kw, const float *bias, float *y, ptrdiff_t plane,         \
+                            ptrdiff_t oc) {                                                                   \
+        typedef float v __attribute__((vector_size(VL * 4)));                                                 \
+        enum { NV = CB / VL };                                                                                \
+        v acc[P][NV];                                                                                         \
+        for (int p = 0; p < P; p++)                                                                           \
+            for (int q = 0; q < NV; q++) memcpy(&acc[p][q], bias + q * VL, sizeof(v));                        \
+        for (ptrdiff_t ci = 0; ci < c; ci++)                                                                  \
+            for (ptrdiff_t i = 0; i < kh; i++) {                                                              \
+                const float *r = x + ci * cs + i * wp;                                                        \
+                for (ptrdiff_t j = 0; j < kw; j++, wk += CB) {                                                \
+                    v wv[NV];                                                                                 \
+                    for (int q = 0; q < NV; q++) memcpy(&wv[q], wk + q * VL, sizeof(v));                      \
+                    for (int p = 0; p < P; p++) {                                                             \
+                        float s = r[j + p];                                                                   \
+                        for (int q = 0; q < NV; q++) acc[p][q] += s * wv[q];                                  \
+                    }                                                                                         \
+                }                                                                                             \
+            }                                                                                                 \
+        float t[P][CB];                                                                                       \
+        for (int p = 0; p < P; p++)                                                                           \
+            for (int q = 0; q < NV; q++) memcpy(&t[p][q * VL], &acc[p][q], sizeof(v));                        \
+        for (ptrdiff_t l = 0; l < oc; l++)                                                                    \
+            for (int p = 0; p < P; p++) y[l * plane + p] = t[p][l];                                           \
+    }
+
+// Weight-gradient tile: 16 output channels × T taps, each tap a pointer into
+// the padded input; dw[l][t] = Σ over samples and output pixels of
+// gy[pixel][l] · tap[t][pixel], summed in pixel order.
+#define WGRAD_TILE(NAME, TARGET, VL, T)                                                                       \
+    TARGET static void NAME(const float *const *tap, ptrdiff_t ss, ptrdiff_t wp, const float *gy,             \
+                            ptrdiff_t gstride, ptrdiff_t n, ptrdiff_t oh, ptrdiff_t ow, float *dw,            \
+                            ptrdiff_t ldw, ptrdiff_t oc) {                                                    \
+        typedef float v __attribute__((vector_size(VL * 4)));                                                 \
+        enum { NV = CB / VL };                                                                                \
+        v acc[T][NV];                                                                                         \
+        const float *tp[T];                                                                                   \
+        for (int t = 0; t < T; t++) {                                                                         \
+            tp[t] = tap[t];                                                                                   \
+            for (int q = 0; q < NV; q++) acc[t][q] = (v){0};                                                  \
+        }                                                                                                     \
+        for (ptrdiff_t s = 0; s < n; s++)                                                                     \
+            for (ptrdiff_t y = 0; y < oh; y++) {                                                              \
+                ptrdiff_t row = s * ss + y * wp;                                                              \
+                for (ptrdiff_t x = 0; x < ow; x++, gy += gstride) {                                           \
+                    v g[NV];                                                                                  \
+                    for (int q = 0; q < NV; q++) memcpy(&g[q], gy + q * VL, sizeof(v));                       \
+                    for (int t = 0; t < T; t++) {                                                             \
+                        float b = tp[t][row + x];                                                             \
+                        for (int q = 0; q < NV; q++) acc[t][q] += b * g[q];                                   \
+                    }                                                                                         \
+                }                                                                                             \
+            }                                                                                                 \
+        float r[T][CB];                                                                                       \
+        for (int t = 0; t < T; t++)                                                                           \
+            for (int q = 0; q < NV; q++) memcpy(&r[t][q * VL], &acc[t][q], sizeof(v));                        \
+        for (ptrdiff_t l = 0; l < oc; l++)                                                                    \
+            for (int t = 0; t < T; t++) dw[l * ldw + t] = r[t][l];                                            \
+    }
+
+typedef void (*fwd_tile)(const float *, ptrdiff_t, ptrdiff_t, const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t,
+                         const float *, float *, ptrdiff_t, ptrdiff_t);
+typedef void (*wgrad_tile)(const float *const *, ptrdiff_t, ptrdiff_t, const float *, ptrdiff_t, ptrdiff_t,
+                           ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t);
+
+/// One ISA's tiles: a wide one and a one-pixel (one-tap) one for what's left.
+struct tiles {
+    fwd_tile fwd, fwd1;
+    wgrad_tile wgrad, wgrad1;
+    int p, t;
+};
+
+// Tile sizes keep 8–14 accumulators in registers: 14 (or 8) zmm, 6×2 ymm or 3×4 xmm.
+#define ISA_TILES(ISA, TARGET, VL, P, T)        \
+    FWD_TILE(ISA##_fwd, TARGET, VL, P)          \
+    FWD_TILE(ISA##_fwd1, TARGET, VL, 1)         \
+    WGRAD_TILE(ISA##_wgrad, TARGET, VL, T)      \
+    WGRAD_TILE(ISA##_wgrad1, TARGET, VL, 1)     \
+    static const struct tiles ISA##_tiles = {ISA##_fwd, ISA##_fwd1, ISA##_wgrad, ISA##_wgrad1, P, T};
+
+ISA_TILES(base, , 4, 3, 3)
+#if defined(__x86_64__) && defined(__clang__)
+ISA_TILES(avx2, __attribute__((target("avx2,fma"))), 8, 6, 6)
+ISA_TILES(avx512, __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"))), 16, 14, 8)
+#endif
+
+static const struct tiles *pick_tiles(void) {
+#if defined(__x86_64__) && defined(__clang__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) return &avx512_tiles;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &avx2_tiles;
+#endif
+    return &base_tiles;
+}
+
+void flint_conv2d_f32(const float *x, ptrdiff_t n, ptrdiff_t c, ptrdiff_t h, ptrdiff_t w,
+                      const float *packed, ptrdiff_t o, ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t ph, ptrdiff_t pw,
+                      const float *bias, float *y, float *scratch) {
+    const struct tiles *k = pick_tiles();
+    ptrdiff_t hp = h + 2 * ph, wp = w + 2 * pw, oh = hp - kh + 1, ow = wp - kw + 1;
+    ptrdiff_t cs = hp * wp, plane = oh * ow, kk = c * kh * kw;
+    for (ptrdiff_t s = 0; s < n; s++) {
+        pad_sample(x + s * c * h * w, c, h, w, ph, pw, scratch);
+        for (ptrdiff_t ob = 0; ob < blocks(o); ob++) {
+            ptrdiff_t oc = o - ob * CB < CB ? o - ob * CB : CB;
+            float b[CB] = {0};
+            if (bias) memcpy(b, bias + ob * CB, (size_t)oc * sizeof(float));
+            const float *wk = packed + ob * kk * CB;
+            float *yb = y + (s * o + ob * CB) * plane;
+            for (ptrdiff_t oy = 0; oy < oh; oy++) {
+                const float *xr = scratch + oy * wp;
+                float *yr = yb + oy * ow;
+                if (ow < k->p) {
+                    for (ptrdiff_t ox = 0; ox < ow; ox++) k->fwd1(xr + ox, cs, wp, wk, c, kh, kw, b, yr + ox, plane, oc);
+                    continue;
+                }
+                // The last tile overlaps the one before it rather than running short; the
+                // overlapped pixels are computed the same way twice.
+                for (ptrdiff_t ox = 0; ox < ow; ox += k->p) {
+                    ptrdiff_t at = ox + k->p <= ow ? ox : ow - k->p;
+                    k->fwd(xr + at, cs, wp, wk, c, kh, kw, b, yr + at, plane, oc);
+                }
+            }
+        }
+    }
+}
+
+ptrdiff_t flint_conv2d_weight_grad_scratch_count(ptrdiff_t n, ptrdiff_t c, ptrdiff_t h, ptrdiff_t w, ptrdiff_t o,
+                                                 ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t ph, ptrdiff_t pw) {
+    ptrdiff_t oh = h + 2 * ph - kh + 1, ow = w + 2 * pw - kw + 1;
+    return n * c * (h + 2 * ph) * (w + 2 * pw) + n * oh * ow * blocks(o) * CB;
+}
+
+void flint_conv2d_weight_grad_f32(const float *x, const float *gy, ptrdiff_t n, ptrdiff_t c, ptrdiff_t h, ptrdiff_t w,
+                                  ptrdiff_t o, ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t ph, ptrdiff_t pw,
+                                  ptrdiff_t k0, ptrdiff_t k1, float *dw, float *scratch) {
+    const struct tiles *k = pick_tiles();
+    ptrdiff_t hp = h + 2 * ph, wp = w + 2 * pw, oh = hp - kh + 1, ow = wp - kw + 1;
+    ptrdiff_t taps = kh * kw, kk = c * taps, plane = oh * ow, opad = blocks(o) * CB;
+    if (k0 >= k1 || n == 0) return;
+    // The padded planes of the channels that k0..<k1 touch, then gy as [sample, pixel, channel].
+    ptrdiff_t c0 = k0 / taps, c1 = (k1 - 1) / taps + 1, cn = c1 - c0, ss = cn * hp * wp;
+    float *xp = scratch, *gt = scratch + n * ss;
+    for (ptrdiff_t s = 0; s < n; s++) {
+        pad_sample(x + (s * c + c0) * h * w, cn, h, w, ph, pw, xp + s * ss);
+        float *g = gt + s * plane * opad;
+        for (ptrdiff_t oi = 0; oi < opad; oi++) {
+            const float *src = gy + (s * o + oi) * plane;
+            for (ptrdiff_t p = 0; p < plane; p++) g[p * opad + oi] = oi < o ? src[p] : 0;
+        }
+    }
+    const float *tap[64];
+    for (ptrdiff_t ob = 0; ob < blocks(o); ob++) {
+        ptrdiff_t oc = o - ob * CB < CB ? o - ob * CB : CB;
+        int t = k1 - k0 >= k->t ? k->t : 1;
+        for (ptrdiff_t kt = k0; kt < k1; kt += t) {
+            ptrdiff_t at = kt + t <= k1 ? kt : k1 - t;
+            for (int u = 0; u < t; u++) {
+                ptrdiff_t kc = at + u, ci = kc / taps, i = (kc % taps) / kw, j = kc % kw;
+                tap[u] = xp + (ci - c0) * hp * wp + i * wp + j;
+            }
+            (t == 1 ? k->wgrad1 : k->wgrad)(tap, ss, wp, gt + ob * CB, opad, n, oh, ow, dw + ob * CB * kk + at, kk, oc);
+        }
+    }
+}
