@@ -161,6 +161,13 @@ extension SpecSchema {
         sum; accuracy and the other metrics read the first loss's output. Unknown output names are
         errors with a "did you mean".
 
+        `flint predict` writes every output of such a model, each named by it: `outputs/logits`,
+        `outputs/recon`, and `predictions/<name>` (argmax) and `probabilities/<name>` (softmax) for
+        each output that a `cross_entropy_loss` or `nll_loss` reads; the root attribute `outputs`
+        lists the names in the order of `model.outputs`. `flint export --format onnx` gives the
+        graph one output per `model.outputs` entry, with the same names and order (what PyTorch
+        returns as a tuple).
+
 
         """
         out += "## Sections\n\n"

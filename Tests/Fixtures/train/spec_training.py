@@ -11,7 +11,9 @@ batch with its length inferred, ReduceLROnPlateau on the validation loss, a mode
 with two outputs and a weighted sum of losses, and CosineEmbeddingLoss over two
 outputs. Adam, AdamW with AMSGrad, NAdam and RAdam with parameter groups train a
 smooth regressor (tanh, no batch norm) whose gradients are all far from zero, so
-their normalised steps depend on the data and not on float rounding; OneCycleLR
+their normalised steps depend on the data and not on float rounding; so does the
+ReduceLROnPlateau case, whose 5 epochs of SGD would magnify rounding through batch
+norm, on validation targets from the same function; OneCycleLR
 runs inside SequentialLR with the length of its segment. It records the initial
 state dict, the data, the learning rate after every scheduler step and the final
 parameters. `init` records what torch.nn.init
@@ -242,8 +244,11 @@ def main():
     val = (torch.randn(N_VAL, FEATURES), torch.randint(0, CLASSES, (N_VAL,)))
     pairs = torch.randint(0, 2, (N_TRAIN,)) * 2 - 1
     # Regression targets of order one from a fixed smooth function of x, plus noise.
-    targets = 2 * torch.tanh(x @ torch.randn(FEATURES, TARGETS)) + 0.3 * torch.randn(N_TRAIN, TARGETS)
+    weights = torch.randn(FEATURES, TARGETS)
+    targets = 2 * torch.tanh(x @ weights) + 0.3 * torch.randn(N_TRAIN, TARGETS)
     regression = (x, targets)
+    # Validation targets from the same function (drawn last, so the data above is what it was).
+    val_targets = 2 * torch.tanh(val[0] @ weights) + 0.3 * torch.randn(N_VAL, TARGETS)
 
     def groups(model):
         # The spec's param_groups: the rest first, then [*.bias, bn.*] without decay, then fc2.weight at lr 0.2.
@@ -275,9 +280,19 @@ def main():
     cases["one_cycle_per_step"] = run(Classifier(), sgd(0.1, 0.9), (x, y), cross_entropy, epochs=3, interval="step",
                                       make_scheduler=lambda o: torch.optim.lr_scheduler.OneCycleLR(o, max_lr=0.5, total_steps=18))
     torch.manual_seed(seed + 6)
-    cases["plateau"] = run(Classifier(), sgd(0.5), (x, y), cross_entropy, epochs=5, val=val, monitor=True,
+    # ReduceLROnPlateau on the regressor's validation MSE (smooth, no batch norm: 30 SGD steps agree to
+    # float rounding). threshold 0.5 (relative): an epoch improves only if it halves the best val loss,
+    # which these runs do not keep up for four epochs, so the rate always falls at least once.
+    cases["plateau"] = run(Regressor(), sgd(0.1), regression, mse, epochs=5, val=(val[0], val_targets), monitor=True,
                            make_scheduler=lambda o: torch.optim.lr_scheduler.ReduceLROnPlateau(
-                               o, factor=0.5, patience=0, threshold=0.1))
+                               o, factor=0.5, patience=0, threshold=0.5))
+    # How near each decision was: the smallest |val loss - best·(1 - threshold)| / best over epochs 2..5.
+    best, margins = math.inf, []
+    for loss in cases["plateau"]["val_losses"]:
+        if best < math.inf:
+            margins.append(abs(loss - best * 0.5) / best)
+        best = loss if loss < best * 0.5 else best
+    cases["plateau"]["decision_margin"] = min(margins)
     torch.manual_seed(seed + 7)
     cases["two_outputs"] = run(TwoHeads(), sgd(0.1), (x, y),
                                lambda outs, xb, yb: F.cross_entropy(outs[0], yb) + 0.5 * F.mse_loss(outs[1], xb), epochs=1)
@@ -310,6 +325,7 @@ def main():
         "seed": seed, "batch_size": BATCH,
         "x": as_list(x), "y": y.tolist(), "targets": as_list(targets), "target_features": TARGETS,
         "run_steps": RUN_STEPS, "pairs": pairs.tolist(), "val_x": as_list(val[0]), "val_y": val[1].tolist(),
+        "val_targets": as_list(val_targets),
         "features": FEATURES, "cases": cases, "init": init_stats(),
         "torch": torch.__version__,
     }
