@@ -25,6 +25,13 @@ static inline void *flint_openblas_library(void) {
         "libopenblas.so.0", "libopenblas.so",
 #endif
     };
+    // OpenBLAS's idle threads spin (sched_yield) for 2^28 cycles after each
+    // threaded GEMM, holding the other core while Flint's own worker pool needs
+    // it: elementwise ops after a large matmul then ran on one core. Read by
+    // OpenBLAS when it loads; 2^4 cycles makes its threads sleep at once (a
+    // threaded GEMM is >= 2^27 flops, so waking them again costs little). A
+    // value the user set is kept.
+    setenv("OPENBLAS_THREAD_TIMEOUT", "4", 0);
     for (size_t i = 0; i < sizeof names / sizeof names[0] && opened == NULL; i++) {
         opened = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
     }

@@ -14,7 +14,11 @@ scratch="${BENCH_SCRATCH:-.build-bench}"
 swift build -c release --package-path bench/ops --scratch-path "$scratch" >&2
 flint="$(mktemp)"; torch="$(mktemp)"
 trap 'rm -f "$flint" "$torch"' EXIT
-"$scratch"/release/FlintOpsBench "$@" > "$flint"
+# The bench links OpenBLAS itself (for its sgemm baseline), so OpenBLAS loads before
+# Flint's own dlopen could set its thread timeout (Sources/CBLAS/shim.h): set it here
+# as `flint` does, or OpenBLAS's idle threads spin on the second core after each
+# threaded GEMM and the elementwise cases run on one core.
+OPENBLAS_THREAD_TIMEOUT="${OPENBLAS_THREAD_TIMEOUT:-4}" "$scratch"/release/FlintOpsBench "$@" > "$flint"
 python3 bench/ops/bench_torch.py "$@" > "$torch"
 python3 - "$flint" "$torch" <<'PY'
 import sys
