@@ -28,6 +28,15 @@ func parallelFor(count: Int, minChunk: Int = 1 << 15, _ body: (Range<Int>) -> Vo
     }
 }
 
+/// Runs `body(i)` for each of `count` independent tasks (one per worker, say)
+/// on the pool: task `i` always gets the same work, so results do not depend
+/// on which thread runs it.
+func parallelTasks(_ count: Int, _ body: (Int) -> Void) {
+    parallelFor(count: count, minChunk: 1) { range in
+        for i in range { body(i) }
+    }
+}
+
 /// How many threads Flint's own kernels use (defaults to the core count).
 public enum Parallelism {
     nonisolated(unsafe) public static var threads: Int = ProcessInfo.processInfo.activeProcessorCount

@@ -173,7 +173,7 @@ func convBatchSplit(_ g: ConvGeometry, flops: Int, _ body: (_ worker: Int, _ sam
     }
     useBlasThreads(m: 1, n: 1, k: 1)  // one OpenBLAS thread per worker
     let per = (g.n + workers - 1) / workers
-    DispatchQueue.concurrentPerform(iterations: workers) { wi in
+    parallelTasks(workers) { wi in
         let lo = wi * per, hi = Swift.min(g.n, lo + per)
         body(wi, lo..<Swift.max(lo, hi), true)
     }
@@ -358,7 +358,7 @@ func directConvBackwardWeight(_ x: UnsafePointer<Float>, _ gy: UnsafePointer<Flo
     if workers == 1 {
         run(0)
     } else {
-        DispatchQueue.concurrentPerform(iterations: workers, execute: run)
+        parallelTasks(workers, run)
     }
 }
 
