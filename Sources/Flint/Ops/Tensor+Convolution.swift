@@ -116,7 +116,7 @@ extension Tensor {
         let g = ConvGeometry(n: shape[0], c: outC, h: hOut, w: wOut, kh: kh, kw: kw,
                              sh: sh, sw: sw, ph: ph, pw: pw, dh: dh, dw: dw, oh: shape[2], ow: shape[3])
         let x = contiguous().detach(), w = weight.contiguous().detach()
-        let out = try Tensor.zeros([g.n, outC, hOut, wOut], dtype: dtype)
+        let out = Tensor(empty: [g.n, outC, hOut, wOut], dtype: dtype)
         if dtype == .float64 {
             convBackwardData(x.pointer(Double.self), w.pointer(Double.self), g, groups: groups, outChannels: shape[1], out.pointer(Double.self))
         } else {
@@ -231,7 +231,7 @@ private func gradientChunks<T: FloatElement>(_ gy: UnsafePointer<T>, _ g: ConvGe
 }
 
 /// The gradient of `convForward` with respect to its input: col2im of Wᵀ·gy.
-/// `gy` is `[N, O, oh, ow]`; `dx` (`[N, C, H, W]`) must be zeroed.
+/// `gy` is `[N, O, oh, ow]`; `dx` (`[N, C, H, W]`) is overwritten.
 func convBackwardData<T: FloatElement>(_ gy: UnsafePointer<T>, _ w: UnsafePointer<T>, _ g: ConvGeometry,
                                        groups: Int, outChannels: Int, _ dx: UnsafeMutablePointer<T>) {
     if T.self == Float.self && groups == 1 && g.isDirect && g.ph < g.kh && g.pw < g.kw {
@@ -239,6 +239,8 @@ func convBackwardData<T: FloatElement>(_ gy: UnsafePointer<T>, _ w: UnsafePointe
         return
     }
     let cg = g.c / groups, og = outChannels / groups, k = cg * g.kh * g.kw
+    // col2im adds into dx; the direct kernel above writes every element itself.
+    dx.update(repeating: 0, count: g.n * g.c * g.h * g.w)
     // Samples are independent: each worker col2im's into its own samples of dx.
     _ = convBatchSplit(g, flops: 2 * outChannels * k * g.columns) { _, samples, serial in
         gradientChunks(gy, g, channels: cg, range: samples, outChannels: outChannels, k: k) { start, chunk, gyT, cols in
@@ -355,11 +357,7 @@ func directConvBackwardWeight(_ x: UnsafePointer<Float>, _ gy: UnsafePointer<Flo
             flint_conv2d_weight_grad_f32(x, gy, g.n, g.c, g.h, g.w, outChannels, g.kh, g.kw, g.ph, g.pw, lo, hi, dw, buffer)
         }
     }
-    if workers == 1 {
-        run(0)
-    } else {
-        parallelTasks(workers, run)
-    }
+    parallelTasks(workers, run)
 }
 
 /// `[N, C, L]` → `[C, N·L]`.
@@ -396,7 +394,7 @@ extension ConvSaved {
         var dx: Tensor?, dw: Tensor?
         func run<T: FloatElement>(_: T.Type) {
             if needed[0] {
-                let t = Tensor(shape: [g.n, g.c, g.h, g.w], filledWith: 0, dtype: gy.dtype)
+                let t = Tensor(empty: [g.n, g.c, g.h, g.w], dtype: gy.dtype)
                 convBackwardData(gyc.pointer(T.self), weight.pointer(T.self), g, groups: groups, outChannels: outC, t.pointer(T.self))
                 dx = t
             }
