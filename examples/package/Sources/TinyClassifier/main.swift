@@ -17,8 +17,8 @@ func blobs(_ count: Int) throws -> (x: Tensor, y: Tensor) {
     let centres = try Tensor([2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 2, 0], shape: [3, 4])
     var xs: [Tensor] = [], ys: [Tensor] = []
     for c in 0..<3 {
-        let noise = Tensor.randn([count, 4], std: 0.5, generator: generator)
-        xs.append(try noise.add(centres.select(dim: 0, index: c)))
+        let noise = try Tensor.randn([count, 4], std: 0.5, generator: generator)
+        xs.append(try noise.add(centres.select(0, c)))
         ys.append(try Tensor.full([count], Double(c), dtype: .int64))
     }
     return (try Tensor.cat(xs, dim: 0), try Tensor.cat(ys, dim: 0))
@@ -31,7 +31,7 @@ _ = try file.createDataset("train/x", tensor: train.x)
 _ = try file.createDataset("train/y", tensor: train.y)
 _ = try file.createDataset("test/x", tensor: test.x)
 _ = try file.createDataset("test/y", tensor: test.y)
-file.close()
+try file.close()
 
 // The model, as `torch.nn.Sequential(Linear(4, 16), ReLU(), Linear(16, 3))`.
 let model = Sequential([
@@ -39,7 +39,7 @@ let model = Sequential([
     ReLU(),
     try Linear(inFeatures: 16, outFeatures: 3, generator: generator),
 ])
-let optimizer = SGD(params: model.parameters(), lr: 0.1, momentum: 0.9)
+let optimizer = try SGD(params: model.parameters(), options: SGDOptions(lr: 0.1, momentum: 0.9))
 let criterion = CrossEntropyLoss()
 for step in 1...200 {
     optimizer.zeroGrad()
@@ -51,7 +51,7 @@ for step in 1...200 {
 
 model.eval()
 let predicted = try noGrad { try model(test.x).argmax(dim: 1) }
-let accuracy = try predicted.eq(test.y).to(.float64).mean().item()
+let accuracy = try predicted.eq(test.y).casted(to: .float64).mean().item()
 print("test accuracy \(accuracy)")
 
 // The same network as a spec, so that `flint eval`, `predict` and `export`
