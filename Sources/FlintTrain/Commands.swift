@@ -139,31 +139,6 @@ public enum FlintCommands {
         return String(String(h, radix: 16).suffix(8))
     }
 
-    /// Metrics of a checkpoint on one split, rebuilt from the checkpoint alone.
-    public static func evaluate(checkpoint path: String, split: String, data: String?) throws -> (samples: Int, metrics: [String: Double]) {
-        let file = resolveCheckpoint(path)
-        let ckpt = try Checkpoint.read(from: file)
-        let spec = try Spec.parse(yaml: ckpt.config, file: file + ":/config")
-        let plan = try RunPlan(spec: spec, dataOverride: data, initialWeights: false, statistics: ckpt.dataStatistics)
-        var state: [String: Tensor] = [:]
-        for (k, v) in ckpt.model { state[k] = v }
-        do {
-            _ = try plan.model.loadStateDict(state, strict: true)
-        } catch {
-            throw TrainError.badInput("\(file): weights do not fit the model of its own config: \(error)")
-        }
-        let loader: FlintData.DataLoader?
-        switch split {
-        case "train": loader = plan.train
-        case "val": loader = plan.val
-        case "test": loader = plan.test
-        default: throw TrainError.badInput("unknown split '\(split)'; expected train, val or test")
-        }
-        guard let loader else { throw TrainError.badInput("\(file): the spec has no \(split) split") }
-        let metrics = try FlintTrain.evaluate(model: plan.model, objective: plan.objective, loader: loader)
-        return (loader.dataset.count, metrics)
-    }
-
     /// The resolved spec as YAML (`flint config`).
     public static func config(specPath: String, overrides: [String]) throws -> String {
         try Spec.load(path: specPath, overrides: overrides).node.yaml()

@@ -77,6 +77,7 @@ extension RunPlan {
                   epochs: spec.train.epochs, control: control, schedulerStepping: schedule?.stepping ?? .perEpoch)
         initialWeightsReport = report
         dataStatistics = fitted
+        metrics = spec.train.metrics
     }
 
     /// When the trainer calls the scheduler's `step()`, and with which metric.
@@ -217,6 +218,34 @@ extension RunPlan {
                 }
             }
         }
+        problems += checkMetrics(spec: spec, target: data.train.target, objective: objective, outputs: outputs)
         if !problems.isEmpty { throw SpecError(problems) }
+    }
+
+    /// Every metric of `train.metrics` must fit what the metric output and the targets are.
+    private static func checkMetrics(spec: Spec, target: ArrayInfo, objective: Objective,
+                                     outputs: [[Int]]) -> [Diagnostic] {
+        guard !spec.train.metrics.isEmpty else { return [] }
+        let entries = spec.node["train"]?["metrics"]?.items ?? []
+        let location = { (index: Int) in entries.indices.contains(index) ? entries[index].location : spec.train.location }
+        guard let index = objective.metricOutput, outputs.indices.contains(index) else {
+            return [.error(at: location(0), "train.metrics needs a loss that compares one model output with y; "
+                           + "the metrics read the first loss's output")]
+        }
+        let task = MetricTask.of(loss: objective.metricLoss, output: outputs[index], target: target.sampleShape,
+                                 targetIsFloat: target.dtype.isFloatingPoint)
+        var problems: [Diagnostic] = []
+        for (i, metric) in spec.train.metrics.enumerated() where !(task?.fits(metric) ?? false) {
+            let what: String
+            switch task {
+            case .multiclass?: what = "a classifier (scores of \(outputs[index]) against class indices)"
+            case .binary?: what = "a binary classifier (one score per sample), which has no top-k accuracy"
+            case .regression?: what = "a regressor (float targets)"
+            case nil: what = "a model whose output \(outputs[index]) and \(target.dtype) targets of shape \(target.sampleShape) fit no metric"
+            }
+            problems.append(.error(at: location(i), "train.metrics: '\(metric.name)' does not apply: this is \(what)",
+                                   keyPath: "train.metrics.\(i)"))
+        }
+        return problems
     }
 }

@@ -53,7 +53,7 @@ final class SpecDecodingTests: XCTestCase {
         XCTAssertNil(spec.scheduler)
 
         XCTAssertEqual(spec.train.epochs, 2)
-        XCTAssertEqual(spec.train.metrics, ["accuracy"])
+        XCTAssertEqual(spec.train.metrics, [MetricSpec(.accuracy)])
         XCTAssertNil(spec.train.logEverySteps)
         XCTAssertTrue(spec.warnings.isEmpty)
     }
