@@ -521,6 +521,7 @@ extension Validator {
             checkInputNames(items)
         }
         warnAboutUnusedBlocks()
+        if let data = spec.sections["data"] { warnAboutFillAfterNormalizing(data) }
         if let es = spec.sections["train"]?.sections["early_stopping"], es.bool("strict") ?? true,
            let monitor = es.string("monitor") {
             checkMonitor(monitor, of: spec, at: es.location(of: "monitor"), path: "train.early_stopping.monitor",
@@ -576,6 +577,20 @@ extension Validator {
                 + (listable ? "; add it to train.metrics" : "")
         }
         error("\(field) '\(monitor)' is not a metric of this run: \(reason)", at: location, path: [path])
+    }
+
+    /// `augment` runs after `transforms`, so a `fill` (or random_erasing's `value`) written for raw
+    /// pixels lands in normalised units once `transforms` normalises.
+    private mutating func warnAboutFillAfterNormalizing(_ data: SectionValues) {
+        let transforms = data.entries["transforms"] ?? []
+        guard let scaling = transforms.last(where: { ["normalize", "standardize", "to_tensor"].contains($0.type) }) else { return }
+        for entry in data.entries["augment"] ?? [] {
+            for field in ["fill", "value"] where entry.isSet(field) && entry.schema.fields.contains(where: { $0.name == field }) {
+                diagnostics.warning("data.augment runs after data.transforms, so \(entry.type)'s \(field) is in the units "
+                                    + "\(scaling.type) gives (\(scaling.type == "to_tensor" ? "0-1" : "normalised")), not raw pixel values",
+                                    at: entry.location(of: field), keyPath: entry.keyPath(of: field))
+            }
+        }
     }
 
     /// Schedules that PyTorch accepts but that rarely do what was meant.

@@ -121,6 +121,12 @@ public struct Checkpoint {
         guard FileManager.default.fileExists(atPath: path) else {
             throw TrainError.badInput("\(path): no such checkpoint file")
         }
+        let lower = path.lowercased()
+        if lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") {
+            throw TrainError.badInput("\(path) is a spec; this command takes a checkpoint (.h5) or a run directory. "
+                                      + "Train the spec with `flint train \(path)`, then pass the run directory it prints "
+                                      + "(runs/<name>-<time>-<hash>) or its checkpoints/last.h5")
+        }
         let file = try HDF5File.open(path)
         guard (try? file.stringAttribute("format")) == Checkpoint.format else {
             throw TrainError.badInput("\(path): not a Flint checkpoint (no format = \"\(Checkpoint.format)\" attribute)")

@@ -48,6 +48,7 @@ public enum FlintCommands {
         }
         var plan = try RunPlan(spec: spec, initialWeights: resume == nil && initFrom == nil,
                                statistics: checkpoint?.dataStatistics)
+        for w in plan.warnings { say(w.description) }
         if let initFrom { plan.initialWeightsReport = try loadInitialWeights(into: plan.model, from: initFrom) }
         if let report = plan.initialWeightsReport, !report.fits, let source = initFrom ?? spec.model.initFrom {
             say(report.warning(loadingFrom: source.path))
@@ -65,6 +66,34 @@ public enum FlintCommands {
         let options = TrainOptions(runDir: dir, quiet: quiet, resume: checkpoint, resumeRunDir: resumeRunDir,
                                    specPath: specPath, overrides: overrides, handleSignals: handleSignals)
         return try Trainer(plan: plan, options: options).run()
+    }
+
+    /// Sets the threads of Flint's kernels and OpenBLAS together (`--threads`).
+    public static func setThreads(_ count: Int) throws {
+        guard count >= 1 else { throw TrainError.badInput("--threads must be at least 1, got \(count)") }
+        Parallelism.threads = count
+    }
+
+    /// The overrides of `flint train --fast-dev-run` (Lightning's `fast_dev_run`): one epoch of one
+    /// training batch, one validation batch and one test batch.
+    public static let fastDevRunOverrides = ["train.epochs=1", "train.limit_batches=1", "train.limit_val_batches=1",
+                                             "train.limit_test_batches=1"]
+
+    /// `flint train --fast-dev-run`: the spec's whole loop on one batch of each split, to find what fails
+    /// before a long run does. Nothing is written unless `runDir` asks for it: the run goes to a
+    /// temporary directory that is removed afterwards, and the result names no files.
+    public static func fastDevRun(specPath: String, overrides: [String], runDir: String?, quiet: Bool) throws -> TrainResult {
+        let keep = runDir != nil
+        let dir = runDir ?? NSTemporaryDirectory() + "flint-fast-dev-run-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { if !keep { try? FileManager.default.removeItem(atPath: dir) } }
+        var result = try train(specPath: specPath, overrides: overrides + fastDevRunOverrides, runDir: dir, resume: nil,
+                               quiet: quiet, force: false)
+        if !keep {
+            result.runDir = ""
+            result.checkpoint = ""
+            result.testCheckpoint = nil
+        }
+        return result
     }
 
     /// The run directory a checkpoint file sits in (`RUN/checkpoints/x.h5`), if it does.

@@ -197,7 +197,7 @@ extension FlintCommands {
         let (config, weights) = try Checkpoint.readModel(from: file)
         let spec = try Spec.parse(yaml: config, file: file + ":/config")
         let plan = try RunPlan(spec: spec, dataOverride: data, initialWeights: false,
-                               statistics: try Checkpoint.readDataStatistics(from: file))
+                               statistics: try Checkpoint.readDataStatistics(from: file), batchLimits: false)
         var state: [String: Tensor] = [:]
         for (k, v) in weights { state[k] = v }
         do {

@@ -28,6 +28,8 @@ public struct RunPlan {
     public var schedulerStepping: SchedulerStepping
     /// `train.metrics`: reported for every split besides the loss.
     public var metrics: [MetricSpec] = []
+    /// What looks wrong in the data for this spec without stopping training (`check` and `train` print them).
+    public var warnings: [Diagnostic] = []
 
     /// What validation and test report: the listed metrics, or accuracy (for classifiers) when none is listed.
     public var evaluationMetrics: [MetricSpec] { metrics.isEmpty ? [MetricSpec(.accuracy)] : metrics }
@@ -76,7 +78,9 @@ public struct TrainResult {
 
     public var json: String {
         JSON.object([
-            ("run_dir", .string(runDir)), ("checkpoint", .string(checkpoint)), ("epochs", .int(epochs)),
+            // Empty after `--fast-dev-run`, which keeps no files.
+            ("run_dir", runDir.isEmpty ? .null : .string(runDir)), ("checkpoint", checkpoint.isEmpty ? .null : .string(checkpoint)),
+            ("epochs", .int(epochs)),
             ("seconds", .number(seconds)), ("metrics", .object(metrics.sorted { $0.key < $1.key }.map { ($0.key, .number($0.value)) })),
             ("status", .string(status)), ("stop_reason", stopReason.map(JSON.string) ?? .null),
             ("test_checkpoint", testCheckpoint.map(JSON.string) ?? .null),

@@ -26,9 +26,11 @@ struct PredictCommand: ParsableCommand {
     @Option(name: .customLong("batch-size"), help: "Rows per batch (default: the spec's batch_size).") var batchSize: Int?
     @Flag(help: "Replace the output file if it exists.") var force = false
     @Flag(help: "Print the result as one JSON line on stdout.") var json = false
+    @OptionGroup var threads: ThreadOptions
 
     func run() throws {
         try reportingErrors {
+            try threads.apply()
             let r = try FlintCommands.predict(checkpoint: checkpoint, input: input, output: output, batchSize: batchSize, force: force)
             print(json ? r.json : r.summary)
         }
