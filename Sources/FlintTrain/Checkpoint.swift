@@ -38,6 +38,9 @@ public struct Checkpoint {
     /// mean and std), in `/data/transforms/<position>`, so that evaluation,
     /// prediction and resuming apply the same statistics.
     public var dataStatistics = DataStatistics()
+    /// The class names of the training labels (the `classes` attribute importers give them), in
+    /// label order, as the attribute `classes` of `/data`; nil when the data names none.
+    public var classNames: [String]?
 
     public init(epoch: Int, step: Int, config: String, model: [(name: String, tensor: Tensor)],
                 optimizerType: String, optimizerSteps: Int, optimizerLRs: [Double],
@@ -92,6 +95,7 @@ public struct Checkpoint {
             try data.setAttribute("batch_index", dataBatchIndex)
             try data.createDataset("order", values: dataOrder.map { Int64($0) }, shape: [dataOrder.count])
             if !dataStatistics.isEmpty { try dataStatistics.write(to: try data.createGroup("transforms")) }
+            if let classNames { try data.setAttribute("classes", classNames) }
             let hist = try file.createGroup("history")
             for (k, values) in history.sorted(by: { $0.key < $1.key }) {
                 try hist.createDataset(k, values: values, shape: [values.count])
@@ -157,6 +161,16 @@ public struct Checkpoint {
         file.contains("data/transforms") ? try DataStatistics.read(from: try file.group("data/transforms")) : DataStatistics()
     }
 
+    static func readClassNames(_ file: HDF5File) throws -> [String]? {
+        let data = try file.group("data")
+        return try data.hasAttribute("classes") ? try data.stringArrayAttribute("classes") : nil
+    }
+
+    /// Only the class names (`/data` attribute `classes`), for evaluating, predicting and exporting.
+    public static func readClassNames(from path: String) throws -> [String]? {
+        try readClassNames(try openFile(path))
+    }
+
     /// Only the data statistics (`/data/transforms`), for evaluating and predicting.
     public static func readDataStatistics(from path: String) throws -> DataStatistics {
         try readDataStatistics(try openFile(path))
@@ -198,6 +212,7 @@ public struct Checkpoint {
             dataBatchIndex: Int(try data.int64Attribute("batch_index")), history: history)
         checkpoint.trainer = trainer
         checkpoint.dataStatistics = try readDataStatistics(file)
+        checkpoint.classNames = try readClassNames(file)
         return checkpoint
     }
 }

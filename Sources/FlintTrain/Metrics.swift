@@ -140,6 +140,13 @@ public struct EvaluationReport {
     public var metrics: [String: Double]
     /// For classifiers: rows are true classes, columns predictions.
     public var confusion: ConfusionMatrix?
+    /// The classes' names in label order, when the checkpoint carries them.
+    public var classNames: [String]?
+
+    /// The name of class `c`, or its index when it has none.
+    public func className(_ c: Int) -> String {
+        classNames.flatMap { $0.indices.contains(c) ? $0[c] : nil } ?? String(c)
+    }
 
     public init(samples: Int, metrics: [String: Double], confusion: ConfusionMatrix?) {
         self.samples = samples
@@ -156,7 +163,8 @@ public struct EvaluationReport {
         ]
         if let cm = confusion {
             pairs.append(("per_class", .array((0..<cm.classes).map { c in
-                .object([("class", .int(c)), ("precision", .number(cm.precision(c))), ("recall", .number(cm.recall(c))),
+                .object([("class", .int(c)), ("name", classNames == nil ? .null : .string(className(c))),
+                         ("precision", .number(cm.precision(c))), ("recall", .number(cm.recall(c))),
                          ("f1", .number(cm.f1(c))), ("support", .int(cm.support(c)))])
             })))
             pairs.append(("confusion_matrix", .array(cm.counts.map { .array($0.map { .int($0) }) })))
@@ -174,9 +182,11 @@ public struct EvaluationReport {
         }
         guard let cm = confusion else { return lines.joined(separator: "\n") + "\n" }
         lines.append("")
-        lines.append("class  precision  recall      f1  support")
+        let nameWidth = Swift.max(5, (0..<cm.classes).map { className($0).count }.max() ?? 0)
+        lines.append("class".padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  precision  recall      f1  support")
         for c in 0..<cm.classes {
-            lines.append(String(format: "%5d  %9.4f  %6.4f  %6.4f  %7d", c, cm.precision(c), cm.recall(c), cm.f1(c), cm.support(c)))
+            lines.append(className(c).padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+                         + String(format: "  %9.4f  %6.4f  %6.4f  %7d", cm.precision(c), cm.recall(c), cm.f1(c), cm.support(c)))
         }
         lines.append("")
         lines.append("confusion matrix (rows: true class, columns: predicted)")
@@ -191,8 +201,8 @@ public struct EvaluationReport {
 }
 
 extension FlintCommands {
-    /// A checkpoint's run plan with its weights loaded, and the loader of one split.
-    static func evaluationPlan(checkpoint path: String, split: String, data: String?) throws -> (RunPlan, DataLoader) {
+    /// A checkpoint's run plan with its weights loaded, the loader of one split, and the checkpoint file.
+    static func evaluationPlan(checkpoint path: String, split: String, data: String?) throws -> (plan: RunPlan, loader: DataLoader, file: String) {
         let file = resolveCheckpoint(path)
         let (config, weights) = try Checkpoint.readModel(from: file)
         let spec = try Spec.parse(yaml: config, file: file + ":/config")
@@ -213,7 +223,7 @@ extension FlintCommands {
         default: throw TrainError.badInput("unknown split '\(split)'; expected train, val or test")
         }
         guard let loader else { throw TrainError.badInput("\(file): the spec has no \(split) split") }
-        return (plan, loader)
+        return (plan, loader, file)
     }
 
     /// Every metric of a checkpoint on one split (`flint eval`), rebuilt from
@@ -222,19 +232,20 @@ extension FlintCommands {
     /// a top-k accuracy with k at least the number of classes (always 1) is left out.
     public static func evaluateReport(checkpoint path: String, split: String, data: String?, topK: Int? = 5) throws -> EvaluationReport {
         if let k = topK, k < 1 { throw TrainError.badInput("--top-k must be at least 1, got \(k)") }
-        let (plan, loader) = try evaluationPlan(checkpoint: path, split: split, data: data)
+        let (plan, loader, file) = try evaluationPlan(checkpoint: path, split: split, data: data)
         var metrics = evaluationMetrics(topK: topK)
         for m in plan.metrics where !metrics.contains(m) { metrics.append(m) }
         var report = try FlintTrain.evaluate(model: plan.model, objective: plan.objective, loader: loader, metrics: metrics)
         if let k = topK, let classes = report.confusion?.classes, k >= classes, !plan.metrics.contains(MetricSpec(.topKAccuracy, k: k)) {
             report.metrics[MetricSpec(.topKAccuracy, k: k).name] = nil
         }
+        report.classNames = try Checkpoint.readClassNames(from: file) ?? plan.classNames
         return report
     }
 
     /// The loss and the checkpoint's own metrics on one split, as its training run logged them.
     public static func evaluate(checkpoint path: String, split: String, data: String?) throws -> (samples: Int, metrics: [String: Double]) {
-        let (plan, loader) = try evaluationPlan(checkpoint: path, split: split, data: data)
+        let (plan, loader, _) = try evaluationPlan(checkpoint: path, split: split, data: data)
         let report = try FlintTrain.evaluate(model: plan.model, objective: plan.objective, loader: loader, metrics: plan.evaluationMetrics)
         return (loader.dataset.count, report.metrics)
     }

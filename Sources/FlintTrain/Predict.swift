@@ -121,6 +121,11 @@ extension FlintCommands {
                              probabilities: output.isClassified
                                  ? try out.createDataset(path("probabilities", output), dtype: .float32, shape: [rows] + output.shape) : nil)
             }
+            if let names = restored.classNames {
+                for writer in writers where writer.output.shape == [names.count] {
+                    try writer.predictions?.setAttribute("classes", names)
+                }
+            }
             var start = 0
             while start < rows {
                 let range = start..<Swift.min(start + step, rows)

@@ -85,6 +85,7 @@ extension RunPlan {
         dataStatistics = fitted
         metrics = spec.train.metrics
         warnings = RunPlan.dataWarnings(spec: spec, data: data)
+        classNames = RunPlan.classNames(file: dataOverride ?? spec.data.source, labels: spec.data.train.y)
     }
 
     /// When the trainer calls the scheduler's `step()`, and with which metric.
@@ -227,6 +228,14 @@ extension RunPlan {
         }
         problems += checkMetrics(spec: spec, target: data.train.target, objective: objective, outputs: outputs)
         if !problems.isEmpty { throw SpecError(problems) }
+    }
+
+    /// The `classes` attribute that `flint import csv|images|idx` puts on a labels dataset.
+    static func classNames(file: String, labels: String) -> [String]? {
+        // Names are a convenience: a file without them (or unreadable here) trains the same.
+        guard let h5 = try? HDF5File.open(file), let dataset = try? h5.dataset(labels),
+              (try? dataset.hasAttribute("classes")) == true else { return nil }
+        return try? dataset.stringArrayAttribute("classes")
     }
 
     /// uint8 images without `to_tensor` reach `normalize` (or the model) as 0-255, which trains, badly.

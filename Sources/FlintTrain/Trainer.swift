@@ -30,6 +30,8 @@ public struct RunPlan {
     public var metrics: [MetricSpec] = []
     /// What looks wrong in the data for this spec without stopping training (`check` and `train` print them).
     public var warnings: [Diagnostic] = []
+    /// The names of the classes, in label order, when the training labels carry them (attribute `classes`).
+    public var classNames: [String]?
 
     /// What validation and test report: the listed metrics, or accuracy (for classifiers) when none is listed.
     public var evaluationMetrics: [MetricSpec] { metrics.isEmpty ? [MetricSpec(.accuracy)] : metrics }
@@ -607,6 +609,7 @@ public final class Trainer {
                            history: history)
         c.trainer = trainerState
         c.dataStatistics = plan.dataStatistics
+        c.classNames = plan.classNames
         return c
     }
 

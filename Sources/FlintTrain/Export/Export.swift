@@ -39,7 +39,9 @@ extension FlintCommands {
         let state = restored.stateDict.map { (name: $0.name, tensor: $0.tensor.detach()) }
         switch format {
         case .safetensors:
-            try destination.write(try SafeTensors.encode(state, metadata: ["format": "pt"]))
+            var metadata = ["format": "pt"]
+            metadata["classes"] = restored.classNamesJSON
+            try destination.write(try SafeTensors.encode(state, metadata: metadata))
         case .npz:
             try destination.write(try NumPyArchive.encode(state))
         case .onnx:

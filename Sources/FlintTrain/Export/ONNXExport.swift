@@ -67,6 +67,8 @@ public struct ONNXExporter {
         m.docString = "Exported by flint from \(restored.path). Input: \(Self.inputType(of: restored.module)) [batch, \(restored.inputShape.map(String.init).joined(separator: ", "))] after the spec's data transforms."
             + (names.count > 1 ? " Outputs: \(names.joined(separator: ", ")), the spec's model.outputs." : "")
         m.metadataProps = [Self.entry("flint.config", restored.spec.node.yaml())]
+        // The class names as a JSON array, in label order, where deployments look for them.
+        if let classes = restored.classNamesJSON { m.metadataProps.append(Self.entry("classes", classes)) }
         return m
     }
 
