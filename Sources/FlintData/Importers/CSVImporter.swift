@@ -438,3 +438,58 @@ func detectHeader(_ records: [CSVRecord], isMissing: (String) -> Bool) -> Bool {
     return allText && Set(first.fields).count == first.fields.count
         && sample.contains { record in record.fields.contains(where: isNumber) }
 }
+
+/// Rows of a CSV file with the columns of an imported features dataset (`flint predict --input x.csv`):
+/// the columns are found by the header names the import stored (`columns`), in any order; the
+/// target column and any other extra column are ignored; categories become the import's codes.
+/// - Returns: float32 `[N, F]` in the order of the import's columns.
+public func readCSVFeatures(_ path: String, like features: HDF5Dataset) throws -> Tensor {
+    let columns = try features.stringArrayAttribute("columns")
+    let categorical = try features.hasAttribute("categorical_columns") ? try features.stringArrayAttribute("categorical_columns") : []
+    var codes: [String: [String: Int]] = [:]
+    for name in categorical {
+        let values = try features.stringArrayAttribute("categories_\(name)")
+        codes[name] = Dictionary(uniqueKeysWithValues: values.enumerated().map { ($1, $0) })
+    }
+    let parser = try CSVParser(file: path, delimiter: nil)
+    var positions: [Int] = []
+    var values: [Float] = []
+    var rows = 0
+    try parser.forEachRecord { record in
+        let fields = record.fields.map(trimmed)
+        if positions.isEmpty {
+            var found: [Int] = []
+            for name in columns {
+                guard let at = fields.firstIndex(of: name) else {
+                    throw DataError.parse(file: path, line: record.line,
+                                          message: "the header has no column '\(name)'; the model reads \(columns.joined(separator: ", "))")
+                }
+                found.append(at)
+            }
+            positions = found
+            return true
+        }
+        for (name, at) in zip(columns, positions) {
+            guard at < fields.count else {
+                throw DataError.parse(file: path, line: record.line, message: "expected a value for column '\(name)'")
+            }
+            let value = fields[at]
+            if let vocabulary = codes[name] {
+                guard let code = vocabulary[value] else {
+                    throw DataError.parse(file: path, line: record.line,
+                                          message: "column '\(name)' has '\(value)', not one of the categories it was trained on")
+                }
+                values.append(Float(code))
+            } else {
+                guard let number = Double(value) else {
+                    throw DataError.parse(file: path, line: record.line, message: "column '\(name)' has '\(value)', not a number")
+                }
+                values.append(Float(number))
+            }
+        }
+        rows += 1
+        return true
+    }
+    guard rows > 0 else { throw DataError.invalid("\(path): no data rows after the header") }
+    return try Tensor(values, shape: [rows, columns.count])
+}
