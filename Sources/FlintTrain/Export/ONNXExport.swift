@@ -6,7 +6,8 @@ import ONNXProto
 /// The model of a checkpoint as an ONNX model (opset 17): the inference
 /// graph (dropout off, batch norm with running statistics) with a dynamic
 /// batch dimension. Its input `input` is a float32 batch after the spec's
-/// transforms (int64 indices for a model that starts with an embedding);
+/// transforms (int64 indices for a model that starts with an embedding), or
+/// with `preprocessing` a batch as the dataset stores it (see `emitPreprocessing`);
 /// its output `output` is what `flint predict` writes as `outputs`. A model
 /// of several outputs (`model.outputs: [a, b]`) has one graph output per
 /// declared output, named by it and in its order (`a`, `b`), each what
