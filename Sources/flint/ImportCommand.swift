@@ -59,6 +59,9 @@ struct ImportIDXCommand: ParsableCommand {
     @Option(help: "Put every file in this split (group) instead of reading the split from file names.")
     var split: String?
 
+    @Option(help: "Names of the classes in label order, comma-separated (e.g. Fashion-MNIST's), stored with the labels.")
+    var classes: String?
+
     @Flag(help: "Store [N, H, W] images as they are, without a channel dimension.")
     var noChannelDim = false
 
@@ -66,7 +69,8 @@ struct ImportIDXCommand: ParsableCommand {
     var force = false
 
     func run() throws {
-        let options = IDXImportOptions(split: split, addChannelDimension: !noChannelDim, overwrite: force)
+        let names = classes?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let options = IDXImportOptions(split: split, addChannelDimension: !noChannelDim, overwrite: force, classes: names)
         try runImport { try importIDX(files, output: output, options: options).report(output: output) }
     }
 }
