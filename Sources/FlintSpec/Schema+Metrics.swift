@@ -87,7 +87,7 @@ public struct MetricSpec: Hashable, Sendable {
     public var isScalar: Bool { kind != .confusion }
 
     /// Whether it reads class scores (else regression outputs).
-    public var isClassification: Bool { ![.mse, .mae, .r2].contains(kind) }
+    public var isClassification: Bool { ![Kind.mse, .mae, .r2].contains(kind) }
 
     /// The scalar metrics of a spec's `train.metrics` entries, by logged name.
     public static func names(of entries: [SpecEntry]) -> [String] {

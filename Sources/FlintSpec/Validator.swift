@@ -552,7 +552,7 @@ extension Validator {
     /// The scalar metrics a run logs: the loss and `train.metrics` of the training split, and of the
     /// validation split when there is one; `accuracy` stands in for classifiers when no metric is listed.
     private func reportedMetrics(_ spec: SectionValues) -> [String] {
-        let listed = spec.sections["train"]?.entries["metrics"].map(MetricSpec.names)
+        let listed = spec.sections["train"]?.entries["metrics"].map { MetricSpec.names(of: $0) }
         let hasValidation = spec.sections["data"]?.sections["val"] != nil
         return ["train/loss"] + (listed ?? []).map { "train/" + $0 }
             + (hasValidation ? ["val/loss"] + (listed ?? ["accuracy"]).map { "val/" + $0 } : [])

@@ -140,7 +140,7 @@ public struct ClassificationAccumulator {
             }
             if keepsProbabilities {
                 labels.append(Int(target))
-                let row = s[base..<(base + classes)].map(Double.init)
+                let row = s[base..<(base + classes)].map { Double($0) }
                 if needsSoftmax {
                     let top = row.max() ?? 0
                     let e = row.map { Foundation.exp($0 - top) }
