@@ -171,7 +171,8 @@ extension FlintCommands {
         var text = header.map(csvField).joined(separator: ",") + "\n"
         try forEachBatch { range, ys in
             let y = ys[0].casted(to: .float32)
-            let values = (output.isClassified ? try y.softmax(dim: 1) : y).contiguous().toArray(Float.self)
+            let scored = try output.isClassified ? y.softmax(dim: 1) : y
+            let values = scored.toArray(Float.self)
             for (i, row) in range.enumerated() {
                 let v = values[(i * width)..<((i + 1) * width)]
                 var fields = [source.paths?[row] ?? String(row)]
