@@ -63,7 +63,6 @@ public struct ConfusionMatrix: Equatable {
         let n = total
         return n > 0 ? (0..<classes).reduce(0) { $0 + metric($1) * Double(support($1)) } / Double(n) : .nan
     }
-}
 
     /// Σ TP / Σ predicted over every class (sklearn's `average='micro'`): the accuracy, for single-label classes.
     public var micro: Double { accuracy }

@@ -9,7 +9,7 @@ final class CSVMissingTests: DataTestCase {
     /// Lines 3 and 5 miss `a`, line 4 misses `b`; the column means over present values are
     /// a: (1 + 4 + 8) / 3, b: (10 + 20 + 40 + 80) / 4, the medians a: 4, b: (20 + 40) / 2.
     private func table() throws -> String {
-        let text = "a,b,y\n1,10,0\n,20,1\n4,,0\nNA,40,1\n8,80,0\n"
+        let text = "a,b,y\n1,10,n\n,20,p\n4,,n\nNA,40,p\n8,80,n\n"
         try text.write(toFile: path("t.csv"), atomically: true, encoding: .utf8)
         return path("t.csv")
     }

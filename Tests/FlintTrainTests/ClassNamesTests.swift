@@ -52,10 +52,10 @@ final class ClassNamesTests: XCTestCase {
 
         let st = dir.appendingPathComponent("m.safetensors").path
         _ = try FlintCommands.export(checkpoint: result.checkpoint, format: .safetensors, output: st)
-        XCTAssertEqual(try SafeTensors.read(from: st).metadata["classes"], #"["left","right"]"#)
+        XCTAssertEqual(try SafeTensors.read(from: st).metadata["classes"], #"["left", "right"]"#)
         let onnx = dir.appendingPathComponent("m.onnx").path
         _ = try FlintCommands.export(checkpoint: result.checkpoint, format: .onnx, output: onnx)
         let model = try Onnx_ModelProto(serializedBytes: try Data(contentsOf: URL(fileURLWithPath: onnx)))
-        XCTAssertEqual(model.metadataProps.first { $0.key == "classes" }?.value, #"["left","right"]"#)
+        XCTAssertEqual(model.metadataProps.first { $0.key == "classes" }?.value, #"["left", "right"]"#)
     }
 }

@@ -9,7 +9,8 @@ import FlintHDF5
 final class PredictRawInputTests: XCTestCase {
     /// A version 1.0 `.npy` file of uint8 `shape` (numpy's format: magic, header dict padded to 64 bytes, data).
     private func writeNPY(_ bytes: [UInt8], shape: [Int], to path: String) throws {
-        var header = "{'descr': '|u1', 'fortran_order': False, 'shape': (\(shape.map(String.init).joined(separator: ", ")),), }"
+        let dims = shape.count == 1 ? "\(shape[0])," : shape.map(String.init).joined(separator: ", ")
+        var header = "{'descr': '|u1', 'fortran_order': False, 'shape': (\(dims)), }"
         while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
         header += "\n"
         var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)])

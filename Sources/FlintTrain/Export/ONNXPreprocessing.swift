@@ -30,7 +30,7 @@ extension ONNXExporter {
         var current = dtype
         func toFloat(_ name: String) {
             guard current != .float32 else { return }
-            value = graph.node("Cast", [value], name: name, attributes: [ONNXGraphBuilder.int("to", 1)])
+            value = graph.node("Cast", [value], name: name, attributes: [ONNXAttribute.int("to", 1)])
             current = .float32
         }
         /// `(x − mean) / std` with constants broadcast over `shape` as `constantShape`.
