@@ -217,6 +217,19 @@ public struct Checkpoint {
     }
 }
 
+extension Module {
+    /// Loads a checkpoint's `/model` weights, strictly; weights that do not fit are bad input naming `file`.
+    func loadCheckpointWeights(_ weights: [(name: String, tensor: Tensor)], from file: String) throws {
+        var state: [String: Tensor] = [:]
+        for (name, tensor) in weights { state[name] = tensor }
+        do {
+            _ = try loadStateDict(state, strict: true)
+        } catch {
+            throw TrainError.badInput("\(file): weights do not fit the model of its own config: \(error)")
+        }
+    }
+}
+
 /// Flint's version, written into checkpoints and summaries.
 public enum FlintVersion {
     public static let string = "0.1.0"

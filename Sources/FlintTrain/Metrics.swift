@@ -208,13 +208,7 @@ extension FlintCommands {
         let spec = try Spec.parse(yaml: config, file: file + ":/config")
         let plan = try RunPlan(spec: spec, dataOverride: data, initialWeights: false,
                                statistics: try Checkpoint.readDataStatistics(from: file), batchLimits: false)
-        var state: [String: Tensor] = [:]
-        for (k, v) in weights { state[k] = v }
-        do {
-            _ = try plan.model.loadStateDict(state, strict: true)
-        } catch {
-            throw TrainError.badInput("\(file): weights do not fit the model of its own config: \(error)")
-        }
+        try plan.model.loadCheckpointWeights(weights, from: file)
         let loader: DataLoader?
         switch split {
         case "train": loader = plan.train

@@ -470,14 +470,7 @@ public final class Trainer {
             let label = chosen == .best ? "best.h5 = last.h5" : "last.h5"
             return ("\(label), epoch \(epoch)", ctx.store.lastPath)
         }
-        let (_, weights) = try Checkpoint.readModel(from: ctx.store.bestPath)
-        var state: [String: Tensor] = [:]
-        for (k, v) in weights { state[k] = v }
-        do {
-            _ = try plan.model.loadStateDict(state, strict: true)
-        } catch {
-            throw TrainError.runtime("\(ctx.store.bestPath) does not fit the model: \(error)")
-        }
+        try plan.model.loadCheckpointWeights(try Checkpoint.readModel(from: ctx.store.bestPath).model, from: ctx.store.bestPath)
         return ("best.h5, epoch \(best.epoch)", ctx.store.bestPath)
     }
 

@@ -57,13 +57,7 @@ public struct RestoredModel {
         let spec = try Spec.parse(yaml: config, file: path + ":/config")
         let built = try Builder.build(spec.model)
         let objective = try Builder.objective(spec.losses, outputs: spec.model.outputs)
-        var state: [String: Tensor] = [:]
-        for (name, tensor) in weights { state[name] = tensor }
-        do {
-            _ = try built.module.loadStateDict(state, strict: true)
-        } catch {
-            throw TrainError.badInput("\(path): weights do not fit the model of its own config: \(error)")
-        }
+        try built.module.loadCheckpointWeights(weights, from: path)
         built.module.eval()
         let names = spec.model.outputs ?? ["output"]
         guard names.count == built.outputs.count else {
