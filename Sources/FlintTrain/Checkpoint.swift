@@ -1,6 +1,7 @@
 import Foundation
 import Flint
 import FlintData
+import FlintNN
 import FlintHDF5
 
 /// Everything a run needs to continue exactly, or to be evaluated alone:
