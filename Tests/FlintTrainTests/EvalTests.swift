@@ -1,6 +1,7 @@
 import XCTest
 import Foundation
 import Flint
+import FlintSpec
 @testable import FlintTrain
 
 /// `flint eval`: metric formulas against hand calculations and a
