@@ -11,10 +11,13 @@ public struct FirstStep {
     public let loss: Double
     /// Where the starting weights came from and what the load found; nil without any.
     public let initialWeights: (source: InitialWeightsSpec, report: WeightsLoadReport)?
+    /// What the run's data would warn about (as `flint train` warns).
+    public let warnings: [Diagnostic]
 
     /// - Parameter initFrom: weights that replace `model.init_from` (`--init`).
     public init(spec: Spec, initFrom: InitialWeightsSpec?) throws {
         var plan = try RunPlan(spec: spec, initialWeights: initFrom == nil)
+        warnings = plan.warnings
         if let initFrom { plan.initialWeightsReport = try loadInitialWeights(into: plan.model, from: initFrom) }
         if let report = plan.initialWeightsReport, let source = initFrom ?? spec.model.initFrom {
             initialWeights = (source, report)

@@ -33,6 +33,7 @@ struct CheckCommand: ParsableCommand {
             for diagnostic in check.diagnostics { printError(diagnostic.description) }
             guard !check.hasErrors, let model = check.model else { throw ExitCode(2) }
             let step = try FirstStep(spec: check.spec, initFrom: initFrom.map { InitialWeightsSpec(path: $0, strict: !initNonStrict) })
+            for warning in step.warnings { printError(warning.description) }
             if let loaded = step.initialWeights, !loaded.report.fits { printError(loaded.report.warning(loadingFrom: loaded.source.path)) }
             let outputs = zip(check.spec.model.outputs ?? [], step.outputs)
             print("\(spec): ok: \(model.parameterCount) parameters; batch \(step.input) -> "
