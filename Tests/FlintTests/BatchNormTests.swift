@@ -50,7 +50,8 @@ final class BatchNormTests: XCTestCase {
             let xs = [try Tensor.randn(shape, mean: 3, std: 2, dtype: .float64, generator: g),
                       try Tensor.randn([c], dtype: .float64, generator: g), try Tensor.randn([c], dtype: .float64, generator: g)]
             let upstream = try Tensor.randn(shape, dtype: .float64, generator: g)
-            let running = [try Tensor.randn([c], dtype: .float64, generator: g), try Tensor.rand([c], dtype: .float64, generator: g) + 0.5]
+            let initial = [try Tensor.randn([c], dtype: .float64, generator: g), try Tensor.rand([c], dtype: .float64, generator: g) + 0.5]
+            let running = initial.map { $0.clone() }  // updated in place by the fused call
             var results: [[Tensor]] = []
             for fused in [true, false] {
                 let leaves = xs.map { $0.detach().requiringGrad() }
@@ -64,8 +65,8 @@ final class BatchNormTests: XCTestCase {
                     y = try (leaves[0] - mean) * (variance + 1e-3).rsqrt() * leaves[1].reshape(cs) + leaves[2].reshape(cs)
                     // torch: running = (1 − momentum)·running + momentum·batch, with the unbiased variance.
                     let n = Double(xs[0].count / c)
-                    let expectedMean = try running[0] * 0.7 + mean.detach().reshape([c]) * 0.3
-                    let expectedVar = try running[1] * 0.7 + variance.detach().reshape([c]) * (0.3 * n / (n - 1))
+                    let expectedMean = try initial[0] * 0.7 + mean.detach().reshape([c]) * 0.3
+                    let expectedVar = try initial[1] * 0.7 + variance.detach().reshape([c]) * (0.3 * n / (n - 1))
                     let fusedRunning = results[0].suffix(2)
                     XCTAssertTrue(try XCTUnwrap(fusedRunning.first).allclose(expectedMean, rtol: 1e-12, atol: 1e-12), "shape \(shape)")
                     XCTAssertTrue(try XCTUnwrap(fusedRunning.last).allclose(expectedVar, rtol: 1e-12, atol: 1e-12), "shape \(shape)")
