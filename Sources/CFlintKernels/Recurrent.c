@@ -7,25 +7,48 @@
 // (double is for gradient checks, where accuracy matters and speed does not).
 static inline double sigmoid_f64(double x) { return 1.0 / (1.0 + exp(-x)); }
 
+// Row kernels take each gate's row as its own restrict pointer (noalias arguments, inlined into each ISA's
+// clone): given one row pointer and offsets, the vectoriser's run-time overlap checks between the gate rows
+// failed and the scalar loop ran.
 #define LSTM_CELL(T, SUFFIX, SIGMOID, TANH)                                                                   \
+    static inline __attribute__((always_inline)) void lstm_row_##SUFFIX(                                      \
+        const T *restrict pi, const T *restrict pf, const T *restrict pg, const T *restrict po,               \
+        T *restrict ai, T *restrict af, T *restrict ag, T *restrict ao, const T *restrict cp,                  \
+        T *restrict cr, T *restrict hr, ptrdiff_t hidden) {                                                    \
+        for (ptrdiff_t j = 0; j < hidden; j++) {                                                               \
+            T i = SIGMOID(pi[j] + ai[j]), f = SIGMOID(pf[j] + af[j]);                                          \
+            T g = TANH(pg[j] + ag[j]), o = SIGMOID(po[j] + ao[j]);                                             \
+            T next = f * cp[j] + i * g;                                                                        \
+            ai[j] = i; af[j] = f; ag[j] = g; ao[j] = o;                                                        \
+            cr[j] = next;                                                                                      \
+            hr[j] = o * TANH(next);                                                                            \
+        }                                                                                                      \
+    }                                                                                                          \
+                                                                                                               \
     FLINT_CLONES void flint_lstm_cell_##SUFFIX(const T *pre, T *gates, const T *c_prev, T *c, T *h,            \
                                                ptrdiff_t n, ptrdiff_t hidden) {                                \
         for (ptrdiff_t r = 0; r < n; r++) {                                                                    \
-            /* The five rows never overlap (restrict lets the loop vectorise without run-time checks). */     \
-            const T *restrict p = pre + r * 4 * hidden;                                                        \
-            T *restrict a = gates + r * 4 * hidden;                                                            \
-            const T *restrict cp = c_prev + r * hidden;                                                        \
-            T *restrict cr = c + r * hidden, *restrict hr = h + r * hidden;                                    \
-            for (ptrdiff_t j = 0; j < hidden; j++) {                                                           \
-                T i = SIGMOID(p[j] + a[j]);                                                                    \
-                T f = SIGMOID(p[hidden + j] + a[hidden + j]);                                                  \
-                T g = TANH(p[2 * hidden + j] + a[2 * hidden + j]);                                             \
-                T o = SIGMOID(p[3 * hidden + j] + a[3 * hidden + j]);                                          \
-                T next = f * cp[j] + i * g;                                                                    \
-                a[j] = i; a[hidden + j] = f; a[2 * hidden + j] = g; a[3 * hidden + j] = o;                     \
-                cr[j] = next;                                                                                  \
-                hr[j] = o * TANH(next);                                                                        \
-            }                                                                                                  \
+            const T *p = pre + r * 4 * hidden;                                                                 \
+            T *a = gates + r * 4 * hidden;                                                                     \
+            lstm_row_##SUFFIX(p, p + hidden, p + 2 * hidden, p + 3 * hidden, a, a + hidden, a + 2 * hidden,    \
+                              a + 3 * hidden, c_prev + r * hidden, c + r * hidden, h + r * hidden, hidden);    \
+        }                                                                                                      \
+    }                                                                                                          \
+                                                                                                               \
+    static inline __attribute__((always_inline)) void lstm_row_backward_##SUFFIX(                             \
+        const T *restrict ai, const T *restrict af, const T *restrict ag, const T *restrict ao,               \
+        const T *restrict cp, const T *restrict cr, const T *restrict dhr, T *restrict dcr,                    \
+        T *restrict di_, T *restrict df_, T *restrict dg_, T *restrict do_, ptrdiff_t hidden) {                \
+        for (ptrdiff_t j = 0; j < hidden; j++) {                                                               \
+            T i = ai[j], f = af[j], g = ag[j], o = ao[j];                                                      \
+            T tc = TANH(cr[j]);                                                                                \
+            /* h = o·tanh(c): both reach c, the one from h through tanh's derivative. */                       \
+            T dcTotal = dcr[j] + dhr[j] * o * (1 - tc * tc);                                                   \
+            di_[j] = dcTotal * g * i * (1 - i);                                                                \
+            df_[j] = dcTotal * cp[j] * f * (1 - f);                                                            \
+            dg_[j] = dcTotal * i * (1 - g * g);                                                                \
+            do_[j] = dhr[j] * tc * o * (1 - o);                                                                \
+            dcr[j] = dcTotal * f;                                                                              \
         }                                                                                                      \
     }                                                                                                          \
                                                                                                                \
@@ -33,22 +56,11 @@ static inline double sigmoid_f64(double x) { return 1.0 / (1.0 + exp(-x)); }
                                                         const T *dh, T *dc, T *dpre, ptrdiff_t n,              \
                                                         ptrdiff_t hidden) {                                    \
         for (ptrdiff_t r = 0; r < n; r++) {                                                                    \
-            const T *restrict a = gates + r * 4 * hidden;                                                      \
-            const T *restrict cp = c_prev + r * hidden, *restrict cr = c + r * hidden;                         \
-            const T *restrict dhr = dh + r * hidden;                                                           \
-            T *restrict dcr = dc + r * hidden, *restrict d = dpre + r * 4 * hidden;                            \
-            for (ptrdiff_t j = 0; j < hidden; j++) {                                                           \
-                T i = a[j], f = a[hidden + j], g = a[2 * hidden + j], o = a[3 * hidden + j];                   \
-                T tc = TANH(cr[j]);                                                                            \
-                /* h = o·tanh(c): both reach c, the one from h through tanh's derivative. */                   \
-                T dcTotal = dcr[j] + dhr[j] * o * (1 - tc * tc);                                               \
-                T di = dcTotal * g, df = dcTotal * cp[j], dg = dcTotal * i, dout = dhr[j] * tc;                \
-                d[j] = di * i * (1 - i);                                                                       \
-                d[hidden + j] = df * f * (1 - f);                                                              \
-                d[2 * hidden + j] = dg * (1 - g * g);                                                          \
-                d[3 * hidden + j] = dout * o * (1 - o);                                                        \
-                dcr[j] = dcTotal * f;                                                                          \
-            }                                                                                                  \
+            const T *a = gates + r * 4 * hidden;                                                               \
+            T *d = dpre + r * 4 * hidden;                                                                      \
+            lstm_row_backward_##SUFFIX(a, a + hidden, a + 2 * hidden, a + 3 * hidden, c_prev + r * hidden,     \
+                                       c + r * hidden, dh + r * hidden, dc + r * hidden, d, d + hidden,        \
+                                       d + 2 * hidden, d + 3 * hidden, hidden);                                \
         }                                                                                                      \
     }
 
