@@ -1,5 +1,6 @@
 import CHDF5
 import Foundation
+import Flint
 
 /// An attribute's value. Strings are stored as variable-length UTF-8 (h5py
 /// reads them as `str`), integers as int64, reals as float64. Reading accepts
@@ -27,30 +28,14 @@ public enum HDF5AttributeValue: Sendable, Equatable, CustomStringConvertible {
     /// Strings quoted, arrays in brackets: `"train-images.idx3-ubyte.gz"`, `[60000, 28, 28]`.
     public var description: String {
         switch self {
-        case .string(let value): return quoted(value)
+        case .string(let value): return JSON.quote(value)
         case .int64(let value): return String(value)
         case .double(let value): return String(value)
-        case .stringArray(let values): return "[" + values.map(quoted).joined(separator: ", ") + "]"
+        case .stringArray(let values): return "[" + values.map(JSON.quote).joined(separator: ", ") + "]"
         case .int64Array(let values): return "\(values)"
         case .doubleArray(let values): return "\(values)"
         }
     }
-}
-
-/// `value` in double quotes, with quotes, backslashes and control characters escaped.
-func quoted(_ value: String) -> String {
-    var result = "\""
-    for scalar in value.unicodeScalars {
-        switch scalar {
-        case "\"": result += "\\\""
-        case "\\": result += "\\\\"
-        case "\n": result += "\\n"
-        case "\t": result += "\\t"
-        case "\r": result += "\\r"
-        default: result.unicodeScalars.append(scalar)
-        }
-    }
-    return result + "\""
 }
 
 extension HDF5Object {

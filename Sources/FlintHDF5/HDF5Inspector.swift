@@ -1,4 +1,5 @@
 import Foundation
+import Flint
 
 /// Renders a file's tree for `flint inspect`: every group, every dataset with
 /// dtype, shape, storage and value range, and every attribute.
@@ -152,11 +153,11 @@ public struct HDF5Inspector: Sendable {
         case .string(let string):
             let lines = string.split(separator: "\n", omittingEmptySubsequences: false)
             if lines.count > 1, let first = lines.first {
-                return quoted(cut(String(first))) + " … (\(lines.count) lines)"
+                return JSON.quote(cut(String(first))) + " … (\(lines.count) lines)"
             }
-            return quoted(cut(string))
+            return JSON.quote(cut(string))
         case .stringArray(let strings):
-            return list(strings.map { quoted(cut($0)) })
+            return list(strings.map { JSON.quote(cut($0)) })
         case .int64Array(let numbers):
             return list(numbers.map(String.init))
         case .doubleArray(let numbers):

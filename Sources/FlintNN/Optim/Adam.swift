@@ -24,8 +24,20 @@ private func effectiveGradient<T: FloatElement>(_ g: T, _ w: T, sign: T, decay: 
     return coupled ? d + decay * w : d
 }
 
+/// Options with PyTorch's `betas`, whose first `OneCycleLR` cycles as the momentum.
+public protocol AdamFamilyOptions: OptimizerOptions {
+    var betas: (Double, Double) { get set }
+}
+
+extension AdamFamilyOptions {
+    public var cycledMomentum: Double? {
+        get { betas.0 }
+        set { if let newValue { betas.0 = newValue } }
+    }
+}
+
 /// `torch.optim.Adam`'s arguments and defaults.
-public struct AdamOptions: OptimizerOptions {
+public struct AdamOptions: AdamFamilyOptions {
     public var lr: Double
     public var betas: (Double, Double)
     public var eps: Double
@@ -50,18 +62,13 @@ public struct AdamOptions: OptimizerOptions {
         (self.amsgrad, self.maximize, self.decoupledWeightDecay) = (amsgrad, maximize, decoupledWeightDecay)
     }
 
-    public var cycledMomentum: Double? {
-        get { betas.0 }
-        set { if let newValue { betas.0 = newValue } }
-    }
-
     public func validate(op: String) throws {
         try checkAdamFamily(op, lr: lr, betas: betas, eps: eps, weightDecay: weightDecay)
     }
 }
 
 /// `torch.optim.AdamW`'s arguments and defaults: Adam's, with a weight decay of 1e-2, always decoupled.
-public struct AdamWOptions: OptimizerOptions {
+public struct AdamWOptions: AdamFamilyOptions {
     public var lr: Double
     public var betas: (Double, Double)
     public var eps: Double
@@ -89,16 +96,11 @@ public struct AdamWOptions: OptimizerOptions {
                     decoupledWeightDecay: true)
     }
 
-    public var cycledMomentum: Double? {
-        get { betas.0 }
-        set { if let newValue { betas.0 = newValue } }
-    }
-
     public func validate(op: String) throws { try adam.validate(op: op) }
 }
 
 /// `torch.optim.Adamax`'s arguments and defaults.
-public struct AdamaxOptions: OptimizerOptions {
+public struct AdamaxOptions: AdamFamilyOptions {
     public var lr: Double
     public var betas: (Double, Double)
     public var eps: Double
@@ -118,18 +120,13 @@ public struct AdamaxOptions: OptimizerOptions {
         (self.lr, self.betas, self.eps, self.weightDecay, self.maximize) = (lr, betas, eps, weightDecay, maximize)
     }
 
-    public var cycledMomentum: Double? {
-        get { betas.0 }
-        set { if let newValue { betas.0 = newValue } }
-    }
-
     public func validate(op: String) throws {
         try checkAdamFamily(op, lr: lr, betas: betas, eps: eps, weightDecay: weightDecay)
     }
 }
 
 /// `torch.optim.NAdam`'s arguments and defaults.
-public struct NAdamOptions: OptimizerOptions {
+public struct NAdamOptions: AdamFamilyOptions {
     public var lr: Double
     public var betas: (Double, Double)
     public var eps: Double
@@ -154,11 +151,6 @@ public struct NAdamOptions: OptimizerOptions {
         (self.momentumDecay, self.decoupledWeightDecay, self.maximize) = (momentumDecay, decoupledWeightDecay, maximize)
     }
 
-    public var cycledMomentum: Double? {
-        get { betas.0 }
-        set { if let newValue { betas.0 = newValue } }
-    }
-
     public func validate(op: String) throws {
         try checkAdamFamily(op, lr: lr, betas: betas, eps: eps, weightDecay: weightDecay)
         try OptionCheck(op).nonNegative("momentum_decay", momentumDecay)
@@ -166,7 +158,7 @@ public struct NAdamOptions: OptimizerOptions {
 }
 
 /// `torch.optim.RAdam`'s arguments and defaults.
-public struct RAdamOptions: OptimizerOptions {
+public struct RAdamOptions: AdamFamilyOptions {
     public var lr: Double
     public var betas: (Double, Double)
     public var eps: Double
@@ -187,11 +179,6 @@ public struct RAdamOptions: OptimizerOptions {
                 decoupledWeightDecay: Bool = false, maximize: Bool = false) {
         (self.lr, self.betas, self.eps, self.weightDecay) = (lr, betas, eps, weightDecay)
         (self.decoupledWeightDecay, self.maximize) = (decoupledWeightDecay, maximize)
-    }
-
-    public var cycledMomentum: Double? {
-        get { betas.0 }
-        set { if let newValue { betas.0 = newValue } }
     }
 
     public func validate(op: String) throws {

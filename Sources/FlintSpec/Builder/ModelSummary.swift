@@ -56,20 +56,8 @@ public struct ModelSummary {
     /// One JSON object: `{"input", "output", "total_params", "trainable_params", "buffer_elements", "layers": [...]}`.
     public func json() -> String {
         func shape(_ dims: [Int]) -> String { "[" + dims.map(String.init).joined(separator: ",") + "]" }
-        func quoted(_ text: String) -> String {
-            var escaped = ""
-            for scalar in text.unicodeScalars {
-                switch scalar {
-                case "\"": escaped += "\\\""
-                case "\\": escaped += "\\\\"
-                case _ where scalar.value < 0x20: escaped += String(format: "\\u%04x", scalar.value)
-                default: escaped.unicodeScalars.append(scalar)
-                }
-            }
-            return "\"" + escaped + "\""
-        }
         let layers = built.layers.map { row in
-            "{\"name\":\(quoted(row.name)),\"type\":\(quoted(row.type)),\"output_shape\":\(shape(row.output)),"
+            "{\"name\":\(JSON.quote(row.name)),\"type\":\(JSON.quote(row.type)),\"output_shape\":\(shape(row.output)),"
                 + "\"params\":\(row.parameters),\"depth\":\(row.depth),\"container\":\(row.isContainer)}"
         }
         return "{\"input\":\(shape(input)),\"output\":\(shape(built.output)),\"total_params\":\(totalParameters),"

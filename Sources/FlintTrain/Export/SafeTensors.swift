@@ -58,14 +58,14 @@ public enum SafeTensors {
         }
         var entries: [String] = []
         if let metadata, !metadata.isEmpty {
-            let pairs = metadata.sorted { $0.key < $1.key }.map { jsonString($0.key) + ":" + jsonString($0.value) }
-            entries.append(jsonString("__metadata__") + ":{" + pairs.joined(separator: ",") + "}")
+            let pairs = metadata.sorted { $0.key < $1.key }.map { JSON.quote($0.key) + ":" + JSON.quote($0.value) }
+            entries.append(JSON.quote("__metadata__") + ":{" + pairs.joined(separator: ",") + "}")
         }
         var offset = 0
         for (name, tensor) in sorted {
             let bytes = tensor.count * tensor.dtype.itemSize
             let shape = "[" + tensor.shape.map(String.init).joined(separator: ",") + "]"
-            entries.append(jsonString(name) + ":{\"dtype\":\"\(Self.name(of: tensor.dtype))\",\"shape\":\(shape),\"data_offsets\":[\(offset),\(offset + bytes)]}")
+            entries.append(JSON.quote(name) + ":{\"dtype\":\"\(Self.name(of: tensor.dtype))\",\"shape\":\(shape),\"data_offsets\":[\(offset),\(offset + bytes)]}")
             offset += bytes
         }
         var header = Array(("{" + entries.joined(separator: ",") + "}").utf8)
@@ -75,31 +75,6 @@ public enum SafeTensors {
         data.append(contentsOf: header)
         for (_, tensor) in sorted { tensor.withContiguousBytes { data.append(contentsOf: $0) } }
         return data
-    }
-
-    /// A JSON string as serde_json writes it: `"` and `\` escaped, control
-    /// characters as `\b \t \n \f \r` or `\u00XX`, everything else as UTF-8.
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 
     /// Reads every tensor of a `.safetensors` file, in file order, and its

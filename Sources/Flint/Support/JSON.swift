@@ -1,6 +1,7 @@
 import Foundation
 
-/// A small JSON writer with stable key order, for metrics lines and `--json` output.
+/// The one JSON writer: stable key order, for metrics lines, `--json` output,
+/// summaries, attribute listings and safetensors headers.
 public indirect enum JSON {
     case string(String)
     case number(Double)
@@ -25,17 +26,21 @@ public indirect enum JSON {
         }
     }
 
-    static func quote(_ s: String) -> String {
+    /// A JSON string as serde_json writes it: `"` and `\` escaped, control
+    /// characters as `\b \t \n \f \r` or `\u00XX`, everything else as UTF-8.
+    public static func quote(_ s: String) -> String {
         var out = "\""
-        for ch in s.unicodeScalars {
-            switch ch {
+        for scalar in s.unicodeScalars {
+            switch scalar {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if ch.value < 0x20 { out += String(format: "\\u%04x", ch.value) } else { out.unicodeScalars.append(ch) }
+                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
             }
         }
         return out + "\""
