@@ -6,7 +6,7 @@ SPEC ?= models/mnist_mlp.yaml
 APT_PACKAGES := libopenblas-dev libhdf5-dev zlib1g-dev libpng-dev libjpeg-dev pkg-config
 FLINT := .build/release/flint
 
-.PHONY: deps build train test test-interop bench clean-runs
+.PHONY: deps build train test test-interop bench clean-runs fortunes-data
 
 # Installs the Debian packages that are missing (apt-get update only when needed).
 deps:
@@ -45,3 +45,11 @@ test-interop: build test-interop-tensorboard
 test-interop-tensorboard: deps
 	python3 -m pip install -q tensorboard
 	$(SWIFT) test -c release -Xswiftc -enable-testing --filter FlintTrainTests.TensorBoardTests
+
+# The text of the shipped language model (datasets/fortunes.h5), re-imported from
+# Debian's fortunes package; only the text models need the package.
+FORTUNES := /usr/share/games/fortunes
+fortunes-data: build
+	@$(MAKE) --no-print-directory deps APT_PACKAGES=fortunes
+	$(FLINT) import text $$(ls $(FORTUNES)/* | grep -v '\.dat$$\|\.u8$$') --val-fraction 0.05 --test-fraction 0.05 \
+		--output datasets/fortunes.h5 --force

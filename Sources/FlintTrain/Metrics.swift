@@ -9,14 +9,15 @@ import FlintSpec
 /// Accuracy is reported for class-index targets.
 public func evaluate(model: Module, objective: Objective, loader: DataLoader) throws -> [String: Double] {
     let report = try evaluateReport(model: model, objective: objective, loader: loader, topK: nil)
-    return report.metrics.filter { $0.key == "loss" || $0.key == "accuracy" }
+    return report.metrics.filter { ["loss", "accuracy", "perplexity", "bits_per_token"].contains($0.key) }
 }
 
 /// Every metric of a model over a loader, as `flint eval` reports them.
 ///
 /// Classification (scores `[B, C]`, integer targets `[B]`): loss, accuracy,
 /// top-k accuracy, macro and weighted precision/recall/F1, the confusion
-/// matrix. Regression (float targets): loss, MSE, MAE, R². With several losses, `loss`
+/// matrix. Language models (logits `[B, L, V]`, targets `[B, L]`): loss,
+/// perplexity, bits per token, per-token accuracy. Regression (float targets): loss, MSE, MAE, R². With several losses, `loss`
 /// is their weighted sum and the other metrics read the first loss's output.
 public func evaluateReport(model: Module, objective: Objective, loader: DataLoader, topK: Int?) throws -> EvaluationReport {
     let wasTraining = model.training
@@ -26,6 +27,7 @@ public func evaluateReport(model: Module, objective: Objective, loader: DataLoad
     var totalLoss = 0.0, seen = 0
     var classification: ClassificationAccumulator?
     var regression: RegressionAccumulator?
+    var language: LanguageModelAccumulator?
     try noGrad {
         while let batch = try loader.next() {
             let outputs = try objective.outputs(of: model, batch.x)
@@ -37,6 +39,9 @@ public func evaluateReport(model: Module, objective: Objective, loader: DataLoad
             if out.rank == 2 && !batch.y.dtype.isFloatingPoint && batch.y.rank == 1 {
                 if classification == nil { classification = ClassificationAccumulator(classes: out.shape[1], topK: topK) }
                 try classification?.add(scores: out, targets: batch.y)
+            } else if out.rank == 3 && !batch.y.dtype.isFloatingPoint && batch.y.rank == 2 {
+                if language == nil { language = LanguageModelAccumulator(ignoreIndex: objective.metricIgnoreIndex ?? -100) }
+                try language?.add(logits: out, targets: batch.y)
             } else if batch.y.dtype.isFloatingPoint {
                 if regression == nil { regression = RegressionAccumulator() }
                 try regression?.add(outputs: out, targets: batch.y)
@@ -44,7 +49,7 @@ public func evaluateReport(model: Module, objective: Objective, loader: DataLoad
         }
     }
     var metrics = ["loss": seen > 0 ? totalLoss / Double(seen) : .nan]
-    for (k, v) in classification?.metrics ?? regression?.metrics ?? [:] { metrics[k] = v }
+    for (k, v) in classification?.metrics ?? language?.metrics ?? regression?.metrics ?? [:] { metrics[k] = v }
     return EvaluationReport(samples: seen, metrics: metrics, confusion: classification?.confusion)
 }
 

@@ -24,6 +24,8 @@ public struct RunPlan {
     public var initialWeightsReport: WeightsLoadReport?
     /// What `data.transforms` learned from the training split (standardize), for checkpoints.
     public var dataStatistics = DataStatistics()
+    /// The vocabulary of a text dataset (its `vocab` group), for checkpoints.
+    public var vocabulary: TextVocabulary?
     /// When `scheduler.step()` runs.
     public var schedulerStepping: SchedulerStepping
 
@@ -545,6 +547,7 @@ public final class Trainer {
                            history: history)
         c.trainer = trainerState
         c.dataStatistics = plan.dataStatistics
+        c.vocabulary = plan.vocabulary
         return c
     }
 
