@@ -43,8 +43,10 @@ final class LanguageModelSpecTests: XCTestCase {
         let layers = try XCTUnwrap(built.module as? Sequential)
         let head = try XCTUnwrap(layers.child("4")?.parameter("weight")), table = try XCTUnwrap(layers.child("wte")?.parameter("weight"))
         XCTAssertTrue(head === table)
-        // 40·8 (shared) + 16·8 positions, counted once as PyTorch's parameters() does.
-        XCTAssertEqual(built.module.parameterCount - (layers.child("2")?.parameterCount ?? 0) - 16, 40 * 8 + 16 * 8)
+        // The shared 40·8 table is counted once, as PyTorch's parameters() does.
+        let encoder: Int = layers.child("2")?.parameterCount ?? 0
+        let shared: Int = 40 * 8, positions: Int = 16 * 8, norm: Int = 2 * 8
+        XCTAssertEqual(built.module.parameterCount, shared + positions + encoder + norm)
         XCTAssertTrue((layers.child("2") as? TransformerEncoderLayer)?.causal ?? false)
     }
 
