@@ -61,7 +61,7 @@ final class LanguageModelSpecTests: XCTestCase {
             ("val split with tokens", lm(replacing: 5, with: "  val: {split: 0.1, tokens: val/tokens, block_size: 16}"),
              ["spec.yaml:5:8: error: data.val takes either split or tokens and block_size, not both"]),
             ("zero block_size", lm(replacing: 4, with: "  train: {tokens: train/tokens, block_size: 0}"),
-             ["spec.yaml:4:46: error: block_size must be > 0, got 0"]),
+             ["spec.yaml:4:45: error: block_size must be > 0, got 0"]),
             ("unknown metric", lm(replacing: 16, with: "train: {metrics: [perplexty]}"),
              ["spec.yaml:16:19: error: expected one of 'accuracy', 'perplexity', 'bits_per_token', got 'perplexty'; did you mean 'perplexity'?"]),
         ]
@@ -79,11 +79,11 @@ final class LanguageModelSpecTests: XCTestCase {
             }
         }
         XCTAssertEqual(try problems(lm(replacing: 13, with: "    - {type: linear, out_features: 40, bias: false, tie_weights: wpe}")),
-                       ["spec.yaml:13:64: error: tie_weights names 'wpe', which is not an embedding layer of this list; did you mean 'wte'?"])
+                       ["spec.yaml:13:66: error: tie_weights names 'wpe', which is not an embedding layer of this list; did you mean 'wte'?"])
         XCTAssertEqual(try problems(lm(replacing: 13, with: "    - {type: linear, out_features: 30, tie_weights: wte}")),
-                       ["spec.yaml:13:51: error: tie_weights: linear weight [30, 8] must have the shape of 'wte'.weight [40, 8] "
+                       ["spec.yaml:13:53: error: tie_weights: linear weight [30, 8] must have the shape of 'wte'.weight [40, 8] "
                         + "(out_features = num_embeddings, in_features = embedding_dim)"])
         XCTAssertEqual(try problems(lm(replacing: 10, with: "    - {type: positional_embedding, name: wpe, max_len: 8}")),
-                       ["spec.yaml:10:57: error: positional_embedding: max_len 8 is shorter than the input's 16 positions (per-sample shape [16, 8])"])
+                       ["spec.yaml:10:56: error: positional_embedding: max_len 8 is shorter than the input's 16 positions (per-sample shape [16, 8])"])
     }
 }

@@ -87,10 +87,19 @@ final class LanguageModelTests: XCTestCase {
             let got = try XCTUnwrap(record.values["train/loss"])
             XCTAssertEqual(got, want, accuracy: 1e-4 * max(1, abs(want)), "step \(record.step)")
         }
+        // The key projection's bias adds q·b_k to every score of a row, which softmax ignores: its
+        // gradient is zero in exact arithmetic and rounding noise in both libraries, which Adam
+        // scales up to full-size steps. It changes no output, so only the query and value thirds
+        // of in_proj_bias are compared.
+        let dim = try int("dim")
         let expected = try stateDict(doc["final"])
         for (key, tensor) in plan.model.stateDict() {
-            let want = try XCTUnwrap(expected[key], key).toArray(Double.self), got = tensor.toArray(Double.self)
+            var want = try XCTUnwrap(expected[key], key).toArray(Double.self), got = tensor.toArray(Double.self)
             XCTAssertEqual(want.count, got.count, key)
+            if key.hasSuffix("self_attn.in_proj_bias") {
+                want.removeSubrange(dim..<(2 * dim))
+                got.removeSubrange(dim..<(2 * dim))
+            }
             let worst = zip(want, got).map { abs($0 - $1) }.max() ?? 0
             XCTAssertLessThanOrEqual(worst, 1e-4, "\(key): largest difference from torch")
         }
@@ -122,7 +131,7 @@ final class LanguageModelTests: XCTestCase {
         let loss = try XCTUnwrap(metrics["val/loss"]), perplexity = try XCTUnwrap(metrics["val/perplexity"])
         // With no ignored positions the mean loss is the mean per-token cross-entropy.
         XCTAssertEqual(perplexity, exp(loss), accuracy: 1e-6 * perplexity)
-        XCTAssertEqual(try XCTUnwrap(metrics["val/bits_per_token"]), loss / log(2), accuracy: 1e-9)
+        XCTAssertEqual(try XCTUnwrap(metrics["val/bits_per_token"]), loss / log(2), accuracy: 1e-6 * loss)
 
         func generate(_ extra: [String]) throws -> (status: Int32, out: String, err: String) {
             try TestSupport.runFlint(["generate", runDir, "--prompt", "the c", "--tokens", "30", "--top-k", "5"] + extra)
