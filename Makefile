@@ -6,11 +6,7 @@ SPEC ?= models/mnist_mlp.yaml
 APT_PACKAGES := libopenblas-dev libhdf5-dev zlib1g-dev libpng-dev libjpeg-dev pkg-config
 FLINT := .build/release/flint
 
-<<<<<<< HEAD
-.PHONY: deps build train test test-interop bench clean-runs fortunes-data
-=======
-.PHONY: deps build train test test-package test-interop bench clean-runs
->>>>>>> main
+.PHONY: deps build train test test-package test-interop bench clean-runs fortunes-data
 
 # Installs the Debian packages that are missing (apt-get update only when needed).
 deps:

@@ -63,7 +63,7 @@ final class LanguageModelSpecTests: XCTestCase {
             ("zero block_size", lm(replacing: 4, with: "  train: {tokens: train/tokens, block_size: 0}"),
              ["spec.yaml:4:45: error: block_size must be > 0, got 0"]),
             ("unknown metric", lm(replacing: 16, with: "train: {metrics: [perplexty]}"),
-             ["spec.yaml:16:19: error: expected one of 'accuracy', 'perplexity', 'bits_per_token', got 'perplexty'; did you mean 'perplexity'?"]),
+             ["spec.yaml:16:19: error: unknown metric type 'perplexty'; did you mean 'perplexity'?"]),
         ]
         for (name, yaml, expected) in cases { XCTAssertEqual(diagnostics(yaml), expected, name) }
     }
