@@ -611,6 +611,9 @@ extension Validator {
 
     /// A split is `x` and `y`, or `tokens` with `block_size` (and maybe `stride`), never a mix.
     private mutating func checkSplitArrays(_ node: SpecNode, _ split: String) {
+        // An unknown key (a misspelt `y`) is reported as such; what it leaves missing would only repeat it.
+        let known = Set(SpecSchema.dataArrays.fields.map(\.name) + SpecSchema.validation.fields.map(\.name))
+        guard (node.pairs ?? []).allSatisfy({ known.contains($0.key) }) else { return }
         let written: (String) -> Bool = { node[$0].map { !$0.isNull } ?? false }
         let path = ["data", split]
         let arrays = ["x", "y"].filter(written), window = ["tokens", "block_size", "stride"].filter(written)
