@@ -112,6 +112,7 @@ extension FlintCommands {
         if let k = topK, k < 1 { throw TrainError.badInput("--top-k must be at least 1, got \(k)") }
         let file = resolveCheckpoint(path)
         let (config, weights) = try Checkpoint.readModel(from: file)
+        try Checkpoint.requireFiniteWeights(weights, path: file)
         let spec = try Spec.parse(yaml: config, file: file + ":/config")
         let plan = try RunPlan(spec: spec, dataOverride: data, initialWeights: false,
                                statistics: try Checkpoint.readDataStatistics(from: file))

@@ -88,6 +88,7 @@ extension FlintCommands {
             throw TrainError.badInput("\(restored.path): \(error)")
         }
         let (file, datasetPath) = try locateInput(input, spec: restored.spec)
+        try AtomicOutput.refuseOverwriting([restored.path, file], with: output)
         let source = try HDF5File.open(file).dataset(datasetPath)
         guard !source.shape.isEmpty, source.dtype != nil else {
             throw TrainError.badInput("\(file): dataset '\(datasetPath)' (\(source.typeAndShape)) is not an array of samples")

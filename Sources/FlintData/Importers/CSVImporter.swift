@@ -218,6 +218,12 @@ struct CSVTable {
                     throw DataError.parse(file: path, line: record.line,
                                           message: "the target column '\(table.names[c])' is missing; drop or fill the row")
                 }
+                // A number past float32's range would be stored as ±inf and counted as present.
+                if !isMissing, let number = Double(value), number.isFinite || !value.lowercased().contains("inf"),
+                   !number.isNaN, Float(number).isInfinite {
+                    throw DataError.parse(file: path, line: record.line,
+                                          message: "column '\(table.names[c])': \(value) is outside float32's range (±3.4e38)")
+                }
                 scans[c].add(value, isMissing: isMissing)
             }
             table.rows += 1

@@ -94,6 +94,11 @@ public struct NPYHeader: Equatable, Sendable {
             guard let size = Int(trimmed), size >= 0 else { throw DataError.invalid("\(path): bad shape in the header: \(text)") }
             shape.append(size)
         }
+        // Sizes from a header are hostile: the bytes they describe must be countable.
+        guard let elements = MemoryBudget.elementCount(shape), (1...16).contains(Int(descr.dropFirst(2)) ?? 0),
+              MemoryBudget.product(elements, Int(descr.dropFirst(2)) ?? 0).flatMap({ MemoryBudget.sum($0, dataOffset) }) != nil else {
+            throw DataError.invalid("\(path): the header's shape \(shape) of '\(descr)' describes more bytes than can be addressed")
+        }
         let header = NPYHeader(version: version, descr: descr, fortranOrder: fortran.hasPrefix("True"), shape: shape,
                                dataOffset: dataOffset)
         guard header.dtype != nil, descr.count >= 3, "<>|=".contains(descr.first ?? "?") else {
