@@ -39,7 +39,8 @@ enum YAMLReader {
     /// not the parser, says which keys are missing.
     static func parse(_ text: String, file: String, diagnostics: inout DiagnosticBag) -> SpecNode? {
         if let (line, column) = excessiveNesting(in: text) {
-            diagnostics.error("the spec nests mappings and lists more than \(SpecLimits.maxDepth) deep",
+            diagnostics.error("the spec nests mappings and lists more than \(SpecLimits.maxDepth) deep "
+                              + "(or chains more than \(SpecLimits.maxDepth * 4) anchors)",
                               at: SourceLocation(file: file, line: line, column: column))
             return nil
         }
@@ -116,8 +117,8 @@ enum YAMLReader {
     }
 
     /// Where the text first nests deeper than Yams' recursive composer can safely go, if it does:
-    /// flow brackets beyond `SpecLimits.maxDepth`, or block lines indented (with `- ` markers)
-    /// past 16 times that. Quoted text and comments are skipped. A cheap over-estimate: the
+    /// flow brackets beyond `SpecLimits.maxDepth`, block lines indented (with `- ` markers)
+    /// past 16 times that, or more than 4 times that many anchors (`&name`). Quoted text and comments are skipped. A cheap over-estimate: the
     /// exact depth is checked on the composed tree.
     static func excessiveNesting(in text: String) -> (line: Int, column: Int)? {
         let blockLimit = SpecLimits.maxDepth * 16
@@ -129,6 +130,9 @@ enum YAMLReader {
         var atLineStart = true
         var indent = 0
         var previous: Unicode.Scalar = "\n"
+        // Each anchor can hold an alias of the one before: a chain nests as deep as it is long.
+        let maxAnchors = SpecLimits.maxDepth * 4
+        var anchors = 0
         for scalar in text.unicodeScalars {
             column += 1
             defer { previous = scalar }
@@ -154,8 +158,12 @@ enum YAMLReader {
             switch scalar {
             case "#" where previous == " " || previous == "\t" || previous == "\n" || previous == "[" || previous == "{" || previous == ",":
                 inComment = true
-            case "\"", "'" where flow > 0 || previous == " " || previous == ":" || previous == "\n" || previous == "[" || previous == "{" || previous == "," || previous == "-":
+            case "\"" where flow > 0 || " :\n[{,-".unicodeScalars.contains(previous),
+                 "'" where flow > 0 || " :\n[{,-".unicodeScalars.contains(previous):
                 quote = scalar
+            case "&" where previous == " " || previous == "[" || previous == "{" || previous == "," || previous == "\n":
+                anchors += 1
+                if anchors > maxAnchors { return (line, column) }
             case "[", "{":
                 flow += 1
                 if flow > SpecLimits.maxDepth { return (line, column) }

@@ -56,11 +56,37 @@ public enum MemoryBudget {
         try check(bytes: bytes(shape, dtype), what: what)
     }
 
-    /// Throws `TensorError.outOfMemory` when `bytes` exceed what this process may allocate.
+    /// Throws `TensorError.outOfMemory` when `bytes` exceed what this process may allocate
+    /// (`availableBytes`, or the tighter limit of an enclosing `withLimit`).
     public static func check(bytes: Double, what: String) throws {
-        guard bytes <= Double(availableBytes) else {
-            throw TensorError.outOfMemory(what: what, bytes: bytes, available: availableBytes)
+        let limit = currentLimit
+        guard bytes <= Double(limit) else {
+            throw TensorError.outOfMemory(what: what, bytes: bytes, available: limit)
         }
+    }
+
+    nonisolated(unsafe) private static var limits: [Int] = []
+    private static let limitsLock = NSLock()
+
+    private static var currentLimit: Int {
+        limitsLock.lock()
+        defer { limitsLock.unlock() }
+        return limits.last ?? availableBytes
+    }
+
+    /// Runs `body` with single allocations bounded by `bytes`: a model builder allows each
+    /// parameter a quarter of memory, since training also holds its gradient and two
+    /// optimizer buffers, and refusing early spares filling gigabytes with random numbers.
+    public static func withLimit<R>(_ bytes: Int, _ body: () throws -> R) rethrows -> R {
+        limitsLock.lock()
+        limits.append(Swift.min(bytes, limits.last ?? availableBytes))
+        limitsLock.unlock()
+        defer {
+            limitsLock.lock()
+            limits.removeLast()
+            limitsLock.unlock()
+        }
+        return try body()
     }
 
     /// `52 TB`, `1.5 GB`, `512 bytes`: decimal units, as disks and `df -H` count them.

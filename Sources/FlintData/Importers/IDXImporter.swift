@@ -91,6 +91,7 @@ public final class IDXReader {
             throw IDXError(file: path, "no such file")
         }
         guard !isDirectory.boolValue else { throw IDXError(file: path, "is a directory, not an IDX file") }
+        if let problem = FileSafety.problemReading(path) { throw IDXError(file: path, problem) }
         guard let file = gzopen(path, "rb") else { throw IDXError(file: path, "cannot read the file (permission denied?)") }
         self.file = file
         // Files are read front to back once; a large buffer means fewer, larger reads.

@@ -37,6 +37,7 @@ public struct NPYHeader: Equatable, Sendable {
 
     /// Reads and checks the header of the file at `path`.
     public static func read(_ path: String) throws -> NPYHeader {
+        if let problem = FileSafety.problemReading(path) { throw DataError.invalid("\(path): \(problem)") }
         guard let handle = FileHandle(forReadingAtPath: path) else { throw DataError.invalid("\(path): cannot read the file") }
         defer { try? handle.close() }
         let start = [UInt8](try handle.read(upToCount: 12) ?? Data())

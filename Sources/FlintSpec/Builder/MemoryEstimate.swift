@@ -7,6 +7,10 @@ import Flint
 public enum MemoryEstimate {
     /// Float32 bytes per value: Flint computes in float32.
     static let valueBytes = 4.0
+    /// A parameter in training: its value, its gradient and up to two optimizer buffers.
+    static let trainingBytesPerParameter = valueBytes * 4
+    /// The largest single parameter tensor a builder allocates: a quarter of memory.
+    static var trainableLimit: Int { MemoryBudget.availableBytes / 4 }
 
     /// Why a per-sample output shape cannot exist, or nil when it fits in memory.
     static func problem(perSampleOutput shape: [Int]) -> String? {
@@ -39,7 +43,7 @@ public enum MemoryEstimate {
     /// buffers each (Adam's moments), plus the outputs of every layer for a batch of
     /// `batchSize`, kept for the backward pass, and their gradients.
     public static func trainingBytes(_ model: BuiltModel, batchSize: Int) -> (parameters: Double, activations: Double) {
-        let parameters = Double(model.parameterCount) * valueBytes * 4
+        let parameters = Double(model.parameterCount) * trainingBytesPerParameter
         let perSample = model.layers.filter { !$0.isContainer }.reduce(0.0) { total, row in
             total + MemoryBudget.bytes(row.output, .float32)
         }
