@@ -46,6 +46,8 @@ public final class DataLoader {
     public var targetTransforms: [Transform]
     /// Draws each epoch's seed; its snapshot is all a checkpoint needs besides `batchIndex`.
     public let generator: Generator
+    /// Batches handed out per epoch at most (Lightning's `limit_train_batches`): the first of each epoch's order.
+    public let batchLimit: Int?
 
     public private(set) var epochSeed: UInt64
     /// The sample order of the current epoch for an in-memory source; empty when
@@ -64,8 +66,10 @@ public final class DataLoader {
     public init(dataset: DataSource, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false,
                 transforms: [Transform] = [], targetTransforms: [Transform] = [],
                 inputTransforms: [String: [Transform]] = [:], prefetch: Int = 2, shuffleBuffer: Int? = nil,
-                seed: UInt64 = 0) throws {
+                seed: UInt64 = 0, batchLimit: Int? = nil) throws {
         guard batchSize > 0 else { throw DataError.invalid("batch_size must be positive, got \(batchSize)") }
+        if let batchLimit, batchLimit < 1 { throw DataError.invalid("the batch limit must be positive, got \(batchLimit)") }
+        self.batchLimit = batchLimit
         guard prefetch >= 0 else { throw DataError.invalid("prefetch must be 0 or more, got \(prefetch)") }
         if let shuffleBuffer, shuffleBuffer < 1 {
             throw DataError.invalid("shuffle_buffer must be positive, got \(shuffleBuffer)")
@@ -106,7 +110,8 @@ public final class DataLoader {
     }
 
     public var batchesPerEpoch: Int {
-        dropLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize
+        let all = dropLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize
+        return batchLimit.map { Swift.min($0, all) } ?? all
     }
 
     public var position: LoaderPosition { LoaderPosition(epochSeed: epochSeed, batchIndex: batchIndex) }
