@@ -51,7 +51,7 @@ final class SpecLimitsTests: XCTestCase {
 
     func testReferencesThatDoubleATreeStopAtTheNodeLimit() {
         var vars = "vars:\n  m0: [1, 2]\n"
-        for i in 1..<40 { vars += "  m\(i): [${vars.m\(i - 1)}, ${vars.m\(i - 1)}]\n" }
+        for i in 1..<40 { vars += "  m\(i):\n    - ${vars.m\(i - 1)}\n    - ${vars.m\(i - 1)}\n" }
         assertOneError(errors(mlpSpec + "\n" + vars + "  top: ${vars.m39}\n"), containing: "more than \(SpecLimits.maxNodes) values")
     }
 
