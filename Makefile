@@ -6,7 +6,7 @@ SPEC ?= models/mnist_mlp.yaml
 APT_PACKAGES := libopenblas-dev libhdf5-dev zlib1g-dev libpng-dev libjpeg-dev pkg-config
 FLINT := .build/release/flint
 
-.PHONY: deps build train test test-interop bench clean-runs
+.PHONY: deps build train test test-package test-interop bench clean-runs
 
 # Installs the Debian packages that are missing (apt-get update only when needed).
 deps:
@@ -17,16 +17,25 @@ deps:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
+# The Swift runtime and Foundation are linked into `flint` statically: resolving their
+# symbols across a dozen shared libraries took ~10 ms of every start (bench/startup).
+STATIC := --static-swift-stdlib
+
 build: deps
-	$(SWIFT) build -c release --product flint
+	$(SWIFT) build -c release --product flint $(STATIC)
 
 train: build
 	$(FLINT) train $(SPEC)
 
 # Tests run optimised (numeric code is 20-80x slower in debug) with @testable imports enabled.
 test: deps
-	$(SWIFT) build -c release --product flint
+	$(SWIFT) build -c release --product flint $(STATIC)
+	examples/package/check.sh $(FLINT)
 	$(SWIFT) test -c release -Xswiftc -enable-testing
+
+# examples/package built as a user's package builds Flint: by URL and version.
+test-package: build
+	examples/package/check.sh $(FLINT)
 
 clean-runs:
 	rm -rf models/runs
@@ -45,6 +54,15 @@ test-interop: build test-interop-tensorboard
 test-interop-tensorboard: deps
 	python3 -m pip install -q tensorboard
 	$(SWIFT) test -c release -Xswiftc -enable-testing --filter FlintTrainTests.TensorBoardTests
+
+# Training speed against PyTorch on every workload of bench/workloads (MLP, CNN, ResNet, LSTM, transformer), in
+# interleaved rounds; prints the ratios and writes docs/performance.md. Options go in BENCH_ARGS, e.g. on a shared
+# machine: make bench BENCH_ARGS="--fraction 0.2 --rounds 5 --threads 1 --cores 1 --clock cpu".
+BENCH_ARGS ?=
+bench: build
+	@python3 -c "import torch" 2>/dev/null || python3 -m pip install -q 'torch==2.13.0+cpu' || python3 -m pip install -q torch
+	@python3 -c "import h5py, yaml" 2>/dev/null || python3 -m pip install -q h5py pyyaml
+	python3 bench/workloads/bench.py --flint $(FLINT) $(BENCH_ARGS)
 
 # Hostile inputs through every command (size bombs, YAML bombs, corrupt and bit-flipped
 # checkpoints, bad HDF5/NPY/IDX/CSV files, FIFOs): counts exit codes and fails on any
