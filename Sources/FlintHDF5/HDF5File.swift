@@ -20,8 +20,10 @@ public final class HDF5File: HDF5Group, @unchecked Sendable {
     /// Opens an existing file. Fails with a message naming the file when it is
     /// missing, unreadable, not HDF5, or truncated.
     public static func open(_ path: String, mode: Mode = .readOnly) throws -> HDF5File {
-        // A FIFO or device would block or never end; a missing file gets libhdf5's diagnosis below.
-        if FileManager.default.fileExists(atPath: path), let problem = FileSafety.problemReading(path) {
+        // A FIFO or device would block or never end; a missing file or a folder gets libhdf5's diagnosis below.
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+           let problem = FileSafety.problemReading(path) {
             throw HDF5Error(.fileAccess, file: path, problem)
         }
         try HDF5Library.load(for: path)
