@@ -63,6 +63,8 @@ public enum FlintCommands {
         }
         let continuing = resumeRunDir.map { sameFile($0, dir) } ?? false
         if !continuing { try claimRunDir(dir, force: force) }
+        try RunLock.acquire(dir)
+        defer { RunLock.release(dir) }
         let options = TrainOptions(runDir: dir, quiet: quiet, resume: checkpoint, resumeRunDir: resumeRunDir,
                                    specPath: specPath, overrides: overrides, handleSignals: handleSignals)
         return try Trainer(plan: plan, options: options).run()
@@ -141,7 +143,13 @@ public enum FlintCommands {
     /// folder that looks like a run: it has `config.yaml`, `summary.json` or `metrics.jsonl`).
     static func claimRunDir(_ dir: String, force: Bool = false) throws {
         let fm = FileManager.default
-        if fm.fileExists(atPath: dir), let contents = try? fm.contentsOfDirectory(atPath: dir), !contents.isEmpty {
+        if let holder = RunLock.holder(of: dir) {
+            throw TrainError.badInput("run directory \(dir) is in use by another training (\(holder)); "
+                                      + "wait for it to finish or choose another --run-dir (--force does not replace a run in progress)")
+        }
+        FileSafety.removeStaleTemporaries(in: dir + "/checkpoints")
+        if fm.fileExists(atPath: dir), let contents = try? fm.contentsOfDirectory(atPath: dir).filter({ $0 != RunLock.fileName }),
+           !contents.isEmpty {
             guard force else {
                 throw TrainError.badInput("run directory \(dir) already exists and is not empty; choose another --run-dir, or --force to replace it")
             }

@@ -29,6 +29,11 @@ func reportingErrors(_ body: () throws -> Void) throws {
         throw ExitCode(2)
     } catch let error as DataError {
         FileHandle.standardError.write(Data(("error: \(error)\n").utf8))
+        if case .writeFailed = error { throw ExitCode(1) }
+        throw ExitCode(2)
+    } catch let error as TensorError where error.isOutOfMemory {
+        // Sizes reach tensors from input (a spec, a file header): asking for too much is bad input.
+        FileHandle.standardError.write(Data(("error: \(error)\n").utf8))
         throw ExitCode(2)
     } catch {
         FileHandle.standardError.write(Data(("error: \(error)\n").utf8))
