@@ -19,6 +19,11 @@ public struct ConfusionMatrix: Equatable {
         counts[target][prediction] += 1
     }
 
+    /// Sets the counts from `flat`, row by row (the sums over a data-parallel job's ranks).
+    mutating func replaceCounts(_ flat: [Int]) {
+        for t in 0..<classes { counts[t] = Array(flat[(t * classes)..<((t + 1) * classes)]) }
+    }
+
     public var total: Int { counts.reduce(0) { $0 + $1.reduce(0, +) } }
     public var correct: Int { (0..<classes).reduce(0) { $0 + counts[$1][$1] } }
     public var accuracy: Double { total > 0 ? Double(correct) / Double(total) : .nan }
@@ -98,6 +103,16 @@ public struct ClassificationAccumulator {
                 if above < k { topKHits += 1 }
             }
         }
+    }
+
+    /// Every rank's counts gathered with `gather` and summed into this one (a
+    /// data-parallel job evaluates a shard per rank; metrics are the whole split's).
+    mutating func merge(_ gather: ([Double]) throws -> [[Double]]) rethrows {
+        let mine = confusion.counts.flatMap { $0.map(Double.init) } + [Double(topKHits)]
+        var total = [Double](repeating: 0, count: mine.count)
+        for part in try gather(mine) { for i in total.indices { total[i] += part[i] } }
+        confusion.replaceCounts(total.dropLast().map { Int($0) })
+        topKHits = Int(total.last ?? 0)
     }
 
     /// `accuracy`, `top{k}_accuracy`, and macro precision, recall and F1.

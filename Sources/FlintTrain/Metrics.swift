@@ -3,12 +3,14 @@ import Flint
 import FlintNN
 import FlintData
 import FlintSpec
+import FlintDistributed
 
 /// Loss and accuracy of a model over every batch of a loader, in eval mode
 /// without recording gradients: what the trainer logs for validation and test.
 /// Accuracy is reported for class-index targets.
-public func evaluate(model: Module, objective: Objective, loader: DataLoader) throws -> [String: Double] {
-    let report = try evaluateReport(model: model, objective: objective, loader: loader, topK: nil)
+public func evaluate(model: Module, objective: Objective, loader: DataLoader,
+                     world: Communicator = LocalCommunicator()) throws -> [String: Double] {
+    let report = try evaluateReport(model: model, objective: objective, loader: loader, topK: nil, world: world)
     return report.metrics.filter { $0.key == "loss" || $0.key == "accuracy" }
 }
 
@@ -18,7 +20,11 @@ public func evaluate(model: Module, objective: Objective, loader: DataLoader) th
 /// top-k accuracy, macro and weighted precision/recall/F1, the confusion
 /// matrix. Regression (float targets): loss, MSE, MAE, R². With several losses, `loss`
 /// is their weighted sum and the other metrics read the first loss's output.
-public func evaluateReport(model: Module, objective: Objective, loader: DataLoader, topK: Int?) throws -> EvaluationReport {
+///
+/// In a data-parallel job each rank evaluates its shard of the loader and the
+/// sums are merged over `world`, so every rank returns the whole split's metrics.
+public func evaluateReport(model: Module, objective: Objective, loader: DataLoader, topK: Int?,
+                           world: Communicator = LocalCommunicator()) throws -> EvaluationReport {
     let wasTraining = model.training
     model.eval()
     defer { model.train(wasTraining) }
@@ -41,6 +47,24 @@ public func evaluateReport(model: Module, objective: Objective, loader: DataLoad
                 if regression == nil { regression = RegressionAccumulator() }
                 try regression?.add(outputs: out, targets: batch.y)
             }
+        }
+    }
+    if world.size > 1 {
+        // A rank whose shard was empty learns the kind and width of the metrics from the others.
+        let kind = Double(classification != nil ? 1 : regression != nil ? 2 : 0)
+        let width = Double(classification?.confusion.classes ?? regression?.width ?? 0)
+        let headers = try world.allgather([kind, width, totalLoss, Double(seen)])
+        totalLoss = headers.reduce(0) { $0 + $1[2] }
+        seen = Int(headers.reduce(0) { $0 + $1[3] })
+        let agreed = headers.max { ($0[0], $0[1]) < ($1[0], $1[1]) } ?? [0, 0]
+        if agreed[0] == 1 {
+            var acc = classification ?? ClassificationAccumulator(classes: Int(agreed[1]), topK: topK)
+            try acc.merge { try world.allgather($0) }
+            classification = acc
+        } else if agreed[0] == 2 {
+            var acc = regression ?? RegressionAccumulator()
+            try acc.merge(width: Int(agreed[1])) { try world.allgather($0) }
+            regression = acc
         }
     }
     var metrics = ["loss": seen > 0 ? totalLoss / Double(seen) : .nan]
@@ -140,6 +164,8 @@ extension FlintCommands {
 /// per output column then averaged.
 public struct RegressionAccumulator {
     private var count = 0
+    /// Values per sample (target columns), 0 before the first batch.
+    var width: Int { squaredError.count }
     private var squaredError: [Double] = []
     private var absoluteError: [Double] = []
     /// Running mean and sum of squared deviations of each target column
@@ -179,6 +205,29 @@ public struct RegressionAccumulator {
                 targetM2[c] += delta * (t[i] - targetMean[c])
             }
         }
+    }
+
+    /// Every rank's sums gathered with `gather` and merged into this one; the
+    /// targets' means and squared deviations combine as Chan et al.'s parallel variance.
+    mutating func merge(width: Int, _ gather: ([Double]) throws -> [[Double]]) rethrows {
+        if squaredError.isEmpty { (squaredError, absoluteError, targetMean, targetM2) = ([Double](repeating: 0, count: width), [Double](repeating: 0, count: width), [Double](repeating: 0, count: width), [Double](repeating: 0, count: width)) }
+        let parts = try gather([Double(count)] + squaredError + absoluteError + targetMean + targetM2)
+        var n = 0.0
+        var se = [Double](repeating: 0, count: width), ae = se, mean = se, m2 = se
+        for part in parts {
+            let nb = part[0]
+            guard nb > 0 else { continue }
+            let total = n + nb
+            for c in 0..<width {
+                se[c] += part[1 + c]
+                ae[c] += part[1 + width + c]
+                let meanB = part[1 + 2 * width + c], delta = meanB - mean[c]
+                m2[c] += part[1 + 3 * width + c] + delta * delta * n * nb / total
+                mean[c] += delta * nb / total
+            }
+            n = total
+        }
+        (count, squaredError, absoluteError, targetMean, targetM2) = (Int(n), se, ae, mean, m2)
     }
 
     /// `mse`, `mae` and `r2`. A column whose targets are constant scores R² 1

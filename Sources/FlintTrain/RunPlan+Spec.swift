@@ -14,8 +14,10 @@ extension RunPlan {
     /// non-strict load skipped is in `initialWeightsReport`.
     /// `statistics` (a checkpoint's) are applied to `data.transforms` as they
     /// are; without them, standardize learns its statistics from the training split.
+    /// `shard` is this process's part of every split in a data-parallel job
+    /// (`data.batch_size` is then per process).
     public init(spec: Spec, dataOverride: String? = nil, initialWeights: Bool = true,
-                statistics: DataStatistics? = nil) throws(SpecError) {
+                statistics: DataStatistics? = nil, shard: Shard = .whole) throws(SpecError) {
         Generator.manualSeed(UInt64(truncatingIfNeeded: spec.seed))
         let built = try Builder.build(spec.model)
         let model = built.module
@@ -50,16 +52,18 @@ extension RunPlan {
         }
 
         // Only the training split drops its last partial batch: evaluation must see every sample.
-        func loader(_ d: DataSource, shuffle: Bool, dropLast: Bool, extra: [Transform]) throws(SpecError) -> DataLoader {
+        // Evaluation shards read each sample once (uneven); training shards are padded or cut to equal length.
+        func loader(_ d: DataSource, shuffle: Bool, dropLast: Bool, extra: [Transform], training: Bool = false) throws(SpecError) -> DataLoader {
             do {
                 return try DataLoader(dataset: d, batchSize: spec.data.batchSize, shuffle: shuffle, dropLast: dropLast,
                                       transforms: transforms + extra, prefetch: spec.data.prefetch,
-                                      shuffleBuffer: spec.data.shuffleBuffer, seed: seed &+ 1)
+                                      shuffleBuffer: spec.data.shuffleBuffer, seed: seed &+ 1,
+                                      shard: Shard(rank: shard.rank, count: shard.count, even: training))
             } catch {
                 throw SpecError([.error(at: spec.data.location, "\(error)")])
             }
         }
-        let train = try loader(data.train, shuffle: spec.data.shuffle, dropLast: spec.data.dropLast, extra: augment)
+        let train = try loader(data.train, shuffle: spec.data.shuffle, dropLast: spec.data.dropLast, extra: augment, training: true)
         let control = try TrainingControl(spec: spec)
         var schedule: (scheduler: LRScheduler, stepping: SchedulerStepping)?
         if let s = spec.scheduler {

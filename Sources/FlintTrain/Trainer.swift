@@ -3,6 +3,7 @@ import Flint
 import FlintNN
 import FlintData
 import FlintSpec
+import FlintDistributed
 
 /// Everything a run is made of, built from a spec.
 public struct RunPlan {
@@ -90,9 +91,13 @@ public struct TrainOptions {
     public var overrides: [String]
     /// Turn SIGINT/SIGTERM into a checkpoint at the next batch boundary (the CLI sets it).
     public var handleSignals: Bool
+    /// The ranks of a data-parallel job this process is one of; only rank 0 writes the run directory.
+    public var world: Communicator
 
     public init(runDir: String, quiet: Bool = false, resume: Checkpoint? = nil, resumeRunDir: String? = nil,
-                specPath: String? = nil, overrides: [String] = [], handleSignals: Bool = false) {
+                specPath: String? = nil, overrides: [String] = [], handleSignals: Bool = false,
+                world: Communicator = LocalCommunicator()) {
+        self.world = world
         self.runDir = runDir
         self.quiet = quiet
         self.resume = resume
@@ -128,10 +133,12 @@ public final class Trainer {
     private var earlyStopping: EarlyStopping?
     private var best: (value: Double, epoch: Int)?
     private var resumedMidEpoch = false
+    private let parallel: DataParallel
 
     public init(plan: RunPlan, options: TrainOptions) {
         self.plan = plan
         self.options = options
+        parallel = DataParallel(world: options.world, model: plan.model)
         earlyStopping = plan.control.earlyStopping.map(EarlyStopping.init)
     }
 
@@ -154,9 +161,12 @@ public final class Trainer {
         var summary: RunSummary
         let gitCommit: String?
         let summaryPath: String
+        /// False on ranks other than 0 of a data-parallel job, which write no files.
+        let writes: Bool
 
         init(progress: ProgressReporter, store: CheckpointStore, metrics: MetricsLog, tensorboard: EventWriter?,
-             summary: RunSummary, gitCommit: String?, summaryPath: String) {
+             summary: RunSummary, gitCommit: String?, summaryPath: String, writes: Bool) {
+            self.writes = writes
             self.progress = progress
             self.store = store
             self.metrics = metrics
@@ -167,6 +177,7 @@ public final class Trainer {
         }
 
         func writeSummary() {
+            guard writes else { return }
             // A summary that cannot be written must not end a training run; the metrics files still hold it all.
             try? (summary.json(gitCommit: gitCommit) + "\n").write(toFile: summaryPath, atomically: true, encoding: .utf8)
         }
@@ -174,29 +185,32 @@ public final class Trainer {
 
     public func run() throws -> TrainResult {
         let dir = options.runDir
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let writes = parallel.isMain
+        if writes { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         try validateControl()
-        let progress = ProgressReporter(quiet: options.quiet, logPath: dir + "/train.log")
-        let store = try CheckpointStore(dir: dir + "/checkpoints", policy: control.checkpoint)
-        try writeConfig()
-        let metrics = MetricsLog(dir: dir)
+        let progress = ProgressReporter(quiet: options.quiet || !writes, logPath: writes ? dir + "/train.log" : nil)
+        let store = try CheckpointStore(dir: dir + "/checkpoints", policy: control.checkpoint, writes: writes)
+        if writes { try writeConfig() }
+        let metrics = MetricsLog(dir: dir, writes: writes)
         var kept: [MetricRecord] = []
-        if let ckpt = options.resume {
-            try restore(ckpt)
+        if let ckpt = options.resume { try restore(ckpt) }
+        try parallel.start(plan: plan, resumed: options.resume)
+        if options.resume != nil {
             store.removeNumbered(after: step)
             let source = FileManager.default.fileExists(atPath: metrics.jsonlPath) ? metrics.jsonlPath
                 : options.resumeRunDir.map { $0 + "/metrics.jsonl" }
             kept = source.map(MetricsLog.read)?.filter { $0.step <= step && $0.epoch <= epoch + ($0.kind == .step ? 1 : 0) } ?? []
         }
         try metrics.reset(to: kept)
-        let tensorboard = control.tensorboard ? try EventWriter(directory: dir + "/tensorboard") : nil
+        let tensorboard = control.tensorboard && writes ? try EventWriter(directory: dir + "/tensorboard") : nil
         if options.resume != nil { try tensorboard?.restart(at: step + 1) }
         var summary = RunSummary(name: plan.name, spec: options.specPath.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
                                  overrides: options.overrides)
         summary.epochs = epoch
         summary.steps = step
         let ctx = Context(progress: progress, store: store, metrics: metrics, tensorboard: tensorboard, summary: summary,
-                          gitCommit: RunInfo.gitCommit(near: options.specPath ?? dir), summaryPath: dir + "/summary.json")
+                          gitCommit: RunInfo.gitCommit(near: options.specPath ?? dir), summaryPath: dir + "/summary.json",
+                          writes: writes)
         refreshSummary(ctx)
         ctx.writeSummary()
         if options.resume != nil { ctx.progress.line("resuming from epoch \(epoch), step \(step)") }
@@ -205,6 +219,8 @@ public final class Trainer {
         do {
             return try loop(ctx)
         } catch let interrupted as TrainingInterrupted {
+            // Every rank stops at the same step; the others wait until rank 0 has written the checkpoint.
+            parallel.barrier()
             ctx.summary.status = "interrupted"
             ctx.summary.stopReason = "\(interrupted.signalName) at epoch \(interrupted.epoch + 1), step \(interrupted.step)"
             refreshSummary(ctx)
@@ -240,6 +256,9 @@ public final class Trainer {
         if let spec = options.specPath {
             header = "# flint train \(spec)" + overrides.map { " --set \($0)" }.joined() + "\n"
         }
+        if parallel.isDistributed {
+            header += "# data.batch_size is per process: \(parallel.world.size) processes x \(plan.train.batchSize) = global batch \(parallel.world.size * plan.train.batchSize)\n"
+        }
         try (header + plan.config).write(toFile: options.runDir + "/config.yaml", atomically: true, encoding: .utf8)
         try (overrides.map { $0 + "\n" }.joined()).write(toFile: options.runDir + "/overrides.txt", atomically: true, encoding: .utf8)
     }
@@ -274,8 +293,9 @@ public final class Trainer {
                 let last = plan.train.batchIndex >= total
                 let loss = try plan.objective(try plan.objective.outputs(of: model, batch.x), x: batch.x, y: batch.y)
                 let value = try loss.item()
-                guard value.isFinite else {
-                    try nonFinite("loss is \(value)", ctx)
+                let nonFiniteRanks = try parallel.ranksWithNonFiniteLoss(value)
+                guard nonFiniteRanks.isEmpty else {
+                    try nonFinite("loss is \(value.isFinite ? "not finite" : "\(value)")" + (parallel.isDistributed ? " on rank \(nonFiniteRanks.map(String.init).joined(separator: ", "))" : ""), ctx)
                     plan.optimizer.zeroGrad()
                     pending = 0; groupLoss = 0; groupSamples = 0
                     continue
@@ -288,6 +308,7 @@ public final class Trainer {
                 groupSamples += n
                 guard pending == k || last else { continue }
                 pending = 0
+                try parallel.averageGradients()
                 if let name = NaNGuard.firstNonFiniteGradient(named) {
                     try nonFinite("the gradient of '\(name)' \(describe(named, name, grad: true))", ctx)
                     plan.optimizer.zeroGrad()
@@ -304,18 +325,21 @@ public final class Trainer {
                     throw TrainError.runtime("parameter '\(name)' \(describe(named, name, grad: false)) after step \(step) "
                                              + "(epoch \(epoch + 1), batch \(plan.train.batchIndex) of \(total)); \(lastGoodCheckpoint(ctx))")
                 }
-                epochLossSum += groupLoss
-                epochSamples += groupSamples
-                windowLossSum += groupLoss
-                windowSamples += groupSamples
-                samplesHere += groupSamples
+                // Losses and samples of every rank; a stop any rank must make, made by all at the same step.
+                let agreed = try parallel.agree(lossSum: groupLoss, samples: groupSamples, signal: InterruptHandler.pending,
+                                                timeUp: control.maxTime.map { elapsed >= $0 } ?? false)
+                epochLossSum += agreed.lossSum
+                epochSamples += agreed.samples
+                windowLossSum += agreed.lossSum
+                windowSamples += agreed.samples
+                samplesHere += agreed.samples
                 groupLoss = 0; groupSamples = 0
                 ctx.progress.batch(done: plan.train.batchIndex, total: total, samples: samplesHere,
                                    loss: epochLossSum / Double(max(epochSamples, 1)))
                 if let every = control.logEverySteps, step % every == 0 { try logStep(ctx) }
                 guard !last else { break }
-                if let sig = InterruptHandler.pending { throw try interrupt(sig, ctx) }
-                if let limit = control.maxTime, elapsed >= limit {
+                if let sig = agreed.signal { throw try interrupt(sig, ctx) }
+                if let limit = control.maxTime, agreed.timeUp {
                     try save(ctx)
                     stopReason = "max_time \(ProgressReporter.clock(limit)) reached at epoch \(epoch + 1), step \(step)"
                     break training
@@ -351,7 +375,7 @@ public final class Trainer {
         var metrics: [String: Double] = ["train/loss": epochSamples > 0 ? epochLossSum / Double(epochSamples) : .nan]
         let onSchedule = epoch % control.evalEveryEpochs == 0
         if let val = plan.val, onSchedule || epoch == plan.epochs {
-            for (k, v) in try evaluate(model: plan.model, objective: plan.objective, loader: val) { metrics["val/" + k] = v }
+            for (k, v) in try evaluate(model: plan.model, objective: plan.objective, loader: val, world: parallel.world) { metrics["val/" + k] = v }
         }
         appendHistory(metrics)
         var values = metrics
@@ -395,7 +419,7 @@ public final class Trainer {
             try save(ctx)
             if isBest { try ctx.store.markLastAsBest() }
         } else if isBest {
-            try ctx.store.saveBest(snapshot())
+            try ctx.store.saveBest(try jobSnapshot())
         }
         refreshSummary(ctx)
         ctx.writeSummary()
@@ -404,8 +428,9 @@ public final class Trainer {
         }.joined(separator: "  ") + String(format: "  %.1fs", values["seconds"] ?? 0) + (isBest ? "  (best)" : ""))
 
         if stopReason != nil { return stopReason }
-        if let sig = InterruptHandler.pending { throw try interrupt(sig, ctx, saved: due) }
-        if let limit = control.maxTime, elapsed >= limit {
+        let agreed = try parallel.agree(signal: InterruptHandler.pending, timeUp: control.maxTime.map { elapsed >= $0 } ?? false)
+        if let sig = agreed.signal { throw try interrupt(sig, ctx, saved: due) }
+        if let limit = control.maxTime, agreed.timeUp {
             if !due { try save(ctx) }
             return "max_time \(ProgressReporter.clock(limit)) reached after epoch \(epoch)"
         }
@@ -415,7 +440,7 @@ public final class Trainer {
     private func finish(_ ctx: Context, stopReason: String?) throws -> TrainResult {
         var final = lastEpochMetrics(ctx)
         if let test = plan.test {
-            let metrics = try evaluate(model: plan.model, objective: plan.objective, loader: test)
+            let metrics = try evaluate(model: plan.model, objective: plan.objective, loader: test, world: parallel.world)
             for (k, v) in metrics { final["test/" + k] = v }
             try ctx.tensorboard?.scalars(metrics.map { ("test/" + $0.key, $0.value) }, step: step)
             ctx.progress.line(metrics.sorted { $0.key < $1.key }.map { "test/\($0.key) \(String(format: "%.4f", $0.value))" }.joined(separator: "  "))
@@ -486,7 +511,14 @@ public final class Trainer {
         windowStart = now
     }
 
-    private func save(_ ctx: Context) throws { try ctx.store.save(snapshot()) }
+    private func save(_ ctx: Context) throws { try ctx.store.save(try jobSnapshot()) }
+
+    /// `snapshot()` with what the other ranks of a job add to it; every rank calls it at the same points.
+    private func jobSnapshot() throws -> Checkpoint {
+        var c = snapshot()
+        try parallel.complete(&c)
+        return c
+    }
 
     private func interrupt(_ signal: Int32, _ ctx: Context, saved: Bool = false) throws -> TrainingInterrupted {
         if !saved { try save(ctx) }

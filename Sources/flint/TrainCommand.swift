@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import FlintSpec
 import FlintTrain
+import FlintDistributed
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,6 +15,10 @@ struct TrainCommand: ParsableCommand {
             Ctrl-C or SIGTERM writes a checkpoint at the next batch boundary and exits with 130 (SIGINT) or 143 \
             (SIGTERM); a second Ctrl-C exits at once and leaves the last checkpoint as it was. \
             --resume continues a run exactly, applying what changed in the spec (epochs, learning rate, ...).
+
+            Under an MPI launcher (`mpirun -np N flint train SPEC`, or `srun`) N processes train one model \
+            data-parallel, as PyTorch's DistributedDataParallel: data.batch_size is per process, so the global \
+            batch is N x data.batch_size; rank 0 alone writes the run directory. See docs/distributed.md.
             """)
 
     @Argument(help: "The YAML spec.") var spec: String
@@ -31,17 +36,21 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Print nothing but errors (and, with --json, the result).") var quiet = false
 
     func run() throws {
-        try reportingErrors {
+        var world: Communicator = LocalCommunicator()
+        try reportingErrors { world = try Distributed.world() }
+        try reportingErrors(in: world) {
             if initNonStrict && initFrom == nil { throw TrainError.badInput("--init-non-strict needs --init FILE") }
             let result: TrainResult
             do {
                 result = try FlintCommands.train(specPath: spec, overrides: overrides, runDir: runDir, resume: resume, quiet: quiet,
                                                  force: force, initFrom: initFrom.map { InitialWeightsSpec(path: $0, strict: !initNonStrict) },
-                                                 handleSignals: true)
+                                                 handleSignals: true, world: world)
             } catch let interrupted as TrainingInterrupted {
-                FileHandle.standardError.write(Data("\(interrupted)\n".utf8))
+                if world.rank == 0 { FileHandle.standardError.write(Data("\(interrupted)\n".utf8)) }
                 throw ExitCode(interrupted.exitCode)
             }
+            world.finish()
+            guard world.rank == 0 else { return }
             if json {
                 print(result.json)
             } else if !quiet {

@@ -46,6 +46,8 @@ public final class DataLoader {
     public var targetTransforms: [Transform]
     /// Draws each epoch's seed; its snapshot is all a checkpoint needs besides `batchIndex`.
     public let generator: Generator
+    /// The part of each epoch this process reads in a data-parallel job (`.whole` alone).
+    public let shard: Shard
 
     public private(set) var epochSeed: UInt64
     /// The sample order of the current epoch for an in-memory source; empty when
@@ -64,7 +66,10 @@ public final class DataLoader {
     public init(dataset: DataSource, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false,
                 transforms: [Transform] = [], targetTransforms: [Transform] = [],
                 inputTransforms: [String: [Transform]] = [:], prefetch: Int = 2, shuffleBuffer: Int? = nil,
-                seed: UInt64 = 0) throws {
+                seed: UInt64 = 0, shard: Shard = .whole) throws {
+        guard shard.count > 0, shard.rank >= 0, shard.rank < shard.count else {
+            throw DataError.invalid("rank \(shard.rank) is outside a world of \(shard.count) processes")
+        }
         guard batchSize > 0 else { throw DataError.invalid("batch_size must be positive, got \(batchSize)") }
         guard prefetch >= 0 else { throw DataError.invalid("prefetch must be 0 or more, got \(prefetch)") }
         if let shuffleBuffer, shuffleBuffer < 1 {
@@ -90,6 +95,7 @@ public final class DataLoader {
         self.inputTransforms = perInput
         self.targetTransforms = targetTransforms
         self.generator = Generator(seed: seed)
+        self.shard = shard
         self.epochSeed = mixSeed(seed)
         self.order = dataset.blockRows == nil ? Array(0..<dataset.count) : []
     }
@@ -105,8 +111,11 @@ public final class DataLoader {
         set { if let first = dataset.inputs.first?.name { inputTransforms[first] = newValue } }
     }
 
+    /// This process's batches per epoch: with a shard of N ranks, as many as one
+    /// process with N times the batch has (a rank of an uneven evaluation shard may have one less).
     public var batchesPerEpoch: Int {
-        dropLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize
+        let n = shard.samples(of: dataset.count, dropLast: dropLast)
+        return dropLast ? n / batchSize : (n + batchSize - 1) / batchSize
     }
 
     public var position: LoaderPosition { LoaderPosition(epochSeed: epochSeed, batchIndex: batchIndex) }
@@ -189,8 +198,10 @@ public final class DataLoader {
         if prefetch > 0 && batchIndex < batchesPerEpoch { _ = try? startProducer() }
     }
 
+    /// Each rank augments its samples with its own stream, derived from (epoch seed, rank).
     private func pipeline() -> BatchPipeline {
-        BatchPipeline(inputTransforms: inputTransforms, targetTransforms: targetTransforms, epochSeed: epochSeed)
+        BatchPipeline(inputTransforms: inputTransforms, targetTransforms: targetTransforms,
+                      epochSeed: shard.isWhole ? epochSeed : mixSeed(epochSeed, UInt64(shard.rank)))
     }
 
     /// A producer of this epoch's batches from `batchIndex` on: inline, or on
@@ -198,10 +209,14 @@ public final class DataLoader {
     private func startProducer() throws -> Producer {
         let reader: EpochReader
         if isStreaming {
-            reader = try StreamReader(source: dataset, batchSize: batchSize, batches: batchesPerEpoch, shuffle: shuffle,
-                                      bufferCapacity: shuffleBuffer, epochSeed: epochSeed, startBatch: batchIndex)
+            // A shard of a stream reads global batches of N·batch_size and keeps its slots of each.
+            let global = batchSize * shard.count
+            let batches = dropLast ? dataset.count / global : (dataset.count + global - 1) / global
+            let stream = try StreamReader(source: dataset, batchSize: global, batches: batches, shuffle: shuffle,
+                                          bufferCapacity: shuffleBuffer, epochSeed: epochSeed, startBatch: batchIndex)
+            reader = shard.isWhole ? stream : ShardedStreamReader(stream: stream, shard: shard)
         } else {
-            reader = PermutationReader(source: dataset, order: order, batchSize: batchSize,
+            reader = PermutationReader(source: dataset, order: shard.select(order, dropLast: dropLast), batchSize: batchSize,
                                        batches: batchesPerEpoch, startBatch: batchIndex)
         }
         let pipeline = self.pipeline()
