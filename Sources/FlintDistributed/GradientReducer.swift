@@ -124,3 +124,19 @@ enum Clock {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }
+
+extension Communicator {
+    /// `t` summed over every rank, differentiably (`torch.distributed.nn.all_reduce`):
+    /// the gradient of a sum taken on every rank is the sum of the ranks' gradients.
+    /// For float32 and float64 tensors (what SyncBatchNorm reduces).
+    public func sumAcrossRanks(_ t: Tensor) throws -> Tensor {
+        guard size > 1 else { return t }
+        let out = t.detach().clone()
+        switch out.dtype {
+        case .float32: try out.withUnsafeMutableElements(Float.self) { try allreduce($0, .sum) }
+        case .float64: try out.withUnsafeMutableElements(Double.self) { try allreduce($0, .sum) }
+        default: throw DistributedError.call("sumAcrossRanks", code: 0, message: "\(out.dtype) tensors are not reduced; float32 and float64 are")
+        }
+        return t.recordingFunction("all_reduce", output: out) { [unowned self] g in try self.sumAcrossRanks(g) }
+    }
+}

@@ -16,6 +16,29 @@ public enum Launcher: Equatable, Sendable {
         if env["SLURM_PROCID"] != nil, let tasks = env["SLURM_NTASKS"].flatMap({ Int($0) }), tasks > 1 { return .mpi(size: tasks) }
         return .none
     }
+
+    /// The mpirun command line that runs `arguments` of `executable` as `processes`
+    /// ranks on this machine (`flint train SPEC --nproc N`), or nil when no
+    /// mpirun is on the PATH. Root needs `--allow-run-as-root` (containers);
+    /// `--oversubscribe` lets N pass the core count; ranks get 30 s after a
+    /// signal to finish their checkpoint before mpirun kills them (its default is 1 s).
+    public static func mpirunCommand(processes: Int, executable: String, arguments: [String],
+                                     env: [String: String] = ProcessInfo.processInfo.environment) -> [String]? {
+        let path = (env["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map { "\($0)/mpirun" }
+        guard let mpirun = path.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return nil }
+        var command = [mpirun, "-np", String(processes), "--oversubscribe", "--mca", "odls_base_sigkill_timeout", "30"]
+        if getuid() == 0 { command.append("--allow-run-as-root") }
+        return command + [executable] + arguments
+    }
+
+    /// Ranks the launcher started on this machine, when it says (Open MPI,
+    /// MPICH, Slurm with one count per node).
+    public static func localRanks(_ env: [String: String] = ProcessInfo.processInfo.environment) -> Int? {
+        for key in ["OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"] {
+            if let n = env[key].flatMap({ Int($0) }), n > 0 { return n }
+        }
+        return nil
+    }
 }
 
 /// The process's communicator: MPI's world when a launcher started it, else

@@ -22,8 +22,13 @@ final class DataParallel {
 
     var isMain: Bool { world.rank == 0 }
     var isDistributed: Bool { world.size > 1 }
-    /// Seconds spent in gradient allreduces so far (bench/ddp).
-    var reduceSeconds: Double { reducer.reduceSeconds }
+    private var reportedSeconds = 0.0
+
+    /// Seconds spent in gradient allreduces since the last call (waits for slower ranks included), for train.log and bench/ddp.
+    func takeReduceSeconds() -> Double {
+        defer { reportedSeconds = reducer.reduceSeconds }
+        return reducer.reduceSeconds - reportedSeconds
+    }
 
     /// Before the first step. Ranks that disagree on the spec, the data or the
     /// checkpoint refuse to start (`badInput`, naming the rank). Then every rank
@@ -31,6 +36,10 @@ final class DataParallel {
     /// stream of the default generator, derived from (seed, rank) or restored.
     func start(plan: RunPlan, resumed: Checkpoint?) throws {
         guard isDistributed else { return }
+        // The ranks on one machine share its cores: each takes its part, so threads never oversubscribe them.
+        if let local = Launcher.localRanks() {
+            Parallelism.threads = Swift.max(1, ProcessInfo.processInfo.activeProcessorCount / local)
+        }
         let mine = [Fingerprint.text(plan.config), try Fingerprint.data(plan), resumed.map(Fingerprint.checkpoint) ?? 0]
         let all = try world.allgather(mine)
         for (rank, theirs) in all.enumerated() where theirs != all[0] {
@@ -39,6 +48,7 @@ final class DataParallel {
                                       + "(every rank must train the same spec on the same data from the same checkpoint); not starting")
         }
         try broadcastTensors(plan.model.stateDict().map(\.tensor), communicator: world)
+        if plan.syncBatchNorm { synchronizeBatchNorm(plan.model) }
         guard world.rank > 0 else { return }
         if let words = resumed?.rng["default_rank\(world.rank)"] {
             try Generator.default.restore(words)
@@ -47,6 +57,24 @@ final class DataParallel {
             let base = resumed == nil ? plan.seed : (Generator.default.snapshot.first ?? 0)
             Generator.default.seed(Fingerprint.mix(base, UInt64(world.rank)))
         }
+    }
+
+    /// `torch.nn.SyncBatchNorm.convert_sync_batchnorm`: every batch norm layer's
+    /// training statistics become sums over the ranks.
+    private func synchronizeBatchNorm(_ module: Module) {
+        if let bn = module as? BatchNormBase {
+            let world = self.world
+            bn.sumAcrossProcesses = { try world.sumAcrossRanks($0) }
+        }
+        for child in module.childSlots { synchronizeBatchNorm(child.module) }
+    }
+
+    /// Rank 0's buffers (batch norm's running statistics) on every rank, before
+    /// evaluating: DDP broadcasts them before each forward (`broadcast_buffers`),
+    /// and only their eval-mode use can tell the difference.
+    func shareBuffers(_ model: Module) throws {
+        guard isDistributed else { return }
+        try broadcastTensors(model.namedBuffers().map(\.tensor), communicator: world)
     }
 
     /// Replaces every gradient by its average over the ranks.

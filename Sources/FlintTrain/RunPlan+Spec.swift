@@ -81,6 +81,7 @@ extension RunPlan {
                   epochs: spec.train.epochs, control: control, schedulerStepping: schedule?.stepping ?? .perEpoch)
         initialWeightsReport = report
         dataStatistics = fitted
+        syncBatchNorm = spec.model.syncBatchNorm
     }
 
     /// When the trainer calls the scheduler's `step()`, and with which metric.

@@ -27,6 +27,8 @@ public struct RunPlan {
     public var dataStatistics = DataStatistics()
     /// When `scheduler.step()` runs.
     public var schedulerStepping: SchedulerStepping
+    /// `model.sync_batch_norm`: batch norm statistics over every process of a data-parallel job.
+    public var syncBatchNorm = false
 
     public init(name: String, seed: UInt64, config: String, model: Module, objective: Objective, optimizer: Optimizer,
                 scheduler: LRScheduler?, train: DataLoader, val: DataLoader?, test: DataLoader?, epochs: Int,
@@ -208,13 +210,15 @@ public final class Trainer {
                                  overrides: options.overrides)
         summary.epochs = epoch
         summary.steps = step
+        summary.worldSize = parallel.world.size
+        summary.batchSize = plan.train.batchSize
         let ctx = Context(progress: progress, store: store, metrics: metrics, tensorboard: tensorboard, summary: summary,
                           gitCommit: RunInfo.gitCommit(near: options.specPath ?? dir), summaryPath: dir + "/summary.json",
                           writes: writes)
         refreshSummary(ctx)
         ctx.writeSummary()
         if options.resume != nil { ctx.progress.line("resuming from epoch \(epoch), step \(step)") }
-        if options.handleSignals { InterruptHandler.install(quiet: options.quiet) }
+        if options.handleSignals { InterruptHandler.install(quiet: options.quiet || !writes, repeatExits: !parallel.isDistributed) }
         defer { if options.handleSignals { InterruptHandler.uninstall() } }
         do {
             return try loop(ctx)
@@ -375,6 +379,7 @@ public final class Trainer {
         var metrics: [String: Double] = ["train/loss": epochSamples > 0 ? epochLossSum / Double(epochSamples) : .nan]
         let onSchedule = epoch % control.evalEveryEpochs == 0
         if let val = plan.val, onSchedule || epoch == plan.epochs {
+            try parallel.shareBuffers(plan.model)
             for (k, v) in try evaluate(model: plan.model, objective: plan.objective, loader: val, world: parallel.world) { metrics["val/" + k] = v }
         }
         appendHistory(metrics)
@@ -423,6 +428,10 @@ public final class Trainer {
         }
         refreshSummary(ctx)
         ctx.writeSummary()
+        if parallel.isDistributed {
+            ctx.progress.logOnly(String(format: "epoch %d: gradient allreduce %.3f s of %.3f s training (%d ranks)",
+                                        epoch, parallel.takeReduceSeconds(), trainSeconds, parallel.world.size))
+        }
         ctx.progress.line("epoch \(epoch)/\(plan.epochs)  " + MetricRecord.orderedKeys(metrics.keys).map {
             "\($0) \(String(format: "%.4f", metrics[$0] ?? .nan))"
         }.joined(separator: "  ") + String(format: "  %.1fs", values["seconds"] ?? 0) + (isBest ? "  (best)" : ""))
@@ -440,6 +449,7 @@ public final class Trainer {
     private func finish(_ ctx: Context, stopReason: String?) throws -> TrainResult {
         var final = lastEpochMetrics(ctx)
         if let test = plan.test {
+            try parallel.shareBuffers(plan.model)
             let metrics = try evaluate(model: plan.model, objective: plan.objective, loader: test, world: parallel.world)
             for (k, v) in metrics { final["test/" + k] = v }
             try ctx.tensorboard?.scalars(metrics.map { ("test/" + $0.key, $0.value) }, step: step)

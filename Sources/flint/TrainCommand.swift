@@ -34,8 +34,27 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Replace the run directory if it holds an earlier run.") var force = false
     @Flag(help: "Print the result as one JSON line on stdout.") var json = false
     @Flag(help: "Print nothing but errors (and, with --json, the result).") var quiet = false
+    @Option(help: "Train data-parallel on N processes of this machine: runs `mpirun -np N flint train ...` (Open MPI).")
+    var nproc: Int?
+
+    /// `--nproc N`: this command again under mpirun, without `--nproc`, in place of this process.
+    private func relaunch(_ n: Int) throws -> Never {
+        guard n >= 1 else { throw TrainError.badInput("--nproc must be at least 1, got \(n)") }
+        guard Launcher.detect() == .none else { throw TrainError.badInput("--nproc starts mpirun itself; under mpirun or srun leave it out") }
+        var args = Array(CommandLine.arguments.dropFirst())
+        if let i = args.firstIndex(of: "--nproc") { args.removeSubrange(i...Swift.min(i + 1, args.count - 1)) }
+        args.removeAll { $0.hasPrefix("--nproc=") }
+        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        guard let command = Launcher.mpirunCommand(processes: n, executable: me, arguments: args) else {
+            throw TrainError.runtime("--nproc needs Open MPI's mpirun on the PATH (Debian: apt-get install openmpi-bin)")
+        }
+        let argv = command.map { strdup($0) } + [nil]
+        execv(command[0], argv)
+        throw TrainError.runtime("cannot start \(command[0]): \(String(cString: strerror(errno)))")
+    }
 
     func run() throws {
+        if let nproc { try reportingErrors { try relaunch(nproc) } }
         var world: Communicator = LocalCommunicator()
         try reportingErrors { world = try Distributed.world() }
         try reportingErrors(in: world) {

@@ -77,6 +77,9 @@ enum Backward {
     case convTranspose2d(ConvSaved)
     case maxPool2d(PoolSaved)
     case avgPool2d(PoolSaved)
+    /// An op defined outside the core with its own rule (`torch.autograd.Function`),
+    /// such as a sum across the processes of a data-parallel job.
+    case function(name: String, backward: (Tensor) throws -> Tensor)
 
     var name: String {
         switch self {
@@ -164,6 +167,7 @@ enum Backward {
         case .convTranspose2d: return "conv_transpose2d"
         case .maxPool2d: return "max_pool2d"
         case .avgPool2d: return "avg_pool2d"
+        case .function(let name, _): return name
         }
     }
 
@@ -172,6 +176,7 @@ enum Backward {
     /// sums them back to each input's shape.
     func gradients(_ g: Tensor, inputs: [Tensor]) throws -> [Tensor?] {
         switch self {
+        case .function(_, let backward): return [try backward(g)]
         case .identity: return [g]
         case let .cast(from): return [g.casted(to: from)]
         case .add: return [g, g]
