@@ -20,13 +20,13 @@ public enum Launcher: Equatable, Sendable {
     /// The mpirun command line that runs `arguments` of `executable` as `processes`
     /// ranks on this machine (`flint train SPEC --nproc N`), or nil when no
     /// mpirun is on the PATH. Root needs `--allow-run-as-root` (containers);
-    /// `--oversubscribe` lets N pass the core count; ranks get 30 s after a
+    /// `--oversubscribe` lets N pass the core count; ranks get 10 s after a
     /// signal to finish their checkpoint before mpirun kills them (its default is 1 s).
     public static func mpirunCommand(processes: Int, executable: String, arguments: [String],
                                      env: [String: String] = ProcessInfo.processInfo.environment) -> [String]? {
         let path = (env["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map { "\($0)/mpirun" }
         guard let mpirun = path.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return nil }
-        var command = [mpirun, "-np", String(processes), "--oversubscribe", "--mca", "odls_base_sigkill_timeout", "30"]
+        var command = [mpirun, "-np", String(processes), "--oversubscribe", "--mca", "odls_base_sigkill_timeout", "10"]
         if getuid() == 0 { command.append("--allow-run-as-root") }
         return command + [executable] + arguments
     }

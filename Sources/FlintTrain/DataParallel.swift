@@ -100,7 +100,57 @@ final class DataParallel {
     func agree(lossSum: Double = 0, samples: Int = 0, signal: Int32?, timeUp: Bool) throws -> Agreement {
         guard isDistributed else { return Agreement(lossSum: lossSum, samples: samples, signal: signal, timeUp: timeUp) }
         let v = try world.allreduce([lossSum, Double(samples), signal == SIGINT ? 1 : 0, signal == SIGTERM ? 1 : 0, timeUp ? 1 : 0], .sum)
-        return Agreement(lossSum: v[0], samples: Int(v[1]), signal: v[2] > 0 ? SIGINT : v[3] > 0 ? SIGTERM : nil, timeUp: v[4] > 0)
+        let agreed = Agreement(lossSum: v[0], samples: Int(v[1]), signal: v[2] > 0 ? SIGINT : v[3] > 0 ? SIGTERM : nil, timeUp: v[4] > 0)
+        watch.lock()
+        let now = ProgressReporter.now()
+        if let last = lastAgreement { longestStep = Swift.max(longestStep, now - last) }
+        lastAgreement = now
+        if agreed.signal != nil { stopAgreed = true }
+        watch.unlock()
+        return agreed
+    }
+
+    // The signal watchdog's state, shared with its thread.
+    private let watch = NSLock()
+    private var lastAgreement: Double?
+    private var longestStep = 0.0
+    private var stopAgreed = false
+    private var watching = false
+
+    /// Under mpirun a signal reaches every rank, and the ranks stop together at
+    /// the next step. When that agreement does not come within 10 s (or three
+    /// of the longest steps), a rank is gone (killed) and this one waits in a
+    /// collective for it: exit as the signal asks, so mpirun ends the job now
+    /// instead of after its kill timeout.
+    func watchSignals() {
+        guard isDistributed else { return }
+        watch.lock()
+        watching = true
+        watch.unlock()
+        let rank = world.rank
+        Thread.detachNewThread { [self] in
+            var since: Double?
+            while true {
+                usleep(100_000)
+                watch.lock()
+                let (active, agreed, patience) = (watching, stopAgreed, Swift.max(10, 3 * longestStep))
+                watch.unlock()
+                guard active, !agreed else { return }
+                guard let sig = InterruptHandler.pending else { continue }
+                let now = ProgressReporter.now()
+                since = since ?? now
+                if now - (since ?? now) > patience {
+                    FileHandle.standardError.write(Data("flint: rank \(rank): the other ranks did not stop with it \(Int(patience)) s after the signal (one is gone?); exiting\n".utf8))
+                    _exit(128 + sig)
+                }
+            }
+        }
+    }
+
+    func stopWatching() {
+        watch.lock()
+        watching = false
+        watch.unlock()
     }
 
     /// Adds what a checkpoint of a job holds beyond rank 0's state: the world

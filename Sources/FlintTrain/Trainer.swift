@@ -219,7 +219,11 @@ public final class Trainer {
         ctx.writeSummary()
         if options.resume != nil { ctx.progress.line("resuming from epoch \(epoch), step \(step)") }
         if options.handleSignals { InterruptHandler.install(quiet: options.quiet || !writes, repeatExits: !parallel.isDistributed) }
-        defer { if options.handleSignals { InterruptHandler.uninstall() } }
+        if options.handleSignals { parallel.watchSignals() }
+        defer {
+            parallel.stopWatching()
+            if options.handleSignals { InterruptHandler.uninstall() }
+        }
         do {
             return try loop(ctx)
         } catch let interrupted as TrainingInterrupted {

@@ -21,13 +21,15 @@ final class DistributedTests: XCTestCase {
 
     /// What mpirun needs here: running as root (containers), no CMA between
     /// containerised processes, two ranks on two cores, and time for rank 0 to
-    /// write its checkpoint before ranks still running are killed after a signal.
+    /// write its checkpoint before ranks still running are killed after a signal
+    /// (10 s; a killed rank then takes up to twice that to end the job: mpirun
+    /// spends one timeout on the dead rank before signalling the others).
     private static var environment: [String: String] {
         var env = ProcessInfo.processInfo.environment
         env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
         env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
         env["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"
-        env["OMPI_MCA_odls_base_sigkill_timeout"] = "30"
+        env["OMPI_MCA_odls_base_sigkill_timeout"] = "10"
         env["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
         return env
     }
@@ -126,12 +128,17 @@ final class DistributedTests: XCTestCase {
     /// `model.sync_batch_norm: true`: 2 ranks × batch 8 normalise with the
     /// statistics of the global batch of 16, so they train as one process with
     /// batch 16 (running statistics included); without it each rank normalises
-    /// its own 8 samples (DDP's default) and the runs part ways.
+    /// its own 8 samples (DDP's default) and the runs part ways (~1e-2 after a
+    /// few steps). Batch norm makes the loss invariant to the scale of the conv
+    /// weights before it, which lets float32 rounding in their gradients grow
+    /// faster than without it (measured: ~3e-6 after 6 steps, 1.5e-5 to 7e-5
+    /// after 18 in the conv weights, 1e-6 in the rest): hence 1e-4 here, while the
+    /// per-process statistics put the runs 100 times further apart.
     func testSyncBatchNormTrainsAsOneProcessWithTwiceTheBatch() throws {
         let data = try TestSupport.mnistSlice(in: dir, train: 96, test: 32)
         let layers = "    - {type: conv2d, out_channels: 4, kernel_size: 3, padding: 1}\n    - {type: batch_norm2d}\n    - {type: relu}\n"
             + "    - {type: max_pool2d, kernel_size: 2}\n    - {type: flatten}\n    - {type: linear, out_features: 10}"
-        let spec = try TestSupport.write(TestSupport.spec(data: data, name: "bn", batchSize: 16, epochs: 17, val: false, layers: layers,
+        let spec = try TestSupport.write(TestSupport.spec(data: data, name: "bn", batchSize: 16, epochs: 3, val: false, layers: layers,
                                                           optimizer: "{type: sgd, lr: 0.02, momentum: 0.9}"), dir, "bn.yaml")
         let one = try TestSupport.runFlint(["train", spec, "--run-dir", dir.appendingPathComponent("one").path, "--quiet"])
         XCTAssertEqual(one.status, 0, one.err)
@@ -144,8 +151,8 @@ final class DistributedTests: XCTestCase {
         let reference = dir.appendingPathComponent("one/checkpoints/last.h5").path
         let syncedGap = try largestRelativeDifference(reference, dir.appendingPathComponent("synced/checkpoints/last.h5").path)
         let localGap = try largestRelativeDifference(reference, dir.appendingPathComponent("local/checkpoints/last.h5").path)
-        XCTAssertLessThan(syncedGap, 1e-5)
-        XCTAssertGreaterThan(localGap, 1e-3, "per-process statistics differ from the global batch's")
+        XCTAssertLessThan(syncedGap, 1e-4)
+        XCTAssertGreaterThan(localGap, 100 * syncedGap, "per-process statistics differ from the global batch's")
     }
 
     /// SIGKILL to rank 1: Open MPI ends the job, naming the rank and the signal, well within 30 s.
