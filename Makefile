@@ -46,3 +46,12 @@ test-interop: build test-interop-tensorboard
 test-interop-tensorboard: deps
 	python3 -m pip install -q tensorboard
 	$(SWIFT) test -c release -Xswiftc -enable-testing --filter FlintTrainTests.TensorBoardTests
+
+# Training speed against PyTorch on every workload of bench/workloads (MLP, CNN, ResNet, LSTM, transformer), in
+# interleaved rounds; prints the ratios and writes docs/performance.md. Options go in BENCH_ARGS, e.g. on a shared
+# machine: make bench BENCH_ARGS="--fraction 0.2 --rounds 5 --threads 1 --cores 1 --clock cpu".
+BENCH_ARGS ?=
+bench: build
+	@python3 -c "import torch" 2>/dev/null || python3 -m pip install -q 'torch==2.13.0+cpu' || python3 -m pip install -q torch
+	@python3 -c "import h5py, yaml" 2>/dev/null || python3 -m pip install -q h5py pyyaml
+	python3 bench/workloads/bench.py --flint $(FLINT) $(BENCH_ARGS)

@@ -4,7 +4,8 @@
 #
 #   JOBS=2 examples/sweep-parallel.sh [SPEC] [OUT]
 #
-# With JOBS > 1, OpenBLAS gets one thread per run (OPENBLAS_NUM_THREADS) so the
+# With JOBS > 1, each run gets cores/JOBS threads (FLINT_NUM_THREADS, which sets
+# Flint's kernels and OpenBLAS together, as `flint train --threads N` does) so the
 # runs together do not ask for more threads than there are cores.
 set -u
 FLINT=${FLINT:-flint}
@@ -14,7 +15,10 @@ LRS=${LRS:-"0.01 0.05 0.1"}
 BATCH_SIZES=${BATCH_SIZES:-"32 64"}
 JOBS=${JOBS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)}
 export FLINT SPEC OUT
-[ "$JOBS" -gt 1 ] && export OPENBLAS_NUM_THREADS=1
+CORES=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
+THREADS=$((CORES / JOBS))
+[ "$THREADS" -lt 1 ] && THREADS=1
+[ "$JOBS" -gt 1 ] && export FLINT_NUM_THREADS=$THREADS
 
 for lr in $LRS; do
     for bs in $BATCH_SIZES; do

@@ -118,9 +118,10 @@ typedef void (*fwd_tile)(const float *, ptrdiff_t, ptrdiff_t, const float *, ptr
 typedef void (*wgrad_tile)(const float *const *, ptrdiff_t, ptrdiff_t, const float *, ptrdiff_t, ptrdiff_t,
                            ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t);
 
-/// One ISA's tiles: a wide one and a one-pixel (one-tap) one for what's left.
+/// One ISA's tiles: a wide one, one half as wide for narrow planes (7×7 outputs with AVX-512),
+/// and a one-pixel (one-tap) one for what's left.
 struct tiles {
-    fwd_tile fwd, fwd1;
+    fwd_tile fwd, fwd_half, fwd1;
     wgrad_tile wgrad, wgrad1;
     int p, t;
 };
@@ -128,10 +129,11 @@ struct tiles {
 // Tile sizes keep 8–14 accumulators in registers: 14 (or 8) zmm, 6×2 ymm or 3×4 xmm.
 #define ISA_TILES(ISA, TARGET, VL, P, T)        \
     FWD_TILE(ISA##_fwd, TARGET, VL, P)          \
+    FWD_TILE(ISA##_fwd_half, TARGET, VL, P / 2) \
     FWD_TILE(ISA##_fwd1, TARGET, VL, 1)         \
     WGRAD_TILE(ISA##_wgrad, TARGET, VL, T)      \
     WGRAD_TILE(ISA##_wgrad1, TARGET, VL, 1)     \
-    static const struct tiles ISA##_tiles = {ISA##_fwd, ISA##_fwd1, ISA##_wgrad, ISA##_wgrad1, P, T};
+    static const struct tiles ISA##_tiles = {ISA##_fwd, ISA##_fwd_half, ISA##_fwd1, ISA##_wgrad, ISA##_wgrad1, P, T};
 
 ISA_TILES(base, , 4, 3, 3)
 #if defined(__x86_64__) && defined(__clang__)
@@ -165,15 +167,16 @@ void flint_conv2d_f32(const float *x, ptrdiff_t n, ptrdiff_t c, ptrdiff_t h, ptr
             for (ptrdiff_t oy = 0; oy < oh; oy++) {
                 const float *xr = scratch + oy * wp;
                 float *yr = yb + oy * ow;
-                if (ow < k->p) {
+                int p = ow >= k->p ? k->p : k->p / 2;
+                if (ow < p) {
                     for (ptrdiff_t ox = 0; ox < ow; ox++) k->fwd1(xr + ox, cs, wp, wk, c, kh, kw, b, yr + ox, plane, oc);
                     continue;
                 }
                 // The last tile overlaps the one before it rather than running short; the
                 // overlapped pixels are computed the same way twice.
-                for (ptrdiff_t ox = 0; ox < ow; ox += k->p) {
-                    ptrdiff_t at = ox + k->p <= ow ? ox : ow - k->p;
-                    k->fwd(xr + at, cs, wp, wk, c, kh, kw, b, yr + at, plane, oc);
+                for (ptrdiff_t ox = 0; ox < ow; ox += p) {
+                    ptrdiff_t at = ox + p <= ow ? ox : ow - p;
+                    (p == k->p ? k->fwd : k->fwd_half)(xr + at, cs, wp, wk, c, kh, kw, b, yr + at, plane, oc);
                 }
             }
         }

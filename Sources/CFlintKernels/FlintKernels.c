@@ -1,11 +1,5 @@
 #include "FlintKernels.h"
 
-#if defined(__x86_64__) && defined(__linux__)
-#define FLINT_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define FLINT_CLONES
-#endif
-
 FLINT_CLONES void flint_exp_f32(const float *x, float *y, ptrdiff_t n) {
     for (ptrdiff_t i = 0; i < n; i++) y[i] = flint_expf(x[i]);
 }

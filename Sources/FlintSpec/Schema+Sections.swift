@@ -3,7 +3,7 @@ import FlintData
 /// The tables of the spec. Sections are the fixed mappings; categories the `type:`-chosen entries.
 public enum SpecSchema {
     /// Every category, in the order the docs list them.
-    public static var categories: [TypeCategory] { [layers, initializers, losses, optimizers, schedulers, transforms] }
+    public static var categories: [TypeCategory] { [layers, initializers, losses, optimizers, schedulers, transforms, metrics] }
 
     /// Every section, in the order the docs list them.
     public static var sections: [SectionSchema] {
@@ -34,7 +34,10 @@ public enum SpecSchema {
         FieldSchema("batch_size", .int, .defaulted(.int(64)), range: .positive, doc: "Samples per batch."),
         FieldSchema("shuffle", .bool, .defaulted(.bool(true)), doc: "Reshuffle the training samples every epoch."),
         FieldSchema("transforms", .entries(transforms), .optional, doc: "Applied to the inputs of every split, in order."),
-        FieldSchema("augment", .entries(transforms), .optional, doc: "Applied to training inputs only, after `transforms`."),
+        FieldSchema("augment", .entries(transforms), .optional,
+                    doc: "Applied to training inputs only, after `transforms` (unlike torchvision's usual order): "
+                        + "a `fill` or `value` is in the units `transforms` leave (0-1 after to_tensor, normalised after "
+                        + "normalize), and `check` warns when one is written."),
         FieldSchema("drop_last", .bool, .defaulted(.bool(false)), doc: "Drop the last training batch when it is incomplete."),
         FieldSchema("prefetch", .int, .defaulted(.int(2)), range: .nonNegative,
                     doc: "Batches prepared ahead on a background thread; 0 reads each batch when it is asked for."),
@@ -76,8 +79,9 @@ public enum SpecSchema {
 
     public static let train = SectionSchema(name: "train", doc: "The training loop.", fields: [
         FieldSchema("epochs", .int, .defaulted(.int(1)), range: .positive, doc: "Passes over the training split."),
-        FieldSchema("metrics", .choices(["accuracy"]), .defaulted(.strings([])),
-                    doc: "Reported for every split besides the loss."),
+        FieldSchema("metrics", .entries(metrics), .optional,
+                    doc: "Reported for every split besides the loss (see Metrics): `[accuracy, f1, {type: top_k_accuracy, k: 5}]`; "
+                        + "`val/accuracy` for classifiers when omitted."),
         FieldSchema("log_every_steps", .int, .optional, range: .positive,
                     doc: "Log the running loss every this many steps; once per epoch when omitted."),
         FieldSchema("eval_every_epochs", .int, .defaulted(.int(1)), range: .positive,
@@ -102,6 +106,17 @@ public enum SpecSchema {
         FieldSchema("early_stopping", .section(earlyStopping), .optional,
                     doc: "Stop when a monitored metric stops improving (Lightning's `EarlyStopping`); off when omitted."),
         FieldSchema("checkpoint", .section(checkpoint), .optional, doc: "When checkpoints are written and kept."),
+        FieldSchema("limit_batches", .int, .optional, range: .positive,
+                    doc: "Train on at most this many batches per epoch, the first of each epoch's order "
+                        + "(Lightning's `limit_train_batches`); every batch when omitted. `flint train --fast-dev-run` sets it to 1."),
+        FieldSchema("limit_val_batches", .int, .optional, range: .positive,
+                    doc: "Validate on at most this many batches (Lightning's `limit_val_batches`); every batch when omitted."),
+        FieldSchema("limit_test_batches", .int, .optional, range: .positive,
+                    doc: "Test on at most this many batches (Lightning's `limit_test_batches`); every batch when omitted."),
+        FieldSchema("test_checkpoint", .choice(["best", "last"]), .optional,
+                    doc: "Which weights the test metrics at the end of training come from: `best.h5`'s or the last "
+                        + "epoch's; `best` when `checkpoint.best` or `early_stopping` chooses a best checkpoint, else "
+                        + "`last`. The output names it (`test (best.h5, epoch 3)`, `test_checkpoint` in `--json`)."),
     ])
 
     static let clipGradNorm = SectionSchema(

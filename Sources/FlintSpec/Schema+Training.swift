@@ -316,7 +316,9 @@ extension SpecSchema {
 
     static let chainedSchedulers = TypeCategory(
         name: "scheduler", plural: "schedulers",
-        doc: "A scheduler of a `sequential_lr` chain.", types: basicSchedulers.filter { $0.name != "reduce_lr_on_plateau" })
+        doc: "A scheduler of a `sequential_lr` chain.", types: basicSchedulers.filter { $0.name != "reduce_lr_on_plateau" },
+        misplacedKeys: ["interval": "interval belongs on the sequential_lr itself, which steps every scheduler it chains "
+                            + "(`scheduler: {type: sequential_lr, interval: step, ...}`)"])
 
     public static let schedulers = TypeCategory(
         name: "scheduler", plural: "schedulers",
@@ -341,7 +343,8 @@ extension SpecSchema {
         commonFields: [
             FieldSchema("interval", .choice(["epoch", "step"]), .optional,
                         doc: "When `step()` runs: after each `epoch`, or after each optimizer `step` (milestones, "
-                            + "periods and total_iters then count steps); `step` for one_cycle_lr, else `epoch`, when omitted."),
+                            + "periods and total_iters then count steps); `step` for one_cycle_lr, else `epoch`, when omitted. "
+                            + "The schedulers chained in a `sequential_lr` take it from the sequential_lr."),
         ]
     )
 

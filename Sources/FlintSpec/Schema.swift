@@ -217,13 +217,21 @@ public struct TypeCategory: Sendable {
     public let types: [TypeSchema]
     /// Fields every type of the category accepts besides its own (a layer's `name` and `inputs`).
     public let commonFields: [FieldSchema]
+    /// Whether a list item may be a bare type name, standing for `{type: name}` (`metrics: [accuracy, f1]`).
+    public let acceptsBareNames: Bool
+    /// Keys that are no field of this category but of an enclosing entry, each with where it belongs,
+    /// for the "unknown key" message.
+    public let misplacedKeys: [String: String]
 
-    public init(name: String, plural: String, doc: String, types: [TypeSchema], commonFields: [FieldSchema] = []) {
+    public init(name: String, plural: String, doc: String, types: [TypeSchema], commonFields: [FieldSchema] = [],
+                acceptsBareNames: Bool = false, misplacedKeys: [String: String] = [:]) {
         self.name = name
         self.plural = plural
         self.doc = doc
         self.types = types
         self.commonFields = commonFields
+        self.acceptsBareNames = acceptsBareNames
+        self.misplacedKeys = misplacedKeys
     }
 
     public func type(_ name: String) -> TypeSchema? {

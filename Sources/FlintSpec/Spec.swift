@@ -234,15 +234,15 @@ public struct InitialWeightsSpec: Sendable, Equatable {
 /// The training loop.
 public struct TrainSpec: Sendable {
     public var epochs: Int
-    /// Metrics reported besides the loss: `accuracy`.
-    public var metrics: [String]
+    /// Metrics reported besides the loss: `accuracy`, `f1`, ….
+    public var metrics: [MetricSpec]
     /// Log the running loss every this many steps; nil logs once per epoch.
     public var logEverySteps: Int?
     public var location: SourceLocation
 
     init(_ values: SectionValues) {
         self.epochs = values.int("epochs") ?? 1
-        self.metrics = values.strings("metrics") ?? []
+        self.metrics = (values.entries["metrics"] ?? []).compactMap(MetricSpec.init)
         self.logEverySteps = values.int("log_every_steps")
         self.location = values.location
     }

@@ -76,6 +76,8 @@ struct Validator {
     struct Owner {
         var phrase: String
         var isTopLevel = false
+        /// Where keys that are not this owner's belong (a category's `misplacedKeys`).
+        var misplaced: [String: String] = [:]
     }
 
     mutating func validateSpec(_ root: inout SpecNode) -> SectionValues? {
@@ -134,7 +136,7 @@ struct Validator {
                     let names = schema.map(\.name)
                     let suggestion = Suggest.closest(to: key, in: names.filter { !written.contains($0) })
                         ?? Suggest.closest(to: key, in: names)
-                    let hint = suggestion.map { "; did you mean '\($0)'?" } ?? ""
+                    let hint = owner.misplaced[key].map { "; \($0)" } ?? suggestion.map { "; did you mean '\($0)'?" } ?? ""
                     error("unknown \(scope) '\(key)'\(owner.phrase)\(hint)", at: pairs[index].keyLocation,
                           path: keyPath)
                     if let suggestion { explained.insert(suggestion) }
@@ -188,7 +190,7 @@ struct Validator {
         var nested: [String: [SpecEntry]] = [:]
         var keyed: [String: [KeyedEntry]] = [:]
         var locations: [String: SourceLocation] = [:]
-        let owner = Owner(phrase: " in \(category.name) '\(typeName)'")
+        let owner = Owner(phrase: " in \(category.name) '\(typeName)'", misplaced: category.misplacedKeys)
         fields(&others, (schema?.fields ?? []) + category.commonFields, path: path, owner: owner,
                strict: schema != nil, node: node) { name, validated, location in
             locations[name] = location
@@ -367,6 +369,13 @@ struct Validator {
             guard case .sequence(var items) = node.kind else { return mismatch(node, field.kind, path) }
             var entries: [SpecEntry] = []
             for index in items.indices {
+                if category.acceptsBareNames, items[index].scalar != nil, !items[index].isNull {
+                    // A bare name is `{type: name}`; the written scalar stays as it is in the resolved tree.
+                    var typed = SpecNode.mapping([SpecNode.Pair(key: "type", keyLocation: items[index].location, value: items[index])],
+                                                 at: items[index].location, isFlow: true)
+                    if let entry = entry(&typed, category, path: path + [String(index)]) { entries.append(entry) }
+                    continue
+                }
                 if let entry = entry(&items[index], category, path: path + [String(index)]) { entries.append(entry) }
             }
             node.kind = .sequence(items)
@@ -512,6 +521,16 @@ extension Validator {
             checkInputNames(items)
         }
         warnAboutUnusedBlocks()
+        if let data = spec.sections["data"] { warnAboutFillAfterNormalizing(data) }
+        if let es = spec.sections["train"]?.sections["early_stopping"], es.bool("strict") ?? true,
+           let monitor = es.string("monitor") {
+            checkMonitor(monitor, of: spec, at: es.location(of: "monitor"), path: "train.early_stopping.monitor",
+                         field: "train.early_stopping.monitor")
+        }
+        if let best = spec.sections["train"]?.sections["checkpoint"]?.sections["best"], let metric = best.string("metric") {
+            checkMonitor(metric, of: spec, at: best.location(of: "metric"), path: "train.checkpoint.best.metric",
+                         field: "train.checkpoint.best.metric")
+        }
         if let scheduler = spec.entries["scheduler"]?.first {
             checkSchedule(scheduler, epochs: spec.sections["train"]?.int("epochs") ?? 1)
             checkPlateau(scheduler, spec)
@@ -526,15 +545,52 @@ extension Validator {
                   at: scheduler.location(of: "interval"), path: [scheduler.keyPath(of: "interval")])
         }
         guard let monitor = scheduler.string("monitor") else { return }
+        checkMonitor(monitor, of: spec, at: scheduler.location(of: "monitor"), path: scheduler.keyPath(of: "monitor"),
+                     field: "monitor")
+    }
+
+    /// The scalar metrics a run logs: the loss and `train.metrics` of the training split, and of the
+    /// validation split when there is one; `accuracy` stands in for classifiers when no metric is listed.
+    private func reportedMetrics(_ spec: SectionValues) -> [String] {
+        let listed = spec.sections["train"]?.entries["metrics"].map { MetricSpec.names(of: $0) }
         let hasValidation = spec.sections["data"]?.sections["val"] != nil
-        let metrics = ["train/loss"] + (hasValidation
-            ? ["val/loss"] + (spec.sections["train"]?.strings("metrics") ?? []).map { "val/" + $0 } : [])
+        return ["train/loss"] + (listed ?? []).map { "train/" + $0 }
+            + (hasValidation ? ["val/loss"] + (listed ?? ["accuracy"]).map { "val/" + $0 } : [])
+    }
+
+    /// A metric named by a monitor (a scheduler's, early stopping's, the best checkpoint's) must be one the run logs.
+    private mutating func checkMonitor(_ monitor: String, of spec: SectionValues, at location: SourceLocation,
+                                       path: String, field: String) {
+        let metrics = reportedMetrics(spec)
         guard !metrics.contains(monitor) else { return }
-        let reason = monitor.hasPrefix("val/") && !hasValidation
-            ? "the spec has no validation split (data.val)"
-            : "the run reports \(metrics.joined(separator: ", "))" + Suggest.hint(for: monitor, in: metrics)
-        error("monitor '\(monitor)' is not a metric of this run: \(reason)", at: scheduler.location(of: "monitor"),
-              path: [scheduler.keyPath(of: "monitor")])
+        let hasValidation = spec.sections["data"]?.sections["val"] != nil
+        let reason: String
+        if monitor.hasPrefix("val/") && !hasValidation {
+            reason = "the spec has no validation split (data.val)"
+        } else if monitor.hasSuffix("/confusion") {
+            reason = "the confusion matrix is not a number"
+        } else {
+            let name = monitor.split(separator: "/").last.map(String.init) ?? monitor
+            let listable = MetricSpec.Kind.allCases.map(\.rawValue).contains(name) || name.hasPrefix("top_")
+                || name.hasPrefix("micro_") || name.hasPrefix("weighted_")
+            reason = "the run reports \(metrics.joined(separator: ", "))" + Suggest.hint(for: monitor, in: metrics)
+                + (listable ? "; add it to train.metrics" : "")
+        }
+        error("\(field) '\(monitor)' is not a metric of this run: \(reason)", at: location, path: [path])
+    }
+
+    /// `augment` runs after `transforms`, so a `fill` (or random_erasing's `value`) written for raw
+    /// pixels lands in normalised units once `transforms` normalises.
+    private mutating func warnAboutFillAfterNormalizing(_ data: SectionValues) {
+        let transforms = data.entries["transforms"] ?? []
+        guard let scaling = transforms.last(where: { ["normalize", "standardize", "to_tensor"].contains($0.type) }) else { return }
+        for entry in data.entries["augment"] ?? [] {
+            for field in ["fill", "value"] where entry.isSet(field) && entry.schema.fields.contains(where: { $0.name == field }) {
+                diagnostics.warning("data.augment runs after data.transforms, so \(entry.type)'s \(field) is in the units "
+                                    + "\(scaling.type) gives (\(scaling.type == "to_tensor" ? "0-1" : "normalised")), not raw pixel values",
+                                    at: entry.location(of: field), keyPath: entry.keyPath(of: field))
+            }
+        }
     }
 
     /// Schedules that PyTorch accepts but that rarely do what was meant.

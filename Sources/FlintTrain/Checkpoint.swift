@@ -1,6 +1,7 @@
 import Foundation
 import Flint
 import FlintData
+import FlintNN
 import FlintHDF5
 
 /// Everything a run needs to continue exactly, or to be evaluated alone:
@@ -38,6 +39,9 @@ public struct Checkpoint {
     /// mean and std), in `/data/transforms/<position>`, so that evaluation,
     /// prediction and resuming apply the same statistics.
     public var dataStatistics = DataStatistics()
+    /// The class names of the training labels (the `classes` attribute importers give them), in
+    /// label order, as the attribute `classes` of `/data`; nil when the data names none.
+    public var classNames: [String]?
 
     public init(epoch: Int, step: Int, config: String, model: [(name: String, tensor: Tensor)],
                 optimizerType: String, optimizerSteps: Int, optimizerLRs: [Double],
@@ -92,6 +96,7 @@ public struct Checkpoint {
             try data.setAttribute("batch_index", dataBatchIndex)
             try data.createDataset("order", values: dataOrder.map { Int64($0) }, shape: [dataOrder.count])
             if !dataStatistics.isEmpty { try dataStatistics.write(to: try data.createGroup("transforms")) }
+            if let classNames { try data.setAttribute("classes", classNames) }
             let hist = try file.createGroup("history")
             for (k, values) in history.sorted(by: { $0.key < $1.key }) {
                 try hist.createDataset(k, values: values, shape: [values.count])
@@ -121,6 +126,12 @@ public struct Checkpoint {
         guard FileManager.default.fileExists(atPath: path) else {
             throw TrainError.badInput("\(path): no such checkpoint file")
         }
+        let lower = path.lowercased()
+        if lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") {
+            throw TrainError.badInput("\(path) is a spec; this command takes a checkpoint (.h5) or a run directory. "
+                                      + "Train the spec with `flint train \(path)`, then pass the run directory it prints "
+                                      + "(runs/<name>-<time>-<hash>) or its checkpoints/last.h5")
+        }
         let file = try HDF5File.open(path)
         guard (try? file.stringAttribute("format")) == Checkpoint.format else {
             throw TrainError.badInput("\(path): not a Flint checkpoint (no format = \"\(Checkpoint.format)\" attribute)")
@@ -149,6 +160,16 @@ public struct Checkpoint {
 
     static func readDataStatistics(_ file: HDF5File) throws -> DataStatistics {
         file.contains("data/transforms") ? try DataStatistics.read(from: try file.group("data/transforms")) : DataStatistics()
+    }
+
+    static func readClassNames(_ file: HDF5File) throws -> [String]? {
+        let data = try file.group("data")
+        return try data.hasAttribute("classes") ? try data.stringArrayAttribute("classes") : nil
+    }
+
+    /// Only the class names (`/data` attribute `classes`), for evaluating, predicting and exporting.
+    public static func readClassNames(from path: String) throws -> [String]? {
+        try readClassNames(try openFile(path))
     }
 
     /// Only the data statistics (`/data/transforms`), for evaluating and predicting.
@@ -192,7 +213,21 @@ public struct Checkpoint {
             dataBatchIndex: Int(try data.int64Attribute("batch_index")), history: history)
         checkpoint.trainer = trainer
         checkpoint.dataStatistics = try readDataStatistics(file)
+        checkpoint.classNames = try readClassNames(file)
         return checkpoint
+    }
+}
+
+extension Module {
+    /// Loads a checkpoint's `/model` weights, strictly; weights that do not fit are bad input naming `file`.
+    func loadCheckpointWeights(_ weights: [(name: String, tensor: Tensor)], from file: String) throws {
+        var state: [String: Tensor] = [:]
+        for (name, tensor) in weights { state[name] = tensor }
+        do {
+            _ = try loadStateDict(state, strict: true)
+        } catch {
+            throw TrainError.badInput("\(file): weights do not fit the model of its own config: \(error)")
+        }
     }
 }
 

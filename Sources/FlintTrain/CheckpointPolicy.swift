@@ -2,7 +2,7 @@ import Foundation
 
 /// When the trainer writes checkpoints and which it keeps (`train.checkpoint`).
 /// `last.h5` is rewritten at every save point; numbered copies
-/// (`epoch=E-step=S.h5`, Lightning's naming) are kept `keepLast` deep; `best.h5`
+/// (`epoch=E-step=S.h5`, Lightning's naming, E counting from 0) are kept `keepLast` deep; `best.h5`
 /// follows the best value of `best.metric`.
 public struct CheckpointPolicy: Sendable, Equatable {
     /// Save at the end of every this many epochs (and always after the last one).
@@ -55,8 +55,15 @@ final class CheckpointStore {
         guard writes else { return }
         try checkpoint.write(to: lastPath)
         guard policy.keepLast != 0 else { return }
-        try link(lastPath, as: "\(dir)/epoch=\(checkpoint.epoch)-step=\(checkpoint.step).h5")
+        try link(lastPath, as: "\(dir)/\(CheckpointStore.numberedName(checkpoint)).h5")
         prune()
+    }
+
+    /// Lightning's `epoch=E-step=S`: E is the 0-based epoch the step belongs to, the same inside an
+    /// epoch and at its end (`checkpoint.epoch` counts completed epochs, one more at the end).
+    static func numberedName(_ checkpoint: Checkpoint) -> String {
+        let epoch = checkpoint.dataBatchIndex > 0 ? checkpoint.epoch : Swift.max(checkpoint.epoch - 1, 0)
+        return "epoch=\(epoch)-step=\(checkpoint.step)"
     }
 
     /// Makes `best.h5` the checkpoint just saved as `last.h5`.

@@ -62,6 +62,7 @@ public enum FlintCommands {
         }
         var plan = try RunPlan(spec: spec, initialWeights: resume == nil && initFrom == nil,
                                statistics: checkpoint?.dataStatistics, shard: Shard(rank: world.rank, count: world.size))
+        for w in plan.warnings { say(w.description) }
         if let initFrom { plan.initialWeightsReport = try loadInitialWeights(into: plan.model, from: initFrom) }
         if let report = plan.initialWeightsReport, !report.fits, let source = initFrom ?? spec.model.initFrom {
             say(report.warning(loadingFrom: source.path))
@@ -79,6 +80,34 @@ public enum FlintCommands {
         let options = TrainOptions(runDir: dir, quiet: quiet, resume: checkpoint, resumeRunDir: resumeRunDir,
                                    specPath: specPath, overrides: overrides, handleSignals: handleSignals, world: world)
         return try Trainer(plan: plan, options: options).run()
+    }
+
+    /// Sets the threads of Flint's kernels and OpenBLAS together (`--threads`).
+    public static func setThreads(_ count: Int) throws {
+        guard count >= 1 else { throw TrainError.badInput("--threads must be at least 1, got \(count)") }
+        Parallelism.threads = count
+    }
+
+    /// The overrides of `flint train --fast-dev-run` (Lightning's `fast_dev_run`): one epoch of one
+    /// training batch, one validation batch and one test batch.
+    public static let fastDevRunOverrides = ["train.epochs=1", "train.limit_batches=1", "train.limit_val_batches=1",
+                                             "train.limit_test_batches=1"]
+
+    /// `flint train --fast-dev-run`: the spec's whole loop on one batch of each split, to find what fails
+    /// before a long run does. Nothing is written unless `runDir` asks for it: the run goes to a
+    /// temporary directory that is removed afterwards, and the result names no files.
+    public static func fastDevRun(specPath: String, overrides: [String], runDir: String?, quiet: Bool) throws -> TrainResult {
+        let keep = runDir != nil
+        let dir = runDir ?? NSTemporaryDirectory() + "flint-fast-dev-run-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { if !keep { try? FileManager.default.removeItem(atPath: dir) } }
+        var result = try train(specPath: specPath, overrides: overrides + fastDevRunOverrides, runDir: dir, resume: nil,
+                               quiet: quiet, force: false)
+        if !keep {
+            result.runDir = ""
+            result.checkpoint = ""
+            result.testCheckpoint = nil
+        }
+        return result
     }
 
     /// The run directory a checkpoint file sits in (`RUN/checkpoints/x.h5`), if it does.
@@ -151,31 +180,6 @@ public enum FlintCommands {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         return String(String(h, radix: 16).suffix(8))
-    }
-
-    /// Metrics of a checkpoint on one split, rebuilt from the checkpoint alone.
-    public static func evaluate(checkpoint path: String, split: String, data: String?) throws -> (samples: Int, metrics: [String: Double]) {
-        let file = resolveCheckpoint(path)
-        let ckpt = try Checkpoint.read(from: file)
-        let spec = try Spec.parse(yaml: ckpt.config, file: file + ":/config")
-        let plan = try RunPlan(spec: spec, dataOverride: data, initialWeights: false, statistics: ckpt.dataStatistics)
-        var state: [String: Tensor] = [:]
-        for (k, v) in ckpt.model { state[k] = v }
-        do {
-            _ = try plan.model.loadStateDict(state, strict: true)
-        } catch {
-            throw TrainError.badInput("\(file): weights do not fit the model of its own config: \(error)")
-        }
-        let loader: FlintData.DataLoader?
-        switch split {
-        case "train": loader = plan.train
-        case "val": loader = plan.val
-        case "test": loader = plan.test
-        default: throw TrainError.badInput("unknown split '\(split)'; expected train, val or test")
-        }
-        guard let loader else { throw TrainError.badInput("\(file): the spec has no \(split) split") }
-        let metrics = try FlintTrain.evaluate(model: plan.model, objective: plan.objective, loader: loader)
-        return (loader.dataset.count, metrics)
     }
 
     /// The resolved spec as YAML (`flint config`).

@@ -5,33 +5,144 @@ import FlintData
 import FlintSpec
 import FlintDistributed
 
-/// Loss and accuracy of a model over every batch of a loader, in eval mode
-/// without recording gradients: what the trainer logs for validation and test.
-/// Accuracy is reported for class-index targets.
-public func evaluate(model: Module, objective: Objective, loader: DataLoader,
-                     world: Communicator = LocalCommunicator()) throws -> [String: Double] {
-    let report = try evaluateReport(model: model, objective: objective, loader: loader, topK: nil, world: world)
-    return report.metrics.filter { $0.key == "loss" || $0.key == "accuracy" }
+/// What a model's metric output is, for the metrics that read it.
+public enum MetricTask: Equatable, Sendable {
+    /// Scores `[C]` per sample against a class index.
+    case multiclass(classes: Int)
+    /// One logit or probability per sample against a 0/1 target (`bce_with_logits_loss`, `bce_loss`).
+    case binary
+    /// Float targets.
+    case regression
+
+    /// The task from per-sample shapes of the metric output and the targets, and the loss that reads them;
+    /// nil when no metric applies.
+    public static func of(loss: String?, output: [Int], target: [Int], targetIsFloat: Bool) -> MetricTask? {
+        if loss == "bce_with_logits_loss" || loss == "bce_loss", output.reduce(1, *) == 1, target.reduce(1, *) == 1 {
+            return .binary
+        }
+        if output.count == 1, !targetIsFloat, target.isEmpty { return .multiclass(classes: output[0]) }
+        return targetIsFloat ? .regression : nil
+    }
+
+    /// Whether `metric` can be computed for this task.
+    public func fits(_ metric: MetricSpec) -> Bool {
+        switch self {
+        case .multiclass: return metric.isClassification
+        case .binary: return metric.isClassification && metric.kind != .topKAccuracy
+        case .regression: return !metric.isClassification
+        }
+    }
 }
 
-/// Every metric of a model over a loader, as `flint eval` reports them.
-///
-/// Classification (scores `[B, C]`, integer targets `[B]`): loss, accuracy,
-/// top-k accuracy, macro and weighted precision/recall/F1, the confusion
-/// matrix. Regression (float targets): loss, MSE, MAE, R². With several losses, `loss`
-/// is their weighted sum and the other metrics read the first loss's output.
+/// Accumulates the metrics of one split over batches of a model's metric output and targets.
+/// Metrics that do not fit the task are left out (a spec's are checked before training).
+public struct MetricAccumulator {
+    public let metrics: [MetricSpec]
+    let loss: String?
+    private(set) var task: MetricTask?
+    private var classification: ClassificationAccumulator?
+    private var regression: RegressionAccumulator?
+
+    /// - Parameter loss: the type of the loss that reads the metric output (it tells binary classifiers from regressors).
+    public init(metrics: [MetricSpec], loss: String?) {
+        self.metrics = metrics
+        self.loss = loss
+    }
+
+    /// - Parameters:
+    ///   - output: `[B, C]` scores, `[B]`/`[B, 1]` binary scores, or `[B, …]` regression outputs.
+    ///   - targets: `[B]` class indices or 0/1 values, or `[B, …]` floats.
+    public mutating func add(output: Tensor, targets: Tensor) throws {
+        guard let rows = output.shape.first, targets.shape.first == rows else { return }
+        if task == nil {
+            start(MetricTask.of(loss: loss, output: Array(output.shape.dropFirst()), target: Array(targets.shape.dropFirst()),
+                                targetIsFloat: targets.dtype.isFloatingPoint))
+        }
+        try classification?.add(scores: output, targets: targets)
+        try regression?.add(outputs: output, targets: targets)
+    }
+
+    private mutating func start(_ task: MetricTask?) {
+        self.task = task
+        let wanted = metrics.filter { task?.fits($0) ?? false }
+        switch task {
+        case .multiclass(let classes)?:
+            classification = ClassificationAccumulator(classes: classes, topKs: wanted.filter { $0.kind == .topKAccuracy }.map(\.k),
+                                                       auroc: wanted.contains { $0.kind == .auroc })
+        case .binary?:
+            classification = ClassificationAccumulator(classes: 2, binary: true, auroc: wanted.contains { $0.kind == .auroc })
+        case .regression?:
+            regression = RegressionAccumulator()
+        case nil:
+            break
+        }
+    }
+
+    /// Every rank's accumulator, gathered with `gather`, merged into this one: a
+    /// data-parallel job evaluates a shard per rank, and its metrics are the whole
+    /// split's. A rank whose shard was empty learns the task from the others.
+    mutating func merge(_ gather: ([Double]) throws -> [[Double]]) throws {
+        let code: [Double]
+        switch task {
+        case .multiclass(let classes)?: code = [1, Double(classes)]
+        case .binary?: code = [2, 0]
+        case .regression?: code = [3, Double(regression?.width ?? 0)]
+        case nil: code = [0, 0]
+        }
+        let agreed = try gather(code).max { ($0[0], $0[1]) < ($1[0], $1[1]) } ?? code
+        if task == nil {
+            switch agreed[0] {
+            case 1: start(.multiclass(classes: Int(agreed[1])))
+            case 2: start(.binary)
+            case 3: start(.regression)
+            default: return
+            }
+        }
+        try classification?.merge(gather)
+        try regression?.merge(width: Int(agreed[1]), gather)
+    }
+
+    /// The scalar metrics by logged name.
+    public var values: [String: Double] {
+        var out: [String: Double] = [:]
+        let reg = regression?.metrics
+        for metric in metrics where metric.isScalar && (task?.fits(metric) ?? false) {
+            if let c = classification, let v = c.value(of: metric) { out[metric.name] = v }
+            if let reg, let v = reg[metric.kind.rawValue] { out[metric.name] = v }
+        }
+        return out
+    }
+
+    /// The confusion matrix, for classifiers.
+    public var confusion: ConfusionMatrix? { classification?.confusion }
+}
+
+/// The metrics `flint eval` reports besides the checkpoint's own: accuracy, top-k accuracy, precision,
+/// recall and F1 (macro and weighted), AUROC and the confusion matrix for classifiers; MSE, MAE and R².
+public func evaluationMetrics(topK: Int?) -> [MetricSpec] {
+    var list: [MetricSpec] = [MetricSpec(.accuracy)]
+    if let k = topK { list.append(MetricSpec(.topKAccuracy, k: k)) }
+    for kind in [MetricSpec.Kind.precision, .recall, .f1] {
+        list += [MetricSpec(kind), MetricSpec(kind, average: .weighted)]
+    }
+    return list + [MetricSpec(.auroc), MetricSpec(.confusion), MetricSpec(.mse), MetricSpec(.mae), MetricSpec(.r2)]
+}
+
+/// The loss and `metrics` of a model over every batch of a loader, in eval
+/// mode without recording gradients: what the trainer logs for validation and
+/// test, and what `flint eval` reports. With several losses, `loss` is their
+/// weighted sum and the metrics read the first loss's output.
 ///
 /// In a data-parallel job each rank evaluates its shard of the loader and the
 /// sums are merged over `world`, so every rank returns the whole split's metrics.
-public func evaluateReport(model: Module, objective: Objective, loader: DataLoader, topK: Int?,
-                           world: Communicator = LocalCommunicator()) throws -> EvaluationReport {
+public func evaluate(model: Module, objective: Objective, loader: DataLoader, metrics: [MetricSpec],
+                     world: Communicator = LocalCommunicator()) throws -> EvaluationReport {
     let wasTraining = model.training
     model.eval()
     defer { model.train(wasTraining) }
     loader.startEpoch()
     var totalLoss = 0.0, seen = 0
-    var classification: ClassificationAccumulator?
-    var regression: RegressionAccumulator?
+    var accumulator = MetricAccumulator(metrics: metrics, loss: objective.metricLoss)
     try noGrad {
         while let batch = try loader.next() {
             let outputs = try objective.outputs(of: model, batch.x)
@@ -39,46 +150,41 @@ public func evaluateReport(model: Module, objective: Objective, loader: DataLoad
             totalLoss += try objective(outputs, x: batch.x, y: batch.y).item() * Double(n)
             seen += n
             guard let index = objective.metricOutput, outputs.indices.contains(index) else { continue }
-            let out = outputs[index]
-            if out.rank == 2 && !batch.y.dtype.isFloatingPoint && batch.y.rank == 1 {
-                if classification == nil { classification = ClassificationAccumulator(classes: out.shape[1], topK: topK) }
-                try classification?.add(scores: out, targets: batch.y)
-            } else if batch.y.dtype.isFloatingPoint {
-                if regression == nil { regression = RegressionAccumulator() }
-                try regression?.add(outputs: out, targets: batch.y)
-            }
+            try accumulator.add(output: outputs[index], targets: batch.y)
         }
     }
     if world.size > 1 {
-        // A rank whose shard was empty learns the kind and width of the metrics from the others.
-        let kind = Double(classification != nil ? 1 : regression != nil ? 2 : 0)
-        let width = Double(classification?.confusion.classes ?? regression?.width ?? 0)
-        let headers = try world.allgather([kind, width, totalLoss, Double(seen)])
-        totalLoss = headers.reduce(0) { $0 + $1[2] }
-        seen = Int(headers.reduce(0) { $0 + $1[3] })
-        let agreed = headers.max { ($0[0], $0[1]) < ($1[0], $1[1]) } ?? [0, 0]
-        if agreed[0] == 1 {
-            var acc = classification ?? ClassificationAccumulator(classes: Int(agreed[1]), topK: topK)
-            try acc.merge { try world.allgather($0) }
-            classification = acc
-        } else if agreed[0] == 2 {
-            var acc = regression ?? RegressionAccumulator()
-            try acc.merge(width: Int(agreed[1])) { try world.allgather($0) }
-            regression = acc
-        }
+        let sums = try world.allreduce([totalLoss, Double(seen)], .sum)
+        (totalLoss, seen) = (sums[0], Int(sums[1]))
+        try accumulator.merge { try world.allgather($0) }
     }
-    var metrics = ["loss": seen > 0 ? totalLoss / Double(seen) : .nan]
-    for (k, v) in classification?.metrics ?? regression?.metrics ?? [:] { metrics[k] = v }
-    return EvaluationReport(samples: seen, metrics: metrics, confusion: classification?.confusion)
+    var values = accumulator.values
+    values["loss"] = seen > 0 ? totalLoss / Double(seen) : .nan
+    let confusion = metrics.contains { $0.kind == .confusion } ? accumulator.confusion : nil
+    return EvaluationReport(samples: seen, metrics: values, confusion: confusion)
+}
+
+extension Objective {
+    /// The type of the loss whose output the metrics read.
+    public var metricLoss: String? {
+        metricOutput == nil ? nil : terms.first?.criterion.typeName
+    }
 }
 
 /// What `flint eval` reports for one split.
 public struct EvaluationReport {
     public var samples: Int
-    /// `loss`, `accuracy`, `top5_accuracy`, `macro_f1`, … or `mse`, `mae`, `r2`.
+    /// `loss` and the metrics by logged name: `accuracy`, `top_5_accuracy`, `f1`, … or `mse`, `mae`, `r2`.
     public var metrics: [String: Double]
     /// For classifiers: rows are true classes, columns predictions.
     public var confusion: ConfusionMatrix?
+    /// The classes' names in label order, when the checkpoint carries them.
+    public var classNames: [String]?
+
+    /// The name of class `c`, or its index when it has none.
+    public func className(_ c: Int) -> String {
+        classNames.flatMap { $0.indices.contains(c) ? $0[c] : nil } ?? String(c)
+    }
 
     public init(samples: Int, metrics: [String: Double], confusion: ConfusionMatrix?) {
         self.samples = samples
@@ -95,7 +201,8 @@ public struct EvaluationReport {
         ]
         if let cm = confusion {
             pairs.append(("per_class", .array((0..<cm.classes).map { c in
-                .object([("class", .int(c)), ("precision", .number(cm.precision(c))), ("recall", .number(cm.recall(c))),
+                .object([("class", .int(c)), ("name", classNames == nil ? .null : .string(className(c))),
+                         ("precision", .number(cm.precision(c))), ("recall", .number(cm.recall(c))),
                          ("f1", .number(cm.f1(c))), ("support", .int(cm.support(c)))])
             })))
             pairs.append(("confusion_matrix", .array(cm.counts.map { .array($0.map { .int($0) }) })))
@@ -113,9 +220,11 @@ public struct EvaluationReport {
         }
         guard let cm = confusion else { return lines.joined(separator: "\n") + "\n" }
         lines.append("")
-        lines.append("class  precision  recall      f1  support")
+        let nameWidth = Swift.max(5, (0..<cm.classes).map { className($0).count }.max() ?? 0)
+        lines.append("class".padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  precision  recall      f1  support")
         for c in 0..<cm.classes {
-            lines.append(String(format: "%5d  %9.4f  %6.4f  %6.4f  %7d", c, cm.precision(c), cm.recall(c), cm.f1(c), cm.support(c)))
+            lines.append(className(c).padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+                         + String(format: "  %9.4f  %6.4f  %6.4f  %7d", cm.precision(c), cm.recall(c), cm.f1(c), cm.support(c)))
         }
         lines.append("")
         lines.append("confusion matrix (rows: true class, columns: predicted)")
@@ -130,22 +239,14 @@ public struct EvaluationReport {
 }
 
 extension FlintCommands {
-    /// Every metric of a checkpoint on one split (`flint eval`), rebuilt from
-    /// the checkpoint alone; `data` replaces the HDF5 file its config names.
-    public static func evaluateReport(checkpoint path: String, split: String, data: String?, topK: Int? = 5) throws -> EvaluationReport {
-        if let k = topK, k < 1 { throw TrainError.badInput("--top-k must be at least 1, got \(k)") }
+    /// A checkpoint's run plan with its weights loaded, the loader of one split, and the checkpoint file.
+    static func evaluationPlan(checkpoint path: String, split: String, data: String?) throws -> (plan: RunPlan, loader: DataLoader, file: String) {
         let file = resolveCheckpoint(path)
         let (config, weights) = try Checkpoint.readModel(from: file)
         let spec = try Spec.parse(yaml: config, file: file + ":/config")
         let plan = try RunPlan(spec: spec, dataOverride: data, initialWeights: false,
-                               statistics: try Checkpoint.readDataStatistics(from: file))
-        var state: [String: Tensor] = [:]
-        for (k, v) in weights { state[k] = v }
-        do {
-            _ = try plan.model.loadStateDict(state, strict: true)
-        } catch {
-            throw TrainError.badInput("\(file): weights do not fit the model of its own config: \(error)")
-        }
+                               statistics: try Checkpoint.readDataStatistics(from: file), batchLimits: false)
+        try plan.model.loadCheckpointWeights(weights, from: file)
         let loader: DataLoader?
         switch split {
         case "train": loader = plan.train
@@ -154,7 +255,31 @@ extension FlintCommands {
         default: throw TrainError.badInput("unknown split '\(split)'; expected train, val or test")
         }
         guard let loader else { throw TrainError.badInput("\(file): the spec has no \(split) split") }
-        return try FlintTrain.evaluateReport(model: plan.model, objective: plan.objective, loader: loader, topK: topK)
+        return (plan, loader, file)
+    }
+
+    /// Every metric of a checkpoint on one split (`flint eval`), rebuilt from
+    /// the checkpoint alone; `data` replaces the HDF5 file its config names.
+    /// The metrics of its own `train.metrics` come with `evaluationMetrics`;
+    /// a top-k accuracy with k at least the number of classes (always 1) is left out.
+    public static func evaluateReport(checkpoint path: String, split: String, data: String?, topK: Int? = 5) throws -> EvaluationReport {
+        if let k = topK, k < 1 { throw TrainError.badInput("--top-k must be at least 1, got \(k)") }
+        let (plan, loader, file) = try evaluationPlan(checkpoint: path, split: split, data: data)
+        var metrics = evaluationMetrics(topK: topK)
+        for m in plan.metrics where !metrics.contains(m) { metrics.append(m) }
+        var report = try FlintTrain.evaluate(model: plan.model, objective: plan.objective, loader: loader, metrics: metrics)
+        if let k = topK, let classes = report.confusion?.classes, k >= classes, !plan.metrics.contains(MetricSpec(.topKAccuracy, k: k)) {
+            report.metrics[MetricSpec(.topKAccuracy, k: k).name] = nil
+        }
+        report.classNames = try Checkpoint.readClassNames(from: file) ?? plan.classNames
+        return report
+    }
+
+    /// The loss and the checkpoint's own metrics on one split, as its training run logged them.
+    public static func evaluate(checkpoint path: String, split: String, data: String?) throws -> (samples: Int, metrics: [String: Double]) {
+        let (plan, loader, _) = try evaluationPlan(checkpoint: path, split: split, data: data)
+        let report = try FlintTrain.evaluate(model: plan.model, objective: plan.objective, loader: loader, metrics: plan.evaluationMetrics)
+        return (loader.dataset.count, report.metrics)
     }
 }
 
@@ -174,6 +299,28 @@ public struct RegressionAccumulator {
     private var targetM2: [Double] = []
 
     public init() {}
+
+    /// Every rank's sums gathered with `gather` and merged into this one; the
+    /// targets' means and squared deviations combine as Chan et al.'s parallel variance.
+    mutating func merge(width: Int, _ gather: ([Double]) throws -> [[Double]]) rethrows {
+        let zeros = [Double](repeating: 0, count: width)
+        if squaredError.isEmpty { (squaredError, absoluteError, targetMean, targetM2) = (zeros, zeros, zeros, zeros) }
+        let parts = try gather([Double(count)] + squaredError + absoluteError + targetMean + targetM2)
+        var n = 0.0
+        var se = zeros, ae = zeros, mean = zeros, m2 = zeros
+        for part in parts where part[0] > 0 {
+            let nb = part[0], total = n + nb
+            for c in 0..<width {
+                se[c] += part[1 + c]
+                ae[c] += part[1 + width + c]
+                let delta = part[1 + 2 * width + c] - mean[c]
+                m2[c] += part[1 + 3 * width + c] + delta * delta * n * nb / total
+                mean[c] += delta * nb / total
+            }
+            n = total
+        }
+        (count, squaredError, absoluteError, targetMean, targetM2) = (Int(n), se, ae, mean, m2)
+    }
 
     public mutating func add(outputs: Tensor, targets: Tensor) throws {
         let rows = targets.shape.first ?? 0
@@ -205,29 +352,6 @@ public struct RegressionAccumulator {
                 targetM2[c] += delta * (t[i] - targetMean[c])
             }
         }
-    }
-
-    /// Every rank's sums gathered with `gather` and merged into this one; the
-    /// targets' means and squared deviations combine as Chan et al.'s parallel variance.
-    mutating func merge(width: Int, _ gather: ([Double]) throws -> [[Double]]) rethrows {
-        if squaredError.isEmpty { (squaredError, absoluteError, targetMean, targetM2) = ([Double](repeating: 0, count: width), [Double](repeating: 0, count: width), [Double](repeating: 0, count: width), [Double](repeating: 0, count: width)) }
-        let parts = try gather([Double(count)] + squaredError + absoluteError + targetMean + targetM2)
-        var n = 0.0
-        var se = [Double](repeating: 0, count: width), ae = se, mean = se, m2 = se
-        for part in parts {
-            let nb = part[0]
-            guard nb > 0 else { continue }
-            let total = n + nb
-            for c in 0..<width {
-                se[c] += part[1 + c]
-                ae[c] += part[1 + width + c]
-                let meanB = part[1 + 2 * width + c], delta = meanB - mean[c]
-                m2[c] += part[1 + 3 * width + c] + delta * delta * n * nb / total
-                mean[c] += delta * nb / total
-            }
-            n = total
-        }
-        (count, squaredError, absoluteError, targetMean, targetM2) = (Int(n), se, ae, mean, m2)
     }
 
     /// `mse`, `mae` and `r2`. A column whose targets are constant scores R² 1

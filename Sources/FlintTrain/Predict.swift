@@ -72,8 +72,13 @@ extension FlintCommands {
     /// an existing file only with `force`.
     ///
     /// - Parameters:
-    ///   - input: `FILE.h5` or `FILE.h5:DATASET`. Without a dataset: the
-    ///     file's only dataset, else the spec's test inputs path if present.
+    ///   - input: `FILE.h5` or `FILE.h5:DATASET` (without a dataset: the
+    ///     file's only dataset, else the spec's test inputs path if present),
+    ///     a `.npy` file, a CSV file with the columns of the training import
+    ///     (the target column may be there or not), a PNG or JPEG file, or a
+    ///     folder of them (sorted by path).
+    ///   - output: an HDF5 file, or a `.csv` file (one row per input: its path
+    ///     or index, the predicted class's name and the probabilities).
     ///   - batchSize: rows per batch; the spec's `batch_size` when nil.
     public static func predict(checkpoint: String, input: String, output: String, batchSize: Int? = nil,
                                force: Bool = false) throws -> PredictionResult {
@@ -87,31 +92,48 @@ extension FlintCommands {
         } catch let error as DataError {
             throw TrainError.badInput("\(restored.path): \(error)")
         }
-        let (file, datasetPath) = try locateInput(input, spec: restored.spec)
-        let source = try HDF5File.open(file).dataset(datasetPath)
-        guard !source.shape.isEmpty, source.dtype != nil else {
-            throw TrainError.badInput("\(file): dataset '\(datasetPath)' (\(source.typeAndShape)) is not an array of samples")
-        }
-        var sample = Array(source.shape.dropFirst())
+        let source = try PredictInput.open(input, restored: restored)
+        var sample = source.sampleShape
         do {
             for t in transforms { sample = try t.outputShape(sample) }
         } catch {
-            throw TrainError.badInput("\(file): dataset '\(datasetPath)' samples of shape \(Array(source.shape.dropFirst())) do not fit the spec's transforms: \(error)")
+            throw TrainError.badInput("\(source.name): samples of shape \(source.sampleShape) do not fit the spec's transforms: \(error)")
         }
         guard sample == restored.inputShape else {
-            throw TrainError.badInput("\(file): dataset '\(datasetPath)' has samples of shape \(Array(source.shape.dropFirst()))"
+            throw TrainError.badInput("\(source.name) has samples of shape \(source.sampleShape)"
                                       + (transforms.isEmpty ? "" : " (\(sample) after transforms)")
                                       + " but the model takes \(restored.inputShape)")
         }
-        let rows = source.rowCount
+        let rows = source.rows
         let step = batchSize ?? restored.spec.data.batchSize
+        /// Every batch of the input, transformed, through the model.
+        func forEachBatch(_ body: (Range<Int>, [Tensor]) throws -> Void) throws {
+            var start = 0
+            while start < rows {
+                let range = start..<Swift.min(start + step, rows)
+                var x = try source.read(range)
+                for t in transforms { x = try t(x) }
+                let ys = try noGrad { try restored(x) }
+                guard ys.count == restored.outputs.count else {
+                    throw TrainError.runtime("predict: the model gave \(ys.count) outputs for rows \(range), expected \(restored.outputs.count)")
+                }
+                try body(range, ys)
+                start = range.upperBound
+            }
+        }
+        let result = PredictionResult(output: output, dataset: source.dataset, samples: rows,
+                                      outputs: restored.outputs.map { .init(name: $0.name, shape: $0.shape, classifier: $0.isClassified) })
+        if output.lowercased().hasSuffix(".csv") {
+            try destination.writing { tmp in try writeCSV(to: tmp, restored: restored, source: source, forEachBatch) }
+            return result
+        }
         // One output keeps the flat layout; several are each written under their own name.
         let single = restored.outputs.count == 1
         func path(_ kind: String, _ output: RestoredModel.Output) -> String { single ? kind : kind + "/" + output.name }
         try destination.writing { tmp in
             let out = try HDF5File.create(tmp)
             try out.setAttribute("checkpoint", restored.path)
-            try out.setAttribute("input", file + ":" + datasetPath)
+            try out.setAttribute("input", source.name)
             try out.setAttribute("flint_version", FlintVersion.string)
             if !single { try out.setAttribute("outputs", restored.outputs.map(\.name)) }
             let writers = try restored.outputs.map { output in
@@ -121,22 +143,55 @@ extension FlintCommands {
                              probabilities: output.isClassified
                                  ? try out.createDataset(path("probabilities", output), dtype: .float32, shape: [rows] + output.shape) : nil)
             }
-            var start = 0
-            while start < rows {
-                let range = start..<Swift.min(start + step, rows)
-                var x = try source.readTensor(rows: range)
-                for t in transforms { x = try t(x) }
-                let ys = try noGrad { try restored(x) }
-                guard ys.count == writers.count else {
-                    throw TrainError.runtime("predict: the model gave \(ys.count) outputs for rows \(range), expected \(writers.count)")
+            if let names = restored.classNames {
+                for writer in writers where writer.output.shape == [names.count] {
+                    try writer.predictions?.setAttribute("classes", names)
                 }
+            }
+            try forEachBatch { range, ys in
                 for (writer, y) in zip(writers, ys) { try writer.write(y, rows: range) }
-                start = range.upperBound
             }
             try out.close()
         }
-        return PredictionResult(output: output, dataset: datasetPath, samples: rows,
-                                outputs: restored.outputs.map { .init(name: $0.name, shape: $0.shape, classifier: $0.isClassified) })
+        return result
+    }
+
+    /// The CSV form of `predict`'s output, one row per input: `path` (images) or `index`, then for a
+    /// classifier `class` (its name when the checkpoint has names) and one probability column per class
+    /// (`p_<name>`), else the output's values (`output_<i>`). Needs a model of one output.
+    private static func writeCSV(to path: String, restored: RestoredModel, source: PredictInput,
+                                 _ forEachBatch: ((Range<Int>, [Tensor]) throws -> Void) throws -> Void) throws {
+        guard restored.outputs.count == 1, let output = restored.outputs.first else {
+            throw TrainError.badInput("a CSV output holds one model output; this model has \(restored.outputs.count) (write .h5)")
+        }
+        let width = output.shape.reduce(1, *)
+        let names = restored.classNames.flatMap { $0.count == width ? $0 : nil } ?? (0..<width).map(String.init)
+        var header = [source.paths == nil ? "index" : "path"]
+        header += output.isClassified ? ["class"] + names.map { "p_" + $0 } : (0..<width).map { "output_\($0)" }
+        var text = header.map(csvField).joined(separator: ",") + "\n"
+        try forEachBatch { range, ys in
+            let y = ys[0].casted(to: .float32)
+            let scored = try output.isClassified ? y.softmax(dim: 1) : y
+            let values = scored.toArray(Float.self)
+            for (i, row) in range.enumerated() {
+                let v = values[(i * width)..<((i + 1) * width)]
+                var fields = [source.paths?[row] ?? String(row)]
+                if output.isClassified {
+                    let best = v.indices.max { v[$0] < v[$1] } ?? v.startIndex
+                    fields.append(names[best - v.startIndex])
+                }
+                fields += v.map { String($0) }
+                text += fields.map(csvField).joined(separator: ",") + "\n"
+            }
+        }
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {
+            throw TrainError.io("cannot write \(path)")
+        }
+    }
+
+    /// A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180).
+    private static func csvField(_ s: String) -> String {
+        s.contains { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" } ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 
     /// Splits `FILE[:DATASET]` and picks the dataset when none is named.

@@ -14,10 +14,11 @@ extension RunPlan {
     /// non-strict load skipped is in `initialWeightsReport`.
     /// `statistics` (a checkpoint's) are applied to `data.transforms` as they
     /// are; without them, standardize learns its statistics from the training split.
+    /// `batchLimits` false ignores `train.limit_*_batches`, as `flint eval` and `predict` do.
     /// `shard` is this process's part of every split in a data-parallel job
     /// (`data.batch_size` is then per process).
     public init(spec: Spec, dataOverride: String? = nil, initialWeights: Bool = true,
-                statistics: DataStatistics? = nil, shard: Shard = .whole) throws(SpecError) {
+                statistics: DataStatistics? = nil, batchLimits: Bool = true, shard: Shard = .whole) throws(SpecError) {
         Generator.manualSeed(UInt64(truncatingIfNeeded: spec.seed))
         let built = try Builder.build(spec.model)
         let model = built.module
@@ -51,20 +52,21 @@ extension RunPlan {
             throw SpecError([.error(at: at, "\(error)")])
         }
 
+        let control = try TrainingControl(spec: spec)
         // Only the training split drops its last partial batch: evaluation must see every sample.
         // Evaluation shards read each sample once (uneven); training shards are padded or cut to equal length.
-        func loader(_ d: DataSource, shuffle: Bool, dropLast: Bool, extra: [Transform], training: Bool = false) throws(SpecError) -> DataLoader {
+        func loader(_ d: DataSource, shuffle: Bool, dropLast: Bool, extra: [Transform], limit: Int?, training: Bool = false) throws(SpecError) -> DataLoader {
             do {
                 return try DataLoader(dataset: d, batchSize: spec.data.batchSize, shuffle: shuffle, dropLast: dropLast,
                                       transforms: transforms + extra, prefetch: spec.data.prefetch,
-                                      shuffleBuffer: spec.data.shuffleBuffer, seed: seed &+ 1,
+                                      shuffleBuffer: spec.data.shuffleBuffer, seed: seed &+ 1, batchLimit: limit,
                                       shard: Shard(rank: shard.rank, count: shard.count, even: training))
             } catch {
                 throw SpecError([.error(at: spec.data.location, "\(error)")])
             }
         }
-        let train = try loader(data.train, shuffle: spec.data.shuffle, dropLast: spec.data.dropLast, extra: augment, training: true)
-        let control = try TrainingControl(spec: spec)
+        let train = try loader(data.train, shuffle: spec.data.shuffle, dropLast: spec.data.dropLast, extra: augment,
+                               limit: batchLimits ? control.limitBatches : nil, training: true)
         var schedule: (scheduler: LRScheduler, stepping: SchedulerStepping)?
         if let s = spec.scheduler {
             let stepping = RunPlan.stepping(of: s, hasValidation: data.val != nil)
@@ -76,11 +78,18 @@ extension RunPlan {
         }
         self.init(name: spec.name, seed: seed, config: spec.node.yaml(), model: model, objective: objective,
                   optimizer: optimizer, scheduler: schedule?.scheduler, train: train,
-                  val: try data.val.map { d throws(SpecError) in try loader(d, shuffle: false, dropLast: false, extra: []) },
-                  test: try data.test.map { d throws(SpecError) in try loader(d, shuffle: false, dropLast: false, extra: []) },
+                  val: try data.val.map { d throws(SpecError) in
+                      try loader(d, shuffle: false, dropLast: false, extra: [], limit: batchLimits ? control.limitValBatches : nil)
+                  },
+                  test: try data.test.map { d throws(SpecError) in
+                      try loader(d, shuffle: false, dropLast: false, extra: [], limit: batchLimits ? control.limitTestBatches : nil)
+                  },
                   epochs: spec.train.epochs, control: control, schedulerStepping: schedule?.stepping ?? .perEpoch)
         initialWeightsReport = report
         dataStatistics = fitted
+        metrics = spec.train.metrics
+        warnings = RunPlan.dataWarnings(spec: spec, data: data)
+        classNames = RunPlan.classNames(file: dataOverride ?? spec.data.source, labels: spec.data.train.y)
         syncBatchNorm = spec.model.syncBatchNorm
     }
 
@@ -222,6 +231,54 @@ extension RunPlan {
                 }
             }
         }
+        problems += checkMetrics(spec: spec, target: data.train.target, objective: objective, outputs: outputs)
         if !problems.isEmpty { throw SpecError(problems) }
+    }
+
+    /// The `classes` attribute that `flint import csv|images|idx` puts on a labels dataset.
+    static func classNames(file: String, labels: String) -> [String]? {
+        // Names are a convenience: a file without them (or unreadable here) trains the same.
+        guard let h5 = try? HDF5File.open(file), let dataset = try? h5.dataset(labels),
+              (try? dataset.hasAttribute("classes")) == true else { return nil }
+        return try? dataset.stringArrayAttribute("classes")
+    }
+
+    /// uint8 images without `to_tensor` reach `normalize` (or the model) as 0-255, which trains, badly.
+    static func dataWarnings(spec: Spec, data: OpenedData) -> [Diagnostic] {
+        guard let input = data.train.inputs.first, input.dtype == .uint8,
+              !spec.data.transforms.contains(where: { $0.type == "to_tensor" }) else { return [] }
+        let normalize = spec.data.transforms.first { $0.type == "normalize" || $0.type == "standardize" }
+        let effect = normalize.map { "\($0.type) then runs on 0-255" } ?? "the model sees 0-255"
+        return [.warning(at: normalize?.location ?? spec.data.location,
+                         "the inputs \(input.place) are uint8 but data.transforms has no to_tensor, so \(effect); "
+                             + "add {type: to_tensor} first (uint8 [0, 255] to float32 [0, 1], as torchvision's ToTensor)",
+                         keyPath: "data.transforms")]
+    }
+
+    /// Every metric of `train.metrics` must fit what the metric output and the targets are.
+    private static func checkMetrics(spec: Spec, target: ArrayInfo, objective: Objective,
+                                     outputs: [[Int]]) -> [Diagnostic] {
+        guard !spec.train.metrics.isEmpty else { return [] }
+        let entries = spec.node["train"]?["metrics"]?.items ?? []
+        let location = { (index: Int) in entries.indices.contains(index) ? entries[index].location : spec.train.location }
+        guard let index = objective.metricOutput, outputs.indices.contains(index) else {
+            return [.error(at: location(0), "train.metrics needs a loss that compares one model output with y; "
+                           + "the metrics read the first loss's output")]
+        }
+        let task = MetricTask.of(loss: objective.metricLoss, output: outputs[index], target: target.sampleShape,
+                                 targetIsFloat: target.dtype.isFloatingPoint)
+        var problems: [Diagnostic] = []
+        for (i, metric) in spec.train.metrics.enumerated() where !(task?.fits(metric) ?? false) {
+            let what: String
+            switch task {
+            case .multiclass?: what = "a classifier (scores of \(outputs[index]) against class indices)"
+            case .binary?: what = "a binary classifier (one score per sample), which has no top-k accuracy"
+            case .regression?: what = "a regressor (float targets)"
+            case nil: what = "a model whose output \(outputs[index]) and \(target.dtype) targets of shape \(target.sampleShape) fit no metric"
+            }
+            problems.append(.error(at: location(i), "train.metrics: '\(metric.name)' does not apply: this is \(what)",
+                                   keyPath: "train.metrics.\(i)"))
+        }
+        return problems
     }
 }

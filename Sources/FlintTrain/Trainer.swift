@@ -29,6 +29,15 @@ public struct RunPlan {
     public var schedulerStepping: SchedulerStepping
     /// `model.sync_batch_norm`: batch norm statistics over every process of a data-parallel job.
     public var syncBatchNorm = false
+    /// `train.metrics`: reported for every split besides the loss.
+    public var metrics: [MetricSpec] = []
+    /// What looks wrong in the data for this spec without stopping training (`check` and `train` print them).
+    public var warnings: [Diagnostic] = []
+    /// The names of the classes, in label order, when the training labels carry them (attribute `classes`).
+    public var classNames: [String]?
+
+    /// What validation and test report: the listed metrics, or accuracy (for classifiers) when none is listed.
+    public var evaluationMetrics: [MetricSpec] { metrics.isEmpty ? [MetricSpec(.accuracy)] : metrics }
 
     public init(name: String, seed: UInt64, config: String, model: Module, objective: Objective, optimizer: Optimizer,
                 scheduler: LRScheduler?, train: DataLoader, val: DataLoader?, test: DataLoader?, epochs: Int,
@@ -69,12 +78,17 @@ public struct TrainResult {
     /// `finished`, or `stopped` by early stopping or `max_time`.
     public var status: String = "finished"
     public var stopReason: String?
+    /// The checkpoint the test metrics come from (`train.test_checkpoint`); nil without a test split.
+    public var testCheckpoint: String?
 
     public var json: String {
         JSON.object([
-            ("run_dir", .string(runDir)), ("checkpoint", .string(checkpoint)), ("epochs", .int(epochs)),
+            // Empty after `--fast-dev-run`, which keeps no files.
+            ("run_dir", runDir.isEmpty ? .null : .string(runDir)), ("checkpoint", checkpoint.isEmpty ? .null : .string(checkpoint)),
+            ("epochs", .int(epochs)),
             ("seconds", .number(seconds)), ("metrics", .object(metrics.sorted { $0.key < $1.key }.map { ($0.key, .number($0.value)) })),
             ("status", .string(status)), ("stop_reason", stopReason.map(JSON.string) ?? .null),
+            ("test_checkpoint", testCheckpoint.map(JSON.string) ?? .null),
         ]).text
     }
 }
@@ -136,12 +150,15 @@ public final class Trainer {
     private var best: (value: Double, epoch: Int)?
     private var resumedMidEpoch = false
     private let parallel: DataParallel
+    /// `train.metrics` of the training split, over the epoch's batches as the model saw them (train mode).
+    private var trainMetrics: MetricAccumulator
 
     public init(plan: RunPlan, options: TrainOptions) {
         self.plan = plan
         self.options = options
         parallel = DataParallel(world: options.world, model: plan.model)
         earlyStopping = plan.control.earlyStopping.map(EarlyStopping.init)
+        trainMetrics = MetricAccumulator(metrics: plan.metrics, loss: plan.objective.metricLoss)
     }
 
     private var elapsed: Double { elapsedBefore + ProgressReporter.now() - started }
@@ -286,6 +303,7 @@ public final class Trainer {
                 plan.train.startEpoch()
                 epochLossSum = 0
                 epochSamples = 0
+                trainMetrics = MetricAccumulator(metrics: plan.metrics, loss: plan.objective.metricLoss)
             }
             midEpoch = false
             model.train()
@@ -299,7 +317,8 @@ public final class Trainer {
             while let batch = try plan.train.next() {
                 let n = batch.indices.count
                 let last = plan.train.batchIndex >= total
-                let loss = try plan.objective(try plan.objective.outputs(of: model, batch.x), x: batch.x, y: batch.y)
+                let outputs = try plan.objective.outputs(of: model, batch.x)
+                let loss = try plan.objective(outputs, x: batch.x, y: batch.y)
                 let value = try loss.item()
                 let nonFiniteRanks = try parallel.ranksWithNonFiniteLoss(value)
                 guard nonFiniteRanks.isEmpty else {
@@ -307,6 +326,9 @@ public final class Trainer {
                     plan.optimizer.zeroGrad()
                     pending = 0; groupLoss = 0; groupSamples = 0
                     continue
+                }
+                if !plan.metrics.isEmpty, let index = plan.objective.metricOutput, outputs.indices.contains(index) {
+                    try noGrad { try trainMetrics.add(output: outputs[index].detach(), targets: batch.y) }
                 }
                 // Each micro-batch's loss is divided by the accumulation count, as Lightning does, so the
                 // summed gradient is the mean over the group.
@@ -381,10 +403,16 @@ public final class Trainer {
     /// bookkeeping and the checkpoint at the end of an epoch; a reason to stop, if any.
     private func finishEpoch(_ ctx: Context, lr: Double, seconds trainSeconds: Double, samples: Int, epochStart: Double) throws -> String? {
         var metrics: [String: Double] = ["train/loss": epochSamples > 0 ? epochLossSum / Double(epochSamples) : .nan]
+        if parallel.isDistributed { try trainMetrics.merge { try parallel.world.allgather($0) } }
+        for (k, v) in trainMetrics.values { metrics["train/" + k] = v }
+        try logConfusion(trainMetrics.confusion, split: "train", ctx)
         let onSchedule = epoch % control.evalEveryEpochs == 0
         if let val = plan.val, onSchedule || epoch == plan.epochs {
             try parallel.shareBuffers(plan.model)
-            for (k, v) in try evaluate(model: plan.model, objective: plan.objective, loader: val, world: parallel.world) { metrics["val/" + k] = v }
+            let report = try evaluate(model: plan.model, objective: plan.objective, loader: val, metrics: plan.evaluationMetrics,
+                                      world: parallel.world)
+            for (k, v) in report.metrics { metrics["val/" + k] = v }
+            try logConfusion(report.confusion, split: "val", ctx)
         }
         appendHistory(metrics)
         var values = metrics
@@ -452,12 +480,18 @@ public final class Trainer {
 
     private func finish(_ ctx: Context, stopReason: String?) throws -> TrainResult {
         var final = lastEpochMetrics(ctx)
+        var testCheckpoint: String?
         if let test = plan.test {
+            let (which, path) = try loadTestWeights(ctx)
+            testCheckpoint = path
             try parallel.shareBuffers(plan.model)
-            let metrics = try evaluate(model: plan.model, objective: plan.objective, loader: test, world: parallel.world)
+            let report = try evaluate(model: plan.model, objective: plan.objective, loader: test, metrics: plan.evaluationMetrics,
+                                      world: parallel.world)
+            let metrics = report.metrics
             for (k, v) in metrics { final["test/" + k] = v }
+            try logConfusion(report.confusion, split: "test", ctx)
             try ctx.tensorboard?.scalars(metrics.map { ("test/" + $0.key, $0.value) }, step: step)
-            ctx.progress.line(metrics.sorted { $0.key < $1.key }.map { "test/\($0.key) \(String(format: "%.4f", $0.value))" }.joined(separator: "  "))
+            ctx.progress.line("test (\(which)): " + metrics.sorted { $0.key < $1.key }.map { "test/\($0.key) \(String(format: "%.4f", $0.value))" }.joined(separator: "  "))
         }
         if let stopReason { ctx.progress.line("stopped: \(stopReason)") }
         ctx.summary.status = stopReason == nil ? "finished" : "stopped"
@@ -466,7 +500,33 @@ public final class Trainer {
         ctx.summary.final = final
         ctx.writeSummary()
         return TrainResult(runDir: options.runDir, checkpoint: ctx.store.lastPath, epochs: epoch, seconds: elapsed,
-                           metrics: final, status: ctx.summary.status, stopReason: stopReason)
+                           metrics: final, status: ctx.summary.status, stopReason: stopReason, testCheckpoint: testCheckpoint)
+    }
+
+    /// Puts the weights the test metrics come from into the model, per `train.test_checkpoint`:
+    /// the best checkpoint's (by default when `checkpoint.best` or early stopping chooses one), else the
+    /// last ones. Says which, as `best.h5 (epoch E)` or `last.h5 (epoch E)`, and the file.
+    private func loadTestWeights(_ ctx: Context) throws -> (which: String, path: String) {
+        let chosen = control.testCheckpoint ?? (control.checkpoint.best != nil || control.earlyStopping != nil ? .best : .last)
+        guard chosen == .best, let best, best.epoch != epoch, FileManager.default.fileExists(atPath: ctx.store.bestPath) else {
+            let label = chosen == .best ? "best.h5 = last.h5" : "last.h5"
+            return ("\(label), epoch \(epoch)", ctx.store.lastPath)
+        }
+        try plan.model.loadCheckpointWeights(try Checkpoint.readModel(from: ctx.store.bestPath).model, from: ctx.store.bestPath)
+        return ("best.h5, epoch \(best.epoch)", ctx.store.bestPath)
+    }
+
+    /// Appends a confusion matrix to `<run>/confusion.jsonl` when `train.metrics` lists `confusion`.
+    private func logConfusion(_ matrix: ConfusionMatrix?, split: String, _ ctx: Context) throws {
+        guard let matrix, plan.metrics.contains(where: { $0.kind == .confusion }) else { return }
+        let line = JSON.object([("epoch", .int(epoch)), ("step", .int(step)), ("split", .string(split)),
+                                ("matrix", .array(matrix.counts.map { .array($0.map { .int($0) }) }))]).text + "\n"
+        let path = options.runDir + "/confusion.jsonl"
+        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw TrainError.io("cannot write \(path)") }
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(line.utf8))
     }
 
     // MARK: - Bookkeeping
@@ -591,6 +651,7 @@ public final class Trainer {
                            history: history)
         c.trainer = trainerState
         c.dataStatistics = plan.dataStatistics
+        c.classNames = plan.classNames
         return c
     }
 

@@ -57,6 +57,7 @@ private struct FirstStep {
     /// - Parameter initFrom: weights that replace `model.init_from` (`--init`).
     init(spec: Spec, initFrom: InitialWeightsSpec?) throws {
         var plan = try RunPlan(spec: spec, initialWeights: initFrom == nil)
+        for w in plan.warnings { printError(w.description) }
         if let initFrom { plan.initialWeightsReport = try loadInitialWeights(into: plan.model, from: initFrom) }
         if let report = plan.initialWeightsReport, let source = initFrom ?? spec.model.initFrom {
             initialWeights = (source, report)

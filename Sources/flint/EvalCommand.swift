@@ -17,9 +17,11 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("top-k"), help: "k of the top-k accuracy (reported when k is below the number of classes).")
     var topK = 5
     @Flag(help: "Print the result as one JSON line on stdout.") var json = false
+    @OptionGroup var threads: ThreadOptions
 
     func run() throws {
         try reportingErrors {
+            try threads.apply()
             let report = try FlintCommands.evaluateReport(checkpoint: checkpoint, split: split, data: data, topK: topK)
             if json {
                 print(report.json(checkpoint: checkpoint, split: split).text)

@@ -59,6 +59,9 @@ struct ImportIDXCommand: ParsableCommand {
     @Option(help: "Put every file in this split (group) instead of reading the split from file names.")
     var split: String?
 
+    @Option(help: "Names of the classes in label order, comma-separated (e.g. Fashion-MNIST's), stored with the labels.")
+    var classes: String?
+
     @Flag(help: "Store [N, H, W] images as they are, without a channel dimension.")
     var noChannelDim = false
 
@@ -66,7 +69,8 @@ struct ImportIDXCommand: ParsableCommand {
     var force = false
 
     func run() throws {
-        let options = IDXImportOptions(split: split, addChannelDimension: !noChannelDim, overwrite: force)
+        let names = classes?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let options = IDXImportOptions(split: split, addChannelDimension: !noChannelDim, overwrite: force, classes: names)
         try runImport { try importIDX(files, output: output, options: options).report(output: output) }
     }
 }
@@ -79,7 +83,9 @@ struct ImportCSVCommand: ParsableCommand {
             Writes SPLIT/features (float32 [N, F]) and SPLIT/labels (int64, classification) \
             or SPLIT/targets (float32 [N, 1], regression). Categorical columns become codes \
             0..k-1 in sorted order, their vocabularies stored as attributes; missing values \
-            (empty, NA, NaN, null, ?) become NaN in features and are counted per column.
+            (empty, NA, NaN, null, ?) become NaN in features (--missing nan), or their rows are left \
+            out (drop), or they take the column's mean or median over the file (numeric columns), \
+            or the import fails (error); the report names the columns and rows affected.
 
             Example: flint import csv wine.csv --target class --test-fraction 0.2 --stratify --output wine.h5
             """)
@@ -99,6 +105,9 @@ struct ImportCSVCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Whether the first row names the columns (detected when not given).")
     var header: Bool?
 
+    @Option(help: "Missing feature values: nan (stored as NaN), drop (the row), mean or median (of the column), or error.")
+    var missing: String = "nan"
+
     @OptionGroup var splitOptions: SplitOptions
 
     @Option(name: .shortAndLong, help: "The HDF5 file to write.")
@@ -111,9 +120,12 @@ struct ImportCSVCommand: ParsableCommand {
         guard let task = CSVImportOptions.Task(rawValue: task) else {
             throw ValidationError("--task must be classification, regression or auto, got '\(task)'")
         }
+        guard let missing = CSVImportOptions.MissingStrategy(rawValue: missing) else {
+            throw ValidationError("--missing must be nan, drop, mean, median or error, got '\(missing)'")
+        }
         let columns = categorical?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? []
         let options = CSVImportOptions(target: target, categorical: columns, header: header, task: task,
-                                       split: splitOptions.importSplit, overwrite: force)
+                                       split: splitOptions.importSplit, overwrite: force, missing: missing)
         try runImport { try importCSV(file, output: output, options: options).description }
     }
 }

@@ -23,7 +23,10 @@ struct PlotCommand: ParsableCommand {
             guard !dirs.isEmpty else { throw TrainError.badInput("no run directories (with summary.json) under \(runs.joined(separator: ", "))") }
             let series = try Plot.series(runs: dirs, metric: metric, x: x, steps: steps)
             guard series.contains(where: { !$0.points.isEmpty }) else {
-                throw TrainError.badInput("no run has values of \(metric)")
+                throw TrainError.badInput(steps
+                    ? "no run has per-step values of \(metric): per-step records (train/loss, lr) are written only when the "
+                        + "spec sets train.log_every_steps, e.g. `flint train SPEC --set train.log_every_steps=50`"
+                    : "no run has values of \(metric)")
             }
             let xLabel = x == "elapsed" ? "seconds" : x
             let image = png ? try Plot.png(series, metric: metric, xLabel: xLabel) : Data(Plot.svg(series, metric: metric, xLabel: xLabel).utf8)

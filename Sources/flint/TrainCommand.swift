@@ -34,6 +34,10 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Replace the run directory if it holds an earlier run.") var force = false
     @Flag(help: "Print the result as one JSON line on stdout.") var json = false
     @Flag(help: "Print nothing but errors (and, with --json, the result).") var quiet = false
+    @Flag(name: .customLong("fast-dev-run"),
+          help: "Run one training, one validation and one test batch to check the whole loop (Lightning's fast_dev_run); nothing is written unless --run-dir is given.")
+    var fastDevRun = false
+    @OptionGroup var threads: ThreadOptions
     @Option(help: "Train data-parallel on N processes of this machine: runs `mpirun -np N flint train ...` (Open MPI).")
     var nproc: Int?
 
@@ -59,9 +63,14 @@ struct TrainCommand: ParsableCommand {
         try reportingErrors { world = try Distributed.world() }
         try reportingErrors(in: world) {
             if initNonStrict && initFrom == nil { throw TrainError.badInput("--init-non-strict needs --init FILE") }
+            try threads.apply()
+            if fastDevRun && (resume != nil || initFrom != nil) {
+                throw TrainError.badInput("--fast-dev-run starts from the spec's own weights; it does not take --resume or --init")
+            }
             let result: TrainResult
             do {
-                result = try FlintCommands.train(specPath: spec, overrides: overrides, runDir: runDir, resume: resume, quiet: quiet,
+                result = fastDevRun ? try FlintCommands.fastDevRun(specPath: spec, overrides: overrides, runDir: runDir, quiet: quiet)
+                    : try FlintCommands.train(specPath: spec, overrides: overrides, runDir: runDir, resume: resume, quiet: quiet,
                                                  force: force, initFrom: initFrom.map { InitialWeightsSpec(path: $0, strict: !initNonStrict) },
                                                  handleSignals: true, world: world)
             } catch let interrupted as TrainingInterrupted {
@@ -74,7 +83,8 @@ struct TrainCommand: ParsableCommand {
                 print(result.json)
             } else if !quiet {
                 for (k, v) in result.metrics.sorted(by: { $0.key < $1.key }) { print("\(k): \(String(format: "%.4f", v))") }
-                print("checkpoint: \(result.checkpoint)")
+                print(result.checkpoint.isEmpty ? "fast dev run: nothing was written (give --run-dir to keep it)"
+                      : "checkpoint: \(result.checkpoint)")
             }
         }
     }

@@ -141,6 +141,12 @@ final class IDXImporterTests: XCTestCase {
         XCTAssertEqual(idxError(try importIDX(files, output: output))?.description,
                        "\(output): already exists (pass --force to replace it)")
         XCTAssertNoThrow(try importIDX(files, output: output, options: IDXImportOptions(overwrite: true)))
+
+        // Class names given at import are stored with every labels dataset, as csv and images imports store theirs.
+        let names = (0..<10).map { "digit \($0)" }
+        try importIDX(files, output: output, options: IDXImportOptions(overwrite: true, classes: names))
+        XCTAssertEqual(try HDF5File.open(output).dataset("train/labels").stringArrayAttribute("classes"), names)
+        XCTAssertEqual(try HDF5File.open(output).dataset("test/labels").stringArrayAttribute("classes"), names)
     }
 
     func testExplicitSplitAndPairingErrors() throws {

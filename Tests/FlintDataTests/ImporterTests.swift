@@ -25,7 +25,8 @@ final class ImporterTests: DataTestCase {
         XCTAssertEqual(report.features.map(\.name), ["weight", "colour", "age, years"])
         XCTAssertEqual(report.features.map(\.missing), [1, 0, 1])
         XCTAssertEqual(report.features[1].categories, ["black", "brown", "white"])
-        XCTAssertTrue(report.description.contains("missing values (stored as NaN): 'weight' 1, 'age, years' 1"))
+        XCTAssertTrue(report.description.contains("missing values (stored as NaN; --missing drop|mean|median replaces them): "
+                                                  + "'weight' 1, 'age, years' 1; rows (lines) 3, 4"), report.description)
 
         let file = try HDF5File.open(path("pets.h5"))
         let x = try file.dataset("train/features").readArray(as: Float.self)

@@ -113,7 +113,7 @@ final class SpecCompositionTests: XCTestCase {
         XCTAssertEqual(spec.model.input, [1, 28, 28])
         XCTAssertEqual(spec.model.layers.map(\.type), ["flatten", "linear"])
         XCTAssertEqual(spec.train.epochs, 5)
-        XCTAssertEqual(spec.train.metrics, ["accuracy"])
+        XCTAssertEqual(spec.train.metrics, [MetricSpec(.accuracy)])
         XCTAssertEqual(spec.data.source, directory.appendingPathComponent("datasets/mnist.h5").standardizedFileURL.path,
                        "a path is relative to the file that wrote it")
         XCTAssertFalse(spec.yaml().contains("extends"))

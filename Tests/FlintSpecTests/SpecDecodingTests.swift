@@ -53,7 +53,7 @@ final class SpecDecodingTests: XCTestCase {
         XCTAssertNil(spec.scheduler)
 
         XCTAssertEqual(spec.train.epochs, 2)
-        XCTAssertEqual(spec.train.metrics, ["accuracy"])
+        XCTAssertEqual(spec.train.metrics, [MetricSpec(.accuracy)])
         XCTAssertNil(spec.train.logEverySteps)
         XCTAssertTrue(spec.warnings.isEmpty)
     }
@@ -163,7 +163,7 @@ final class SpecDecodingTests: XCTestCase {
                                     + "nesterov: false, maximize: false}\n"), text)
         XCTAssertTrue(text.contains("  batch_size: 64\n  transforms:"), "written keys keep their place:\n\(text)")
         XCTAssertTrue(text.contains("  shuffle: true\n"), text)
-        XCTAssertTrue(text.hasSuffix("train:\n  epochs: 1\n  metrics: []\n  eval_every_epochs: 1\n  accumulate_steps: 1\n"
+        XCTAssertTrue(text.hasSuffix("train:\n  epochs: 1\n  eval_every_epochs: 1\n  accumulate_steps: 1\n"
                                      + "  nan_guard: stop\n  tensorboard: false\n  tensorboard_histograms: false\n"
                                      + "  checkpoint:\n    every_epochs: 1\n    keep_last: 0\n"),
                       "an absent train is all defaults, early stopping staying off:\n\(text)")

@@ -247,7 +247,7 @@ final class SpecTrainingFeaturesTests: XCTestCase {
         let monitor = mlpSpec(replacing: 22, with: "optimizer: {type: sgd}\nscheduler: {type: reduce_lr_on_plateau, monitor: val/acuracy}")
         XCTAssertEqual(diagnostics(monitor), [
             "\(at(monitor, line: 23, "val/acuracy")): error: monitor 'val/acuracy' is not a metric of this run: the run reports "
-                + "train/loss, val/loss, val/accuracy; did you mean 'val/accuracy'?",
+                + "train/loss, train/accuracy, val/loss, val/accuracy; did you mean 'val/accuracy'?",
         ])
         let half = mlpSpec(replacing: 22, with: "optimizer: {type: sgd, momentum: 0.9}\nscheduler: {type: one_cycle_lr, max_lr: 0.5, epochs: 3}")
         XCTAssertEqual(diagnostics(half), [
@@ -257,7 +257,8 @@ final class SpecTrainingFeaturesTests: XCTestCase {
         let chained = mlpSpec(replacing: 22, with: "optimizer: {type: sgd}\nscheduler: {type: sequential_lr, milestones: [1], "
                                 + "schedulers: [{type: linear_lr, interval: step}, {type: exponential_lr, gamma: 0.9}]}")
         XCTAssertEqual(diagnostics(chained), [
-            "\(at(chained, line: 23, "interval")): error: unknown key 'interval' in scheduler 'linear_lr'",
+            "\(at(chained, line: 23, "interval")): error: unknown key 'interval' in scheduler 'linear_lr'; interval belongs on "
+                + "the sequential_lr itself, which steps every scheduler it chains (`scheduler: {type: sequential_lr, interval: step, ...}`)",
         ])
     }
 

@@ -43,13 +43,15 @@ final class ConvolutionTests: XCTestCase {
     /// float32 convolutions with stride 1, dilation 1 and one group run the
     /// direct kernels; float64 runs im2col + GEMM. The two must agree on odd
     /// sizes, paddings 0–2, batches of 1 and 3, and channel counts that are not
-    /// multiples of the kernels' 16-channel tiles.
+    /// multiples of the kernels' 16-channel tiles; output rows narrower than the
+    /// wide pixel tile take the half-width and one-pixel tiles.
     func testDirectFloat32KernelsMatchTheGEMMPathInFloat64() throws {
         let g = Generator(seed: 11)
         let cases: [(n: Int, c: Int, h: Int, w: Int, o: Int, kh: Int, kw: Int, ph: Int, pw: Int)] = [
             (1, 1, 28, 28, 16, 5, 5, 2, 2), (3, 16, 14, 14, 32, 5, 5, 2, 2), (3, 3, 7, 9, 5, 3, 3, 1, 1),
             (1, 17, 11, 13, 33, 5, 5, 2, 2), (3, 2, 5, 31, 18, 1, 3, 0, 1), (1, 5, 6, 6, 7, 2, 2, 1, 0),
             (3, 4, 3, 3, 9, 3, 3, 2, 2), (3, 6, 9, 4, 3, 3, 3, 0, 0), (1, 3, 4, 4, 2, 5, 5, 2, 2),
+            (2, 16, 7, 7, 32, 3, 3, 1, 1), (2, 8, 11, 10, 20, 3, 3, 1, 1),
         ]
         for t in cases {
             let x = try Tensor.randn([t.n, t.c, t.h, t.w], generator: g), w = try Tensor.randn([t.o, t.c, t.kh, t.kw], generator: g)

@@ -133,7 +133,7 @@ final class ControlTests: XCTestCase {
         control.checkpoint = CheckpointPolicy(everySteps: 4, keepLast: 2, best: (metric: "val/accuracy", mode: .max))
         let r = try train(TestSupport.spec(data: data, epochs: 3), control)
         let names = try FileManager.default.contentsOfDirectory(atPath: r.runDir + "/checkpoints").sorted()
-        XCTAssertEqual(names, ["best.h5", "epoch=2-step=24.h5", "epoch=3-step=27.h5", "last.h5"])
+        XCTAssertEqual(names, ["best.h5", "epoch=2-step=24.h5", "epoch=2-step=27.h5", "last.h5"])
         let summary = try TestSupport.jsonObject(r.runDir + "/summary.json")
         let bestEpoch = try XCTUnwrap(summary["best_epoch"] as? Int)
         XCTAssertEqual(summary["best_metric"] as? String, "val/accuracy")
@@ -148,7 +148,7 @@ final class ControlTests: XCTestCase {
         control.checkpoint = CheckpointPolicy(everyEpochs: 2, keepLast: -1)
         let r = try train(TestSupport.spec(data: data, epochs: 3), control)
         let numbered = try FileManager.default.contentsOfDirectory(atPath: r.runDir + "/checkpoints").filter { $0.hasPrefix("epoch=") }.sorted()
-        XCTAssertEqual(numbered, ["epoch=2-step=18.h5", "epoch=3-step=27.h5"])
+        XCTAssertEqual(numbered, ["epoch=1-step=18.h5", "epoch=2-step=27.h5"])
     }
 
     // MARK: - NaN guard

@@ -1,6 +1,7 @@
 import XCTest
 import Foundation
 import Flint
+import FlintSpec
 @testable import FlintTrain
 
 /// `flint eval`: metric formulas against hand calculations and a
@@ -33,12 +34,11 @@ final class EvalTests: XCTestCase {
     }
 
     func testTopKAndRegressionByHand() throws {
-        var acc = ClassificationAccumulator(classes: 4, topK: 2)
+        var acc = MetricAccumulator(metrics: [MetricSpec(.topKAccuracy, k: 2), MetricSpec(.accuracy)], loss: "cross_entropy_loss")
         // Row 0: target 2 scores third → miss; row 1: target 0 scores second → hit.
-        try acc.add(scores: try Tensor([Float(0.1), 0.9, 0.5, 0.7, 0.6, 0.9, 0.1, 0.2], shape: [2, 4]), targets: try Tensor([Int64(2), 0]))
-        XCTAssertEqual(acc.metrics["top2_accuracy"], 0.5)
-        XCTAssertEqual(acc.metrics["accuracy"], 0)
-        XCTAssertNil(ClassificationAccumulator(classes: 4, topK: 5).topK, "k ≥ classes is not measured")
+        try acc.add(output: try Tensor([Float(0.1), 0.9, 0.5, 0.7, 0.6, 0.9, 0.1, 0.2], shape: [2, 4]), targets: try Tensor([Int64(2), 0]))
+        XCTAssertEqual(acc.values["top_2_accuracy"], 0.5)
+        XCTAssertEqual(acc.values["accuracy"], 0)
 
         var reg = RegressionAccumulator()
         // targets 1, 2, 3 (mean 2, SS_tot 2); outputs 1, 2, 5 → errors 0, 0, 2.
@@ -59,17 +59,18 @@ final class EvalTests: XCTestCase {
         let classes = try XCTUnwrap(c["classes"] as? Int), k = try XCTUnwrap(c["top_k"] as? Int)
         let scores = try XCTUnwrap(c["scores"] as? [Double]).map { Float($0) }
         let labels = try XCTUnwrap(c["labels"] as? [Int]).map { Int64($0) }
-        var acc = ClassificationAccumulator(classes: classes, topK: k)
+        let metrics = try XCTUnwrap(c["metrics"] as? [String: Double])
+        var acc = MetricAccumulator(metrics: evaluationMetrics(topK: k), loss: "cross_entropy_loss")
         // In two uneven batches, as a loader would give them.
         let split = 40
-        try acc.add(scores: try Tensor(Array(scores[..<(split * classes)]), shape: [split, classes]), targets: try Tensor(Array(labels[..<split])))
-        try acc.add(scores: try Tensor(Array(scores[(split * classes)...]), shape: [labels.count - split, classes]),
+        try acc.add(output: try Tensor(Array(scores[..<(split * classes)]), shape: [split, classes]), targets: try Tensor(Array(labels[..<split])))
+        try acc.add(output: try Tensor(Array(scores[(split * classes)...]), shape: [labels.count - split, classes]),
                     targets: try Tensor(Array(labels[split...])))
-        XCTAssertEqual(acc.confusion.counts, try XCTUnwrap(c["confusion_matrix"] as? [[Int]]))
-        for (name, value) in try XCTUnwrap(c["metrics"] as? [String: Double]) {
-            XCTAssertEqual(try XCTUnwrap(acc.metrics[name], name), value, accuracy: 1e-12, name)
+        XCTAssertEqual(acc.confusion?.counts, try XCTUnwrap(c["confusion_matrix"] as? [[Int]]))
+        for (name, value) in metrics {
+            XCTAssertEqual(try XCTUnwrap(acc.values[name], name), value, accuracy: 1e-12, name)
         }
-        let cm = acc.confusion
+        let cm = try XCTUnwrap(acc.confusion)
         for (name, f) in [("precision", cm.precision), ("recall", cm.recall), ("f1", cm.f1)] as [(String, (Int) -> Double)] {
             let expected = try XCTUnwrap(c[name] as? [Double])
             for cls in 0..<classes { XCTAssertEqual(f(cls), expected[cls], accuracy: 1e-12, "\(name) of class \(cls)") }
@@ -97,7 +98,8 @@ final class EvalTests: XCTestCase {
         let cm = try XCTUnwrap(report.confusion)
         XCTAssertEqual(cm.total, 50)
         XCTAssertEqual(try XCTUnwrap(report.metrics["accuracy"]), cm.accuracy)
-        XCTAssertGreaterThanOrEqual(try XCTUnwrap(report.metrics["top3_accuracy"]), try XCTUnwrap(report.metrics["accuracy"]))
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(report.metrics["top_3_accuracy"]), try XCTUnwrap(report.metrics["accuracy"]))
+        for name in ["precision", "recall", "f1", "weighted_f1", "auroc"] { XCTAssertNotNil(report.metrics[name], name) }
         // The trainer's evaluation gives the same loss and accuracy.
         let (_, plain) = try FlintCommands.evaluate(checkpoint: checkpoint, split: "test", data: nil)
         XCTAssertEqual(try XCTUnwrap(plain["accuracy"]), try XCTUnwrap(report.metrics["accuracy"]), accuracy: 1e-12)
@@ -109,11 +111,11 @@ final class EvalTests: XCTestCase {
         XCTAssertEqual(obj["samples"] as? Int, 50)
         XCTAssertEqual((obj["per_class"] as? [[String: Any]])?.count, 10)
         XCTAssertEqual((obj["confusion_matrix"] as? [[Int]])?.flatMap { $0 }.reduce(0, +), 50)
-        XCTAssertNotNil((obj["metrics"] as? [String: Double])?["top5_accuracy"])
+        XCTAssertNotNil((obj["metrics"] as? [String: Double])?["top_5_accuracy"])
 
         let table = try TestSupport.runFlint(["eval", checkpoint, "--top-k", "2"])
         XCTAssertEqual(table.status, 0, table.err)
-        XCTAssertTrue(table.out.contains("top2_accuracy"), table.out)
+        XCTAssertTrue(table.out.contains("top_2_accuracy"), table.out)
         XCTAssertTrue(table.out.contains("confusion matrix"), table.out)
     }
 }

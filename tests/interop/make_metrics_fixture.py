@@ -1,7 +1,9 @@
 """Writes fixtures/metrics.json: random scores, labels and regression targets
 with the metrics `flint eval` must report for them, computed here with numpy
 from the definitions scikit-learn uses (and checked against scikit-learn
-itself when it is installed). The Swift tests (EvalTests) read the file.
+itself when it is installed), and under "registry" every metric of
+`train.metrics` (multiclass and binary) computed by scikit-learn itself.
+The Swift tests (EvalTests, MetricRegistryTests) read the file.
 
     python3 tests/interop/make_metrics_fixture.py [--seed N]
 
@@ -31,10 +33,10 @@ def classification(scores, labels, classes, k):
     above = (scores > own[:, None]).sum(axis=1)
     metrics = {
         "accuracy": float((pred == labels).mean()),
-        f"top{k}_accuracy": float((above < k).mean()),
-        "macro_precision": float(precision[present].mean()),
-        "macro_recall": float(recall[present].mean()),
-        "macro_f1": float(f1[present].mean()),
+        f"top_{k}_accuracy": float((above < k).mean()),
+        "precision": float(precision[present].mean()),
+        "recall": float(recall[present].mean()),
+        "f1": float(f1[present].mean()),
         "weighted_f1": float((f1 * support).sum() / support.sum()),
     }
     try:
@@ -42,7 +44,7 @@ def classification(scores, labels, classes, k):
 
         assert np.array_equal(cm, skm.confusion_matrix(labels, pred, labels=list(range(classes))))
         p, r, f, _ = skm.precision_recall_fscore_support(labels, pred, average="macro", zero_division=0)
-        assert np.allclose([p, r, f], [metrics["macro_precision"], metrics["macro_recall"], metrics["macro_f1"]])
+        assert np.allclose([p, r, f], [metrics["precision"], metrics["recall"], metrics["f1"]])
     except ImportError:
         pass
     return metrics, cm, precision, recall, f1, support
@@ -61,6 +63,54 @@ def regression(outputs, targets):
     except ImportError:
         pass
     return metrics
+
+
+def registry(g):
+    """Every metric of the registry, by its logged name, from scikit-learn."""
+    from sklearn import metrics as skm
+
+    n, classes = 89, 5
+    # float32 scores, as a model gives them; sklearn reads the same values in float64.
+    scores = torch.randn(n, classes, generator=g) * 2
+    labels = torch.randint(0, classes, (n,), generator=g)
+    labels[:classes] = torch.arange(classes)  # every class occurs, as one-vs-rest AUROC needs
+    s = scores.numpy().astype(np.float64)
+    y = labels.numpy()
+    pred = s.argmax(axis=1)
+    e = np.exp(s - s.max(axis=1, keepdims=True))
+    probs = e / e.sum(axis=1, keepdims=True)
+    multi = [{"type": "accuracy", "name": "accuracy", "value": skm.accuracy_score(y, pred)}]
+    for k in range(1, classes + 1):
+        multi.append({"type": "top_k_accuracy", "k": k, "name": f"top_{k}_accuracy",
+                      "value": skm.top_k_accuracy_score(y, s, k=k, labels=list(range(classes)))})
+    functions = {"precision": skm.precision_score, "recall": skm.recall_score, "f1": skm.f1_score}
+    for kind, f in functions.items():
+        for average in ["macro", "micro", "weighted"]:
+            name = kind if average == "macro" else f"{average}_{kind}"
+            multi.append({"type": kind, "average": average, "name": name,
+                          "value": f(y, pred, average=average, zero_division=0)})
+    for average in ["macro", "weighted"]:
+        multi.append({"type": "auroc", "average": average, "name": "auroc" if average == "macro" else "weighted_auroc",
+                      "value": skm.roc_auc_score(y, probs, multi_class="ovr", average=average)})
+
+    # Binary: one logit per sample, rounded so that tied scores test AUROC's handling of ties.
+    logits = torch.round(torch.randn(n, generator=g) * 20) / 10
+    targets = (torch.rand(n, generator=g) < torch.sigmoid(logits)).to(torch.float32)
+    lo = logits.numpy().astype(np.float64)
+    t = targets.numpy().astype(np.int64)
+    bp = (lo > 0).astype(np.int64)  # sigmoid(logit) > 0.5
+    binary = [{"type": "accuracy", "name": "accuracy", "value": skm.accuracy_score(t, bp)},
+              {"type": "auroc", "name": "auroc", "value": skm.roc_auc_score(t, lo)}]
+    for kind, f in functions.items():
+        binary.append({"type": kind, "name": kind, "value": f(t, bp, zero_division=0)})
+    for m in multi + binary:
+        m["value"] = float(m["value"])
+    return {
+        "multiclass": {"classes": classes, "scores": scores.numpy().ravel().tolist(), "labels": y.tolist(),
+                       "confusion_matrix": skm.confusion_matrix(y, pred, labels=list(range(classes))).tolist(),
+                       "metrics": multi},
+        "binary": {"logits": logits.numpy().tolist(), "targets": targets.numpy().tolist(), "metrics": binary},
+    }
 
 
 def main():
@@ -86,6 +136,7 @@ def main():
             "precision": precision.tolist(), "recall": recall.tolist(), "f1": f1.tolist(),
             "support": support.astype(int).tolist(),
         },
+        "registry": registry(g),
         "regression": {
             "width": 3, "outputs": outputs.numpy().ravel().tolist(), "targets": targets.numpy().ravel().tolist(),
             "metrics": reg,

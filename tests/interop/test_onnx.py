@@ -180,3 +180,33 @@ def test_multi_output_model_runs_in_onnxruntime(workdir, mnist_slice, outputs):
         for n, value in zip(outputs, got):
             assert value.shape == expected[n][:rows].shape, n
             np.testing.assert_allclose(value, expected[n][:rows], atol=1e-4, rtol=0, err_msg=n)
+
+
+def test_preprocessing_graph_takes_raw_inputs(model_run, workdir):
+    """`flint export --preprocessing`: the spec's transforms are in the graph, so ONNX Runtime on the
+    inputs as the dataset stores them (uint8 images, raw tabular rows) gives what `flint predict` gives."""
+    onnx = need("onnx")
+    ort = need("onnxruntime")
+    h5py = need("h5py")
+    from conftest import read_config, test_inputs
+
+    checkpoint, data = model_run
+    path = workdir / "model-preprocessing.onnx"
+    run_flint("export", checkpoint, "--format", "onnx", "--preprocessing", "--output", path, "--force")
+    model = onnx.load(str(path))
+    onnx.checker.check_model(model, full_check=True)
+    with h5py.File(data, "r") as f:
+        raw = f[test_inputs(read_config(checkpoint))][:]
+    expected_type = {np.uint8: onnx.TensorProto.UINT8, np.float32: onnx.TensorProto.FLOAT}[raw.dtype.type]
+    assert model.graph.input[0].type.tensor_type.elem_type == expected_type
+    outputs, written = predict(checkpoint, data, workdir / "model-preprocessing-pred.h5")
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    for rows in [1, len(raw)]:
+        (got,) = session.run(None, {"input": raw[:rows]})
+        if "probabilities" in written:
+            # Classifiers: the probabilities, as flint predict writes them (float32 rounding, 1e-5).
+            e = np.exp(got - got.max(axis=1, keepdims=True))
+            np.testing.assert_allclose(e / e.sum(axis=1, keepdims=True), written["probabilities"][:rows], atol=1e-5, rtol=0)
+        else:
+            # Regressors: the outputs, relative to their size (targets in the hundreds).
+            np.testing.assert_allclose(got, outputs[:rows], rtol=1e-5, atol=1e-5)

@@ -17,8 +17,17 @@
 #include <stdint.h>
 #include <string.h>
 
-// Included here so that module caches built before FlintConv.h existed see it.
+// Included here so that module caches built before these headers existed see them.
 #include "FlintConv.h"
+#include "FlintRecurrent.h"
+#include "FlintNorm.h"
+
+// Compiles a function for AVX-512, AVX2 with FMA and baseline x86-64; the loader picks one for the CPU.
+#if defined(__x86_64__) && defined(__linux__)
+#define FLINT_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define FLINT_CLONES
+#endif
 
 static inline float flint_bits_to_float(uint32_t b) { float f; memcpy(&f, &b, sizeof f); return f; }
 static inline uint32_t flint_float_to_bits(float f) { uint32_t b; memcpy(&b, &f, sizeof b); return b; }

@@ -77,6 +77,8 @@ enum Backward {
     case convTranspose2d(ConvSaved)
     case maxPool2d(PoolSaved)
     case avgPool2d(PoolSaved)
+    case lstm(LSTMSaved)
+    case batchNorm(BatchNormSaved)
     /// An op defined outside the core with its own rule (`torch.autograd.Function`),
     /// such as a sum across the processes of a data-parallel job.
     case function(name: String, backward: (Tensor) throws -> Tensor)
@@ -167,8 +169,18 @@ enum Backward {
         case .convTranspose2d: return "conv_transpose2d"
         case .maxPool2d: return "max_pool2d"
         case .avgPool2d: return "avg_pool2d"
+        case .lstm: return "lstm"
+        case .batchNorm: return "batch_norm"
         case .function(let name, _): return name
         }
+    }
+
+    /// x·y in the memory order of `like`, the input it is the gradient of: for a transposed input
+    /// (a linear layer's weightᵀ) as (yᵀ·xᵀ)ᵀ, the same GEMM writing the transposed result, so that
+    /// the gradient reaching the weight through the transpose is contiguous, not a strided copy.
+    static func product(_ x: Tensor, _ y: Tensor, like: Tensor) throws -> Tensor {
+        if like.rank == 2, like.strides[0] == 1, like.shape[0] > 1, like.shape[1] > 1 { return try y.t().mm(x.t()).t() }
+        return try x.mm(y)
     }
 
     /// The gradient table: d(loss)/d(input) for each input, given
@@ -228,9 +240,11 @@ enum Backward {
             return [out]
         // Products skip the GEMM for an input that needs no gradient (a network's input batch).
         case let .mm(a, b):
-            return [inputs[0].requiresGrad ? try g.mm(b.t()) : nil, inputs[1].requiresGrad ? try a.t().mm(g) : nil]
+            return [inputs[0].requiresGrad ? try Backward.product(g, b.t(), like: inputs[0]) : nil,
+                    inputs[1].requiresGrad ? try Backward.product(a.t(), g, like: inputs[1]) : nil]
         case let .addmm(a, b):
-            return [g, inputs[1].requiresGrad ? try g.mm(b.t()) : nil, inputs[2].requiresGrad ? try a.t().mm(g) : nil]
+            return [g, inputs[1].requiresGrad ? try Backward.product(g, b.t(), like: inputs[1]) : nil,
+                    inputs[2].requiresGrad ? try Backward.product(a.t(), g, like: inputs[2]) : nil]
         case let .bmm(a, b):
             return [inputs[0].requiresGrad ? try g.bmm(b.transpose(1, 2)) : nil, inputs[1].requiresGrad ? try a.transpose(1, 2).bmm(g) : nil]
         case let .gather(dim, index, from): return [try Tensor.zeros(from, dtype: g.dtype).scatterAdd(dim, index, g)]
@@ -315,6 +329,8 @@ enum Backward {
         case let .convTranspose2d(saved): return saved.convTranspose2dGradients(g, needed: inputs.map(\.requiresGrad))
         case let .maxPool2d(saved): return [saved.maxGradient(g)]
         case let .avgPool2d(saved): return [saved.averageGradient(g)]
+        case let .lstm(saved): return saved.gradients(g, needed: inputs.map(\.requiresGrad))
+        case let .batchNorm(saved): return saved.gradients(g, needed: inputs.map(\.requiresGrad))
         case let .whereMask(mask):
             let zero = Tensor.scalar(0, dtype: g.dtype)
             return [nil, try Tensor.whereMask(mask, g, zero), try Tensor.whereMask(mask, zero, g)]

@@ -3,11 +3,16 @@ import Foundation
 /// A seeded pseudo-random generator (xoshiro256**), whose whole state can be
 /// saved and restored, so a resumed run draws exactly the numbers it would have.
 public final class Generator: @unchecked Sendable {
-    public private(set) var state: [UInt64]
+    /// The four state words, in a value: draws work on it directly, and bulk draws (`withDraws`) on a local copy
+    /// held in registers.
+    private var words: Xoshiro256
+
+    /// The four state words.
+    public var state: [UInt64] { [words.s0, words.s1, words.s2, words.s3] }
     private var spareNormal: Double?
 
     public init(seed: UInt64 = 0) {
-        state = Generator.expand(seed)
+        words = Xoshiro256(Generator.expand(seed))
     }
 
     /// The process-wide default generator (`torch.manual_seed` seeds it).
@@ -17,7 +22,7 @@ public final class Generator: @unchecked Sendable {
     public static func manualSeed(_ seed: UInt64) { Generator.default.seed(seed) }
 
     public func seed(_ seed: UInt64) {
-        state = Generator.expand(seed)
+        words = Xoshiro256(Generator.expand(seed))
         spareNormal = nil
     }
 
@@ -43,27 +48,22 @@ public final class Generator: @unchecked Sendable {
         guard words.count == 6 else {
             throw TensorError.invalidArgument(op: "Generator.restore", message: "expected 6 state words, got \(words.count)")
         }
-        state = Array(words[0..<4])
+        self.words = Xoshiro256(Array(words[0..<4]))
         spareNormal = words[4] == 1 ? Double(bitPattern: words[5]) : nil
     }
 
     @inline(__always)
-    public func next() -> UInt64 {
-        let result = rotl(state[1] &* 5, 7) &* 9
-        let t = state[1] << 17
-        state[2] ^= state[0]
-        state[3] ^= state[1]
-        state[1] ^= state[2]
-        state[0] ^= state[3]
-        state[2] ^= t
-        state[3] = rotl(state[3], 45)
-        return result
+    public func next() -> UInt64 { words.next() }
+
+    /// Runs `body` with the generator's state in a local value (in registers, with no access to the object per
+    /// draw) and keeps where it ends: the same numbers as drawing one by one, for loops that fill a tensor.
+    @inline(__always)
+    func withDraws<R>(_ body: (inout Xoshiro256) throws -> R) rethrows -> R {
+        var local = words
+        defer { words = local }
+        return try body(&local)
     }
 
-    @inline(__always)
-    private func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
-
-    /// Uniform in [0, 1) with 53 random bits.
     public func nextDouble() -> Double { Double(next() >> 11) * 0x1.0p-53 }
 
     /// Uniform in [0, 1) with 24 random bits.
@@ -97,4 +97,33 @@ public final class Generator: @unchecked Sendable {
         for i in stride(from: n - 1, to: 0, by: -1) { p.swapAt(i, nextInt(below: i + 1)) }
         return p
     }
+}
+
+/// xoshiro256**'s state and step.
+struct Xoshiro256 {
+    var s0, s1, s2, s3: UInt64
+
+    init(_ w: [UInt64]) { (s0, s1, s2, s3) = (w[0], w[1], w[2], w[3]) }
+
+    @inline(__always)
+    mutating func next() -> UInt64 {
+        let result = rotl(s1 &* 5, 7) &* 9
+        let t = s1 << 17
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = rotl(s3, 45)
+        return result
+    }
+
+    @inline(__always)
+    private func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
+
+    /// Uniform in [0, 1) from the top 53 (double) or 24 (float) bits.
+    @inline(__always)
+    mutating func nextDouble() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+    @inline(__always)
+    mutating func nextFloat() -> Float { Float(next() >> 40) * 0x1.0p-24 }
 }

@@ -37,9 +37,15 @@ func parallelTasks(_ count: Int, _ body: (Int) -> Void) {
     }
 }
 
-/// How many threads Flint's own kernels use (defaults to the core count).
+/// How many threads Flint's own kernels and OpenBLAS use: `FLINT_NUM_THREADS` when it is
+/// a positive integer (as `OMP_NUM_THREADS` sets PyTorch's), else the core count.
 public enum Parallelism {
-    nonisolated(unsafe) public static var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    nonisolated(unsafe) public static var threads: Int = fromEnvironment ?? ProcessInfo.processInfo.activeProcessorCount
+
+    /// `FLINT_NUM_THREADS`, when it is a positive integer.
+    public static var fromEnvironment: Int? {
+        ProcessInfo.processInfo.environment["FLINT_NUM_THREADS"].flatMap { Int($0) }.flatMap { $0 >= 1 ? $0 : nil }
+    }
 }
 
 /// Worker threads that stay alive between kernels, as OpenMP's do: waking a

@@ -75,10 +75,13 @@ extension Tensor {
         let t = Tensor(empty: shape, dtype: dtype)
         let width = high - low
         switch dtype {
-        case .float64: t.withMutableElements(Double.self) { b in for i in b.indices { b[i] = low + width * generator.nextDouble() } }
+        case .float64:
+            t.withMutableElements(Double.self) { b in generator.withDraws { rng in for i in b.indices { b[i] = low + width * rng.nextDouble() } } }
         default:
             let f = Tensor(empty: shape, dtype: .float32)
-            f.withMutableElements(Float.self) { b in for i in b.indices { b[i] = Float(low + width * Double(generator.nextFloat())) } }
+            f.withMutableElements(Float.self) { b in
+                generator.withDraws { rng in for i in b.indices { b[i] = Float(low + width * Double(rng.nextFloat())) } }
+            }
             return f.casted(to: dtype)
         }
         return t

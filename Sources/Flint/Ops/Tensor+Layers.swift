@@ -134,6 +134,22 @@ extension Tensor {
         }
         let cs = channelShape()
         let mean: Tensor, variance: Tensor
+        if (training || runningMean == nil || runningVar == nil) && dtype.isFloatingPoint && count > c && c > 0
+            && [weight, bias].allSatisfy({ $0 == nil || $0?.dtype == dtype }) && sumAcross == nil {
+            // The fused primitive (Tensor+BatchNorm.swift); the composite below stays for other dtypes and for
+            // statistics summed across processes.
+            let (y, batchMean, batchVar) = try batchNormBatchStatistics(weight: weight, bias: bias, eps: eps)
+            if training, let runningMean, let runningVar {
+                let n = Double(count / c)
+                try noGrad {
+                    let m = Tensor.fromDoubles(batchMean, dtype: runningMean.dtype)
+                    let unbiased = Tensor.fromDoubles(batchVar.map { $0 * n / Swift.max(n - 1, 1) }, dtype: runningVar.dtype)
+                    try runningMean.copyFrom(runningMean * (1 - momentum) + m * momentum)
+                    try runningVar.copyFrom(runningVar * (1 - momentum) + unbiased * momentum)
+                }
+            }
+            return y
+        }
         if training || runningMean == nil || runningVar == nil {
             let dims = [0] + Array(2..<rank)
             var n = count / Swift.max(c, 1)

@@ -9,6 +9,18 @@ public struct CSVImportOptions: Sendable {
         case auto, classification, regression
     }
 
+    /// What becomes of a missing feature value (Ludwig's `missing_value_strategy`).
+    public enum MissingStrategy: String, Sendable, CaseIterable {
+        /// Stored as NaN (training then refuses it until it is filled).
+        case nan
+        /// The row is left out.
+        case drop
+        /// The mean, or the median, of the column's present values over the whole file (numeric columns only).
+        case mean, median
+        /// The import fails at the first one, naming its line and column.
+        case error
+    }
+
     /// The target column, by header name or 0-based index.
     public var target: String
     /// Columns (names or indices) whose values are categories, stored as codes
@@ -23,10 +35,13 @@ public struct CSVImportOptions: Sendable {
     public var task: Task
     public var split: ImportSplit
     public var overwrite: Bool
+    public var missing: MissingStrategy
 
     public init(target: String, categorical: [String] = [], header: Bool? = nil, delimiter: Character? = nil,
                 missingValues: Set<String> = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "?"],
-                task: Task = .auto, split: ImportSplit = ImportSplit(), overwrite: Bool = false) {
+                task: Task = .auto, split: ImportSplit = ImportSplit(), overwrite: Bool = false,
+                missing: MissingStrategy = .nan) {
+        self.missing = missing
         self.target = target
         self.categorical = categorical
         self.header = header
@@ -45,6 +60,8 @@ public struct CSVImportReport: Sendable {
         /// Category values in code order; empty for numeric columns.
         public var categories: [String]
         public var missing: Int
+        /// What missing values were replaced with (`--missing mean|median`).
+        public var fill: Float?
     }
 
     public var rows: Int
@@ -54,6 +71,9 @@ public struct CSVImportReport: Sendable {
     public var isClassification: Bool
     /// (group, rows) written.
     public var groups: [(String, Int)]
+    public var missingStrategy: CSVImportOptions.MissingStrategy = .nan
+    /// File lines of the rows with a missing feature (dropped under `--missing drop`).
+    public var rowsWithMissing: [Int] = []
 
     public var description: String {
         var lines = ["read \(rows) rows (\(hadHeader ? "with" : "without") a header), \(features.count) feature columns"]
@@ -67,7 +87,20 @@ public struct CSVImportReport: Sendable {
         if missing.isEmpty {
             lines.append("no missing values")
         } else {
-            lines.append("missing values (stored as NaN): " + missing.map { "'\($0.name)' \($0.missing)" }.joined(separator: ", "))
+            let shown = rowsWithMissing.prefix(10).map(String.init).joined(separator: ", ")
+                + (rowsWithMissing.count > 10 ? ", … (\(rowsWithMissing.count) rows)" : "")
+            let columns = missing.map { c in "'\(c.name)' \(c.missing)" + (c.fill.map { " (filled with \($0))" } ?? "") }
+            switch missingStrategy {
+            case .drop:
+                lines.append("dropped \(rowsWithMissing.count) rows with missing values (lines \(shown)); columns: "
+                             + columns.joined(separator: ", "))
+            case .mean, .median:
+                lines.append("missing values filled with the column \(missingStrategy.rawValue): " + columns.joined(separator: ", ")
+                             + "; rows (lines) \(shown)")
+            case .nan, .error:
+                lines.append("missing values (stored as NaN; --missing drop|mean|median replaces them): "
+                             + columns.joined(separator: ", ") + "; rows (lines) \(shown)")
+            }
         }
         for (group, count) in groups {
             lines.append("wrote \(group)/features [\(count), \(features.count)] and \(group)/\(isClassification ? "labels" : "targets")")
@@ -107,7 +140,9 @@ public func importCSV(_ path: String, output: String, options: CSVImportOptions)
             try options.split.describe(group)
             let x = try group.createDataset("features", dtype: .float32, shape: [rows.count, f])
             try x.setAttribute("columns", features.map { names[$0] })
-            try x.setAttribute("missing_values", features.map { table.columns[$0].missing })
+            // NaNs stored per column: the missing values, unless they were dropped or filled.
+            try x.setAttribute("missing_values", features.map { options.missing == .nan ? table.columns[$0].missing : 0 })
+            try x.setAttribute("missing_strategy", options.missing.rawValue)
             let categoricalNames = features.filter { table.codes[$0] != nil }.map { names[$0] }
             if !categoricalNames.isEmpty { try x.setAttribute("categorical_columns", categoricalNames) }
             for c in features where table.codes[c] != nil {
@@ -148,7 +183,8 @@ public func importCSV(_ path: String, output: String, options: CSVImportOptions)
     }
     return CSVImportReport(rows: table.rows, hadHeader: table.hasHeader, features: features.map { table.columns[$0] },
                            target: table.columns[target], isClassification: isClassification,
-                           groups: groups.map { ($0.0, $0.1.count) })
+                           groups: groups.map { ($0.0, $0.1.count) }, missingStrategy: options.missing,
+                           rowsWithMissing: table.rowsWithMissing)
 }
 
 /// What the first pass over a CSV file learns: its width and header, each
@@ -166,6 +202,12 @@ struct CSVTable {
     private(set) var columns: [CSVImportReport.Column] = []
     /// Category codes of the categorical columns.
     private(set) var codes: [Int: [String: Int]] = [:]
+    /// File lines of the data rows with a missing feature, in order.
+    private(set) var rowsWithMissing: [Int] = []
+    /// Lines left out under `--missing drop`.
+    private var dropped: Set<Int> = []
+    /// Per column, the value a missing one becomes (`--missing mean|median`).
+    private var fills: [Int: Float] = [:]
 
     var isClassification: Bool { codes[targetColumn] != nil }
 
@@ -173,6 +215,9 @@ struct CSVTable {
     private struct ColumnScan {
         var missing = 0
         var present = 0
+        /// Σ of the numbers (for `--missing mean`) and the numbers themselves (for `median`).
+        var sum = 0.0
+        var numbers: [Double]?
         var numeric = true
         /// Distinct values, collected once the column is known to hold categories.
         var vocabulary: Set<String>?
@@ -193,6 +238,10 @@ struct CSVTable {
             }
             present += 1
             vocabulary?.insert(value)
+            if numeric, let number = Double(value) {
+                sum += number
+                numbers?.append(number)
+            }
         }
     }
 
@@ -211,22 +260,36 @@ struct CSVTable {
         var scans: [ColumnScan] = []
         var table = CSVTable(parser: parser, options: options)
         func take(_ record: CSVRecord) throws {
-            for c in 0..<width {
-                let value = trimmed(record.fields[c])
-                let isMissing = options.missingValues.contains(value)
-                if isMissing && c == table.targetColumn {
-                    throw DataError.parse(file: path, line: record.line,
-                                          message: "the target column '\(table.names[c])' is missing; drop or fill the row")
-                }
-                scans[c].add(value, isMissing: isMissing)
+            let values = record.fields.map(trimmed)
+            let missingColumns = (0..<width).filter { options.missingValues.contains(values[$0]) }
+            if missingColumns.contains(table.targetColumn) {
+                throw DataError.parse(file: path, line: record.line,
+                                      message: "the target column '\(table.names[table.targetColumn])' is missing; drop or fill the row")
             }
+            if let first = missingColumns.first {
+                if options.missing == .error {
+                    throw DataError.parse(file: path, line: record.line,
+                                          message: "column '\(table.names[first])' is missing (--missing error); "
+                                              + "--missing drop leaves such rows out, mean or median fills them")
+                }
+                table.rowsWithMissing.append(record.line)
+                if options.missing == .drop {
+                    // The row's missing values are counted for the report; its other values are not seen.
+                    table.dropped.insert(record.line)
+                    for c in missingColumns { scans[c].missing += 1 }
+                    return
+                }
+            }
+            for c in 0..<width { scans[c].add(values[c], isMissing: missingColumns.contains(c)) }
             table.rows += 1
         }
         func decide() throws {
             decided = true
             let declared = try table.resolveColumns(head, width: width)
             // Declared categories collect their vocabulary from the start.
-            scans = (0..<width).map { ColumnScan(vocabulary: declared.contains($0) ? [] : nil) }
+            scans = (0..<width).map {
+                ColumnScan(numbers: options.missing == .median ? [] : nil, vocabulary: declared.contains($0) ? [] : nil)
+            }
             for record in head.dropFirst(table.hasHeader ? 1 : 0) { try take(record) }
             head = []
         }
@@ -248,6 +311,7 @@ struct CSVTable {
         if !decided { try decide() }
         guard table.rows > 0 else { throw DataError.invalid("\(path): the file has a header but no data rows") }
         try table.collectVocabularies(&scans)
+        try table.chooseFills(scans)
         for (c, scan) in scans.enumerated() {
             let name = table.names[c]
             if let vocabulary = scan.vocabulary {
@@ -255,7 +319,7 @@ struct CSVTable {
                 table.codes[c] = Dictionary(uniqueKeysWithValues: sorted.enumerated().map { ($1, $0) })
                 table.columns[c] = .init(name: name, categories: sorted, missing: scan.missing)
             } else {
-                table.columns[c] = .init(name: name, categories: [], missing: scan.missing)
+                table.columns[c] = .init(name: name, categories: [], missing: scan.missing, fill: table.fills[c])
             }
         }
         if options.task == .regression && table.isClassification {
@@ -288,6 +352,27 @@ struct CSVTable {
         return declared
     }
 
+    /// `--missing mean|median`: the value of each numeric column with missing values; a categorical
+    /// column with missing values has no mean, and fails the import.
+    private mutating func chooseFills(_ scans: [ColumnScan]) throws {
+        guard options.missing == .mean || options.missing == .median else { return }
+        for (c, scan) in scans.enumerated() where scan.missing > 0 {
+            guard scan.vocabulary == nil, scan.present > 0 else {
+                throw DataError.invalid("\(parser.file): column '\(names[c])' has missing values but "
+                                        + (scan.present == 0 ? "no values" : "holds categories")
+                                        + ", so it has no \(options.missing.rawValue); --missing drop leaves such rows out")
+            }
+            if options.missing == .mean {
+                fills[c] = Float(scan.sum / Double(scan.present))
+            } else {
+                let sorted = (scan.numbers ?? []).sorted()
+                let mid = sorted.count / 2
+                // numpy's median: the mean of the two middle values of an even count.
+                fills[c] = Float(sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2)
+            }
+        }
+    }
+
     /// Another pass for the columns whose first text came after numbers: their vocabulary lacks those numbers.
     private func collectVocabularies(_ scans: inout [ColumnScan]) throws {
         let incomplete = scans.indices.filter { scans[$0].incomplete }
@@ -300,13 +385,13 @@ struct CSVTable {
         }
     }
 
-    /// Calls `body` with every data record (the header skipped), reading the file again.
+    /// Calls `body` with every data record (the header and dropped rows skipped), reading the file again.
     func forEachDataRecord(_ body: (CSVRecord) throws -> Void) throws {
         var first = hasHeader
         try parser.forEachRecord { record in
             if first {
                 first = false
-            } else {
+            } else if !dropped.contains(record.line) {
                 try body(record)
             }
             return true
@@ -321,10 +406,10 @@ struct CSVTable {
         return labels
     }
 
-    /// A feature value: NaN when missing, the code of a category, else the number.
+    /// A feature value: its fill (NaN unless `--missing mean|median`) when missing, the code of a category, else the number.
     func feature(_ field: String, column c: Int) -> Float {
         let value = trimmed(field)
-        if options.missingValues.contains(value) { return .nan }
+        if options.missingValues.contains(value) { return fills[c] ?? .nan }
         if let vocabulary = codes[c] { return Float(vocabulary[value] ?? 0) }
         return Float(Double(value) ?? .nan)
     }
@@ -352,4 +437,59 @@ func detectHeader(_ records: [CSVRecord], isMissing: (String) -> Bool) -> Bool {
     let allText = first.fields.allSatisfy { !isNumber($0) && !isMissing($0) }
     return allText && Set(first.fields).count == first.fields.count
         && sample.contains { record in record.fields.contains(where: isNumber) }
+}
+
+/// Rows of a CSV file with the columns of an imported features dataset (`flint predict --input x.csv`):
+/// the columns are found by the header names the import stored (`columns`), in any order; the
+/// target column and any other extra column are ignored; categories become the import's codes.
+/// - Returns: float32 `[N, F]` in the order of the import's columns.
+public func readCSVFeatures(_ path: String, like features: HDF5Dataset) throws -> Tensor {
+    let columns = try features.stringArrayAttribute("columns")
+    let categorical = try features.hasAttribute("categorical_columns") ? try features.stringArrayAttribute("categorical_columns") : []
+    var codes: [String: [String: Int]] = [:]
+    for name in categorical {
+        let values = try features.stringArrayAttribute("categories_\(name)")
+        codes[name] = Dictionary(uniqueKeysWithValues: values.enumerated().map { ($1, $0) })
+    }
+    let parser = try CSVParser(file: path, delimiter: nil)
+    var positions: [Int] = []
+    var values: [Float] = []
+    var rows = 0
+    try parser.forEachRecord { record in
+        let fields = record.fields.map(trimmed)
+        if positions.isEmpty {
+            var found: [Int] = []
+            for name in columns {
+                guard let at = fields.firstIndex(of: name) else {
+                    throw DataError.parse(file: path, line: record.line,
+                                          message: "the header has no column '\(name)'; the model reads \(columns.joined(separator: ", "))")
+                }
+                found.append(at)
+            }
+            positions = found
+            return true
+        }
+        for (name, at) in zip(columns, positions) {
+            guard at < fields.count else {
+                throw DataError.parse(file: path, line: record.line, message: "expected a value for column '\(name)'")
+            }
+            let value = fields[at]
+            if let vocabulary = codes[name] {
+                guard let code = vocabulary[value] else {
+                    throw DataError.parse(file: path, line: record.line,
+                                          message: "column '\(name)' has '\(value)', not one of the categories it was trained on")
+                }
+                values.append(Float(code))
+            } else {
+                guard let number = Double(value) else {
+                    throw DataError.parse(file: path, line: record.line, message: "column '\(name)' has '\(value)', not a number")
+                }
+                values.append(Float(number))
+            }
+        }
+        rows += 1
+        return true
+    }
+    guard rows > 0 else { throw DataError.invalid("\(path): no data rows after the header") }
+    return try Tensor(values, shape: [rows, columns.count])
 }

@@ -307,9 +307,12 @@ public struct IDXImportOptions: Sendable {
     public var overwrite: Bool
     /// Recorded in the file's `importer` attribute.
     public var importerName: String
+    /// Names of the classes in label order, stored as the labels' `classes` attribute (IDX files name none).
+    public var classes: [String]?
 
     public init(split: String? = nil, addChannelDimension: Bool = true, overwrite: Bool = false,
-                importerName: String = "flint import idx") {
+                importerName: String = "flint import idx", classes: [String]? = nil) {
+        self.classes = classes
         self.split = split
         self.addChannelDimension = addChannelDimension
         self.overwrite = overwrite
@@ -428,7 +431,10 @@ public func importIDX(_ files: [String], output: String,
         try file.setAttribute("importer", options.importerName)
         try file.setAttribute("created", ISO8601DateFormatter().string(from: Date()))
         try file.setAttribute("source_format", "IDX")
-        for entry in plan.entries { try write(entry, into: file) }
+        for entry in plan.entries {
+            let dataset = try write(entry, into: file)
+            if entry.role == .labels, let classes = options.classes { try dataset.setAttribute("classes", classes) }
+        }
         try file.close()
         if FileManager.default.fileExists(atPath: output) { try FileManager.default.removeItem(atPath: output) }
         try FileManager.default.moveItem(atPath: temporary, toPath: output)
@@ -444,7 +450,8 @@ public func importIDX(_ files: [String], output: String,
 
 /// Copies one file into its dataset a block of rows at a time, so that large
 /// files never sit in memory whole.
-private func write(_ entry: IDXImportPlan.Entry, into file: HDF5File) throws {
+@discardableResult
+private func write(_ entry: IDXImportPlan.Entry, into file: HDF5File) throws -> HDF5Dataset {
     let reader = try IDXReader(path: entry.file)
     let dataset = try file.createDataset(entry.datasetPath, dtype: entry.dtype, shape: entry.shape)
     let rowBytes = max(reader.rowElementCount * reader.elementType.dtype.itemSize, 1)
@@ -467,6 +474,7 @@ private func write(_ entry: IDXImportPlan.Entry, into file: HDF5File) throws {
     try dataset.setAttribute("source_sha256", try sha256Hex(ofFile: entry.file))
     try dataset.setAttribute("idx_type", entry.elementType.name)
     try dataset.setAttribute("idx_shape", entry.sourceShape)
+    return dataset
 }
 
 // MARK: - SHA-256

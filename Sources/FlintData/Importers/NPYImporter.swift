@@ -220,3 +220,26 @@ private func decode(_ data: Data, _ header: NPYHeader, shape: [Int], dtype: DTyp
     default: throw DataError.invalid("numpy dtype '\(header.descr)' is not supported (as \(dtype))")
     }
 }
+
+/// The whole array of a `.npy` file as one tensor (`flint predict --input x.npy`).
+public func readNPY(_ path: String) throws -> Tensor {
+    let header = try NPYHeader.read(path)
+    guard let dtype = header.dtype, let handle = FileHandle(forReadingAtPath: path) else {
+        throw DataError.invalid("\(path): cannot read the array (numpy dtype '\(header.descr)')")
+    }
+    defer { try? handle.close() }
+    try handle.seek(toOffset: UInt64(header.dataOffset))
+    let shape = header.shape
+    let (count, overflow) = shape.reduce((1, false)) { acc, d in
+        let (p, o) = acc.0.multipliedReportingOverflow(by: d)
+        return (p, acc.1 || o)
+    }
+    guard !overflow else { throw DataError.invalid("\(path): the shape \(shape) is too large") }
+    let bytes = try handle.read(upToCount: count * header.itemSize) ?? Data()
+    if header.fortranOrder && shape.count > 1 {
+        // Column-major data is the C-ordered array of the reversed shape.
+        let stored = try decode(bytes, header, shape: Array(shape.reversed()), dtype: dtype)
+        return try stored.permute(Array((0..<shape.count).reversed())).contiguous()
+    }
+    return try decode(bytes, header, shape: shape, dtype: dtype)
+}

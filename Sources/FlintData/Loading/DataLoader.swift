@@ -48,6 +48,8 @@ public final class DataLoader {
     public let generator: Generator
     /// The part of each epoch this process reads in a data-parallel job (`.whole` alone).
     public let shard: Shard
+    /// Batches handed out per epoch at most (Lightning's `limit_train_batches`): the first of each epoch's order.
+    public let batchLimit: Int?
 
     public private(set) var epochSeed: UInt64
     /// The sample order of the current epoch for an in-memory source; empty when
@@ -66,11 +68,13 @@ public final class DataLoader {
     public init(dataset: DataSource, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false,
                 transforms: [Transform] = [], targetTransforms: [Transform] = [],
                 inputTransforms: [String: [Transform]] = [:], prefetch: Int = 2, shuffleBuffer: Int? = nil,
-                seed: UInt64 = 0, shard: Shard = .whole) throws {
+                seed: UInt64 = 0, batchLimit: Int? = nil, shard: Shard = .whole) throws {
         guard shard.count > 0, shard.rank >= 0, shard.rank < shard.count else {
             throw DataError.invalid("rank \(shard.rank) is outside a world of \(shard.count) processes")
         }
         guard batchSize > 0 else { throw DataError.invalid("batch_size must be positive, got \(batchSize)") }
+        if let batchLimit, batchLimit < 1 { throw DataError.invalid("the batch limit must be positive, got \(batchLimit)") }
+        self.batchLimit = batchLimit
         guard prefetch >= 0 else { throw DataError.invalid("prefetch must be 0 or more, got \(prefetch)") }
         if let shuffleBuffer, shuffleBuffer < 1 {
             throw DataError.invalid("shuffle_buffer must be positive, got \(shuffleBuffer)")
@@ -115,7 +119,8 @@ public final class DataLoader {
     /// process with N times the batch has (a rank of an uneven evaluation shard may have one less).
     public var batchesPerEpoch: Int {
         let n = shard.samples(of: dataset.count, dropLast: dropLast)
-        return dropLast ? n / batchSize : (n + batchSize - 1) / batchSize
+        let all = dropLast ? n / batchSize : (n + batchSize - 1) / batchSize
+        return batchLimit.map { Swift.min($0, all) } ?? all
     }
 
     public var position: LoaderPosition { LoaderPosition(epochSeed: epochSeed, batchIndex: batchIndex) }
@@ -211,7 +216,8 @@ public final class DataLoader {
         if isStreaming {
             // A shard of a stream reads global batches of N·batch_size and keeps its slots of each.
             let global = batchSize * shard.count
-            let batches = dropLast ? dataset.count / global : (dataset.count + global - 1) / global
+            let all = dropLast ? dataset.count / global : (dataset.count + global - 1) / global
+            let batches = batchLimit.map { Swift.min($0, all) } ?? all
             let stream = try StreamReader(source: dataset, batchSize: global, batches: batches, shuffle: shuffle,
                                           bufferCapacity: shuffleBuffer, epochSeed: epochSeed, startBatch: batchIndex)
             reader = shard.isWhole ? stream : ShardedStreamReader(stream: stream, shard: shard)

@@ -2,8 +2,9 @@ import Foundation
 import Flint
 
 /// `RNN`, `LSTM` and `GRU`: multi-layer, optionally bidirectional recurrent
-/// layers with PyTorch's parameter names, layouts and gate orders, composed
-/// from core ops (autograd differentiates through time).
+/// layers with PyTorch's parameter names, layouts and gate orders. RNN and GRU
+/// are composed from core ops (autograd differentiates through time); LSTM runs
+/// on the fused `lstmRecurrence` primitive.
 
 /// What the three recurrent layers share: parameters, shapes and the
 /// layer-by-layer, direction-by-direction loop over time.
@@ -152,6 +153,17 @@ public class RecurrentBase: Module {
         }
         let bIH = parameter("bias_ih" + suffix), bHH = parameter("bias_hh" + suffix)
         let steps = input.shape[0], batch = input.shape[1], hidden = hiddenSize
+        if cell == .lstm, let c0 {
+            // Both biases go into the one GEMM of every step's input projection; the recurrence is one primitive.
+            let bias = try bIH.map { b in try bHH.map { try b + $0 } ?? b } ?? bHH
+            let pre = try Functional.linear(input.reshape([steps * batch, input.shape[2]]), weight: wIH, bias: bias)
+                .reshape([steps, batch, gates * hidden])
+            let states = try pre.lstmRecurrence(weightHH: wHH, h0: h0, c0: c0, reverse: direction == 1)
+            let hs = try states.select(0, 0), cs = try states.select(0, 1)
+            // The reverse direction ends at the first step.
+            let last = direction == 1 ? 0 : steps - 1
+            return (hs, try hs.select(0, last), try cs.select(0, last))
+        }
         let projected = try Functional.linear(input.reshape([steps * batch, input.shape[2]]), weight: wIH, bias: bIH)
             .reshape([steps, batch, gates * hidden])
         var h = h0, c = c0

@@ -32,18 +32,26 @@ extension FlintCommands {
     /// Writes a checkpoint's model in `format` to `output`, atomically: the
     /// file appears only when complete, and an existing file is replaced only
     /// with `force`. Every format keeps PyTorch's state-dict names and layouts.
-    public static func export(checkpoint: String, format: ExportFormat, output: String, force: Bool = false) throws -> ExportResult {
+    /// With `preprocessing` (ONNX only), the graph starts with the spec's `data.transforms` and takes
+    /// inputs as the dataset stores them (uint8 images, raw tabular rows).
+    public static func export(checkpoint: String, format: ExportFormat, output: String, force: Bool = false,
+                              preprocessing: Bool = false) throws -> ExportResult {
+        if preprocessing && format != .onnx {
+            throw TrainError.badInput("--preprocessing puts the transforms into an ONNX graph; it needs --format onnx")
+        }
         // Check the destination first so a bad path fails before any work.
         let destination = try AtomicOutput(destination: output, force: force)
         let restored = try RestoredModel.load(checkpoint: checkpoint)
         let state = restored.stateDict.map { (name: $0.name, tensor: $0.tensor.detach()) }
         switch format {
         case .safetensors:
-            try destination.write(try SafeTensors.encode(state, metadata: ["format": "pt"]))
+            var metadata = ["format": "pt"]
+            metadata["classes"] = restored.classNamesJSON
+            try destination.write(try SafeTensors.encode(state, metadata: metadata))
         case .npz:
             try destination.write(try NumPyArchive.encode(state))
         case .onnx:
-            try destination.write(try ONNXExporter().encode(restored))
+            try destination.write(try ONNXExporter(preprocessing: preprocessing).encode(restored))
         case .h5:
             try destination.writing { tmp in
                 let file = try HDF5File.create(tmp)

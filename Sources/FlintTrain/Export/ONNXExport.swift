@@ -6,7 +6,8 @@ import ONNXProto
 /// The model of a checkpoint as an ONNX model (opset 17): the inference
 /// graph (dropout off, batch norm with running statistics) with a dynamic
 /// batch dimension. Its input `input` is a float32 batch after the spec's
-/// transforms (int64 indices for a model that starts with an embedding);
+/// transforms (int64 indices for a model that starts with an embedding), or
+/// with `preprocessing` a batch as the dataset stores it (see `emitPreprocessing`);
 /// its output `output` is what `flint predict` writes as `outputs`. A model
 /// of several outputs (`model.outputs: [a, b]`) has one graph output per
 /// declared output, named by it and in its order (`a`, `b`), each what
@@ -16,8 +17,12 @@ public struct ONNXExporter {
     /// The IR version that goes with opset 17.
     public static let irVersion: Int64 = 8
     public static let inputName = "input", outputName = "output"
+    /// Whether the graph starts with the spec's `data.transforms`, taking inputs as the dataset stores them.
+    public var preprocessing: Bool
 
-    public init() {}
+    public init(preprocessing: Bool = false) {
+        self.preprocessing = preprocessing
+    }
 
     /// The names of the graph outputs of `restored`, in order.
     public static func outputNames(_ restored: RestoredModel) -> [String] {
@@ -29,7 +34,9 @@ public struct ONNXExporter {
         let names = Self.outputNames(restored)
         let graph = ONNXGraphBuilder(reserving: [Self.inputName] + names)
         restored.module.eval()
-        let produced = try emitOutputs(restored, graph: graph)
+        var input = (value: Self.inputName, shape: restored.inputShape, dtype: Self.inputType(of: restored.module))
+        if preprocessing { input = try emitPreprocessing(restored, graph: graph) }
+        let produced = try emitOutputs(restored, input: input.value, graph: graph)
         guard produced.count == names.count else {
             throw TrainError.runtime("onnx export: the graph gives \(produced.count) outputs but the model has \(names.count)")
         }
@@ -52,7 +59,7 @@ public struct ONNXExporter {
         g.name = restored.spec.name
         g.node = graph.nodes
         g.initializer = graph.initializers
-        g.input = [Self.valueInfo(Self.inputName, shape: restored.inputShape, dtype: Self.inputType(of: restored.module))]
+        g.input = [Self.valueInfo(Self.inputName, shape: input.shape, dtype: input.dtype)]
         g.output = zip(names, restored.outputs).map { Self.valueInfo($0.0, shape: $0.1.shape, dtype: .float32) }
 
         var opset = Onnx_OperatorSetIdProto()
@@ -64,23 +71,26 @@ public struct ONNXExporter {
         m.producerVersion = FlintVersion.string
         m.opsetImport = [opset]
         m.graph = g
-        m.docString = "Exported by flint from \(restored.path). Input: \(Self.inputType(of: restored.module)) [batch, \(restored.inputShape.map(String.init).joined(separator: ", "))] after the spec's data transforms."
+        m.docString = "Exported by flint from \(restored.path). Input: \(input.dtype) [batch, \(input.shape.map(String.init).joined(separator: ", "))] "
+            + (preprocessing ? "as the dataset stores it; the spec's data transforms are in the graph." : "after the spec's data transforms.")
             + (names.count > 1 ? " Outputs: \(names.joined(separator: ", ")), the spec's model.outputs." : "")
         m.metadataProps = [Self.entry("flint.config", restored.spec.node.yaml())]
+        // The class names as a JSON array, in label order, where deployments look for them.
+        if let classes = restored.classNamesJSON { m.metadataProps.append(Self.entry("classes", classes)) }
         return m
     }
 
     /// Emits the whole module and returns the value of each of its outputs
     /// with its per-sample shape: every output of a graph of several, else the one.
-    private func emitOutputs(_ restored: RestoredModel, graph: ONNXGraphBuilder) throws -> [(value: String, shape: [Int])] {
+    private func emitOutputs(_ restored: RestoredModel, input: String, graph: ONNXGraphBuilder) throws -> [(value: String, shape: [Int])] {
         let module = restored.module
         guard restored.outputs.count > 1 else {
-            return [try emit(module, prefix: "", inputs: [Self.inputName], shapes: [restored.inputShape], graph: graph)]
+            return [try emit(module, prefix: "", inputs: [input], shapes: [restored.inputShape], graph: graph)]
         }
         guard module is Graph else {
             throw TrainError.runtime("onnx export: a model of \(restored.outputs.count) outputs is a \(module.typeName), not a graph")
         }
-        let root = ONNXLayerContext(module: module, prefix: "", inputs: [Self.inputName], inputShapes: [restored.inputShape],
+        let root = ONNXLayerContext(module: module, prefix: "", inputs: [input], inputShapes: [restored.inputShape],
                                     outputShape: restored.outputShape, graph: graph, exporter: self)
         return try ONNXLayers.graphOutputs(root)
     }

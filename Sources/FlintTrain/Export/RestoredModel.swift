@@ -29,6 +29,11 @@ public struct RestoredModel {
     public let inputShape: [Int]
     /// Every output, in the order of `model.outputs` (one when it is not declared).
     public let outputs: [Output]
+    /// The classes' names in label order, when the checkpoint carries them.
+    public var classNames: [String]?
+
+    /// The class names as one JSON array, for metadata that holds strings (ONNX, safetensors).
+    public var classNamesJSON: String? { classNames.map { JSON.array($0.map(JSON.string)).text } }
 
     /// Per-sample shape of the first output.
     public var outputShape: [Int] { outputs.first?.shape ?? [] }
@@ -52,13 +57,7 @@ public struct RestoredModel {
         let spec = try Spec.parse(yaml: config, file: path + ":/config")
         let built = try Builder.build(spec.model)
         let objective = try Builder.objective(spec.losses, outputs: spec.model.outputs)
-        var state: [String: Tensor] = [:]
-        for (name, tensor) in weights { state[name] = tensor }
-        do {
-            _ = try built.module.loadStateDict(state, strict: true)
-        } catch {
-            throw TrainError.badInput("\(path): weights do not fit the model of its own config: \(error)")
-        }
+        try built.module.loadCheckpointWeights(weights, from: path)
         built.module.eval()
         let names = spec.model.outputs ?? ["output"]
         guard names.count == built.outputs.count else {
@@ -67,7 +66,9 @@ public struct RestoredModel {
         let outputs = zip(names, built.outputs).enumerated().map { index, output in
             Output(name: output.0, shape: output.1, isClassified: output.1.count == 1 && classifies(index, objective))
         }
-        return RestoredModel(path: path, spec: spec, module: built.module, inputShape: spec.model.input, outputs: outputs)
+        var restored = RestoredModel(path: path, spec: spec, module: built.module, inputShape: spec.model.input, outputs: outputs)
+        restored.classNames = try Checkpoint.readClassNames(from: path)
+        return restored
     }
 
     /// Whether a loss over class indices (`cross_entropy_loss`, `nll_loss`) reads output `index` against `y`.

@@ -4,24 +4,25 @@ import Flint
 /// guard, which runs on every step and so must cost little.
 enum NaNGuard {
     /// Whether every element is finite. A float is NaN or infinite exactly when
-    /// its exponent bits are all ones; the maximum of the masked exponents is an
-    /// integer reduction the compiler vectorises.
+    /// its exponent bits are all ones; testing that is an integer compare the
+    /// compiler vectorises.
     static func allFinite(_ t: Tensor) -> Bool {
         switch t.dtype {
         case .float32:
             return (try? t.withUnsafeElements(Float.self) { buf in
                 buf.withMemoryRebound(to: UInt32.self) { bits in
-                    var top: UInt32 = 0
-                    for b in bits { top = Swift.max(top, b & 0x7F80_0000) }
-                    return top != 0x7F80_0000
+                    // A compare and an or per element vectorise on baseline x86-64 (SSE2); an unsigned max does not.
+                    var bad: UInt32 = 0
+                    for b in bits { bad |= (b & 0x7F80_0000) == 0x7F80_0000 ? 1 : 0 }
+                    return bad == 0
                 }
             }) ?? true
         case .float64:
             return (try? t.withUnsafeElements(Double.self) { buf in
                 buf.withMemoryRebound(to: UInt64.self) { bits in
-                    var top: UInt64 = 0
-                    for b in bits { top = Swift.max(top, b & 0x7FF0_0000_0000_0000) }
-                    return top != 0x7FF0_0000_0000_0000
+                    var bad: UInt64 = 0
+                    for b in bits { bad |= (b & 0x7FF0_0000_0000_0000) == 0x7FF0_0000_0000_0000 ? 1 : 0 }
+                    return bad == 0
                 }
             }) ?? true
         default:

@@ -1,4 +1,5 @@
 import Foundation
+import Flint
 
 /// `summary.json` of a run directory: written when the run starts (status
 /// `running`) and rewritten at every epoch and at the end, so a run that
@@ -61,6 +62,8 @@ public struct RunSummary {
             ("peak_memory_bytes", RunInfo.peakMemoryBytes().map(JSON.int) ?? .null),
             ("flint_version", .string(FlintVersion.string)), ("git_commit", optional(gitCommit)),
             ("pid", .int(Int(getpid()))), ("host", .string(ProcessInfo.processInfo.hostName)),
+            // Flint's kernels and OpenBLAS share this count (`--threads`, `FLINT_NUM_THREADS`).
+            ("threads", .int(Parallelism.threads)),
         ]).text
     }
 }

@@ -39,6 +39,18 @@ public struct TrainingControl: Sendable, Equatable {
     public var checkpoint: CheckpointPolicy
     /// Applied to the summed gradients of an accumulation group, before the step.
     public var gradientClipping: GradientClipping?
+    /// Which weights the test metrics at the end come from (`train.test_checkpoint`); nil: `best` when
+    /// `checkpoint.best` or early stopping chooses a best checkpoint, else `last`.
+    public var testCheckpoint: TestCheckpoint?
+    /// Training, validation and test batches per epoch at most (Lightning's `limit_*_batches`); all when nil.
+    public var limitBatches: Int?
+    public var limitValBatches: Int?
+    public var limitTestBatches: Int?
+
+    /// `train.test_checkpoint`.
+    public enum TestCheckpoint: String, Sendable {
+        case best, last
+    }
 
     public init(logEverySteps: Int? = nil, evalEveryEpochs: Int = 1, accumulateSteps: Int = 1, maxTime: Double? = nil,
                 earlyStopping: EarlyStopping.Config? = nil, nanGuard: NaNPolicy = .stop, tensorboard: Bool = false,
@@ -77,6 +89,12 @@ extension TrainingControl {
         maxTime = reader.duration("max_time")
         if let policy = reader.string("nan_guard") {
             if let p = NaNPolicy(rawValue: policy) { nanGuard = p } else { reader.fail("nan_guard", "must be 'stop' or 'skip', got '\(policy)'") }
+        }
+        limitBatches = reader.int("limit_batches", min: 1)
+        limitValBatches = reader.int("limit_val_batches", min: 1)
+        limitTestBatches = reader.int("limit_test_batches", min: 1)
+        if let which = reader.string("test_checkpoint") {
+            if let t = TestCheckpoint(rawValue: which) { testCheckpoint = t } else { reader.fail("test_checkpoint", "must be 'best' or 'last', got '\(which)'") }
         }
         tensorboard = reader.bool("tensorboard") ?? false
         tensorboardHistograms = reader.bool("tensorboard_histograms") ?? false
