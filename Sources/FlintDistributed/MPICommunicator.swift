@@ -47,21 +47,21 @@ public final class MPICommunicator: Communicator {
     }
 
     public func allreduce(_ buffer: UnsafeMutableBufferPointer<Float>, _ op: ReduceOp) throws {
-        guard let base = buffer.baseAddress, buffer.count > 0 else { return }
-        try check("MPI_Allreduce", mpi.allreduce(flint_mpi_in_place(), base, try count("MPI_Allreduce", buffer.count), mpi.type_float,
-                                                 op == .max ? mpi.op_max : mpi.op_sum, mpi.comm_world))
-        if op == .average {
-            let scale = 1 / Float(size)
-            for i in buffer.indices { buffer[i] *= scale }
-        }
+        try allreduce(buffer, op, type: mpi.type_float)
     }
 
     public func allreduce(_ buffer: UnsafeMutableBufferPointer<Double>, _ op: ReduceOp) throws {
+        try allreduce(buffer, op, type: mpi.type_double)
+    }
+
+    /// MPI_Allreduce in place over `buffer` of MPI datatype `type`; `.average` divides the sum afterwards.
+    private func allreduce<T: BinaryFloatingPoint>(_ buffer: UnsafeMutableBufferPointer<T>, _ op: ReduceOp,
+                                                   type: UnsafeMutableRawPointer?) throws {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return }
-        try check("MPI_Allreduce", mpi.allreduce(flint_mpi_in_place(), base, try count("MPI_Allreduce", buffer.count), mpi.type_double,
+        try check("MPI_Allreduce", mpi.allreduce(flint_mpi_in_place(), base, try count("MPI_Allreduce", buffer.count), type,
                                                  op == .max ? mpi.op_max : mpi.op_sum, mpi.comm_world))
         if op == .average {
-            let scale = 1 / Double(size)
+            let scale = 1 / T(size)
             for i in buffer.indices { buffer[i] *= scale }
         }
     }

@@ -36,9 +36,11 @@ final class DataParallel {
     /// stream of the default generator, derived from (seed, rank) or restored.
     func start(plan: RunPlan, resumed: Checkpoint?) throws {
         guard isDistributed else { return }
-        // The ranks on one machine share its cores: each takes its part, so threads never oversubscribe them.
-        if let local = Launcher.localRanks() {
-            Parallelism.threads = Swift.max(1, ProcessInfo.processInfo.activeProcessorCount / local)
+        // The ranks on one machine share its cores: each takes its part, so threads never oversubscribe
+        // them, unless --threads or FLINT_NUM_THREADS chose a count.
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        if let local = Launcher.localRanks(), Parallelism.threads == cores, ProcessInfo.processInfo.environment["FLINT_NUM_THREADS"] == nil {
+            Parallelism.threads = Swift.max(1, cores / local)
         }
         let mine = [Fingerprint.text(plan.config), try Fingerprint.data(plan), resumed.map(Fingerprint.checkpoint) ?? 0]
         let all = try world.allgather(mine)
