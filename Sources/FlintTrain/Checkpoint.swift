@@ -1,6 +1,5 @@
 import Foundation
 import Flint
-import FlintNN
 import FlintData
 import FlintNN
 import FlintHDF5
