@@ -25,6 +25,8 @@ public struct RunPlan {
     public var initialWeightsReport: WeightsLoadReport?
     /// What `data.transforms` learned from the training split (standardize), for checkpoints.
     public var dataStatistics = DataStatistics()
+    /// The vocabulary of a text dataset (its `vocab` group), for checkpoints.
+    public var vocabulary: TextVocabulary?
     /// When `scheduler.step()` runs.
     public var schedulerStepping: SchedulerStepping
     /// `model.sync_batch_norm`: batch norm statistics over every process of a data-parallel job.
@@ -652,6 +654,7 @@ public final class Trainer {
         c.trainer = trainerState
         c.dataStatistics = plan.dataStatistics
         c.classNames = plan.classNames
+        c.vocabulary = plan.vocabulary
         return c
     }
 
