@@ -72,3 +72,16 @@ fortunes-data: build
 	@$(MAKE) --no-print-directory deps APT_PACKAGES=fortunes
 	$(FLINT) import text $$(ls $(FORTUNES)/* | grep -v '\.dat$$\|\.u8$$') --val-fraction 0.05 --test-fraction 0.05 \
 		--output datasets/fortunes.h5 --force
+
+# Hostile inputs through every command (size bombs, YAML bombs, corrupt and bit-flipped
+# checkpoints, bad HDF5/NPY/IDX/CSV files, FIFOs): counts exit codes and fails on any
+# crash (a signal), hang or silently accepted change. Needs numpy and h5py to write the files.
+.PHONY: test-robustness test-faults
+test-robustness: build
+	@python3 -c "import h5py, numpy" 2>/dev/null || python3 -m pip install -q h5py numpy
+	python3 tests/robustness/corpus.py --flint $(FLINT)
+
+# A storm of SIGKILLs during training (step checkpoints), export and import: every
+# checkpoint left must load and every run resume (standard library Python only).
+test-faults: build
+	python3 tests/robustness/kill_storm.py --flint $(FLINT) --kills 100

@@ -30,7 +30,7 @@
     X(Sget_simple_extent_ndims) X(Sget_simple_extent_dims) X(Sget_simple_extent_npoints)                            \
     X(Pcreate) X(Pclose) X(Pset_chunk) X(Pget_chunk) X(Pset_deflate) X(Pset_fclose_degree)                          \
     X(Pset_create_intermediate_group) X(Pget_layout) X(Pget_nfilters) X(Pget_filter2) X(Pget_external_count)        \
-    X(Zfilter_avail)
+    X(Zfilter_avail) X(Pset_libver_bounds)
 
 // The ids of predefined types and property-list classes: globals that H5open()
 // fills in, read through the C macros H5T_NATIVE_FLOAT (H5T_NATIVE_FLOAT_g), etc.

@@ -12,6 +12,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     case wrongShape(place: String, expected: [Int], got: [Int])
     /// A text file that cannot be parsed, at `file:line`.
     case parse(file: String, line: Int, message: String)
+    /// An output that could not be written (a full disk): a failure of this machine, not of the data.
+    case writeFailed(String)
 
     public var description: String {
         switch self {
@@ -30,6 +32,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
             return "\(place): has shape \(got), but the other samples have shape \(expected)"
         case let .parse(file, line, message):
             return "\(file):\(line): \(message)"
+        case let .writeFailed(message):
+            return message
         }
     }
 }

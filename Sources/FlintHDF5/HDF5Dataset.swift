@@ -436,7 +436,14 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
             guard rank >= 0 else { return nil }
             var dims = [hsize_t](repeating: 0, count: Int(rank))
             guard H5.Sget_simple_extent_dims(space, &dims, nil) >= 0 else { return nil }
-            return dims.map { Int($0) }
+            // Sizes from a file header are hostile: each must be an Int, and their product
+            // (and every partial product, zero sizes aside) addressable.
+            var shape: [Int] = []
+            for size in dims {
+                guard let size = Int(exactly: size) else { return nil }
+                shape.append(size)
+            }
+            return MemoryBudget.elementCount(shape.filter { $0 != 0 }) == nil ? nil : shape
         default:
             // h5py's Empty (a null dataspace) holds no elements.
             return [0]

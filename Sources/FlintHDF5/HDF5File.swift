@@ -20,6 +20,12 @@ public final class HDF5File: HDF5Group, @unchecked Sendable {
     /// Opens an existing file. Fails with a message naming the file when it is
     /// missing, unreadable, not HDF5, or truncated.
     public static func open(_ path: String, mode: Mode = .readOnly) throws -> HDF5File {
+        // A FIFO or device would block or never end; a missing file or a folder gets libhdf5's diagnosis below.
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+           let problem = FileSafety.problemReading(path) {
+            throw HDF5Error(.fileAccess, file: path, problem)
+        }
         try HDF5Library.load(for: path)
         return try HDF5Library.locked {
             let access = try strongCloseAccessList(path)
@@ -37,6 +43,11 @@ public final class HDF5File: HDF5Group, @unchecked Sendable {
         return try HDF5Library.locked {
             let access = try strongCloseAccessList(path)
             defer { _ = H5.Pclose(access) }
+            // The 1.8 file format and later checksum every piece of metadata (superblock, object
+            // headers, B-trees, heaps): a flipped bit there is an error on open, not a wild read.
+            guard H5.Pset_libver_bounds(access, H5F_LIBVER_V18, H5F_LIBVER_V110) >= 0 else {
+                throw HDF5Error(.io, file: path, HDF5Library.withDetail("cannot set up file access"))
+            }
             let file = H5.Fcreate(path, flint_H5F_ACC_TRUNC(), hid_t(H5P_DEFAULT), access)
             guard file >= 0 else {
                 let directory = (path as NSString).deletingLastPathComponent

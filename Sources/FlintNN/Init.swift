@@ -11,8 +11,9 @@ public enum Init {
     /// `[out, in, *kernel]` gives fan_in = in·∏kernel and fan_out = out·∏kernel.
     public static func fans(_ shape: [Int]) -> (fanIn: Int, fanOut: Int) {
         guard shape.count >= 2 else { return (shape.first ?? 1, shape.first ?? 1) }
-        let receptive = shape.dropFirst(2).reduce(1, *)
-        return (shape[1] * receptive, shape[0] * receptive)
+        // Saturating: a shape this large is refused when it is allocated, after the fans are taken.
+        let receptive = MemoryBudget.elementCount(Array(shape.dropFirst(2))) ?? Int.max
+        return (MemoryBudget.product(shape[1], receptive) ?? Int.max, MemoryBudget.product(shape[0], receptive) ?? Int.max)
     }
 
     /// `torch.nn.init.calculate_gain(nonlinearity, param)`.
@@ -116,6 +117,7 @@ public enum Init {
         guard mass > 1e-6 else {
             throw TensorError.invalidArgument(op: "trunc_normal_", message: "[a, b] = [\(a), \(b)] is too far from mean \(mean) for std \(std)")
         }
+        try MemoryBudget.check(shape, .float64, what: "trunc_normal_")
         let count = shape.reduce(1, *)
         var values = [Double]()
         values.reserveCapacity(count)
@@ -133,6 +135,7 @@ public enum Init {
         guard shape.count >= 2 else {
             throw TensorError.invalidArgument(op: "orthogonal_", message: "only tensors with 2 or more dimensions are supported (shape \(shape))")
         }
+        try MemoryBudget.check(shape, .float64, what: "orthogonal_")
         let rows = shape[0], cols = shape.dropFirst().reduce(1, *)
         guard rows > 0, cols > 0 else { return try Tensor.zeros(shape) }
         var flat = try Tensor.randn([rows, cols], dtype: .float64, generator: generator)

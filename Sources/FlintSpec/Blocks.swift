@@ -59,6 +59,12 @@ struct BlockTable {
     var used: Set<String> = []
     /// Blocks being expanded, innermost last, to catch a block that uses itself.
     var expanding: [String] = []
+    /// Copies each layer being validated stands for: the product of the `repeat`s around it.
+    var copies = 1
+    /// Layers that block uses have expanded to so far, copies counted (`SpecLimits.maxLayers`).
+    var expandedLayers = 0
+    /// Set once a limit was reported, so a hostile spec gives one message.
+    var overLimit = false
 
     var names: [String] { definitions.keys.sorted() }
 
@@ -246,12 +252,26 @@ extension Validator {
             return nil
         }
         guard diagnostics.errorCount == errorsBefore, !blocks.invalid.contains(block.name) else { return nil }
+        // Blocks of blocks recurse once per level, and each level can double the layers.
+        guard blocks.expanding.count < SpecLimits.maxDepth, !blocks.overLimit else {
+            if !blocks.overLimit {
+                error("blocks use blocks more than \(SpecLimits.maxDepth) deep", at: node.location, path: path)
+            }
+            blocks.overLimit = true
+            return nil
+        }
         var arguments: [String: SpecNode] = [:]
         for parameter in block.parameters {
             let written = others.first { $0.key == parameter.name }?.value
             arguments[parameter.name] = written.flatMap { $0.isNull ? nil : $0 } ?? parameter.value
         }
-        guard let layers = instantiate(block, arguments: arguments) else { return nil }
+        let outerCopies = blocks.copies
+        if case .int(let count)? = values["repeat"] {
+            blocks.copies = MemoryBudget.product(outerCopies, count) ?? Int.max
+        }
+        let instantiated = instantiate(block, arguments: arguments, usedAt: node.location, path: path)
+        blocks.copies = outerCopies
+        guard let layers = instantiated else { return nil }
         let entry = SpecEntry(category: SpecSchema.layers, schema: schema, location: node.location,
                               keyPath: joinPath(path), values: values, valueLocations: locations,
                               writtenFields: others.map(\.key), keyed: keyed,
@@ -262,13 +282,24 @@ extension Validator {
     }
 
     /// The block's layers with `arguments` substituted, validated; nil when any is wrong.
-    private mutating func instantiate(_ block: BlockDefinition, arguments: [String: SpecNode]) -> [SpecEntry]? {
+    private mutating func instantiate(_ block: BlockDefinition, arguments: [String: SpecNode],
+                                      usedAt location: SourceLocation, path: [String]) -> [SpecEntry]? {
         blocks.expanding.append(block.name)
         defer { blocks.expanding.removeLast() }
         let errorsBefore = diagnostics.errorCount
         var entries: [SpecEntry] = []
         var complete = true
         for (index, template) in block.layers.enumerated() {
+            // Blocks that use a block twice double the model at every level: count before validating.
+            blocks.expandedLayers = MemoryBudget.sum(blocks.expandedLayers, blocks.copies) ?? Int.max
+            guard blocks.expandedLayers <= SpecLimits.maxLayers, !blocks.overLimit else {
+                if !blocks.overLimit {
+                    error("the model has more than \(SpecLimits.maxLayers) layers once blocks and repeat are expanded",
+                          at: location, path: path)
+                }
+                blocks.overLimit = true
+                return nil
+            }
             let layerPath = block.layersPath + [String(index)]
             var layer = substitute(template, arguments, path: layerPath)
             if let entry = entry(&layer, SpecSchema.layers, path: layerPath) {
@@ -331,7 +362,7 @@ extension Validator {
             guard !blocks.invalid.contains(name), block.parameters.allSatisfy({ !$0.value.isNull }) else { continue }
             var arguments: [String: SpecNode] = [:]
             for parameter in block.parameters { arguments[parameter.name] = parameter.value }
-            _ = instantiate(block, arguments: arguments)
+            _ = instantiate(block, arguments: arguments, usedAt: block.location, path: ["model", "blocks", name])
         }
     }
 }

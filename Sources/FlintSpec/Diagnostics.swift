@@ -49,6 +49,19 @@ public struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+/// A key path as a reader writes it: `model.layers[3].out_features` for `model.layers.3.out_features`.
+public func displayKeyPath(_ keyPath: String) -> String {
+    var out = ""
+    for segment in keyPath.split(separator: ".", omittingEmptySubsequences: false) {
+        if !segment.isEmpty, segment.allSatisfy({ $0.isASCII && $0.isNumber }) {
+            out += "[\(segment)]"
+        } else {
+            out += (out.isEmpty ? "" : ".") + segment
+        }
+    }
+    return out
+}
+
 /// One problem found in a spec.
 public struct Diagnostic: Hashable, Sendable, CustomStringConvertible {
     public enum Severity: String, Hashable, Sendable {

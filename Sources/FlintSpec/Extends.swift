@@ -9,6 +9,10 @@ struct ExtendsLoader {
     /// A base that cannot be read leaves the merged spec incomplete; validating it
     /// would only add "missing key" noise to the real problem.
     private var baseFailed = false
+    /// Bases read so far: a diamond of specs that each extend two others is read
+    /// exponentially often, so their number is bounded like any other expansion.
+    private var basesRead = 0
+    static let maxBases = 256
 
     /// A file on the current `extends` chain: the canonical path detects cycles,
     /// the display path names it in messages.
@@ -68,6 +72,14 @@ struct ExtendsLoader {
         if let start = chain.firstIndex(where: { $0.canonical == canonical }) {
             let cycle = (chain[start...].map(\.display) + [display]).joined(separator: " -> ")
             diagnostics.error("extends cycle: \(cycle)", at: reference.location, keyPath: "extends")
+            return nil
+        }
+        basesRead += 1
+        guard basesRead <= ExtendsLoader.maxBases else {
+            if basesRead == ExtendsLoader.maxBases + 1 {
+                diagnostics.error("extends reads more than \(ExtendsLoader.maxBases) base specs", at: reference.location,
+                                  keyPath: "extends")
+            }
             return nil
         }
         guard FileManager.default.fileExists(atPath: display) else {

@@ -14,6 +14,10 @@ struct Interpolator {
     private var cache: [String: SpecNode?] = [:]
     /// Scalars left unresolved so far; a referenced value that adds to it is unusable.
     private var failures = 0
+    /// Nodes that whole-node references have copied in so far (`SpecLimits.maxNodes` bounds it).
+    private var copiedNodes = 0
+    /// Set once a limit was reported, so one hostile spec gives one message.
+    private var overLimit = false
 
     init(root: SpecNode, diagnostics: DiagnosticBag) {
         self.root = root
@@ -70,6 +74,14 @@ struct Interpolator {
                 fail(node)
                 return node
             }
+            // Each reference copies its target: references to references can grow the tree exponentially.
+            copiedNodes += SpecLimits.measure(target).nodes
+            guard copiedNodes <= SpecLimits.maxNodes else {
+                limitExceeded("the spec has more than \(SpecLimits.maxNodes) values once ${...} references are expanded",
+                              at: node.location, path: path)
+                fail(node)
+                return node
+            }
             target.location = node.location
             return target
         }
@@ -90,9 +102,22 @@ struct Interpolator {
                     return node
                 }
                 text += value.text
+                // Text that inserts itself twice doubles with every level.
+                guard text.utf8.count <= SpecLimits.maxStringLength else {
+                    limitExceeded("${\(reference)} makes a text longer than \(SpecLimits.maxStringLength) bytes",
+                                  at: node.location, path: path)
+                    fail(node)
+                    return node
+                }
             }
         }
         return .scalar(text, isString: scalar.isString, at: node.location)
+    }
+
+    private mutating func limitExceeded(_ message: String, at location: SourceLocation, path: [String]) {
+        guard !overLimit else { return }
+        overLimit = true
+        diagnostics.error(message, at: location, keyPath: joinPath(path))
     }
 
     private mutating func fail(_ node: SpecNode) {
@@ -143,6 +168,12 @@ struct Interpolator {
             return nil
         }
         if let cached = cache[reference] { return cached }
+        // Each reference resolved inside another recurses once more: bound the chain.
+        guard stack.count < SpecLimits.maxDepth, !overLimit else {
+            limitExceeded("${\(reference)}: references lead through more than \(SpecLimits.maxDepth) others",
+                          at: location, path: path)
+            return nil
+        }
         let segments = reference.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard let target = find(segments, reference: reference, at: location, path: path) else {
             cache[reference] = .some(nil)

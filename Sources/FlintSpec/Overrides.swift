@@ -66,6 +66,11 @@ struct OverrideApplier {
             diagnostics.error("'\(override.keyText)' has an empty key; write KEY as a.b.c", at: location)
             return
         }
+        if override.path.count > SpecLimits.maxDepth {
+            diagnostics.error("'\(override.keyText.prefix(60))...' is \(override.path.count) keys deep; a spec nests at most "
+                              + "\(SpecLimits.maxDepth)", at: location)
+            return
+        }
         if override.path.first == "extends" {
             diagnostics.error("extends cannot be overridden; it is resolved when the file is read", at: location,
                               keyPath: "extends")

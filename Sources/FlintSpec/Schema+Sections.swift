@@ -139,7 +139,7 @@ public enum SpecSchema {
         name: "train.clip_grad_norm", doc: "`torch.nn.utils.clip_grad_norm_` over every parameter, before each optimizer step.",
         fields: [
             FieldSchema("max_norm", .float, .required, range: .positive, doc: "Largest joint norm of the gradients."),
-            FieldSchema("norm_type", .float, .defaulted(.double(2)), range: .positive,
+            FieldSchema("norm_type", .float, .defaulted(.double(2)), range: .positive, allowsInfinity: true,
                         doc: "p of the p-norm; `.inf` for the largest absolute value."),
             FieldSchema("error_if_nonfinite", .bool, .defaulted(.bool(false)),
                         doc: "Fail the run when the joint norm is NaN or infinite."),

@@ -161,12 +161,16 @@ public struct FieldSchema: Sendable {
     public let presence: Presence
     public let range: ValueRange?
     public let doc: String
+    /// Whether a `.float` field accepts `.inf` (a norm's p); NaN is never accepted.
+    public let allowsInfinity: Bool
 
-    public init(_ name: String, _ kind: FieldKind, _ presence: Presence, range: ValueRange? = nil, doc: String) {
+    public init(_ name: String, _ kind: FieldKind, _ presence: Presence, range: ValueRange? = nil,
+                allowsInfinity: Bool = false, doc: String) {
         self.name = name
         self.kind = kind
         self.presence = presence
         self.range = range
+        self.allowsInfinity = allowsInfinity
         self.doc = doc
     }
 

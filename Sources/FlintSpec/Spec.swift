@@ -51,9 +51,12 @@ public struct Spec: Sendable {
         let root = loader.load(file: path)
         var applier = OverrideApplier(diagnostics: loader.diagnostics)
         let overridden = applier.apply(overrides, to: root ?? .mapping([], at: .wholeFile(path)))
-        guard root != nil else { return (nil, ordered(applier.diagnostics, path, overrides)) }
+        guard root != nil, SpecLimits.check(overridden, " once extends and --set are applied", diagnostics: &applier.diagnostics)
+        else { return (nil, ordered(applier.diagnostics, path, overrides)) }
         var interpolator = Interpolator(root: overridden, diagnostics: applier.diagnostics)
         let node = interpolator.resolveAll()
+        guard SpecLimits.check(node, " once ${...} references are expanded", diagnostics: &interpolator.diagnostics)
+        else { return (nil, ordered(interpolator.diagnostics, path, overrides)) }
         return (node, ordered(interpolator.diagnostics, path, overrides))
     }
 
@@ -62,10 +65,13 @@ public struct Spec: Sendable {
         // A file that did not parse still gets its overrides checked, so all problems show at once.
         var applier = OverrideApplier(diagnostics: diagnostics)
         let overridden = applier.apply(overrides, to: root ?? .mapping([], at: .wholeFile(file)))
-        guard root != nil else { throw SpecError(ordered(applier.diagnostics, file, overrides)) }
+        guard root != nil, SpecLimits.check(overridden, " once extends and --set are applied", diagnostics: &applier.diagnostics)
+        else { throw SpecError(ordered(applier.diagnostics, file, overrides)) }
 
         var interpolator = Interpolator(root: overridden, diagnostics: applier.diagnostics)
         var resolved = interpolator.resolveAll()
+        guard SpecLimits.check(resolved, " once ${...} references are expanded", diagnostics: &interpolator.diagnostics)
+        else { throw SpecError(ordered(interpolator.diagnostics, file, overrides)) }
         var validator = Validator(diagnostics: interpolator.diagnostics)
         let values = validator.validateSpec(&resolved)
         var diagnostics = validator.diagnostics
@@ -155,6 +161,8 @@ public struct DataSpec: Sendable {
     public var val: Validation
     public var test: Arrays?
     public var batchSize: Int
+    public var batchSizeLocation: SourceLocation
+    public var dropLastLocation: SourceLocation
     public var shuffle: Bool
     public var transforms: [TransformSpec]
     public var augment: [TransformSpec]
@@ -188,6 +196,8 @@ public struct DataSpec: Sendable {
         }
         self.test = values.sections["test"].flatMap(Arrays.init)
         self.batchSize = values.int("batch_size") ?? 64
+        self.batchSizeLocation = values.location(of: "batch_size")
+        self.dropLastLocation = values.location(of: "drop_last")
         self.shuffle = values.bool("shuffle") ?? true
         self.transforms = values.entries["transforms"] ?? []
         self.augment = values.entries["augment"] ?? []

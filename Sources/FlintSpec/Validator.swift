@@ -94,6 +94,12 @@ struct Validator {
         }
         blocks = BlockTable(collecting: root["model"]?["blocks"])
         let values = section(&root, SpecSchema.spec, path: [], owner: Owner(phrase: "", isTopLevel: true))
+        // The name becomes a folder under runs/: a path there would put the run elsewhere.
+        if let name = values.string("name"),
+           name.isEmpty || name == "." || name == ".." || name.contains("/") || name.contains("\\") || name.contains("\u{0}") {
+            error("name must be a plain name, not a path, got '\(name)' (no '/', and not '.' or '..')",
+                  at: values.location(of: "name"), path: ["name"])
+        }
         crossCheck(root, values)
         return values
     }
@@ -286,9 +292,11 @@ struct Validator {
             validateBlockDefinitions(node, path: path)
             return .absent
         case .int:
-            return int(node, name, field.range, path).map { .value(.int($0)) } ?? .invalid
+            // A seed is any 64-bit pattern; every other integer is a size, count or index.
+            let limit = name == "seed" ? nil : SpecLimits.maxInteger
+            return int(node, name, field.range, path, limit: limit).map { .value(.int($0)) } ?? .invalid
         case .float:
-            return number(node, name, field.range, path).map { .value(.double($0)) } ?? .invalid
+            return number(node, name, field.range, path, finite: !field.allowsInfinity).map { .value(.double($0)) } ?? .invalid
         case .bool:
             guard case .bool(let value)? = node.scalar?.value else {
                 let hint = node.scalar.map { Suggest.hint(for: $0.text, in: ["true", "false"]) } ?? ""
@@ -418,7 +426,10 @@ struct Validator {
         }
     }
 
-    private mutating func int(_ node: SpecNode, _ name: String, _ range: ValueRange?, _ path: [String]) -> Int? {
+    /// An integer within `range`, and at most `limit` in magnitude (sizes past `SpecLimits.maxInteger`
+    /// cannot be allocated, and their sums and products would overflow).
+    private mutating func int(_ node: SpecNode, _ name: String, _ range: ValueRange?, _ path: [String],
+                              limit: Int? = SpecLimits.maxInteger) -> Int? {
         guard let scalar = node.scalar, case .int(let value) = scalar.value else {
             if case .float? = node.scalar?.value, node.scalar?.text.allSatisfy({ $0.isNumber || $0 == "-" || $0 == "+" }) == true {
                 error("\(name) is too large for a 64-bit integer: \(node.scalar?.text ?? "")", at: node.location, path: path)
@@ -427,16 +438,27 @@ struct Validator {
             _ = mismatch(node, .int, path)
             return nil
         }
+        if let limit, value.magnitude > limit.magnitude {
+            error("\(name) must be at most 2^40 (\(limit)) in magnitude, got \(scalar.text)", at: node.location, path: path)
+            return nil
+        }
         return inRange(Double(value), scalar.text, name, range, node, path) ? value : nil
     }
 
-    private mutating func number(_ node: SpecNode, _ name: String, _ range: ValueRange?, _ path: [String]) -> Double? {
+    /// A number within `range`; NaN and, unless `finite` is false, infinities are refused
+    /// (`lr: 1e400` reads as infinity and would stop training at its first step).
+    private mutating func number(_ node: SpecNode, _ name: String, _ range: ValueRange?, _ path: [String],
+                                 finite: Bool = true) -> Double? {
         let value: Double
         switch node.scalar?.value {
         case .int(let int)?: value = Double(int)
         case .float(let float)?: value = float
         default:
             _ = mismatch(node, .float, path)
+            return nil
+        }
+        if value.isNaN || (finite && value.isInfinite) {
+            error("\(name) must be a finite number, got \(node.scalar?.text ?? "")", at: node.location, path: path)
             return nil
         }
         return inRange(value, node.scalar?.text ?? "", name, range, node, path) ? value : nil

@@ -5,7 +5,7 @@ import Yams
 enum YAMLReader {
     /// Alias expansion can blow a few lines up exponentially ("billion laughs");
     /// no real spec comes near this many nodes.
-    static let nodeBudget = 200_000
+    static let nodeBudget = SpecLimits.maxNodes
 
     /// Reads and parses a file; `displayPath` is how messages name it.
     static func read(file path: String, displayPath: String, diagnostics: inout DiagnosticBag) -> SpecNode? {
@@ -16,6 +16,10 @@ enum YAMLReader {
         }
         guard !isDirectory.boolValue else {
             diagnostics.error("is a directory, not a spec file", at: .wholeFile(displayPath))
+            return nil
+        }
+        if let problem = FileSafety.problemReading(path) {
+            diagnostics.error("\(problem); a spec must be a regular file", at: .wholeFile(displayPath))
             return nil
         }
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -34,6 +38,12 @@ enum YAMLReader {
     /// Parses YAML text; an empty document is an empty mapping so that the schema,
     /// not the parser, says which keys are missing.
     static func parse(_ text: String, file: String, diagnostics: inout DiagnosticBag) -> SpecNode? {
+        if let (line, column) = excessiveNesting(in: text) {
+            diagnostics.error("the spec nests mappings and lists more than \(SpecLimits.maxDepth) deep "
+                              + "(or chains more than \(SpecLimits.maxDepth * 4) anchors)",
+                              at: SourceLocation(file: file, line: line, column: column))
+            return nil
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -52,6 +62,10 @@ enum YAMLReader {
 
     /// Parses a `--set` value: a YAML scalar or flow collection, every node placed at `location`.
     static func parseValue(_ text: String, at location: SourceLocation, diagnostics: inout DiagnosticBag) -> SpecNode? {
+        if excessiveNesting(in: text) != nil {
+            diagnostics.error("the value nests lists and mappings more than \(SpecLimits.maxDepth) deep", at: location)
+            return nil
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -93,10 +107,97 @@ enum YAMLReader {
             return .error(at: SourceLocation(file: file, line: line, column: column), "invalid YAML: \(problem)")
         case let .duplicatedKeysInMapping(duplicates, context):
             let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
-            return .error(at: at(context.mark), "duplicate key \(keys) in mapping")
+            // Yams points at the mapping; the reader wants the second writing of the key.
+            let duplicate = duplicates.first.flatMap { secondKey("\($0)", after: context.mark, in: text) }
+            return .error(at: duplicate.map { SourceLocation(file: file, line: $0.line, column: $0.column) } ?? at(context.mark),
+                          "duplicate key \(keys) in mapping")
         default:
             return .error(at: .wholeFile(file), "invalid YAML: \(error)")
         }
+    }
+
+    /// Where the text first nests deeper than Yams' recursive composer can safely go, if it does:
+    /// flow brackets beyond `SpecLimits.maxDepth`, block lines indented (with `- ` markers)
+    /// past 16 times that, or more than 4 times that many anchors (`&name`). Quoted text and comments are skipped. A cheap over-estimate: the
+    /// exact depth is checked on the composed tree.
+    static func excessiveNesting(in text: String) -> (line: Int, column: Int)? {
+        let blockLimit = SpecLimits.maxDepth * 16
+        var line = 1, column = 0
+        var flow = 0
+        var quote: Unicode.Scalar?
+        var escaped = false
+        var inComment = false
+        var atLineStart = true
+        var indent = 0
+        var previous: Unicode.Scalar = "\n"
+        // Each anchor can hold an alias of the one before: a chain nests as deep as it is long.
+        let maxAnchors = SpecLimits.maxDepth * 4
+        var anchors = 0
+        for scalar in text.unicodeScalars {
+            column += 1
+            defer { previous = scalar }
+            if scalar == "\n" {
+                // A quote left open at the end of a line is closed here: over-counting brackets in a
+                // multi-line quoted string is safe, missing them after a stray apostrophe is not.
+                line += 1; column = 0; inComment = false; atLineStart = true; indent = 0; quote = nil; escaped = false
+                continue
+            }
+            if inComment { continue }
+            if let open = quote {
+                if escaped { escaped = false } else if open == "\"" && scalar == "\\" { escaped = true } else if scalar == open { quote = nil }
+                continue
+            }
+            if atLineStart {
+                if scalar == " " || scalar == "-" || scalar == "?" {
+                    indent += 1
+                    if indent > blockLimit { return (line, column) }
+                    continue
+                }
+                atLineStart = false
+            }
+            switch scalar {
+            case "#" where previous == " " || previous == "\t" || previous == "\n" || previous == "[" || previous == "{" || previous == ",":
+                inComment = true
+            case "\"" where flow > 0 || " :\n[{,-".unicodeScalars.contains(previous),
+                 "'" where flow > 0 || " :\n[{,-".unicodeScalars.contains(previous):
+                quote = scalar
+            case "&" where previous == " " || previous == "[" || previous == "{" || previous == "," || previous == "\n":
+                anchors += 1
+                if anchors > maxAnchors { return (line, column) }
+            case "[", "{":
+                flow += 1
+                if flow > SpecLimits.maxDepth { return (line, column) }
+            case "]", "}":
+                flow = Swift.max(0, flow - 1)
+            default:
+                break
+            }
+        }
+        return nil
+    }
+
+    /// Where `key` is written as a key (`key:` after indentation, `{`, `,` or `- `) for the
+    /// second time at or after `mark`, if it can be found.
+    private static func secondKey(_ key: String, after mark: Mark, in text: String) -> (line: Int, column: Int)? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        var found = 0
+        for lineIndex in Swift.max(0, mark.line - 1)..<lines.count {
+            let line = Array(lines[lineIndex].unicodeScalars)
+            let keyScalars = Array(key.unicodeScalars)
+            var start = 0
+            while start + keyScalars.count <= line.count {
+                defer { start += 1 }
+                guard Array(line[start..<(start + keyScalars.count)]) == keyScalars else { continue }
+                let before = start == 0 ? " " : line[start - 1]
+                guard before == " " || before == "{" || before == "," || before == "\t" else { continue }
+                var after = start + keyScalars.count
+                while after < line.count, line[after] == " " { after += 1 }
+                guard after < line.count, line[after] == ":" else { continue }
+                found += 1
+                if found == 2 { return (lineIndex + 1, start + 1) }
+            }
+        }
+        return nil
     }
 
     private static func character(at mark: Mark, in text: String) -> Unicode.Scalar? {
@@ -138,6 +239,7 @@ private struct Converter {
     var fixedLocation: SourceLocation?
     var diagnostics = DiagnosticBag()
     private var budget = YAMLReader.nodeBudget
+    private var tooDeep = false
     private let lines: [Substring.UnicodeScalarView]
 
     init(text: String, origin: SourceLocation.Origin, fixedLocation: SourceLocation? = nil) {
@@ -167,8 +269,17 @@ private struct Converter {
         return SourceLocation(file: file, line: mark.line, column: mark.column)
     }
 
-    mutating func convert(_ node: Node) -> SpecNode {
+    mutating func convert(_ node: Node, depth: Int = 1) -> SpecNode {
         let here = location(node.mark)
+        // Aliases can nest a tree deeper than its text does (a chain of anchors each holding the last).
+        guard depth <= SpecLimits.maxDepth else {
+            if !tooDeep {
+                tooDeep = true
+                diagnostics.error("the spec nests mappings and lists more than \(SpecLimits.maxDepth) deep "
+                                  + "once aliases are expanded", at: here)
+            }
+            return .scalar("", at: here)
+        }
         budget -= 1
         if budget == 0 {
             diagnostics.error("the spec has more than \(YAMLReader.nodeBudget) nodes once aliases are expanded",
@@ -181,10 +292,10 @@ private struct Converter {
             let isString = scalar.tag.description == Tag.Name.str.rawValue
             return .scalar(scalar.string, isString: isString, at: here)
         case .sequence(let sequence):
-            let items = sequence.map { convert($0) }
+            let items = sequence.map { convert($0, depth: depth + 1) }
             return .sequence(items, at: here, isFlow: startsWithBracket(sequence.mark))
         case .mapping(let mapping):
-            return .mapping(convertPairs(mapping), at: here, isFlow: startsWithBracket(mapping.mark))
+            return .mapping(convertPairs(mapping, depth: depth), at: here, isFlow: startsWithBracket(mapping.mark))
         case .alias:
             diagnostics.error("unresolved YAML alias", at: here)
             return .scalar("", at: here)
@@ -198,7 +309,7 @@ private struct Converter {
 
     /// Converts pairs, expanding YAML merge keys (`<<: *defaults`): keys written in
     /// the mapping win over merged ones, and earlier merged mappings win over later ones.
-    private mutating func convertPairs(_ mapping: Node.Mapping) -> [SpecNode.Pair] {
+    private mutating func convertPairs(_ mapping: Node.Mapping, depth: Int) -> [SpecNode.Pair] {
         var pairs: [SpecNode.Pair] = []
         var merged: [SpecNode.Pair] = []
         for (key, value) in mapping {
@@ -208,7 +319,7 @@ private struct Converter {
                                   at: keyLocation)
                 continue
             }
-            let converted = convert(value)
+            let converted = convert(value, depth: depth + 1)
             if keyScalar.string == "<<", keyScalar.style == .plain {
                 merged += mergeSources(converted)
             } else {

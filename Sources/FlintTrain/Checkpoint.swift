@@ -8,7 +8,8 @@ import FlintHDF5
 /// the layout of DESIGN.md's checkpoint file.
 public struct Checkpoint {
     public static let format = "flint-checkpoint"
-    public static let version: Int64 = 1
+    /// 2: with `/integrity`, the checksums of every dataset and attribute.
+    public static let version: Int64 = 2
 
     /// Completed epochs.
     public var epoch: Int
@@ -84,7 +85,7 @@ public struct Checkpoint {
         guard FileManager.default.fileExists(atPath: dir) else {
             throw TrainError.io("cannot write checkpoint \(path): folder \(dir) does not exist")
         }
-        let tmp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())"
+        let tmp = FileSafety.temporaryPath(for: path)
         do {
             let file = try HDF5File.create(tmp)
             try file.setAttribute("format", Checkpoint.format)
@@ -119,13 +120,18 @@ public struct Checkpoint {
             let trainerGroup = try file.createGroup("trainer")
             for (k, v) in trainer.sorted(by: { $0.key < $1.key }) { try trainerGroup.setAttribute(k, v) }
             try file.close()
+            try Checkpoint.seal(tmp)
             try Checkpoint.syncToDisk(tmp)
             guard rename(tmp, path) == 0 else {
                 throw TrainError.io("cannot move checkpoint into place at \(path): \(String(cString: strerror(errno)))")
             }
         } catch {
+            let code = errno
             unlink(tmp)
-            throw error
+            // Writing is this machine's business (a full disk, a lost mount): a runtime failure, never bad input.
+            if case TrainError.io = error { throw error }
+            let reason = FileSafety.describeWriteFailure(code).map { " (\($0))" } ?? ""
+            throw TrainError.io("cannot write checkpoint \(path)\(reason): \(error)")
         }
     }
 
@@ -147,6 +153,7 @@ public struct Checkpoint {
                                       + "Train the spec with `flint train \(path)`, then pass the run directory it prints "
                                       + "(runs/<name>-<time>-<hash>) or its checkpoints/last.h5")
         }
+        if let problem = FileSafety.problemReading(path) { throw TrainError.badInput("\(path): \(problem)") }
         let file = try HDF5File.open(path)
         guard (try? file.stringAttribute("format")) == Checkpoint.format else {
             throw TrainError.badInput("\(path): not a Flint checkpoint (no format = \"\(Checkpoint.format)\" attribute)")
@@ -155,6 +162,7 @@ public struct Checkpoint {
         guard version <= Checkpoint.version else {
             throw TrainError.badInput("\(path): checkpoint version \(version) is newer than this Flint reads (\(Checkpoint.version))")
         }
+        try verify(file, path: path, version: version)
         return file
     }
 
@@ -164,6 +172,19 @@ public struct Checkpoint {
         var model: [(name: String, tensor: Tensor)] = []
         for child in try modelGroup.children() { model.append((child.name, try modelGroup.dataset(child.name).readTensor())) }
         return model
+    }
+
+    /// Refuses weights holding NaN or infinity: a model evaluated or run with them gives
+    /// NaN for everything, which is a broken checkpoint, not a result.
+    static func requireFiniteWeights(_ model: [(name: String, tensor: Tensor)], path: String) throws {
+        for (name, tensor) in model where tensor.dtype.isFloatingPoint {
+            let values = tensor.contiguous().toArray(Double.self)
+            let bad = values.count { !$0.isFinite }
+            if bad > 0 {
+                throw TrainError.badInput("\(path): /model/\(name) holds \(bad) non-finite values (NaN or infinity); "
+                                          + "the checkpoint's weights are unusable")
+            }
+        }
     }
 
     /// Only the resolved config and the model's weights, for evaluating,
@@ -229,12 +250,26 @@ public struct Checkpoint {
             let group = try file.group("trainer")
             for name in try group.attributeNames() { trainer[name] = try group.doubleAttribute(name) }
         }
+        // Counters a hand-edited (or older, unchecked) file could hold anything in.
+        func counter(_ value: Int64, _ name: String) throws -> Int {
+            guard value >= 0, value <= Int64(1) << 53 else {
+                throw TrainError.badInput("\(path): checkpoint is corrupt: \(name) is \(value), not a count")
+            }
+            return Int(value)
+        }
         var checkpoint = Checkpoint(
-            epoch: Int(try file.int64Attribute("epoch")), step: Int(try file.int64Attribute("step")), config: config,
-            model: model, optimizerType: try opt.stringAttribute("type"), optimizerSteps: Int(try opt.int64Attribute("step")),
+            epoch: try counter(try file.int64Attribute("epoch"), "epoch"), step: try counter(try file.int64Attribute("step"), "step"),
+            config: config, model: model, optimizerType: try opt.stringAttribute("type"),
+            optimizerSteps: try counter(try opt.int64Attribute("step"), "/optimizer step"),
             optimizerLRs: try opt.doubleArrayAttribute("lr"), optimizerState: optState, scheduler: sched, rng: rng,
-            dataOrder: try data.dataset("order").readArray(as: Int64.self).map { Int($0) },
-            dataBatchIndex: Int(try data.int64Attribute("batch_index")), history: history)
+            dataOrder: try data.dataset("order").readArray(as: Int64.self).map { try counter($0, "/data/order entry") },
+            dataBatchIndex: try counter(try data.int64Attribute("batch_index"), "/data batch_index"), history: history)
+        if let bad = checkpoint.optimizerLRs.first(where: { !$0.isFinite || $0 < 0 }) {
+            throw TrainError.badInput("\(path): checkpoint is corrupt: /optimizer lr \(bad) is not a learning rate")
+        }
+        for (name, words) in rng where words.count != 6 {
+            throw TrainError.badInput("\(path): checkpoint is corrupt: /rng/\(name) holds \(words.count) words, not a generator's 6")
+        }
         checkpoint.trainer = trainer
         checkpoint.dataStatistics = try readDataStatistics(file)
         checkpoint.classNames = try readClassNames(file)

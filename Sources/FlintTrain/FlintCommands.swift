@@ -76,7 +76,10 @@ public enum FlintCommands {
             dir = try defaultRunDir(specPath: specPath, name: spec.name, config: plan.config)
         }
         let continuing = resumeRunDir.map { sameFile($0, dir) } ?? false
+        // Rank 0 alone owns the run directory of a data-parallel job.
         if !continuing && world.rank == 0 { try claimRunDir(dir, force: force) }
+        if world.rank == 0 { try RunLock.acquire(dir) }
+        defer { if world.rank == 0 { RunLock.release(dir) } }
         let options = TrainOptions(runDir: dir, quiet: quiet, resume: checkpoint, resumeRunDir: resumeRunDir,
                                    specPath: specPath, overrides: overrides, handleSignals: handleSignals, world: world)
         return try Trainer(plan: plan, options: options).run()
@@ -155,7 +158,13 @@ public enum FlintCommands {
     /// folder that looks like a run: it has `config.yaml`, `summary.json` or `metrics.jsonl`).
     static func claimRunDir(_ dir: String, force: Bool = false) throws {
         let fm = FileManager.default
-        if fm.fileExists(atPath: dir), let contents = try? fm.contentsOfDirectory(atPath: dir), !contents.isEmpty {
+        if let holder = RunLock.holder(of: dir) {
+            throw TrainError.badInput("run directory \(dir) is in use by another training (\(holder)); "
+                                      + "wait for it to finish or choose another --run-dir (--force does not replace a run in progress)")
+        }
+        FileSafety.removeStaleTemporaries(in: dir + "/checkpoints")
+        if fm.fileExists(atPath: dir), let contents = try? fm.contentsOfDirectory(atPath: dir).filter({ $0 != RunLock.fileName }),
+           !contents.isEmpty {
             guard force else {
                 throw TrainError.badInput("run directory \(dir) already exists and is not empty; choose another --run-dir, or --force to replace it")
             }

@@ -260,6 +260,7 @@ extension FlintCommands {
     static func evaluationPlan(checkpoint path: String, split: String, data: String?) throws -> (plan: RunPlan, loader: DataLoader, file: String) {
         let file = resolveCheckpoint(path)
         let (config, weights) = try Checkpoint.readModel(from: file)
+        try Checkpoint.requireFiniteWeights(weights, path: file)
         let spec = try Spec.parse(yaml: config, file: file + ":/config")
         let plan = try RunPlan(spec: spec, dataOverride: data, initialWeights: false,
                                statistics: try Checkpoint.readDataStatistics(from: file), batchLimits: false)

@@ -92,6 +92,9 @@ extension FlintCommands {
         } catch let error as DataError {
             throw TrainError.badInput("\(restored.path): \(error)")
         }
+        // The output may not be the checkpoint or the input file (`FILE` or `FILE:DATASET`), by device and inode.
+        let inputFile = input.range(of: ":", options: .backwards).map { String(input[..<$0.lowerBound]) }
+        try AtomicOutput.refuseOverwriting([restored.path, input] + (inputFile.map { [$0] } ?? []), with: output)
         let source = try PredictInput.open(input, restored: restored)
         var sample = source.sampleShape
         do {

@@ -67,12 +67,22 @@ extension RunPlan {
         }
         let train = try loader(data.train, shuffle: spec.data.shuffle, dropLast: spec.data.dropLast, extra: augment,
                                limit: batchLimits ? control.limitBatches : nil, training: true)
+        // One batch's activations must fit, or the first forward pass fails to allocate.
+        let batch = Swift.min(spec.data.batchSize, data.train.count)
+        let (_, activations) = MemoryEstimate.trainingBytes(built, batchSize: batch)
+        guard activations <= Double(MemoryBudget.availableBytes) else {
+            throw SpecError([.error(at: spec.data.batchSizeLocation,
+                                    "`data.batch_size`: the activations of a batch of \(batch) need "
+                                    + "\(MemoryBudget.describe(bytes: activations)), which do not fit in memory "
+                                    + "(\(MemoryBudget.describeMemory(MemoryBudget.availableBytes)) here)", keyPath: "data.batch_size")])
+        }
         var schedule: (scheduler: LRScheduler, stepping: SchedulerStepping)?
         if let s = spec.scheduler {
             let stepping = RunPlan.stepping(of: s, hasValidation: data.val != nil)
             // The trainer steps once per epoch, or once per optimizer step (an accumulated group counts once).
             let optimizerSteps = (train.batchesPerEpoch + control.accumulateSteps - 1) / control.accumulateSteps
-            let runSteps = spec.train.epochs * (stepping == .perStep ? optimizerSteps : 1)
+            // Saturates: a run too long to count is longer than any cycle anyway.
+            let runSteps = MemoryBudget.product(spec.train.epochs, stepping == .perStep ? optimizerSteps : 1) ?? Int.max
             try RunPlan.checkLength(s, runSteps: runSteps, stepping: stepping)
             schedule = (try Builder.scheduler(s, optimizer: optimizer, runSteps: runSteps), stepping)
         }
@@ -129,7 +139,7 @@ extension RunPlan {
         guard scheduler.type == "one_cycle_lr" else { return }
         let field = scheduler.isSet("total_steps") ? "total_steps" : "epochs"
         let cycle = scheduler.int("total_steps")
-            ?? scheduler.int("epochs").flatMap { epochs in scheduler.int("steps_per_epoch").map { epochs * $0 } }
+            ?? scheduler.int("epochs").flatMap { epochs in scheduler.int("steps_per_epoch").map { MemoryBudget.product(epochs, $0) ?? Int.max } }
         guard let cycle, cycle < steps else { return }
         throw SpecError([.error(at: scheduler.location(of: field),
                                 "one_cycle_lr lasts \(cycle) steps but \(stepper); PyTorch fails past the end of the cycle",
@@ -198,7 +208,19 @@ extension RunPlan {
             ("train", data.train, spec.data.train), ("val", data.val, nil), ("test", data.test, spec.data.test),
         ]
         for (name, dataset, arrays) in splits {
-            guard let dataset, let first = dataset.inputs.first else { continue }
+            guard let dataset else { continue }
+            // An empty split would train on nothing or report nothing, and a loss over it is NaN.
+            guard dataset.count > 0 else {
+                problems.append(.error(at: arrays?.xLocation ?? spec.data.location,
+                                       "the \(name) split has no samples\(arrays.map { " ('\($0.x)')" } ?? "")"))
+                continue
+            }
+            if name == "train", spec.data.dropLast, dataset.count < spec.data.batchSize {
+                problems.append(.error(at: spec.data.dropLastLocation,
+                                       "drop_last drops every sample: the train split has \(dataset.count), fewer than one "
+                                       + "batch of \(spec.data.batchSize)", keyPath: "data.drop_last"))
+            }
+            guard let first = dataset.inputs.first else { continue }
             var sample = first.sampleShape
             do {
                 for t in transforms { sample = try t.outputShape(sample) }

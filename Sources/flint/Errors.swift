@@ -46,6 +46,11 @@ func reportingErrors(prefix: String = "", _ body: () throws -> Void) throws {
         throw ExitCode(2)
     } catch let error as DataError {
         FileHandle.standardError.write(Data((prefix + "error: \(error)\n").utf8))
+        if case .writeFailed = error { throw ExitCode(1) }
+        throw ExitCode(2)
+    } catch let error as TensorError where error.isOutOfMemory {
+        // Sizes reach tensors from input (a spec, a file header): asking for too much is bad input.
+        FileHandle.standardError.write(Data((prefix + "error: \(error)\n").utf8))
         throw ExitCode(2)
     } catch {
         FileHandle.standardError.write(Data((prefix + "error: \(error)\n").utf8))

@@ -17,6 +17,7 @@ private func runImport(_ body: () throws -> String) throws {
         print(try body())
     } catch {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        if case DataError.writeFailed = error { throw ExitCode(1) }
         throw ExitCode(2)
     }
 }

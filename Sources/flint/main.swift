@@ -20,9 +20,29 @@ struct FlintCLI: ParsableCommand {
         subcommands: CLICommands.all)
 }
 
+/// `--top-k -1` would parse as an option missing its value followed by an unknown option `-1`;
+/// joined as `--top-k=-1`, the number reaches the command, which says what is wrong with it.
+func joiningNegativeNumbers(_ arguments: [String]) -> [String] {
+    var joined: [String] = []
+    var index = 0
+    while index < arguments.count {
+        let argument = arguments[index]
+        if argument == "--" { joined += arguments[index...]; break }
+        if argument.hasPrefix("--"), !argument.contains("="), index + 1 < arguments.count,
+           arguments[index + 1].hasPrefix("-"), Double(arguments[index + 1]) != nil {
+            joined.append(argument + "=" + arguments[index + 1])
+            index += 2
+            continue
+        }
+        joined.append(argument)
+        index += 1
+    }
+    return joined
+}
+
 // Parse and run by hand so that argument errors exit with 2, as every other bad input does.
 do {
-    var command = try FlintCLI.parseAsRoot()
+    var command = try FlintCLI.parseAsRoot(joiningNegativeNumbers(Array(CommandLine.arguments.dropFirst())))
     try command.run()
 } catch {
     if FlintCLI.exitCode(for: error) == .validationFailure {

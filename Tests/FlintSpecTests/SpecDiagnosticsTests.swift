@@ -116,7 +116,7 @@ final class SpecDiagnosticsTests: XCTestCase {
             Case(name: "tab indentation", yaml: mlpSpec(replacing: 8, with: "\tbatch_size: 64"),
                  expected: ["spec.yaml:8:1: error: invalid YAML: tabs cannot indent YAML; use spaces"]),
             Case(name: "duplicate key", yaml: mlpSpec(replacing: 8, with: "  batch_size: 64\n  batch_size: 32"),
-                 expected: ["spec.yaml:8:3: error: duplicate key 'batch_size' in mapping"]),
+                 expected: ["spec.yaml:9:3: error: duplicate key 'batch_size' in mapping"]),
             Case(name: "top level is a list", yaml: "- a\n- b\n",
                  expected: ["spec.yaml:1:1: error: expected a mapping of sections (data, model, loss, ...) at the top level, got a list"]),
         ])

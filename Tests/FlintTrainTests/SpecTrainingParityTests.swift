@@ -107,11 +107,15 @@ final class SpecTrainingParityTests: XCTestCase {
         let runDir = dir.appendingPathComponent(name).path
         let result = try Trainer(plan: plan, options: TrainOptions(runDir: runDir, quiet: true)).run()
         let expected = try stateDict(fixture["final"])
+        // Torch's float64 run of the case: its distance from torch's float32 result is the drift float32
+        // rounding alone causes in this run, which Flint's (differently rounded) run may show as well.
+        let exact = try fixture["final_float64"].map { try stateDict($0) } ?? [:]
         for (key, tensor) in plan.model.stateDict() where tensor.dtype == .float32 {
             let want = try XCTUnwrap(expected[key], key).toArray(Double.self), got = tensor.toArray(Double.self)
+            let drift = exact[key]?.toArray(Double.self) ?? want
             XCTAssertEqual(want.count, got.count, key, file: file, line: line)
-            for (w, g) in zip(want, got) {
-                XCTAssertEqual(g, w, accuracy: atol + rtol * abs(w), "\(name): \(key)", file: file, line: line)
+            for ((w, g), w64) in zip(zip(want, got), drift) {
+                XCTAssertEqual(g, w, accuracy: atol + rtol * abs(w) + 4 * abs(w - w64), "\(name): \(key)", file: file, line: line)
             }
         }
         let steps = MetricsLog.read(runDir + "/metrics.jsonl").filter { $0.kind == .step }

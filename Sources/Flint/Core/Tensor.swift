@@ -94,7 +94,7 @@ public final class Tensor: @unchecked Sendable {
 
     /// A tensor holding a copy of `bytes`, read as `count(shape)` elements of `dtype`.
     public static func fromBytes(_ bytes: UnsafeRawBufferPointer, dtype: DType, shape: [Int]) throws -> Tensor {
-        let t = Tensor(empty: try checkedShape(shape, op: "fromBytes"), dtype: dtype)
+        let t = Tensor(empty: try checkedShape(shape, op: "fromBytes", dtype: dtype), dtype: dtype)
         let need = t.count * dtype.itemSize
         guard bytes.count == need else {
             throw TensorError.invalidArgument(op: "fromBytes", message: "\(bytes.count) bytes given for shape \(shape) of \(dtype), which needs \(need)")

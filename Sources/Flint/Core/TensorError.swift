@@ -12,6 +12,8 @@ public enum TensorError: Error, CustomStringConvertible, Equatable {
     case invalidArgument(op: String, message: String)
     /// Autograd misuse (backward through a freed graph, a non-scalar root, ...).
     case autograd(String)
+    /// A tensor larger than this process may allocate (`MemoryBudget`); `bytes` may exceed `Int.max`.
+    case outOfMemory(what: String, bytes: Double, available: Int)
 
     public var description: String {
         switch self {
@@ -30,7 +32,17 @@ public enum TensorError: Error, CustomStringConvertible, Equatable {
             return "\(op): \(message)"
         case let .autograd(message):
             return "autograd: \(message)"
+        case let .outOfMemory(what, bytes, available):
+            return "\(what): \(MemoryBudget.describe(bytes: bytes)) do not fit in memory (\(MemoryBudget.describeMemory(available)) here)"
         }
+    }
+}
+
+extension TensorError {
+    /// True for `outOfMemory`: a size (often from input) that cannot be allocated.
+    public var isOutOfMemory: Bool {
+        if case .outOfMemory = self { return true }
+        return false
     }
 }
 

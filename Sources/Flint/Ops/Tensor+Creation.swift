@@ -4,11 +4,10 @@
 /// (`zeros: trying to create tensor with negative dimension -1: [-1, 3]`);
 /// the `*Like` forms take the shape of an existing tensor and cannot fail.
 
-/// `shape`, checked for a factory named `op`.
-func checkedShape(_ shape: [Int], op: String) throws -> [Int] {
-    if let bad = shape.first(where: { $0 < 0 }) {
-        throw TensorError.invalidArgument(op: op, message: "trying to create tensor with negative dimension \(bad): \(shape)")
-    }
+/// `shape`, checked for a factory named `op`: no negative size, and a tensor of that
+/// shape fits in memory (sizes often come from input; see `MemoryBudget`).
+func checkedShape(_ shape: [Int], op: String, dtype: DType = .float64) throws -> [Int] {
+    try MemoryBudget.check(shape, dtype, what: op)
     return shape
 }
 
@@ -21,15 +20,15 @@ extension Tensor {
     }
 
     public static func zeros(_ shape: [Int], dtype: DType = .float32) throws -> Tensor {
-        Tensor(shape: try checkedShape(shape, op: "zeros"), filledWith: 0, dtype: dtype)
+        Tensor(shape: try checkedShape(shape, op: "zeros", dtype: dtype), filledWith: 0, dtype: dtype)
     }
 
     public static func ones(_ shape: [Int], dtype: DType = .float32) throws -> Tensor {
-        Tensor(shape: try checkedShape(shape, op: "ones"), filledWith: 1, dtype: dtype)
+        Tensor(shape: try checkedShape(shape, op: "ones", dtype: dtype), filledWith: 1, dtype: dtype)
     }
 
     public static func full(_ shape: [Int], _ value: Double, dtype: DType = .float32) throws -> Tensor {
-        Tensor(shape: try checkedShape(shape, op: "full"), filledWith: value, dtype: dtype)
+        Tensor(shape: try checkedShape(shape, op: "full", dtype: dtype), filledWith: value, dtype: dtype)
     }
 
     public static func zerosLike(_ t: Tensor) -> Tensor { Tensor(shape: t.shape, filledWith: 0, dtype: t.dtype) }
@@ -67,7 +66,7 @@ extension Tensor {
     /// Uniform samples in `[low, high)`.
     public static func uniform(_ shape: [Int], low: Double = 0, high: Double = 1, dtype: DType = .float32,
                                generator: Generator = .default) throws -> Tensor {
-        uniformSamples(try checkedShape(shape, op: "uniform"), low: low, high: high, dtype: dtype, generator: generator)
+        uniformSamples(try checkedShape(shape, op: "uniform", dtype: dtype), low: low, high: high, dtype: dtype, generator: generator)
     }
 
     /// `uniform` for a valid shape.
@@ -89,13 +88,13 @@ extension Tensor {
 
     /// `rand(shape)`: uniform in [0, 1).
     public static func rand(_ shape: [Int], dtype: DType = .float32, generator: Generator = .default) throws -> Tensor {
-        uniformSamples(try checkedShape(shape, op: "rand"), dtype: dtype, generator: generator)
+        uniformSamples(try checkedShape(shape, op: "rand", dtype: dtype), dtype: dtype, generator: generator)
     }
 
     /// `randn(shape)`: standard normal samples, times `std` plus `mean`.
     public static func randn(_ shape: [Int], mean: Double = 0, std: Double = 1, dtype: DType = .float32,
                              generator: Generator = .default) throws -> Tensor {
-        normalSamples(try checkedShape(shape, op: "randn"), mean: mean, std: std, dtype: dtype, generator: generator)
+        normalSamples(try checkedShape(shape, op: "randn", dtype: dtype), mean: mean, std: std, dtype: dtype, generator: generator)
     }
 
     /// `randn` for a valid shape.
@@ -108,7 +107,7 @@ extension Tensor {
     /// `randint(low, high, shape)`: int64 uniform in `low..<high`.
     public static func randint(_ low: Int, _ high: Int, _ shape: [Int], generator: Generator = .default) throws -> Tensor {
         guard high > low else { throw TensorError.invalidArgument(op: "randint", message: "random_ expects 'from' to be less than 'to', but got from=\(low) >= to=\(high)") }
-        let t = Tensor(empty: try checkedShape(shape, op: "randint"), dtype: .int64)
+        let t = Tensor(empty: try checkedShape(shape, op: "randint", dtype: .int64), dtype: .int64)
         t.withMutableElements(Int64.self) { b in for i in b.indices { b[i] = Int64(low + generator.nextInt(below: high - low)) } }
         return t
     }

@@ -35,7 +35,7 @@ extension Tensor {
 
     /// `empty(shape)`: uninitialised in PyTorch; zero-filled here so that no stale memory leaks out.
     public static func empty(_ shape: [Int], dtype: DType = .float32) throws -> Tensor {
-        Tensor(shape: try checkedShape(shape, op: "empty"), filledWith: 0, dtype: dtype)
+        Tensor(shape: try checkedShape(shape, op: "empty", dtype: dtype), filledWith: 0, dtype: dtype)
     }
 
     public static func emptyLike(_ t: Tensor) -> Tensor { zerosLike(t) }
@@ -59,7 +59,7 @@ extension Tensor {
     /// `normal(mean, std, size)`.
     public static func normal(mean: Double, std: Double, _ shape: [Int], dtype: DType = .float32, generator: Generator = .default) throws -> Tensor {
         guard std >= 0 else { throw TensorError.invalidArgument(op: "normal", message: "normal expects std >= 0.0, but found std \(std)") }
-        return normalSamples(try checkedShape(shape, op: "normal"), mean: mean, std: std, dtype: dtype, generator: generator)
+        return normalSamples(try checkedShape(shape, op: "normal", dtype: dtype), mean: mean, std: std, dtype: dtype, generator: generator)
     }
 
     /// `bernoulli(p)`: 1 with probability `p` (elementwise), else 0, in p's dtype.

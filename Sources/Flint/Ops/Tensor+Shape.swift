@@ -12,14 +12,17 @@ extension Tensor {
         guard unknown.count <= 1, shape.allSatisfy({ $0 >= -1 }) else {
             throw TensorError.invalidArgument(op: op, message: "invalid shape \(requested)")
         }
-        let known = shape.filter { $0 != -1 }.reduce(1, *)
+        // Sizes may come from a spec (`unflatten`): a product past Int cannot match any tensor.
+        guard let known = MemoryBudget.elementCount(shape.filter { $0 != -1 }) else {
+            throw TensorError.shapeMismatch(op: op, shapes: [self.shape, requested], detail: "\(count) elements cannot take shape \(requested)")
+        }
         if let u = unknown.first {
             guard known != 0, count % known == 0 else {
                 throw TensorError.shapeMismatch(op: op, shapes: [self.shape, requested], detail: "\(count) elements")
             }
             shape[u] = count / known
         }
-        guard shape.reduce(1, *) == count else {
+        guard MemoryBudget.elementCount(shape) == count else {
             throw TensorError.shapeMismatch(op: op, shapes: [self.shape, requested], detail: "\(count) elements cannot take shape \(requested)")
         }
         return shape

@@ -103,6 +103,9 @@ public enum DataSources {
     public static func open(inputs: [(name: String, ref: ArrayRef)], y: ArrayRef,
                             options: SourceOptions = SourceOptions()) throws -> DataSource {
         let source = try HDF5Source(inputs: inputs, y: y, blockBytes: options.blockBytes)
+        // Shuffling, splitting and batching keep an index per sample: a file declaring more
+        // samples than those indices fit in is refused here, not in an allocation later.
+        try MemoryBudget.check([source.count], .int64, what: "an index of the \(source.count) samples of '\(y.path)'")
         switch options.cache {
         case .memory: return try source.readAll()
         case .none: return source

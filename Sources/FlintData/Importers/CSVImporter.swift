@@ -280,6 +280,13 @@ struct CSVTable {
                     return
                 }
             }
+            // A number past float32's range would be stored as ±inf and counted as present.
+            for c in 0..<width where !missingColumns.contains(c) {
+                if let number = Double(values[c]), !values[c].lowercased().contains("inf"), Float(number).isInfinite {
+                    throw DataError.parse(file: path, line: record.line,
+                                          message: "column '\(table.names[c])': \(values[c]) is outside float32's range (±3.4e38)")
+                }
+            }
             for c in 0..<width { scans[c].add(values[c], isMissing: missingColumns.contains(c)) }
             table.rows += 1
         }

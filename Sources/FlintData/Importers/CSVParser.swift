@@ -18,6 +18,8 @@ struct CSVParser {
 
     /// A parser of `file`; a nil `delimiter` is detected from the first line.
     init(file: String, delimiter: UInt8?) throws {
+        // A FIFO or device never ends (or blocks on open): only regular files are read.
+        if let problem = FileSafety.problemReading(file) { throw DataError.invalid("\(file): \(problem)") }
         self.file = file
         if let delimiter {
             self.delimiter = delimiter

@@ -91,6 +91,7 @@ public final class IDXReader {
             throw IDXError(file: path, "no such file")
         }
         guard !isDirectory.boolValue else { throw IDXError(file: path, "is a directory, not an IDX file") }
+        if let problem = FileSafety.problemReading(path) { throw IDXError(file: path, problem) }
         guard let file = gzopen(path, "rb") else { throw IDXError(file: path, "cannot read the file (permission denied?)") }
         self.file = file
         // Files are read front to back once; a large buffer means fewer, larger reads.
@@ -160,6 +161,11 @@ public final class IDXReader {
             if count == 0 { break }
             extraCount += Int(count)
         }
+        // zlib reports a gzip stream cut short (no trailer: no CRC, no length) only as an error
+        // state at the end, not as a failed read.
+        var code: Int32 = 0
+        _ = gzerror(file, &code)
+        guard code == Z_OK else { throw readFailure("at its end (the gzip stream is cut short)") }
         guard extraCount == 0 else {
             throw IDXError(file: path, "has \(extraCount) bytes after the data its header \(headerDescription) describes")
         }
@@ -420,14 +426,10 @@ public struct IDXImportPlan: Sendable {
 public func importIDX(_ files: [String], output: String,
                       options: IDXImportOptions = IDXImportOptions()) throws -> IDXImportPlan {
     let plan = try IDXImportPlan(files: files, options: options)
-    if FileManager.default.fileExists(atPath: output) && !options.overwrite {
+    if FileManager.default.fileExists(atPath: output) && !options.overwrite && !files.contains(where: { FileSafety.isSameFile(output, $0) }) {
         throw IDXError(file: output, "already exists (pass --force to replace it)")
     }
-    let url = URL(fileURLWithPath: output)
-    let temporary = url.deletingLastPathComponent()
-        .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)").path
-    do {
-        let file = try HDF5File.create(temporary)
+    try writeAtomically(to: output, overwrite: options.overwrite, sources: files) { file in
         try file.setAttribute("importer", options.importerName)
         try file.setAttribute("created", ISO8601DateFormatter().string(from: Date()))
         try file.setAttribute("source_format", "IDX")
@@ -435,15 +437,6 @@ public func importIDX(_ files: [String], output: String,
             let dataset = try write(entry, into: file)
             if entry.role == .labels, let classes = options.classes { try dataset.setAttribute("classes", classes) }
         }
-        try file.close()
-        if FileManager.default.fileExists(atPath: output) { try FileManager.default.removeItem(atPath: output) }
-        try FileManager.default.moveItem(atPath: temporary, toPath: output)
-    } catch {
-        try? FileManager.default.removeItem(atPath: temporary)
-        if let error = error as? HDF5Error, error.file == temporary {
-            throw HDF5Error(error.kind, file: output, object: error.object, error.message)
-        }
-        throw error
     }
     return plan
 }

@@ -27,6 +27,7 @@ public struct DecodedImage: Equatable, Sendable {
 
     /// Decodes a PNG or JPEG file (chosen by its signature, not its name).
     public static func decode(file path: String) throws -> DecodedImage {
+        if let problem = FileSafety.problemReading(path) { throw DataError.invalid("\(path): \(problem)") }
         guard let data = FileManager.default.contents(atPath: path) else { throw DataError.invalid("\(path): cannot read the file") }
         var image = flint_image()
         let ok: Int32 = data.withUnsafeBytes { raw -> Int32 in

@@ -7,25 +7,45 @@ import FlintHDF5
 /// import never leaves a half-written dataset.
 func writeImport(to output: String, overwrite: Bool, format: String, sources: [String],
                  body: (HDF5File) throws -> Void) throws {
-    if FileManager.default.fileExists(atPath: output) && !overwrite {
-        throw DataError.invalid("\(output): already exists (pass --force to replace it)")
-    }
-    let url = URL(fileURLWithPath: output)
-    let temporary = url.deletingLastPathComponent()
-        .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)").path
-    do {
-        let file = try HDF5File.create(temporary)
+    try writeAtomically(to: output, overwrite: overwrite, sources: sources) { file in
         try file.setAttribute("importer", "flint import \(format.lowercased()) (Flint \(FlintDataVersion.string))")
         try file.setAttribute("created", ISO8601DateFormatter().string(from: Date()))
         try file.setAttribute("source_format", format)
         try file.setAttribute("source_files", sources.map { URL(fileURLWithPath: $0).lastPathComponent })
         try body(file)
+    }
+}
+
+/// Creates `output` through a temporary file beside it that is renamed into place only when
+/// complete: a failed import leaves no half-written file and the previous one intact. An
+/// output that is one of the `sources` (by device and inode) is refused even with `overwrite`.
+/// A failure to write (a full disk) is `DataError.writeFailed`, not a problem of the input.
+func writeAtomically(to output: String, overwrite: Bool, sources: [String], body: (HDF5File) throws -> Void) throws {
+    if let source = sources.first(where: { FileSafety.isSameFile(output, $0) }) {
+        throw DataError.invalid("\(output): is the input \(source); an import cannot replace its own source")
+    }
+    if FileManager.default.fileExists(atPath: output) && !overwrite {
+        throw DataError.invalid("\(output): already exists (pass --force to replace it)")
+    }
+    let temporary = FileSafety.temporaryPath(for: output)
+    var writing = false
+    do {
+        let file = try HDF5File.create(temporary)
+        writing = true
+        try body(file)
         try file.close()
-        if FileManager.default.fileExists(atPath: output) { try FileManager.default.removeItem(atPath: output) }
-        try FileManager.default.moveItem(atPath: temporary, toPath: output)
+        guard rename(temporary, output) == 0 else {
+            throw DataError.writeFailed("\(output): cannot move the finished file into place: \(String(cString: strerror(errno)))")
+        }
     } catch {
-        try? FileManager.default.removeItem(atPath: temporary)
+        let code = errno
+        unlink(temporary)
         if let error = error as? HDF5Error, error.file == temporary {
+            // Out of space or quota while writing: this machine's problem, not the input's.
+            if writing, error.kind == .io || error.kind == .fileAccess, let reason = FileSafety.describeWriteFailure(code)
+                ?? (FileSafety.freeBytes(near: output).map { $0 < 1 << 20 } == true ? "the disk is full" : nil) {
+                throw DataError.writeFailed("\(output): cannot write (\(reason)): \(error.message)")
+            }
             throw HDF5Error(error.kind, file: output, object: error.object, error.message)
         }
         throw error

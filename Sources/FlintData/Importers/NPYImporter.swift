@@ -37,6 +37,7 @@ public struct NPYHeader: Equatable, Sendable {
 
     /// Reads and checks the header of the file at `path`.
     public static func read(_ path: String) throws -> NPYHeader {
+        if let problem = FileSafety.problemReading(path) { throw DataError.invalid("\(path): \(problem)") }
         guard let handle = FileHandle(forReadingAtPath: path) else { throw DataError.invalid("\(path): cannot read the file") }
         defer { try? handle.close() }
         let start = [UInt8](try handle.read(upToCount: 12) ?? Data())
@@ -93,6 +94,11 @@ public struct NPYHeader: Equatable, Sendable {
             guard !trimmed.isEmpty else { continue }
             guard let size = Int(trimmed), size >= 0 else { throw DataError.invalid("\(path): bad shape in the header: \(text)") }
             shape.append(size)
+        }
+        // Sizes from a header are hostile: the bytes they describe must be countable.
+        guard let elements = MemoryBudget.elementCount(shape), (1...16).contains(Int(descr.dropFirst(2)) ?? 0),
+              MemoryBudget.product(elements, Int(descr.dropFirst(2)) ?? 0).flatMap({ MemoryBudget.sum($0, dataOffset) }) != nil else {
+            throw DataError.invalid("\(path): the header's shape \(shape) of '\(descr)' describes more bytes than can be addressed")
         }
         let header = NPYHeader(version: version, descr: descr, fortranOrder: fortran.hasPrefix("True"), shape: shape,
                                dataOffset: dataOffset)

@@ -52,10 +52,11 @@ public final class Unflatten: Module {
         let r = input.count + 1
         let d = dim < 0 ? dim + r : dim
         guard d >= 1, d < r else { throw layerShapeError(typeName, input, expected: "dim \(dim) to name a non-batch dim") }
-        let size = input[d - 1], known = unflattenedSize.filter { $0 != -1 }.reduce(1, *)
+        // Sizes come from a spec: a product past Int matches no input.
+        let size = input[d - 1], known = MemoryBudget.elementCount(unflattenedSize.filter { $0 != -1 }) ?? -1
         var sizes = unflattenedSize
         if let u = sizes.firstIndex(of: -1) { sizes[u] = known > 0 && size % known == 0 ? size / known : -1 }
-        guard sizes.reduce(1, *) == size, !sizes.contains(-1) else {
+        guard MemoryBudget.elementCount(sizes) == size, !sizes.contains(-1) else {
             throw layerShapeError(typeName, input, expected: "unflattened_size \(unflattenedSize) to multiply to the size \(size) of dim \(dim)")
         }
         return Array(input[..<(d - 1)]) + sizes + Array(input[d...])

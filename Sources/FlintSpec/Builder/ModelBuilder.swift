@@ -36,6 +36,9 @@ extension Builder {
     /// `Sequential` when each reads the one before it, else as a `Graph`; blocks
     /// become child modules named by their use (`layer1.0.conv1.weight`).
     public static func build(_ spec: ModelSpec) throws(SpecError) -> BuiltModel {
+        if let problem = MemoryEstimate.problem(perSampleOutput: spec.input) {
+            throw SpecError([.error(at: spec.inputLocation, "`model.input`: \(problem)", keyPath: "model.input")])
+        }
         var assembler = ModelAssembler()
         let built = assembler.build(spec.layers, input: spec.input, prefix: "", depth: 0, context: "", outputs: spec.outputs)
         guard let built, let first = built.outputs.first, assembler.diagnostics.isEmpty else {
@@ -57,6 +60,8 @@ extension Builder {
 private struct ModelAssembler {
     var diagnostics: [Diagnostic] = []
     var rows: [LayerSummary] = []
+    /// Bytes that training the layers built so far holds for their parameters.
+    var parameterBytes = 0.0
 
     /// - Parameters:
     ///   - prefix: the state-dict prefix of the list (`layer1.0.`).
@@ -157,16 +162,47 @@ private struct ModelAssembler {
         }
         do {
             let built: (module: Module, output: [Int])
-            if let merge = LayerBuilders.merges[layer.type] {
-                built = try merge(layer, inputs)
-            } else if let single = LayerBuilders.table[layer.type], inputs.count == 1 {
-                built = try single(layer, inputs[0])
-            } else {
+            built = try MemoryBudget.withLimit(MemoryEstimate.trainableLimit) {
+                if let merge = LayerBuilders.merges[layer.type] {
+                    return try merge(layer, inputs)
+                } else if let single = LayerBuilders.table[layer.type], inputs.count == 1 {
+                    return try single(layer, inputs[0])
+                }
                 throw BuildProblem("there is no builder for this layer type")
+            }
+            if let problem = MemoryEstimate.problem(perSampleOutput: built.output) {
+                let field = MemoryEstimate.sizeField(of: layer, inputs: inputs)
+                diagnostics.append(.error(at: field.map(layer.location(of:)) ?? layer.location,
+                                          "`\(displayKeyPath(field.map(layer.keyPath(of:)) ?? layer.keyPath))`: \(layer.type)'s "
+                                          + "output \(problem)\(context)",
+                                          keyPath: field.map(layer.keyPath(of:)) ?? layer.keyPath))
+                return nil
+            }
+            parameterBytes += Double(built.module.parameterCount) * MemoryEstimate.trainingBytesPerParameter
+            guard parameterBytes <= Double(MemoryBudget.availableBytes) else {
+                let field = MemoryEstimate.sizeField(of: layer, inputs: inputs)
+                let keyPath = field.map(layer.keyPath(of:)) ?? layer.keyPath
+                diagnostics.append(.error(at: field.map(layer.location(of:)) ?? layer.location,
+                                          "`\(displayKeyPath(keyPath))`: the model's parameters up to here need "
+                                          + "\(MemoryBudget.describe(bytes: parameterBytes)) to train (with gradients and optimizer "
+                                          + "state), more than the \(MemoryBudget.describeMemory(MemoryBudget.availableBytes)) of memory here\(context)",
+                                          keyPath: keyPath))
+                return nil
             }
             rows.append(LayerSummary(name: name, type: layer.type, output: built.output,
                                      parameters: built.module.parameterCount, depth: depth, isContainer: false))
             return built
+        } catch TensorError.outOfMemory(_, let bytes, _) {
+            // The layer's parameters: blame the size the user wrote that asked for them.
+            let field = MemoryEstimate.sizeField(of: layer, inputs: inputs)
+            let keyPath = field.map(layer.keyPath(of:)) ?? layer.keyPath
+            diagnostics.append(.error(at: field.map(layer.location(of:)) ?? layer.location,
+                                      "`\(displayKeyPath(keyPath))`: \(MemoryBudget.describe(bytes: bytes)) of parameters do not "
+                                      + "fit in memory (\(MemoryBudget.describeMemory(MemoryBudget.availableBytes)) here"
+                                      + (bytes <= Double(MemoryBudget.availableBytes) ? "; training holds each with its gradient "
+                                         + "and optimizer state, 4 times its size" : "") + ")\(context)",
+                                      keyPath: keyPath))
+            return nil
         } catch let problem as BuildProblem {
             let field = problem.field.flatMap { layer.isSet($0) ? $0 : nil }
             diagnostics.append(.error(at: field.map(layer.location(of:)) ?? layer.location,

@@ -27,6 +27,10 @@ public struct SpecCheck {
         } catch {
             found += error.diagnostics
         }
+        if let model, let warning = MemoryEstimate.warning(model, batchSize: spec.data.batchSize,
+                                                           at: spec.data.batchSizeLocation) {
+            found.append(warning)
+        }
         do {
             _ = try Builder.objective(spec.losses, outputs: spec.model.outputs)
         } catch {

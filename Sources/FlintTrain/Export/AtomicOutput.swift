@@ -1,4 +1,6 @@
 import Foundation
+import Flint
+import FlintHDF5
 
 /// A file that appears at its destination only when complete: it is written
 /// to a hidden temporary file in the same folder, flushed to disk and renamed
@@ -15,7 +17,7 @@ struct AtomicOutput {
     /// Checks the destination before any work is done, so that bad paths fail
     /// at once with exit code 2: the folder must exist and be writable, and an
     /// existing file is replaced only with `force`.
-    init(destination: String, force: Bool) throws {
+    init(destination: String, force: Bool, inputs: [String] = []) throws {
         let fm = FileManager.default
         let url = URL(fileURLWithPath: destination)
         let folder = url.deletingLastPathComponent().path
@@ -31,10 +33,19 @@ struct AtomicOutput {
         }
         if fm.fileExists(atPath: destination, isDirectory: &isDir) {
             if isDir.boolValue { throw TrainError.badInput("cannot write \(destination): it is a folder") }
+            try AtomicOutput.refuseOverwriting(inputs, with: destination)
             if !force { throw TrainError.badInput("\(destination) already exists; pass --force to replace it") }
         }
         self.destination = destination
-        self.temporary = folder + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        self.temporary = FileSafety.temporaryPath(for: destination)
+    }
+
+    /// Refuses to let `destination` replace one of the files it is made from, compared by
+    /// device and inode (so `./x.h5`, a symbolic link or a hard link to it count), even with `--force`.
+    static func refuseOverwriting(_ inputs: [String], with destination: String) throws {
+        if let input = inputs.first(where: { FileSafety.isSameFile(destination, $0) }) {
+            throw TrainError.badInput("cannot write \(destination): it is the input \(input), which it would destroy")
+        }
     }
 
     /// Runs `body` with the temporary path, then moves the result into place.
@@ -46,7 +57,14 @@ struct AtomicOutput {
             try commit()
             return result
         } catch {
+            let code = errno
             unlink(temporary)
+            // Failing to write the temporary file (a full disk) is a runtime failure (exit 1), not bad input.
+            let reason = FileSafety.describeWriteFailure(code)
+                ?? (FileSafety.freeBytes(near: destination).map { $0 < 1 << 20 } == true ? "the disk is full" : nil)
+            if reason != nil || (error as? HDF5Error)?.file == temporary {
+                throw TrainError.io("cannot write \(destination)\(reason.map { " (\($0))" } ?? ""): \(error)")
+            }
             throw error
         }
     }

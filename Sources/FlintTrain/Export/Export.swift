@@ -42,6 +42,7 @@ extension FlintCommands {
         // Check the destination first so a bad path fails before any work.
         let destination = try AtomicOutput(destination: output, force: force)
         let restored = try RestoredModel.load(checkpoint: checkpoint)
+        try AtomicOutput.refuseOverwriting([restored.path], with: output)
         let state = restored.stateDict.map { (name: $0.name, tensor: $0.tensor.detach()) }
         switch format {
         case .safetensors:

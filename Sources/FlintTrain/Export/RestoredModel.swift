@@ -57,6 +57,7 @@ public struct RestoredModel {
     public static func load(checkpoint: String, overrides: [String] = []) throws -> RestoredModel {
         let path = FlintCommands.resolveCheckpoint(checkpoint)
         let (config, weights) = try Checkpoint.readModel(from: path)
+        try Checkpoint.requireFiniteWeights(weights, path: path)
         let spec = try Spec.parse(yaml: config, file: path + ":/config", overrides: overrides)
         let built = try Builder.build(spec.model)
         let objective = try Builder.objective(spec.losses, outputs: spec.model.outputs)

@@ -169,6 +169,22 @@ def one_cycle_in_sequential(children, milestones):
 
 def run(model, make_optimizer, data, loss_fn, epochs, make_scheduler=None, interval="epoch",
         clip=None, accumulate=1, val=None, monitor=False):
+    """Trains `model` as the spec would, and records `final_float64`: the same run in float64.
+    How far torch's own float32 result lies from it is the drift float32 rounding causes in
+    this run (large where batch norm or a high rate amplifies it); the test allows Flint that
+    much on top of its tolerance, since its float32 rounding differs from torch's."""
+    twin = copy.deepcopy(model).double()
+    result = train_loop(model, make_optimizer, data, loss_fn, epochs, make_scheduler, interval, clip, accumulate,
+                        val, monitor)
+    as_double = lambda t: t.double() if t.is_floating_point() else t
+    twin_val = None if val is None else (as_double(val[0]), as_double(val[1]))
+    twin_result = train_loop(twin, make_optimizer, (as_double(data[0]), as_double(data[1])), loss_fn, epochs,
+                             make_scheduler, interval, clip, accumulate, twin_val, monitor)
+    result["final_float64"] = twin_result["final"]
+    return result
+
+
+def train_loop(model, make_optimizer, data, loss_fn, epochs, make_scheduler, interval, clip, accumulate, val, monitor):
     x, y = data
     initial = state(model)
     optimizer = make_optimizer(model)
