@@ -3,7 +3,8 @@
 
 SWIFT ?= swift
 SPEC ?= models/mnist_mlp.yaml
-APT_PACKAGES := libopenblas-dev libhdf5-dev zlib1g-dev libpng-dev libjpeg-dev pkg-config
+# openmpi-bin (mpirun) and its runtime libopenmpi3 for the data-parallel tests; Flint loads libmpi only under a launcher.
+APT_PACKAGES := libopenblas-dev libhdf5-dev zlib1g-dev libpng-dev libjpeg-dev pkg-config openmpi-bin libopenmpi3
 FLINT := .build/release/flint
 
 .PHONY: deps build train test test-package test-interop bench clean-runs fortunes-data

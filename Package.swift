@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "FlintNN", targets: ["FlintNN"]),
         .library(name: "FlintHDF5", targets: ["FlintHDF5"]),
         .library(name: "FlintData", targets: ["FlintData"]),
+        .library(name: "FlintDistributed", targets: ["FlintDistributed"]),
         .library(name: "FlintSpec", targets: ["FlintSpec"]),
         .library(name: "FlintTrain", targets: ["FlintTrain"]),
         .executable(name: "flint", targets: ["flint"]),
@@ -23,6 +24,8 @@ let package = Package(
         // use, not linked, so that `flint` starts fast (see the shims; bench/startup).
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5"),
+        // Open MPI (openmpi-bin) is opened with dlopen only when a launcher (mpirun, srun) started the process.
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
         // PNG and JPEG decoding for `flint import images` (libpng, libjpeg-turbo); PNG plots.
@@ -35,6 +38,7 @@ let package = Package(
         .target(name: "FlintNN", dependencies: ["Flint"]),
         .target(name: "FlintHDF5", dependencies: ["CHDF5", "Flint"]),
         .target(name: "FlintData", dependencies: ["Flint", "FlintHDF5", "CZlib", "CImageCodecs"]),
+        .target(name: "FlintDistributed", dependencies: ["CMPI", "Flint"]),
         .target(name: "FlintSpec", dependencies: ["Flint", "FlintNN", "FlintData", .product(name: "Yams", package: "Yams")]),
         // ONNX's schema as swift-protobuf generated it from onnx.proto3 (see generate.sh there); never edited by hand.
         .target(name: "ONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
@@ -43,7 +47,7 @@ let package = Package(
         .target(name: "TensorBoardProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 exclude: ["generate.sh"]),
         // PlotFont.py writes PlotFont.swift, the bitmap font of PNG plots, which libpng encodes.
-        .target(name: "FlintTrain", dependencies: ["Flint", "FlintNN", "FlintHDF5", "FlintData", "FlintSpec", "ONNXProto", "TensorBoardProto",
+        .target(name: "FlintTrain", dependencies: ["Flint", "FlintNN", "FlintHDF5", "FlintData", "FlintDistributed", "FlintSpec", "ONNXProto", "TensorBoardProto",
                                                    "CImageCodecs"],
                 exclude: ["PlotFont.py"]),
         // The Makefile links the Swift runtime and Foundation statically (`--static-swift-stdlib`):
@@ -57,6 +61,7 @@ let package = Package(
         .testTarget(name: "FlintNNTests", dependencies: ["FlintNN"]),
         .testTarget(name: "FlintHDF5Tests", dependencies: ["FlintHDF5"]),
         .testTarget(name: "FlintDataTests", dependencies: ["FlintData"]),
+        .testTarget(name: "FlintDistributedTests", dependencies: ["FlintDistributed"]),
         .testTarget(name: "FlintSpecTests", dependencies: ["FlintSpec"]),
         .testTarget(name: "FlintTrainTests", dependencies: ["FlintTrain"]),
     ],

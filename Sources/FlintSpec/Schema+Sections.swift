@@ -77,6 +77,10 @@ public enum SpecSchema {
                         + "(`loss: [...]` with `output:`); the last layer when omitted. Metrics read the first loss's output."),
         FieldSchema("init_from", .section(initFrom), .optional,
                     doc: "Weights that initialise the model, by PyTorch name; `FILE` is short for `{path: FILE}`."),
+        FieldSchema("sync_batch_norm", .bool, .defaulted(.bool(false)),
+                    doc: "Under `mpirun -np N`, batch norm layers normalise with the statistics of the global batch of all "
+                        + "N processes (`torch.nn.SyncBatchNorm`); false keeps per-process statistics, as DDP does. "
+                        + "One process is unaffected."),
     ])
 
     static let initFrom = SectionSchema(

@@ -221,6 +221,8 @@ public struct ModelSpec: Sendable {
     public var outputs: [String]?
     /// Weights that initialise the model.
     public var initFrom: InitialWeightsSpec?
+    /// Batch norm statistics over every process of a data-parallel job.
+    public var syncBatchNorm: Bool
     public var location: SourceLocation
 
     init?(_ values: SectionValues) {
@@ -230,6 +232,7 @@ public struct ModelSpec: Sendable {
         self.layers = layers
         self.outputs = values.strings("outputs")
         self.initFrom = values.sections["init_from"].flatMap(InitialWeightsSpec.init)
+        self.syncBatchNorm = values.bool("sync_batch_norm") ?? false
         self.location = values.location
     }
 }

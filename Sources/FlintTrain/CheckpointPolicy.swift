@@ -37,9 +37,14 @@ final class CheckpointStore {
     var lastPath: String { dir + "/last.h5" }
     var bestPath: String { dir + "/best.h5" }
 
-    init(dir: String, policy: CheckpointPolicy) throws {
+    /// False writes nothing (ranks other than 0 of a data-parallel job).
+    let writes: Bool
+
+    init(dir: String, policy: CheckpointPolicy, writes: Bool = true) throws {
         self.dir = dir
         self.policy = policy
+        self.writes = writes
+        guard writes else { return }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         removeStaleTemporaries()
     }
@@ -47,6 +52,7 @@ final class CheckpointStore {
     /// Writes `checkpoint` as `last.h5` and, when numbered copies are kept, as
     /// `epoch=E-step=S.h5` (a hard link to the same file: no second write).
     func save(_ checkpoint: Checkpoint) throws {
+        guard writes else { return }
         try checkpoint.write(to: lastPath)
         guard policy.keepLast != 0 else { return }
         try link(lastPath, as: "\(dir)/\(CheckpointStore.numberedName(checkpoint)).h5")
@@ -61,10 +67,10 @@ final class CheckpointStore {
     }
 
     /// Makes `best.h5` the checkpoint just saved as `last.h5`.
-    func markLastAsBest() throws { try link(lastPath, as: bestPath) }
+    func markLastAsBest() throws { if writes { try link(lastPath, as: bestPath) } }
 
     /// Writes `best.h5` directly, for a best epoch that was not a save point.
-    func saveBest(_ checkpoint: Checkpoint) throws { try checkpoint.write(to: bestPath) }
+    func saveBest(_ checkpoint: Checkpoint) throws { if writes { try checkpoint.write(to: bestPath) } }
 
     /// Points `path` at the file `source` names now, atomically: a hard link
     /// under a temporary name renamed over `path`; a copy where links fail.
@@ -106,6 +112,7 @@ final class CheckpointStore {
     /// Removes numbered checkpoints past `step`, left by a run that went on
     /// after the checkpoint it is now resumed from.
     func removeNumbered(after step: Int) {
+        guard writes else { return }
         for path in numbered() {
             let name = (path as NSString).lastPathComponent
             if let s = name.split(separator: "=").last.flatMap({ Int($0.dropLast(3)) }), s > step { unlink(path) }

@@ -21,6 +21,12 @@ public struct ConfusionMatrix: Equatable {
         counts[target][prediction] += 1
     }
 
+    /// Sets the counts from `flat`, row by row (the sums over a data-parallel job's ranks).
+    mutating func replaceCounts<C: Collection>(_ flat: C) where C.Element == Int {
+        let values = Array(flat)
+        for t in 0..<classes { counts[t] = Array(values[(t * classes)..<((t + 1) * classes)]) }
+    }
+
     public var total: Int { counts.reduce(0) { $0 + $1.reduce(0, +) } }
     public var correct: Int { (0..<classes).reduce(0) { $0 + counts[$1][$1] } }
     public var accuracy: Double { total > 0 ? Double(correct) / Double(total) : .nan }
@@ -166,6 +172,27 @@ public struct ClassificationAccumulator {
             return
         }
         throw TrainError.runtime("binary metrics need 0/1 targets, got \(bad)")
+    }
+
+    /// Every rank's counts gathered with `gather` and summed into this one, and
+    /// the probabilities kept for AUROC appended in rank order (AUROC does not
+    /// depend on the order): a data-parallel job's metrics are the whole split's.
+    mutating func merge(_ gather: ([Double]) throws -> [[Double]]) rethrows {
+        let cells = confusion.classes * confusion.classes
+        var total = [Double](repeating: 0, count: cells + topKHits.count)
+        for part in try gather(confusion.counts.flatMap { $0.map(Double.init) } + topKHits.map(Double.init)) {
+            for i in total.indices { total[i] += part[i] }
+        }
+        confusion.replaceCounts(total[..<cells].map { Int($0) })
+        topKHits = total[cells...].map { Int($0) }
+        guard keepsProbabilities else { return }
+        // Shards differ in length: gather the lengths, then the values padded to the longest.
+        let lengths = try gather([Double(probabilities.count), Double(labels.count)]).map { (Int($0[0]), Int($0[1])) }
+        let (pMax, lMax) = (lengths.map(\.0).max() ?? 0, lengths.map(\.1).max() ?? 0)
+        let parts = try gather(probabilities + [Double](repeating: 0, count: pMax - probabilities.count)
+                               + labels.map(Double.init) + [Double](repeating: 0, count: lMax - labels.count))
+        probabilities = zip(parts, lengths).flatMap { part, n in part[0..<n.0] }
+        labels = zip(parts, lengths).flatMap { part, n in part[pMax..<(pMax + n.1)].map { Int($0) } }
     }
 
     /// Top-k accuracy for one of `topKs`.

@@ -3,6 +3,7 @@ import Flint
 import FlintSpec
 import FlintHDF5
 import FlintData
+import FlintDistributed
 
 /// The work behind `flint train`, `flint eval` and `flint config`, kept out of
 /// the CLI so a library user can call it.
@@ -18,8 +19,12 @@ public enum FlintCommands {
     ///     PyTorch name, in place of the spec's `model.init_from`; what a
     ///     non-strict load skips is reported on stderr.
     ///   - handleSignals: SIGINT/SIGTERM write a checkpoint and end the run (`TrainingInterrupted`).
+    ///   - world: the ranks of a data-parallel job (`Distributed.world()` under mpirun);
+    ///     only rank 0 reports and writes the run directory.
     public static func train(specPath: String, overrides: [String], runDir: String?, resume: String?, quiet: Bool,
-                             force: Bool = false, initFrom: InitialWeightsSpec? = nil, handleSignals: Bool = false) throws -> TrainResult {
+                             force: Bool = false, initFrom: InitialWeightsSpec? = nil, handleSignals: Bool = false,
+                             world: Communicator = LocalCommunicator()) throws -> TrainResult {
+        let quiet = quiet || world.rank != 0
         let spec = try Spec.load(path: specPath, overrides: overrides)
         let say = { (text: String) in if !quiet { FileHandle.standardError.write(Data((text + "\n").utf8)) } }
         for w in spec.warnings { say(w.description) }
@@ -42,12 +47,21 @@ public enum FlintCommands {
                     line += "; the seed changes nothing in a resumed run, whose generators continue from the checkpoint"
                 }
             }
+            let savedWorld = Int(ckpt.trainer["world_size"] ?? 1)
+            if ckpt.dataBatchIndex > 0 && savedWorld != world.size {
+                throw TrainError.badInput("\(path) was written in the middle of epoch \(ckpt.epoch + 1) by \(savedWorld) process(es); "
+                                          + "resume it with \(savedWorld), or resume an end-of-epoch checkpoint with any number "
+                                          + "(the position within an epoch counts batches of \(savedWorld) x data.batch_size)")
+            }
+            if savedWorld != world.size {
+                line += "; \(savedWorld) process(es) wrote it and \(world.size) continue it: the global batch changes"
+            }
             say(line)
             checkpoint = ckpt
             resumeRunDir = runDirectory(ofCheckpoint: path)
         }
         var plan = try RunPlan(spec: spec, initialWeights: resume == nil && initFrom == nil,
-                               statistics: checkpoint?.dataStatistics)
+                               statistics: checkpoint?.dataStatistics, shard: Shard(rank: world.rank, count: world.size))
         for w in plan.warnings { say(w.description) }
         if let initFrom { plan.initialWeightsReport = try loadInitialWeights(into: plan.model, from: initFrom) }
         if let report = plan.initialWeightsReport, !report.fits, let source = initFrom ?? spec.model.initFrom {
@@ -62,11 +76,12 @@ public enum FlintCommands {
             dir = try defaultRunDir(specPath: specPath, name: spec.name, config: plan.config)
         }
         let continuing = resumeRunDir.map { sameFile($0, dir) } ?? false
-        if !continuing { try claimRunDir(dir, force: force) }
-        try RunLock.acquire(dir)
-        defer { RunLock.release(dir) }
+        // Rank 0 alone owns the run directory of a data-parallel job.
+        if !continuing && world.rank == 0 { try claimRunDir(dir, force: force) }
+        if world.rank == 0 { try RunLock.acquire(dir) }
+        defer { if world.rank == 0 { RunLock.release(dir) } }
         let options = TrainOptions(runDir: dir, quiet: quiet, resume: checkpoint, resumeRunDir: resumeRunDir,
-                                   specPath: specPath, overrides: overrides, handleSignals: handleSignals)
+                                   specPath: specPath, overrides: overrides, handleSignals: handleSignals, world: world)
         return try Trainer(plan: plan, options: options).run()
     }
 

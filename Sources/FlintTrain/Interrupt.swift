@@ -43,19 +43,31 @@ enum InterruptHandler {
 
     private static var previous: [Int32: sighandler_t?] = [:]
     private static var quiet = false
+    /// Whether a second signal exits at once. Not for a rank of an MPI job:
+    /// Ctrl-C reaches it from the terminal and again as mpirun's SIGTERM, and
+    /// mpirun itself kills ranks that outlast its timeout.
+    private static let repeatExits: UnsafeMutablePointer<Bool> = {
+        let p = UnsafeMutablePointer<Bool>.allocate(capacity: 1)
+        p.initialize(to: true)
+        return p
+    }()
 
     static var pending: Int32? {
         let s = received.pointee
         return s == 0 ? nil : s
     }
 
-    static func install(quiet: Bool) {
+    static func install(quiet: Bool, repeatExits: Bool = true) {
         received.pointee = 0
         _ = notice
         self.quiet = quiet
+        self.repeatExits.pointee = repeatExits
         for sig in [SIGINT, SIGTERM] {
             previous[sig] = signal(sig, { sig in
-                if InterruptHandler.received.pointee != 0 { _exit(128 + sig) }
+                if InterruptHandler.received.pointee != 0 {
+                    if InterruptHandler.repeatExits.pointee { _exit(128 + sig) }
+                    return
+                }
                 InterruptHandler.received.pointee = sig
                 if !InterruptHandler.quiet {
                     _ = write(2, InterruptHandler.notice.baseAddress, InterruptHandler.notice.count)

@@ -15,6 +15,14 @@ public struct LanguageModelAccumulator {
 
     public init(ignoreIndex: Int = -100) { self.ignoreIndex = ignoreIndex }
 
+    /// Every rank's sums, gathered with `gather`, added into this one (a data-parallel job's shards).
+    mutating func merge(_ gather: ([Double]) throws -> [[Double]]) rethrows {
+        let parts = try gather([nats, Double(tokens), Double(correct)])
+        nats = parts.reduce(0) { $0 + $1[0] }
+        tokens = Int(parts.reduce(0) { $0 + $1[1] })
+        correct = Int(parts.reduce(0) { $0 + $1[2] })
+    }
+
     public mutating func add(logits: Tensor, targets: Tensor) throws {
         guard logits.rank == 3, targets.shape == Array(logits.shape.dropLast()) else {
             throw TrainError.runtime("language-model metrics: logits \(logits.shape) and targets \(targets.shape) do not pair up")

@@ -3,6 +3,7 @@ import Flint
 import FlintNN
 import FlintData
 import FlintSpec
+import FlintDistributed
 
 /// What a model's metric output is, for the metrics that read it.
 public enum MetricTask: Equatable, Sendable {
@@ -63,26 +64,57 @@ public struct MetricAccumulator {
     public mutating func add(output: Tensor, targets: Tensor) throws {
         guard let rows = output.shape.first, targets.shape.first == rows else { return }
         if task == nil {
-            task = MetricTask.of(loss: loss, output: Array(output.shape.dropFirst()), target: Array(targets.shape.dropFirst()),
-                                 targetIsFloat: targets.dtype.isFloatingPoint)
-            let wanted = metrics.filter { task?.fits($0) ?? false }
-            switch task {
-            case .multiclass(let classes)?:
-                classification = ClassificationAccumulator(classes: classes, topKs: wanted.filter { $0.kind == .topKAccuracy }.map(\.k),
-                                                           auroc: wanted.contains { $0.kind == .auroc })
-            case .binary?:
-                classification = ClassificationAccumulator(classes: 2, binary: true, auroc: wanted.contains { $0.kind == .auroc })
-            case .regression?:
-                regression = RegressionAccumulator()
-            case .languageModel?:
-                language = LanguageModelAccumulator(ignoreIndex: ignoreIndex)
-            case nil:
-                break
-            }
+            start(MetricTask.of(loss: loss, output: Array(output.shape.dropFirst()), target: Array(targets.shape.dropFirst()),
+                                targetIsFloat: targets.dtype.isFloatingPoint))
         }
         try classification?.add(scores: output, targets: targets)
         try regression?.add(outputs: output, targets: targets)
         try language?.add(logits: output, targets: targets)
+    }
+
+    private mutating func start(_ task: MetricTask?) {
+        self.task = task
+        let wanted = metrics.filter { task?.fits($0) ?? false }
+        switch task {
+        case .multiclass(let classes)?:
+            classification = ClassificationAccumulator(classes: classes, topKs: wanted.filter { $0.kind == .topKAccuracy }.map(\.k),
+                                                       auroc: wanted.contains { $0.kind == .auroc })
+        case .binary?:
+            classification = ClassificationAccumulator(classes: 2, binary: true, auroc: wanted.contains { $0.kind == .auroc })
+        case .regression?:
+            regression = RegressionAccumulator()
+        case .languageModel?:
+            language = LanguageModelAccumulator(ignoreIndex: ignoreIndex)
+        case nil:
+            break
+        }
+    }
+
+    /// Every rank's accumulator, gathered with `gather`, merged into this one: a
+    /// data-parallel job evaluates a shard per rank, and its metrics are the whole
+    /// split's. A rank whose shard was empty learns the task from the others.
+    mutating func merge(_ gather: ([Double]) throws -> [[Double]]) throws {
+        let code: [Double]
+        switch task {
+        case .multiclass(let classes)?: code = [1, Double(classes)]
+        case .binary?: code = [2, 0]
+        case .regression?: code = [3, Double(regression?.width ?? 0)]
+        case .languageModel?: code = [4, 0]
+        case nil: code = [0, 0]
+        }
+        let agreed = try gather(code).max { ($0[0], $0[1]) < ($1[0], $1[1]) } ?? code
+        if task == nil {
+            switch agreed[0] {
+            case 1: start(.multiclass(classes: Int(agreed[1])))
+            case 2: start(.binary)
+            case 3: start(.regression)
+            case 4: start(.languageModel)
+            default: return
+            }
+        }
+        try classification?.merge(gather)
+        try regression?.merge(width: Int(agreed[1]), gather)
+        try language?.merge(gather)
     }
 
     /// The scalar metrics by logged name.
@@ -116,7 +148,11 @@ public func evaluationMetrics(topK: Int?) -> [MetricSpec] {
 /// mode without recording gradients: what the trainer logs for validation and
 /// test, and what `flint eval` reports. With several losses, `loss` is their
 /// weighted sum and the metrics read the first loss's output.
-public func evaluate(model: Module, objective: Objective, loader: DataLoader, metrics: [MetricSpec]) throws -> EvaluationReport {
+///
+/// In a data-parallel job each rank evaluates its shard of the loader and the
+/// sums are merged over `world`, so every rank returns the whole split's metrics.
+public func evaluate(model: Module, objective: Objective, loader: DataLoader, metrics: [MetricSpec],
+                     world: Communicator = LocalCommunicator()) throws -> EvaluationReport {
     let wasTraining = model.training
     model.eval()
     defer { model.train(wasTraining) }
@@ -133,6 +169,11 @@ public func evaluate(model: Module, objective: Objective, loader: DataLoader, me
             guard let index = objective.metricOutput, outputs.indices.contains(index) else { continue }
             try accumulator.add(output: outputs[index], targets: batch.y)
         }
+    }
+    if world.size > 1 {
+        let sums = try world.allreduce([totalLoss, Double(seen)], .sum)
+        (totalLoss, seen) = (sums[0], Int(sums[1]))
+        try accumulator.merge { try world.allgather($0) }
     }
     var values = accumulator.values
     values["loss"] = seen > 0 ? totalLoss / Double(seen) : .nan
@@ -266,6 +307,8 @@ extension FlintCommands {
 /// per output column then averaged.
 public struct RegressionAccumulator {
     private var count = 0
+    /// Values per sample (target columns), 0 before the first batch.
+    var width: Int { squaredError.count }
     private var squaredError: [Double] = []
     private var absoluteError: [Double] = []
     /// Running mean and sum of squared deviations of each target column
@@ -274,6 +317,28 @@ public struct RegressionAccumulator {
     private var targetM2: [Double] = []
 
     public init() {}
+
+    /// Every rank's sums gathered with `gather` and merged into this one; the
+    /// targets' means and squared deviations combine as Chan et al.'s parallel variance.
+    mutating func merge(width: Int, _ gather: ([Double]) throws -> [[Double]]) rethrows {
+        let zeros = [Double](repeating: 0, count: width)
+        if squaredError.isEmpty { (squaredError, absoluteError, targetMean, targetM2) = (zeros, zeros, zeros, zeros) }
+        let parts = try gather([Double(count)] + squaredError + absoluteError + targetMean + targetM2)
+        var n = 0.0
+        var se = zeros, ae = zeros, mean = zeros, m2 = zeros
+        for part in parts where part[0] > 0 {
+            let nb = part[0], total = n + nb
+            for c in 0..<width {
+                se[c] += part[1 + c]
+                ae[c] += part[1 + width + c]
+                let delta = part[1 + 2 * width + c] - mean[c]
+                m2[c] += part[1 + 3 * width + c] + delta * delta * n * nb / total
+                mean[c] += delta * nb / total
+            }
+            n = total
+        }
+        (count, squaredError, absoluteError, targetMean, targetM2) = (Int(n), se, ae, mean, m2)
+    }
 
     public mutating func add(outputs: Tensor, targets: Tensor) throws {
         let rows = targets.shape.first ?? 0

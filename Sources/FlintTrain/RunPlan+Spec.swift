@@ -15,8 +15,10 @@ extension RunPlan {
     /// `statistics` (a checkpoint's) are applied to `data.transforms` as they
     /// are; without them, standardize learns its statistics from the training split.
     /// `batchLimits` false ignores `train.limit_*_batches`, as `flint eval` and `predict` do.
+    /// `shard` is this process's part of every split in a data-parallel job
+    /// (`data.batch_size` is then per process).
     public init(spec: Spec, dataOverride: String? = nil, initialWeights: Bool = true,
-                statistics: DataStatistics? = nil, batchLimits: Bool = true) throws(SpecError) {
+                statistics: DataStatistics? = nil, batchLimits: Bool = true, shard: Shard = .whole) throws(SpecError) {
         Generator.manualSeed(UInt64(truncatingIfNeeded: spec.seed))
         let built = try Builder.build(spec.model)
         let model = built.module
@@ -52,17 +54,19 @@ extension RunPlan {
 
         let control = try TrainingControl(spec: spec)
         // Only the training split drops its last partial batch: evaluation must see every sample.
-        func loader(_ d: DataSource, shuffle: Bool, dropLast: Bool, extra: [Transform], limit: Int?) throws(SpecError) -> DataLoader {
+        // Evaluation shards read each sample once (uneven); training shards are padded or cut to equal length.
+        func loader(_ d: DataSource, shuffle: Bool, dropLast: Bool, extra: [Transform], limit: Int?, training: Bool = false) throws(SpecError) -> DataLoader {
             do {
                 return try DataLoader(dataset: d, batchSize: spec.data.batchSize, shuffle: shuffle, dropLast: dropLast,
                                       transforms: transforms + extra, prefetch: spec.data.prefetch,
-                                      shuffleBuffer: spec.data.shuffleBuffer, seed: seed &+ 1, batchLimit: limit)
+                                      shuffleBuffer: spec.data.shuffleBuffer, seed: seed &+ 1, batchLimit: limit,
+                                      shard: Shard(rank: shard.rank, count: shard.count, even: training))
             } catch {
                 throw SpecError([.error(at: spec.data.location, "\(error)")])
             }
         }
         let train = try loader(data.train, shuffle: spec.data.shuffle, dropLast: spec.data.dropLast, extra: augment,
-                               limit: batchLimits ? control.limitBatches : nil)
+                               limit: batchLimits ? control.limitBatches : nil, training: true)
         // One batch's activations must fit, or the first forward pass fails to allocate.
         let batch = Swift.min(spec.data.batchSize, data.train.count)
         let (_, activations) = MemoryEstimate.trainingBytes(built, batchSize: batch)
@@ -101,6 +105,7 @@ extension RunPlan {
         } catch {
             throw SpecError([.error(at: spec.data.sourceLocation, "\(error)")])
         }
+        syncBatchNorm = spec.model.syncBatchNorm
     }
 
     /// When the trainer calls the scheduler's `step()`, and with which metric.

@@ -3,6 +3,7 @@ import Flint
 import FlintNN
 import FlintData
 import FlintSpec
+import FlintDistributed
 
 /// Everything a run is made of, built from a spec.
 public struct RunPlan {
@@ -28,6 +29,8 @@ public struct RunPlan {
     public var vocabulary: TextVocabulary?
     /// When `scheduler.step()` runs.
     public var schedulerStepping: SchedulerStepping
+    /// `model.sync_batch_norm`: batch norm statistics over every process of a data-parallel job.
+    public var syncBatchNorm = false
     /// `train.metrics`: reported for every split besides the loss.
     public var metrics: [MetricSpec] = []
     /// What looks wrong in the data for this spec without stopping training (`check` and `train` print them).
@@ -106,9 +109,13 @@ public struct TrainOptions {
     public var overrides: [String]
     /// Turn SIGINT/SIGTERM into a checkpoint at the next batch boundary (the CLI sets it).
     public var handleSignals: Bool
+    /// The ranks of a data-parallel job this process is one of; only rank 0 writes the run directory.
+    public var world: Communicator
 
     public init(runDir: String, quiet: Bool = false, resume: Checkpoint? = nil, resumeRunDir: String? = nil,
-                specPath: String? = nil, overrides: [String] = [], handleSignals: Bool = false) {
+                specPath: String? = nil, overrides: [String] = [], handleSignals: Bool = false,
+                world: Communicator = LocalCommunicator()) {
+        self.world = world
         self.runDir = runDir
         self.quiet = quiet
         self.resume = resume
@@ -144,12 +151,14 @@ public final class Trainer {
     private var earlyStopping: EarlyStopping?
     private var best: (value: Double, epoch: Int)?
     private var resumedMidEpoch = false
+    private let parallel: DataParallel
     /// `train.metrics` of the training split, over the epoch's batches as the model saw them (train mode).
     private var trainMetrics: MetricAccumulator
 
     public init(plan: RunPlan, options: TrainOptions) {
         self.plan = plan
         self.options = options
+        parallel = DataParallel(world: options.world, model: plan.model)
         earlyStopping = plan.control.earlyStopping.map(EarlyStopping.init)
         trainMetrics = MetricAccumulator(metrics: plan.metrics, loss: plan.objective.metricLoss)
     }
@@ -173,9 +182,12 @@ public final class Trainer {
         var summary: RunSummary
         let gitCommit: String?
         let summaryPath: String
+        /// False on ranks other than 0 of a data-parallel job, which write no files.
+        let writes: Bool
 
         init(progress: ProgressReporter, store: CheckpointStore, metrics: MetricsLog, tensorboard: EventWriter?,
-             summary: RunSummary, gitCommit: String?, summaryPath: String) {
+             summary: RunSummary, gitCommit: String?, summaryPath: String, writes: Bool) {
+            self.writes = writes
             self.progress = progress
             self.store = store
             self.metrics = metrics
@@ -186,6 +198,7 @@ public final class Trainer {
         }
 
         func writeSummary() {
+            guard writes else { return }
             // A summary that cannot be written must not end a training run; the metrics files still hold it all.
             try? (summary.json(gitCommit: gitCommit) + "\n").write(toFile: summaryPath, atomically: true, encoding: .utf8)
         }
@@ -193,37 +206,48 @@ public final class Trainer {
 
     public func run() throws -> TrainResult {
         let dir = options.runDir
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let writes = parallel.isMain
+        if writes { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         try validateControl()
-        let progress = ProgressReporter(quiet: options.quiet, logPath: dir + "/train.log")
-        let store = try CheckpointStore(dir: dir + "/checkpoints", policy: control.checkpoint)
-        try writeConfig()
-        let metrics = MetricsLog(dir: dir)
+        let progress = ProgressReporter(quiet: options.quiet || !writes, logPath: writes ? dir + "/train.log" : nil)
+        let store = try CheckpointStore(dir: dir + "/checkpoints", policy: control.checkpoint, writes: writes)
+        if writes { try writeConfig() }
+        let metrics = MetricsLog(dir: dir, writes: writes)
         var kept: [MetricRecord] = []
-        if let ckpt = options.resume {
-            try restore(ckpt)
+        if let ckpt = options.resume { try restore(ckpt) }
+        try parallel.start(plan: plan, resumed: options.resume)
+        if options.resume != nil {
             store.removeNumbered(after: step)
             let source = FileManager.default.fileExists(atPath: metrics.jsonlPath) ? metrics.jsonlPath
                 : options.resumeRunDir.map { $0 + "/metrics.jsonl" }
             kept = source.map(MetricsLog.read)?.filter { $0.step <= step && $0.epoch <= epoch + ($0.kind == .step ? 1 : 0) } ?? []
         }
         try metrics.reset(to: kept)
-        let tensorboard = control.tensorboard ? try EventWriter(directory: dir + "/tensorboard") : nil
+        let tensorboard = control.tensorboard && writes ? try EventWriter(directory: dir + "/tensorboard") : nil
         if options.resume != nil { try tensorboard?.restart(at: step + 1) }
         var summary = RunSummary(name: plan.name, spec: options.specPath.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
                                  overrides: options.overrides)
         summary.epochs = epoch
         summary.steps = step
+        summary.worldSize = parallel.world.size
+        summary.batchSize = plan.train.batchSize
         let ctx = Context(progress: progress, store: store, metrics: metrics, tensorboard: tensorboard, summary: summary,
-                          gitCommit: RunInfo.gitCommit(near: options.specPath ?? dir), summaryPath: dir + "/summary.json")
+                          gitCommit: RunInfo.gitCommit(near: options.specPath ?? dir), summaryPath: dir + "/summary.json",
+                          writes: writes)
         refreshSummary(ctx)
         ctx.writeSummary()
         if options.resume != nil { ctx.progress.line("resuming from epoch \(epoch), step \(step)") }
-        if options.handleSignals { InterruptHandler.install(quiet: options.quiet) }
-        defer { if options.handleSignals { InterruptHandler.uninstall() } }
+        if options.handleSignals { InterruptHandler.install(quiet: options.quiet || !writes, repeatExits: !parallel.isDistributed) }
+        if options.handleSignals { parallel.watchSignals() }
+        defer {
+            parallel.stopWatching()
+            if options.handleSignals { InterruptHandler.uninstall() }
+        }
         do {
             return try loop(ctx)
         } catch let interrupted as TrainingInterrupted {
+            // Every rank stops at the same step; the others wait until rank 0 has written the checkpoint.
+            parallel.barrier()
             ctx.summary.status = "interrupted"
             ctx.summary.stopReason = "\(interrupted.signalName) at epoch \(interrupted.epoch + 1), step \(interrupted.step)"
             refreshSummary(ctx)
@@ -258,6 +282,9 @@ public final class Trainer {
         var header = ""
         if let spec = options.specPath {
             header = "# flint train \(spec)" + overrides.map { " --set \($0)" }.joined() + "\n"
+        }
+        if parallel.isDistributed {
+            header += "# data.batch_size is per process: \(parallel.world.size) processes x \(plan.train.batchSize) = global batch \(parallel.world.size * plan.train.batchSize)\n"
         }
         try (header + plan.config).write(toFile: options.runDir + "/config.yaml", atomically: true, encoding: .utf8)
         try (overrides.map { $0 + "\n" }.joined()).write(toFile: options.runDir + "/overrides.txt", atomically: true, encoding: .utf8)
@@ -295,8 +322,9 @@ public final class Trainer {
                 let outputs = try plan.objective.outputs(of: model, batch.x)
                 let loss = try plan.objective(outputs, x: batch.x, y: batch.y)
                 let value = try loss.item()
-                guard value.isFinite else {
-                    try nonFinite("loss is \(value)", ctx)
+                let nonFiniteRanks = try parallel.ranksWithNonFiniteLoss(value)
+                guard nonFiniteRanks.isEmpty else {
+                    try nonFinite("loss is \(value.isFinite ? "not finite" : "\(value)")" + (parallel.isDistributed ? " on rank \(nonFiniteRanks.map(String.init).joined(separator: ", "))" : ""), ctx)
                     plan.optimizer.zeroGrad()
                     pending = 0; groupLoss = 0; groupSamples = 0
                     continue
@@ -312,6 +340,7 @@ public final class Trainer {
                 groupSamples += n
                 guard pending == k || last else { continue }
                 pending = 0
+                try parallel.averageGradients()
                 if let name = NaNGuard.firstNonFiniteGradient(named) {
                     try nonFinite("the gradient of '\(name)' \(describe(named, name, grad: true))", ctx)
                     plan.optimizer.zeroGrad()
@@ -328,18 +357,21 @@ public final class Trainer {
                     throw TrainError.runtime("parameter '\(name)' \(describe(named, name, grad: false)) after step \(step) "
                                              + "(epoch \(epoch + 1), batch \(plan.train.batchIndex) of \(total)); \(lastGoodCheckpoint(ctx))")
                 }
-                epochLossSum += groupLoss
-                epochSamples += groupSamples
-                windowLossSum += groupLoss
-                windowSamples += groupSamples
-                samplesHere += groupSamples
+                // Losses and samples of every rank; a stop any rank must make, made by all at the same step.
+                let agreed = try parallel.agree(lossSum: groupLoss, samples: groupSamples, signal: InterruptHandler.pending,
+                                                timeUp: control.maxTime.map { elapsed >= $0 } ?? false)
+                epochLossSum += agreed.lossSum
+                epochSamples += agreed.samples
+                windowLossSum += agreed.lossSum
+                windowSamples += agreed.samples
+                samplesHere += agreed.samples
                 groupLoss = 0; groupSamples = 0
                 ctx.progress.batch(done: plan.train.batchIndex, total: total, samples: samplesHere,
                                    loss: epochLossSum / Double(max(epochSamples, 1)))
                 if let every = control.logEverySteps, step % every == 0 { try logStep(ctx) }
                 guard !last else { break }
-                if let sig = InterruptHandler.pending { throw try interrupt(sig, ctx) }
-                if let limit = control.maxTime, elapsed >= limit {
+                if let sig = agreed.signal { throw try interrupt(sig, ctx) }
+                if let limit = control.maxTime, agreed.timeUp {
                     try save(ctx)
                     stopReason = "max_time \(ProgressReporter.clock(limit)) reached at epoch \(epoch + 1), step \(step)"
                     break training
@@ -373,11 +405,14 @@ public final class Trainer {
     /// bookkeeping and the checkpoint at the end of an epoch; a reason to stop, if any.
     private func finishEpoch(_ ctx: Context, lr: Double, seconds trainSeconds: Double, samples: Int, epochStart: Double) throws -> String? {
         var metrics: [String: Double] = ["train/loss": epochSamples > 0 ? epochLossSum / Double(epochSamples) : .nan]
+        if parallel.isDistributed { try trainMetrics.merge { try parallel.world.allgather($0) } }
         for (k, v) in trainMetrics.values { metrics["train/" + k] = v }
         try logConfusion(trainMetrics.confusion, split: "train", ctx)
         let onSchedule = epoch % control.evalEveryEpochs == 0
         if let val = plan.val, onSchedule || epoch == plan.epochs {
-            let report = try evaluate(model: plan.model, objective: plan.objective, loader: val, metrics: plan.evaluationMetrics)
+            try parallel.shareBuffers(plan.model)
+            let report = try evaluate(model: plan.model, objective: plan.objective, loader: val, metrics: plan.evaluationMetrics,
+                                      world: parallel.world)
             for (k, v) in report.metrics { metrics["val/" + k] = v }
             try logConfusion(report.confusion, split: "val", ctx)
         }
@@ -423,17 +458,22 @@ public final class Trainer {
             try save(ctx)
             if isBest { try ctx.store.markLastAsBest() }
         } else if isBest {
-            try ctx.store.saveBest(snapshot())
+            try ctx.store.saveBest(try jobSnapshot())
         }
         refreshSummary(ctx)
         ctx.writeSummary()
+        if parallel.isDistributed {
+            ctx.progress.logOnly(String(format: "epoch %d: gradient allreduce %.3f s of %.3f s training (%d ranks)",
+                                        epoch, parallel.takeReduceSeconds(), trainSeconds, parallel.world.size))
+        }
         ctx.progress.line("epoch \(epoch)/\(plan.epochs)  " + MetricRecord.orderedKeys(metrics.keys).map {
             "\($0) \(String(format: "%.4f", metrics[$0] ?? .nan))"
         }.joined(separator: "  ") + String(format: "  %.1fs", values["seconds"] ?? 0) + (isBest ? "  (best)" : ""))
 
         if stopReason != nil { return stopReason }
-        if let sig = InterruptHandler.pending { throw try interrupt(sig, ctx, saved: due) }
-        if let limit = control.maxTime, elapsed >= limit {
+        let agreed = try parallel.agree(signal: InterruptHandler.pending, timeUp: control.maxTime.map { elapsed >= $0 } ?? false)
+        if let sig = agreed.signal { throw try interrupt(sig, ctx, saved: due) }
+        if let limit = control.maxTime, agreed.timeUp {
             if !due { try save(ctx) }
             return "max_time \(ProgressReporter.clock(limit)) reached after epoch \(epoch)"
         }
@@ -446,7 +486,9 @@ public final class Trainer {
         if let test = plan.test {
             let (which, path) = try loadTestWeights(ctx)
             testCheckpoint = path
-            let report = try evaluate(model: plan.model, objective: plan.objective, loader: test, metrics: plan.evaluationMetrics)
+            try parallel.shareBuffers(plan.model)
+            let report = try evaluate(model: plan.model, objective: plan.objective, loader: test, metrics: plan.evaluationMetrics,
+                                      world: parallel.world)
             let metrics = report.metrics
             for (k, v) in metrics { final["test/" + k] = v }
             try logConfusion(report.confusion, split: "test", ctx)
@@ -545,7 +587,14 @@ public final class Trainer {
         windowStart = now
     }
 
-    private func save(_ ctx: Context) throws { try ctx.store.save(snapshot()) }
+    private func save(_ ctx: Context) throws { try ctx.store.save(try jobSnapshot()) }
+
+    /// `snapshot()` with what the other ranks of a job add to it; every rank calls it at the same points.
+    private func jobSnapshot() throws -> Checkpoint {
+        var c = snapshot()
+        try parallel.complete(&c)
+        return c
+    }
 
     private func interrupt(_ signal: Int32, _ ctx: Context, saved: Bool = false) throws -> TrainingInterrupted {
         if !saved { try save(ctx) }

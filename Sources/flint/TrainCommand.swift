@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import FlintSpec
 import FlintTrain
+import FlintDistributed
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,6 +15,10 @@ struct TrainCommand: ParsableCommand {
             Ctrl-C or SIGTERM writes a checkpoint at the next batch boundary and exits with 130 (SIGINT) or 143 \
             (SIGTERM); a second Ctrl-C exits at once and leaves the last checkpoint as it was. \
             --resume continues a run exactly, applying what changed in the spec (epochs, learning rate, ...).
+
+            Under an MPI launcher (`mpirun -np N flint train SPEC`, or `srun`) N processes train one model \
+            data-parallel, as PyTorch's DistributedDataParallel: data.batch_size is per process, so the global \
+            batch is N x data.batch_size; rank 0 alone writes the run directory. See docs/distributed.md.
             """)
 
     @Argument(help: "The YAML spec.") var spec: String
@@ -33,9 +38,30 @@ struct TrainCommand: ParsableCommand {
           help: "Run one training, one validation and one test batch to check the whole loop (Lightning's fast_dev_run); nothing is written unless --run-dir is given.")
     var fastDevRun = false
     @OptionGroup var threads: ThreadOptions
+    @Option(help: "Train data-parallel on N processes of this machine: runs `mpirun -np N flint train ...` (Open MPI).")
+    var nproc: Int?
+
+    /// `--nproc N`: this command again under mpirun, without `--nproc`, in place of this process.
+    private func relaunch(_ n: Int) throws -> Never {
+        guard n >= 1 else { throw TrainError.badInput("--nproc must be at least 1, got \(n)") }
+        guard Launcher.detect() == .none else { throw TrainError.badInput("--nproc starts mpirun itself; under mpirun or srun leave it out") }
+        var args = Array(CommandLine.arguments.dropFirst())
+        if let i = args.firstIndex(of: "--nproc") { args.removeSubrange(i...Swift.min(i + 1, args.count - 1)) }
+        args.removeAll { $0.hasPrefix("--nproc=") }
+        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        guard let command = Launcher.mpirunCommand(processes: n, executable: me, arguments: args) else {
+            throw TrainError.runtime("--nproc needs Open MPI's mpirun on the PATH (Debian: apt-get install openmpi-bin)")
+        }
+        let argv = command.map { strdup($0) } + [nil]
+        execv(command[0], argv)
+        throw TrainError.runtime("cannot start \(command[0]): \(String(cString: strerror(errno)))")
+    }
 
     func run() throws {
-        try reportingErrors {
+        if let nproc { try reportingErrors { try relaunch(nproc) } }
+        var world: Communicator = LocalCommunicator()
+        try reportingErrors { world = try Distributed.world() }
+        try reportingErrors(in: world) {
             if initNonStrict && initFrom == nil { throw TrainError.badInput("--init-non-strict needs --init FILE") }
             try threads.apply()
             if fastDevRun && (resume != nil || initFrom != nil) {
@@ -46,11 +72,13 @@ struct TrainCommand: ParsableCommand {
                 result = fastDevRun ? try FlintCommands.fastDevRun(specPath: spec, overrides: overrides, runDir: runDir, quiet: quiet)
                     : try FlintCommands.train(specPath: spec, overrides: overrides, runDir: runDir, resume: resume, quiet: quiet,
                                                  force: force, initFrom: initFrom.map { InitialWeightsSpec(path: $0, strict: !initNonStrict) },
-                                                 handleSignals: true)
+                                                 handleSignals: true, world: world)
             } catch let interrupted as TrainingInterrupted {
-                FileHandle.standardError.write(Data("\(interrupted)\n".utf8))
+                if world.rank == 0 { FileHandle.standardError.write(Data("\(interrupted)\n".utf8)) }
                 throw ExitCode(interrupted.exitCode)
             }
+            world.finish()
+            guard world.rank == 0 else { return }
             if json {
                 print(result.json)
             } else if !quiet {

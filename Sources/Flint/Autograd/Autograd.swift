@@ -61,6 +61,16 @@ public enum Autograd {
     }
 }
 
+extension Tensor {
+    /// `output`, computed from this tensor outside autograd, recorded as an op
+    /// called `name` whose gradient rule is `backward` (d(loss)/d(output) to
+    /// d(loss)/d(self)): `torch.autograd.Function` for ops the core cannot
+    /// express, such as an allreduce across processes.
+    public func recordingFunction(_ name: String, output: Tensor, backward: @escaping (Tensor) throws -> Tensor) -> Tensor {
+        Autograd.record(output, .function(name: name, backward: backward), inputs: [self])
+    }
+}
+
 /// Runs `body` with gradient recording off (`with torch.no_grad():`).
 public func noGrad<R>(_ body: () throws -> R) rethrows -> R {
     let was = Autograd.isEnabled

@@ -79,6 +79,9 @@ enum Backward {
     case avgPool2d(PoolSaved)
     case lstm(LSTMSaved)
     case batchNorm(BatchNormSaved)
+    /// An op defined outside the core with its own rule (`torch.autograd.Function`),
+    /// such as a sum across the processes of a data-parallel job.
+    case function(name: String, backward: (Tensor) throws -> Tensor)
 
     var name: String {
         switch self {
@@ -168,6 +171,7 @@ enum Backward {
         case .avgPool2d: return "avg_pool2d"
         case .lstm: return "lstm"
         case .batchNorm: return "batch_norm"
+        case .function(let name, _): return name
         }
     }
 
@@ -184,6 +188,7 @@ enum Backward {
     /// sums them back to each input's shape.
     func gradients(_ g: Tensor, inputs: [Tensor]) throws -> [Tensor?] {
         switch self {
+        case .function(_, let backward): return [try backward(g)]
         case .identity: return [g]
         case let .cast(from): return [g.casted(to: from)]
         case .add: return [g, g]

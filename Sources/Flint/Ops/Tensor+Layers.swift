@@ -120,8 +120,13 @@ extension Tensor {
     /// Input `[N, C, *]`. In training, normalises with the batch statistics
     /// (biased variance) and updates the running statistics in place with the
     /// unbiased variance; otherwise uses the running statistics.
+    ///
+    /// `sumAcross`, when given, sums a tensor over the processes that share the
+    /// batch (differentiably): the statistics are then the whole batch's,
+    /// `torch.nn.SyncBatchNorm`'s. nil: this process's batch alone.
     public func batchNorm(runningMean: Tensor?, runningVar: Tensor?, weight: Tensor? = nil, bias: Tensor? = nil,
-                          training: Bool, momentum: Double = 0.1, eps: Double = 1e-5) throws -> Tensor {
+                          training: Bool, momentum: Double = 0.1, eps: Double = 1e-5,
+                          sumAcross: ((Tensor) throws -> Tensor)? = nil) throws -> Tensor {
         guard rank >= 2 else { throw TensorError.invalidArgument(op: "batch_norm", message: "expected at least 2-D input, got shape \(shape)") }
         let c = shape[1]
         for p in [runningMean, runningVar, weight, bias].compactMap({ $0 }) where p.shape != [c] {
@@ -130,8 +135,9 @@ extension Tensor {
         let cs = channelShape()
         let mean: Tensor, variance: Tensor
         if (training || runningMean == nil || runningVar == nil) && dtype.isFloatingPoint && count > c && c > 0
-            && [weight, bias].allSatisfy({ $0 == nil || $0?.dtype == dtype }) {
-            // The fused primitive (Tensor+BatchNorm.swift); the composite below stays for other dtypes.
+            && [weight, bias].allSatisfy({ $0 == nil || $0?.dtype == dtype }) && sumAcross == nil {
+            // The fused primitive (Tensor+BatchNorm.swift); the composite below stays for other dtypes and for
+            // statistics summed across processes.
             let (y, batchMean, batchVar) = try batchNormBatchStatistics(weight: weight, bias: bias, eps: eps)
             if training, let runningMean, let runningVar {
                 let n = Double(count / c)
@@ -146,11 +152,18 @@ extension Tensor {
         }
         if training || runningMean == nil || runningVar == nil {
             let dims = [0] + Array(2..<rank)
-            let n = count / Swift.max(c, 1)
+            var n = count / Swift.max(c, 1)
+            if let sumAcross { n = Int(try noGrad { try sumAcross(Tensor.scalar(Double(n), dtype: .float64)).item() }) }
             guard n > 1 || !training else {
                 throw TensorError.invalidArgument(op: "batch_norm", message: "expected more than 1 value per channel when training, got input size \(shape)")
             }
-            (mean, variance) = try momentsKeepdim(dims)
+            if let sumAcross {
+                let m = try sumAcross(try sum(dims: dims, keepdim: true)) / Double(n)
+                let centered = try self - m
+                (mean, variance) = (m, try sumAcross(try (centered * centered).sum(dims: dims, keepdim: true)) / Double(n))
+            } else {
+                (mean, variance) = try momentsKeepdim(dims)
+            }
             if training, let runningMean, let runningVar {
                 try noGrad {
                     let unbiased = try variance.detach().reshape([c]) * (Double(n) / Double(Swift.max(n - 1, 1)))

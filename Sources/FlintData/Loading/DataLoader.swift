@@ -46,6 +46,8 @@ public final class DataLoader {
     public var targetTransforms: [Transform]
     /// Draws each epoch's seed; its snapshot is all a checkpoint needs besides `batchIndex`.
     public let generator: Generator
+    /// The part of each epoch this process reads in a data-parallel job (`.whole` alone).
+    public let shard: Shard
     /// Batches handed out per epoch at most (Lightning's `limit_train_batches`): the first of each epoch's order.
     public let batchLimit: Int?
 
@@ -66,7 +68,10 @@ public final class DataLoader {
     public init(dataset: DataSource, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false,
                 transforms: [Transform] = [], targetTransforms: [Transform] = [],
                 inputTransforms: [String: [Transform]] = [:], prefetch: Int = 2, shuffleBuffer: Int? = nil,
-                seed: UInt64 = 0, batchLimit: Int? = nil) throws {
+                seed: UInt64 = 0, batchLimit: Int? = nil, shard: Shard = .whole) throws {
+        guard shard.count > 0, shard.rank >= 0, shard.rank < shard.count else {
+            throw DataError.invalid("rank \(shard.rank) is outside a world of \(shard.count) processes")
+        }
         guard batchSize > 0 else { throw DataError.invalid("batch_size must be positive, got \(batchSize)") }
         if let batchLimit, batchLimit < 1 { throw DataError.invalid("the batch limit must be positive, got \(batchLimit)") }
         self.batchLimit = batchLimit
@@ -94,6 +99,7 @@ public final class DataLoader {
         self.inputTransforms = perInput
         self.targetTransforms = targetTransforms
         self.generator = Generator(seed: seed)
+        self.shard = shard
         self.epochSeed = mixSeed(seed)
         self.order = dataset.blockRows == nil ? Array(0..<dataset.count) : []
     }
@@ -109,8 +115,11 @@ public final class DataLoader {
         set { if let first = dataset.inputs.first?.name { inputTransforms[first] = newValue } }
     }
 
+    /// This process's batches per epoch: with a shard of N ranks, as many as one
+    /// process with N times the batch has (a rank of an uneven evaluation shard may have one less).
     public var batchesPerEpoch: Int {
-        let all = dropLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize
+        let n = shard.samples(of: dataset.count, dropLast: dropLast)
+        let all = dropLast ? n / batchSize : (n + batchSize - 1) / batchSize
         return batchLimit.map { Swift.min($0, all) } ?? all
     }
 
@@ -194,8 +203,10 @@ public final class DataLoader {
         if prefetch > 0 && batchIndex < batchesPerEpoch { _ = try? startProducer() }
     }
 
+    /// Each rank augments its samples with its own stream, derived from (epoch seed, rank).
     private func pipeline() -> BatchPipeline {
-        BatchPipeline(inputTransforms: inputTransforms, targetTransforms: targetTransforms, epochSeed: epochSeed)
+        BatchPipeline(inputTransforms: inputTransforms, targetTransforms: targetTransforms,
+                      epochSeed: shard.isWhole ? epochSeed : mixSeed(epochSeed, UInt64(shard.rank)))
     }
 
     /// A producer of this epoch's batches from `batchIndex` on: inline, or on
@@ -203,10 +214,15 @@ public final class DataLoader {
     private func startProducer() throws -> Producer {
         let reader: EpochReader
         if isStreaming {
-            reader = try StreamReader(source: dataset, batchSize: batchSize, batches: batchesPerEpoch, shuffle: shuffle,
-                                      bufferCapacity: shuffleBuffer, epochSeed: epochSeed, startBatch: batchIndex)
+            // A shard of a stream reads global batches of N·batch_size and keeps its slots of each.
+            let global = batchSize * shard.count
+            let all = dropLast ? dataset.count / global : (dataset.count + global - 1) / global
+            let batches = batchLimit.map { Swift.min($0, all) } ?? all
+            let stream = try StreamReader(source: dataset, batchSize: global, batches: batches, shuffle: shuffle,
+                                          bufferCapacity: shuffleBuffer, epochSeed: epochSeed, startBatch: batchIndex)
+            reader = shard.isWhole ? stream : ShardedStreamReader(stream: stream, shard: shard)
         } else {
-            reader = PermutationReader(source: dataset, order: order, batchSize: batchSize,
+            reader = PermutationReader(source: dataset, order: shard.select(order, dropLast: dropLast), batchSize: batchSize,
                                        batches: batchesPerEpoch, startBatch: batchIndex)
         }
         let pipeline = self.pipeline()

@@ -38,6 +38,27 @@ final class PermutationReader: EpochReader {
     }
 }
 
+/// A rank's part of a streamed epoch: its slots of each global batch.
+final class ShardedStreamReader: EpochReader {
+    private let stream: StreamReader
+    private let shard: Shard
+
+    init(stream: StreamReader, shard: Shard) {
+        self.stream = stream
+        self.shard = shard
+    }
+
+    func next() throws -> (positions: [Int], rows: SampleRows)? {
+        guard let (positions, rows) = try stream.next() else { return nil }
+        let slots = shard.slots(inBatchOf: positions.count)
+        guard !slots.isEmpty else { return nil }
+        let index = try Tensor(slots.map { Int64($0) })
+        return (slots.map { positions[$0] },
+                SampleRows(inputs: try rows.inputs.map { ($0.name, try $0.tensor.indexSelect(0, index)) },
+                           y: try rows.y.indexSelect(0, index)))
+    }
+}
+
 /// A streamed source: blocks of consecutive rows (aligned to the file's chunks)
 /// in a seeded order, each read once, mixed by a shuffle buffer of `capacity`
 /// samples (as `tf.data`'s `shuffle`): every sample is emitted once per epoch,

@@ -16,6 +16,9 @@ public class BatchNormBase: Module {
     let name: String
     /// The per-sample ranks accepted, and how they read in errors.
     let sampleRanks: Set<Int>, sampleLayout: String
+    /// Sums a tensor over the processes of a data-parallel job, differentiably:
+    /// set, training statistics are the global batch's (`torch.nn.SyncBatchNorm`).
+    public var sumAcrossProcesses: ((Tensor) throws -> Tensor)?
 
     init(name: String, sampleRanks: Set<Int>, sampleLayout: String, numFeatures: Int, eps: Double, momentum: Double?,
          affine: Bool, trackRunningStats: Bool) throws {
@@ -62,7 +65,8 @@ public class BatchNormBase: Module {
         let useRunning = !training || trackRunningStats
         return try x.batchNorm(runningMean: useRunning ? buffer("running_mean") : nil, runningVar: useRunning ? buffer("running_var") : nil,
                                weight: parameter("weight"), bias: parameter("bias"),
-                               training: training || !trackRunningStats, momentum: factor, eps: eps)
+                               training: training || !trackRunningStats, momentum: factor, eps: eps,
+                               sumAcross: training ? sumAcrossProcesses : nil)
     }
 }
 

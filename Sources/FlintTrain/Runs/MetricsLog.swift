@@ -65,10 +65,13 @@ final class MetricsLog {
     let csvPath: String
     private(set) var records: [MetricRecord] = []
     private var csvColumns: [String] = []
+    /// False keeps the records in memory only (ranks other than 0 of a data-parallel job).
+    let writes: Bool
 
-    init(dir: String) {
+    init(dir: String, writes: Bool = true) {
         jsonlPath = dir + "/metrics.jsonl"
         csvPath = dir + "/metrics.csv"
+        self.writes = writes
     }
 
     /// Every record of a `metrics.jsonl` file.
@@ -80,12 +83,14 @@ final class MetricsLog {
     /// Starts the files afresh with `records` (those a resumed run keeps).
     func reset(to records: [MetricRecord]) throws {
         self.records = records
+        guard writes else { return }
         try (records.map { $0.json + "\n" }.joined()).write(toFile: jsonlPath, atomically: true, encoding: .utf8)
         try rewriteCSV()
     }
 
     func append(_ record: MetricRecord) throws {
         records.append(record)
+        guard writes else { return }
         try appendLine(jsonlPath, record.json)
         let columns = MetricRecord.orderedKeys(csvColumns + Array(record.values.keys))
         if columns == csvColumns {

@@ -26,6 +26,9 @@ public struct RunSummary {
     public var bestMetric: String?
     public var checkpoint: String?
     public var bestCheckpoint: String?
+    /// Processes of a data-parallel job (1 alone) and `data.batch_size`, which is per process.
+    public var worldSize = 1
+    public var batchSize: Int?
 
     public init(name: String, spec: String?, overrides: [String]) {
         status = "running"
@@ -52,6 +55,8 @@ public struct RunSummary {
             ("final", metrics(final)), ("best", metrics(best)),
             ("best_epoch", bestEpoch.map(JSON.int) ?? .null), ("best_metric", optional(bestMetric)),
             ("checkpoint", optional(checkpoint)), ("best_checkpoint", optional(bestCheckpoint)),
+            ("world_size", .int(worldSize)), ("batch_size", batchSize.map(JSON.int) ?? .null),
+            ("global_batch", batchSize.map { JSON.int($0 * worldSize) } ?? .null),
             ("started_at", .string(ISO8601DateFormatter().string(from: startedAt))),
             ("updated_at", .string(ISO8601DateFormatter().string(from: Date()))),
             ("peak_memory_bytes", RunInfo.peakMemoryBytes().map(JSON.int) ?? .null),

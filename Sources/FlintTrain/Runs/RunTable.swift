@@ -15,6 +15,9 @@ public struct RunRow {
     public var bestEpoch: Int?
     /// Why it stopped or failed.
     public var reason: String?
+    /// Processes that trained it (data parallel) and their global batch (processes × `data.batch_size`).
+    public var worldSize = 1
+    public var globalBatch: Int?
 }
 
 /// `flint runs`: every run under some folders, as one table.
@@ -75,7 +78,7 @@ public enum RunTable {
         return RunRow(path: dir, name: (dir as NSString).lastPathComponent, status: status, overrides: overrides,
                       epochs: s["epochs"]?.int ?? 0, seconds: s["wall_seconds"]?.double ?? 0,
                       final: metrics("final"), best: metrics("best"), bestEpoch: s["best_epoch"]?.int,
-                      reason: reason)
+                      reason: reason, worldSize: s["world_size"]?.int ?? 1, globalBatch: s["global_batch"]?.int)
     }
 
     /// Keeps the rows where every `KEY=VALUE` holds: an override key, `status`,
@@ -156,6 +159,7 @@ public enum RunTable {
                     ("run", .string(r.name)), ("path", .string(r.path)), ("status", .string(r.status)),
                     ("overrides", .object(r.overrides.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
                     ("epochs", .int(r.epochs)), ("seconds", .number(r.seconds)),
+                    ("world_size", .int(r.worldSize)), ("global_batch", r.globalBatch.map(JSON.int) ?? .null),
                     ("final", .object(MetricRecord.orderedKeys(r.final.keys).map { ($0, .number(r.final[$0] ?? .nan)) })),
                     ("best", .object(MetricRecord.orderedKeys(r.best.keys).map { ($0, .number(r.best[$0] ?? .nan)) })),
                     ("best_epoch", r.bestEpoch.map(JSON.int) ?? .null), ("reason", r.reason.map(JSON.string) ?? .null),
@@ -163,11 +167,12 @@ public enum RunTable {
             }
             return JSON.object([("runs", .array(items))]).text + "\n"
         case .csv:
-            let header = ["run", "status"] + overrideKeys + ["epochs", "seconds"] + finals + bests.map { "best:" + $0 } + ["best_epoch", "reason", "path"]
+            let header = ["run", "status"] + overrideKeys + ["epochs", "seconds", "world_size", "global_batch"] + finals + bests.map { "best:" + $0 }
+                + ["best_epoch", "reason", "path"]
             let lines = rows.map { (r: RunRow) -> String in
                 var cells: [String] = [r.name, r.status]
                 cells += overrideKeys.map { r.overrides[$0] ?? "" }
-                cells += [String(r.epochs), MetricsLog.number(r.seconds)]
+                cells += [String(r.epochs), MetricsLog.number(r.seconds), String(r.worldSize), r.globalBatch.map { String($0) } ?? ""]
                 cells += finals.map { (k: String) -> String in r.final[k].map(MetricsLog.number) ?? "" }
                 cells += bests.map { (k: String) -> String in r.best[k].map(MetricsLog.number) ?? "" }
                 cells += [r.bestEpoch.map { String($0) } ?? "", r.reason ?? "", r.path]
@@ -175,13 +180,13 @@ public enum RunTable {
             }
             return ([header.map(MetricsLog.csvField).joined(separator: ",")] + lines).joined(separator: "\n") + "\n"
         case .table:
-            let header = ["run", "status"] + overrideKeys + ["epochs", "time"] + finals + bests.map { "best " + $0 } + ["best epoch"]
+            let header = ["run", "status"] + overrideKeys + ["epochs", "time", "procs", "global batch"] + finals + bests.map { "best " + $0 } + ["best epoch"]
             var table = [header]
             let fixed = { (v: Double?) -> String in v.map { String(format: "%.4f", $0) } ?? "-" }
             for r in rows {
                 var cells: [String] = [r.name, r.status]
                 cells += overrideKeys.map { r.overrides[$0] ?? "-" }
-                cells += [String(r.epochs), ProgressReporter.clock(r.seconds)]
+                cells += [String(r.epochs), ProgressReporter.clock(r.seconds), String(r.worldSize), r.globalBatch.map { String($0) } ?? "-"]
                 cells += finals.map { fixed(r.final[$0]) }
                 cells += bests.map { fixed(r.best[$0]) }
                 cells.append(r.bestEpoch.map { String($0) } ?? "-")
