@@ -79,6 +79,7 @@ enum Backward {
     case avgPool2d(PoolSaved)
     case lstm(LSTMSaved)
     case batchNorm(BatchNormSaved)
+    case layerNorm(LayerNormSaved)
 
     var name: String {
         switch self {
@@ -168,6 +169,7 @@ enum Backward {
         case .avgPool2d: return "avg_pool2d"
         case .lstm: return "lstm"
         case .batchNorm: return "batch_norm"
+        case .layerNorm: return "layer_norm"
         }
     }
 
@@ -326,6 +328,7 @@ enum Backward {
         case let .avgPool2d(saved): return [saved.averageGradient(g)]
         case let .lstm(saved): return saved.gradients(g, needed: inputs.map(\.requiresGrad))
         case let .batchNorm(saved): return saved.gradients(g, needed: inputs.map(\.requiresGrad))
+        case let .layerNorm(saved): return saved.gradients(g, needed: inputs.map(\.requiresGrad))
         case let .whereMask(mask):
             let zero = Tensor.scalar(0, dtype: g.dtype)
             return [nil, try Tensor.whereMask(mask, g, zero), try Tensor.whereMask(mask, zero, g)]
