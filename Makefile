@@ -6,7 +6,7 @@ SPEC ?= models/mnist_mlp.yaml
 APT_PACKAGES := libopenblas-dev libhdf5-dev zlib1g-dev libpng-dev libjpeg-dev pkg-config
 FLINT := .build/release/flint
 
-.PHONY: deps build train test test-interop bench clean-runs
+.PHONY: deps build train test test-package test-interop bench clean-runs
 
 # Installs the Debian packages that are missing (apt-get update only when needed).
 deps:
@@ -17,16 +17,25 @@ deps:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
+# The Swift runtime and Foundation are linked into `flint` statically: resolving their
+# symbols across a dozen shared libraries took ~10 ms of every start (bench/startup).
+STATIC := --static-swift-stdlib
+
 build: deps
-	$(SWIFT) build -c release --product flint
+	$(SWIFT) build -c release --product flint $(STATIC)
 
 train: build
 	$(FLINT) train $(SPEC)
 
 # Tests run optimised (numeric code is 20-80x slower in debug) with @testable imports enabled.
 test: deps
-	$(SWIFT) build -c release --product flint
+	$(SWIFT) build -c release --product flint $(STATIC)
+	examples/package/check.sh $(FLINT)
 	$(SWIFT) test -c release -Xswiftc -enable-testing
+
+# examples/package built as a user's package builds Flint: by URL and version.
+test-package: build
+	examples/package/check.sh $(FLINT)
 
 clean-runs:
 	rm -rf models/runs

@@ -31,8 +31,7 @@ let package = Package(
         // Float exp/log/tanh/softmax kernels in C, built for AVX-512, AVX2 and baseline x86-64 and
         // chosen at load time (Swift has no per-function target attributes).
         .target(name: "CFlintKernels", path: "Sources/CFlintKernels"),
-        .target(name: "Flint", dependencies: ["CBLAS", "CFlintKernels"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .target(name: "Flint", dependencies: ["CBLAS", "CFlintKernels"]),
         .target(name: "FlintNN", dependencies: ["Flint"]),
         .target(name: "FlintHDF5", dependencies: ["CHDF5", "Flint"]),
         .target(name: "FlintData", dependencies: ["Flint", "FlintHDF5", "CZlib", "CImageCodecs"]),
@@ -47,12 +46,13 @@ let package = Package(
         .target(name: "FlintTrain", dependencies: ["Flint", "FlintNN", "FlintHDF5", "FlintData", "FlintSpec", "ONNXProto", "TensorBoardProto",
                                                    "CImageCodecs"],
                 exclude: ["PlotFont.py"]),
-        // The Swift runtime and Foundation linked statically: resolving their symbols
-        // across a dozen shared libraries took ~10 ms of every start (bench/startup).
+        // The Makefile links the Swift runtime and Foundation statically (`--static-swift-stdlib`):
+        // resolving their symbols across a dozen shared libraries took ~10 ms of every start
+        // (bench/startup). No target carries unsafe flags, so the libraries build as a dependency.
         .executableTarget(name: "flint", dependencies: [
             "FlintTrain", "FlintSpec", "FlintData", "FlintHDF5",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: [.unsafeFlags(["-static-stdlib"])], linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
+        ]),
         .testTarget(name: "FlintTests", dependencies: ["Flint"]),
         .testTarget(name: "FlintNNTests", dependencies: ["FlintNN"]),
         .testTarget(name: "FlintHDF5Tests", dependencies: ["FlintHDF5"]),

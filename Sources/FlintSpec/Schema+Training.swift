@@ -1,4 +1,5 @@
 import FlintData
+import FlintNN
 
 /// Loss, optimizer, scheduler and transform tables.
 extension SpecSchema {
@@ -98,35 +99,43 @@ extension SpecSchema {
     /// Losses whose input is a pair of model outputs (PyTorch's `(input1, input2, target)`).
     public static let pairwiseLosses: Set<String> = ["cosine_embedding_loss", "margin_ranking_loss"]
 
-    private static let learningRate = FieldSchema(
-        "lr", .float, .defaulted(.double(1e-3)), range: .nonNegative, doc: "Learning rate.")
+    // The optimizers' fields take their defaults from the options structs of
+    // FlintNN (`AdamOptions()`), where PyTorch's defaults are written once.
 
     private static func learningRate(_ value: Double) -> FieldSchema {
         FieldSchema("lr", .float, .defaulted(.double(value)), range: .nonNegative, doc: "Learning rate.")
     }
 
-    private static let betas = FieldSchema(
-        "betas", .floats(count: 2), .defaulted(.doubles([0.9, 0.999])), range: .unitHalfOpen,
-        doc: "Decay rates of the first and second moment estimates.")
+    private static func betas(_ value: (Double, Double)) -> FieldSchema {
+        FieldSchema("betas", .floats(count: 2), .defaulted(.doubles([value.0, value.1])), range: .unitHalfOpen,
+                    doc: "Decay rates of the first and second moment estimates.")
+    }
 
     private static func eps(_ value: Double) -> FieldSchema {
         FieldSchema("eps", .float, .defaulted(.double(value)), range: .nonNegative, doc: "Added to the denominator for stability.")
     }
 
-    private static let amsgrad = FieldSchema(
-        "amsgrad", .bool, .defaulted(.bool(false)), doc: "Use the AMSGrad variant.")
+    private static func amsgrad(_ value: Bool) -> FieldSchema {
+        FieldSchema("amsgrad", .bool, .defaulted(.bool(value)), doc: "Use the AMSGrad variant.")
+    }
 
-    private static let maximize = FieldSchema(
-        "maximize", .bool, .defaulted(.bool(false)), doc: "Maximise the objective instead of minimising it.")
+    private static func maximize(_ value: Bool) -> FieldSchema {
+        FieldSchema("maximize", .bool, .defaulted(.bool(value)), doc: "Maximise the objective instead of minimising it.")
+    }
 
-    private static func weightDecay(_ value: Double = 0, decoupled: Bool = false) -> FieldSchema {
+    private static func weightDecay(_ value: Double, decoupled: Bool = false) -> FieldSchema {
         FieldSchema("weight_decay", .float, .defaulted(.double(value)), range: .nonNegative,
                     doc: decoupled ? "Decoupled weight decay coefficient." : "L2 penalty added to the gradient.")
     }
 
-    private static let decoupledWeightDecay = FieldSchema(
-        "decoupled_weight_decay", .bool, .defaulted(.bool(false)),
-        doc: "Decay the weights directly (as AdamW) instead of adding an L2 penalty to the gradient.")
+    private static func decoupledWeightDecay(_ value: Bool) -> FieldSchema {
+        FieldSchema("decoupled_weight_decay", .bool, .defaulted(.bool(value)),
+                    doc: "Decay the weights directly (as AdamW) instead of adding an L2 penalty to the gradient.")
+    }
+
+    private static func momentum(_ value: Double) -> FieldSchema {
+        FieldSchema("momentum", .float, .defaulted(.double(value)), range: .nonNegative, doc: "Momentum factor.")
+    }
 
     /// PyTorch's per-group options: every optimizer takes `param_groups`, whose entries
     /// choose parameters by pattern and override any of the optimizer's own fields.
@@ -152,60 +161,72 @@ extension SpecSchema {
         doc: "Updates the parameters from their gradients; named after its `torch.optim` class.",
         types: withParamGroups([
             TypeSchema("sgd", pytorch: "torch.optim.SGD", doc: "Stochastic gradient descent, with optional momentum.",
-                       fields: [
-                learningRate,
-                FieldSchema("momentum", .float, .defaulted(.double(0.0)), range: .nonNegative, doc: "Momentum factor."),
-                FieldSchema("dampening", .float, .defaulted(.double(0.0)), doc: "Dampening for momentum."),
-                weightDecay(),
-                FieldSchema("nesterov", .bool, .defaulted(.bool(false)), doc: "Use Nesterov momentum."),
-                maximize,
-            ], check: { entry, report in
+                       fields: {
+                let o = SGDOptions()
+                return [
+                    learningRate(o.lr), momentum(o.momentum),
+                    FieldSchema("dampening", .float, .defaulted(.double(o.dampening)), doc: "Dampening for momentum."),
+                    weightDecay(o.weightDecay),
+                    FieldSchema("nesterov", .bool, .defaulted(.bool(o.nesterov)), doc: "Use Nesterov momentum."),
+                    maximize(o.maximize),
+                ]
+            }(), check: { entry, report in
                 let nesterov = entry.bool("nesterov") ?? false
                 if nesterov, (entry.double("momentum") ?? 0) <= 0 || (entry.double("dampening") ?? 0) != 0 {
                     report("nesterov momentum requires a momentum and zero dampening", "nesterov")
                 }
             }),
-            TypeSchema("adam", pytorch: "torch.optim.Adam", doc: "Adam.", fields: [
-                learningRate, betas, eps(1e-8), weightDecay(), amsgrad, maximize, decoupledWeightDecay,
-            ]),
-            TypeSchema("adamw", pytorch: "torch.optim.AdamW", doc: "Adam with decoupled weight decay.", fields: [
-                learningRate, betas, eps(1e-8), weightDecay(1e-2, decoupled: true), amsgrad, maximize,
-            ]),
-            TypeSchema("adamax", pytorch: "torch.optim.Adamax", doc: "Adam with the infinity norm.", fields: [
-                learningRate(2e-3), betas, eps(1e-8), weightDecay(), maximize,
-            ]),
-            TypeSchema("nadam", pytorch: "torch.optim.NAdam", doc: "Adam with Nesterov momentum.", fields: [
-                learningRate(2e-3), betas, eps(1e-8), weightDecay(),
-                FieldSchema("momentum_decay", .float, .defaulted(.double(4e-3)), range: .nonNegative,
-                            doc: "Momentum decay ψ."),
-                decoupledWeightDecay, maximize,
-            ]),
-            TypeSchema("radam", pytorch: "torch.optim.RAdam", doc: "Rectified Adam.", fields: [
-                learningRate, betas, eps(1e-8), weightDecay(), decoupledWeightDecay, maximize,
-            ]),
-            TypeSchema("rmsprop", pytorch: "torch.optim.RMSprop", doc: "RMSprop.", fields: [
-                learningRate(1e-2),
-                FieldSchema("alpha", .float, .defaulted(.double(0.99)), range: .nonNegative, doc: "Smoothing constant."),
-                eps(1e-8), weightDecay(),
-                FieldSchema("momentum", .float, .defaulted(.double(0)), range: .nonNegative, doc: "Momentum factor."),
-                FieldSchema("centered", .bool, .defaulted(.bool(false)),
-                            doc: "Normalise by an estimate of the gradient's variance."),
-                maximize,
-            ]),
-            TypeSchema("adagrad", pytorch: "torch.optim.Adagrad", doc: "Adagrad.", fields: [
-                learningRate(1e-2),
-                FieldSchema("lr_decay", .float, .defaulted(.double(0)), range: .nonNegative, doc: "Learning rate decay."),
-                weightDecay(),
-                FieldSchema("initial_accumulator_value", .float, .defaulted(.double(0)), range: .nonNegative,
-                            doc: "Starting value of the sums of squared gradients."),
-                eps(1e-10), maximize,
-            ]),
-            TypeSchema("adadelta", pytorch: "torch.optim.Adadelta", doc: "Adadelta.", fields: [
-                learningRate(1.0),
-                FieldSchema("rho", .float, .defaulted(.double(0.9)), range: .unitClosed,
-                            doc: "Decay of the running averages."),
-                eps(1e-6), weightDecay(), maximize,
-            ]),
+            TypeSchema("adam", pytorch: "torch.optim.Adam", doc: "Adam.", fields: {
+                let o = AdamOptions()
+                return [learningRate(o.lr), betas(o.betas), eps(o.eps), weightDecay(o.weightDecay), amsgrad(o.amsgrad),
+                        maximize(o.maximize), decoupledWeightDecay(o.decoupledWeightDecay)]
+            }()),
+            TypeSchema("adamw", pytorch: "torch.optim.AdamW", doc: "Adam with decoupled weight decay.", fields: {
+                let o = AdamWOptions()
+                return [learningRate(o.lr), betas(o.betas), eps(o.eps), weightDecay(o.weightDecay, decoupled: true),
+                        amsgrad(o.amsgrad), maximize(o.maximize)]
+            }()),
+            TypeSchema("adamax", pytorch: "torch.optim.Adamax", doc: "Adam with the infinity norm.", fields: {
+                let o = AdamaxOptions()
+                return [learningRate(o.lr), betas(o.betas), eps(o.eps), weightDecay(o.weightDecay), maximize(o.maximize)]
+            }()),
+            TypeSchema("nadam", pytorch: "torch.optim.NAdam", doc: "Adam with Nesterov momentum.", fields: {
+                let o = NAdamOptions()
+                return [learningRate(o.lr), betas(o.betas), eps(o.eps), weightDecay(o.weightDecay),
+                        FieldSchema("momentum_decay", .float, .defaulted(.double(o.momentumDecay)), range: .nonNegative,
+                                    doc: "Momentum decay ψ."),
+                        decoupledWeightDecay(o.decoupledWeightDecay), maximize(o.maximize)]
+            }()),
+            TypeSchema("radam", pytorch: "torch.optim.RAdam", doc: "Rectified Adam.", fields: {
+                let o = RAdamOptions()
+                return [learningRate(o.lr), betas(o.betas), eps(o.eps), weightDecay(o.weightDecay),
+                        decoupledWeightDecay(o.decoupledWeightDecay), maximize(o.maximize)]
+            }()),
+            TypeSchema("rmsprop", pytorch: "torch.optim.RMSprop", doc: "RMSprop.", fields: {
+                let o = RMSpropOptions()
+                return [learningRate(o.lr),
+                        FieldSchema("alpha", .float, .defaulted(.double(o.alpha)), range: .nonNegative, doc: "Smoothing constant."),
+                        eps(o.eps), weightDecay(o.weightDecay), momentum(o.momentum),
+                        FieldSchema("centered", .bool, .defaulted(.bool(o.centered)),
+                                    doc: "Normalise by an estimate of the gradient's variance."),
+                        maximize(o.maximize)]
+            }()),
+            TypeSchema("adagrad", pytorch: "torch.optim.Adagrad", doc: "Adagrad.", fields: {
+                let o = AdagradOptions()
+                return [learningRate(o.lr),
+                        FieldSchema("lr_decay", .float, .defaulted(.double(o.lrDecay)), range: .nonNegative, doc: "Learning rate decay."),
+                        weightDecay(o.weightDecay),
+                        FieldSchema("initial_accumulator_value", .float, .defaulted(.double(o.initialAccumulatorValue)),
+                                    range: .nonNegative, doc: "Starting value of the sums of squared gradients."),
+                        eps(o.eps), maximize(o.maximize)]
+            }()),
+            TypeSchema("adadelta", pytorch: "torch.optim.Adadelta", doc: "Adadelta.", fields: {
+                let o = AdadeltaOptions()
+                return [learningRate(o.lr),
+                        FieldSchema("rho", .float, .defaulted(.double(o.rho)), range: .unitClosed,
+                                    doc: "Decay of the running averages."),
+                        eps(o.eps), weightDecay(o.weightDecay), maximize(o.maximize)]
+            }()),
         ])
     )
 

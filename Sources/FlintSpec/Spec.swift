@@ -1,4 +1,5 @@
 import Foundation
+import FlintData
 
 /// A validated spec: what to train, on what, and how.
 ///
@@ -146,8 +147,8 @@ public struct DataSpec: Sendable {
     public var dropLast: Bool
     /// Batches prepared ahead of the loop.
     public var prefetch: Int
-    /// `auto`, `memory` or `none` (FlintData's `CacheMode`).
-    public var cache: String
+    /// Whether splits are read into memory or streamed.
+    public var cache: CacheMode
     /// Largest split, in MiB, that `cache: auto` reads into memory.
     public var cacheBudgetMB: Int
     public var shuffleBuffer: Int?
@@ -177,7 +178,7 @@ public struct DataSpec: Sendable {
         self.stratify = values.sections["val"]?.bool("stratify") ?? false
         self.dropLast = values.bool("drop_last") ?? false
         self.prefetch = values.int("prefetch") ?? 2
-        self.cache = values.string("cache") ?? "auto"
+        self.cache = values.string("cache").flatMap(CacheMode.init(rawValue:)) ?? .auto
         self.cacheBudgetMB = values.int("cache_budget_mb") ?? 1024
         self.shuffleBuffer = values.int("shuffle_buffer")
         self.location = values.location

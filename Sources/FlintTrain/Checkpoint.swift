@@ -62,6 +62,17 @@ public struct Checkpoint {
         self.history = history
     }
 
+    /// A checkpoint of a model trained by a Swift program's own loop: its
+    /// weights, the spec that rebuilds it (`config`, whose state-dict names
+    /// must match the module's), and the optimizer's state if given. `flint
+    /// eval`, `predict`, `export` and `summary` read it as one of `flint train`'s.
+    public init(model: Module, config: String, epoch: Int = 0, step: Int = 0, optimizer: Optimizer? = nil) {
+        self.init(epoch: epoch, step: step, config: config, model: model.stateDict(),
+                  optimizerType: optimizer?.typeName ?? "none", optimizerSteps: optimizer?.stepCount ?? 0,
+                  optimizerLRs: optimizer?.paramGroups.map { $0.lr } ?? [], optimizerState: optimizer?.stateDict() ?? [],
+                  scheduler: [:], rng: [:], dataOrder: [], dataBatchIndex: 0, history: [:])
+    }
+
     /// Writes to a temporary file beside `path`, flushes it to disk, then
     /// renames it over `path`, so a crash leaves either the old file or the new one.
     public func write(to path: String) throws {

@@ -140,7 +140,7 @@ extension RunPlan {
     static func openData(_ spec: DataSpec, seed: Int, sourceOverride: String?) throws(SpecError) -> OpenedData {
         let source = sourceOverride ?? spec.source
         // The schema only admits CacheMode's spellings, so the fallback is not reached.
-        let options = SourceOptions(cache: CacheMode(rawValue: spec.cache) ?? .auto,
+        let options = SourceOptions(cache: spec.cache,
                                     memoryBudget: spec.cacheBudgetMB.multipliedReportingOverflow(by: 1 << 20).partialValue)
         func open(_ arrays: DataSpec.Arrays) throws(SpecError) -> DataSource {
             do {

@@ -33,55 +33,13 @@ struct CheckCommand: ParsableCommand {
             for diagnostic in check.diagnostics { printError(diagnostic.description) }
             guard !check.hasErrors, let model = check.model else { throw ExitCode(2) }
             let step = try FirstStep(spec: check.spec, initFrom: initFrom.map { InitialWeightsSpec(path: $0, strict: !initNonStrict) })
+            for warning in step.warnings { printError(warning.description) }
             if let loaded = step.initialWeights, !loaded.report.fits { printError(loaded.report.warning(loadingFrom: loaded.source.path)) }
             let outputs = zip(check.spec.model.outputs ?? [], step.outputs)
             print("\(spec): ok: \(model.parameterCount) parameters; batch \(step.input) -> "
                   + (step.outputs.count == 1 ? "output \(step.outputs[0])" : "outputs " + outputs.map { "\($0) \($1)" }.joined(separator: ", "))
                   + "; loss \(String(format: "%.4f", step.loss)) on the first batch"
                   + (step.initialWeights.map { "; \($0.report.loaded) of \($0.report.modelTensors) tensors loaded from \($0.source.path)" } ?? ""))
-        }
-    }
-}
-
-/// One training step's forward and backward pass on the first batch, without an
-/// optimizer step: the last thing that could stop training from starting.
-/// The weights to start from are loaded first, as `flint train` loads them.
-private struct FirstStep {
-    let input: [Int]
-    /// The batched shape of every model output, in the order of `model.outputs`.
-    let outputs: [[Int]]
-    let loss: Double
-    /// Where the starting weights came from and what the load found; nil without any.
-    let initialWeights: (source: InitialWeightsSpec, report: WeightsLoadReport)?
-
-    /// - Parameter initFrom: weights that replace `model.init_from` (`--init`).
-    init(spec: Spec, initFrom: InitialWeightsSpec?) throws {
-        var plan = try RunPlan(spec: spec, initialWeights: initFrom == nil)
-        for w in plan.warnings { printError(w.description) }
-        if let initFrom { plan.initialWeightsReport = try loadInitialWeights(into: plan.model, from: initFrom) }
-        if let report = plan.initialWeightsReport, let source = initFrom ?? spec.model.initFrom {
-            initialWeights = (source, report)
-        } else {
-            initialWeights = nil
-        }
-        plan.model.train()
-        plan.train.startEpoch()
-        guard let batch = try plan.train.next() else {
-            throw TrainError.badInput("the training split has no samples")
-        }
-        do {
-            let outputs = try plan.objective.outputs(of: plan.model, batch.x)
-            let value = try plan.objective(outputs, x: batch.x, y: batch.y)
-            try value.backward()
-            input = batch.x.shape
-            self.outputs = outputs.map(\.shape)
-            loss = try value.item()
-        } catch {
-            throw TrainError.badInput("the first batch (inputs \(batch.x.shape) \(batch.x.dtype), targets \(batch.y.shape) "
-                                      + "\(batch.y.dtype)) failed in the forward or backward pass: \(error)")
-        }
-        guard loss.isFinite else {
-            throw TrainError.badInput("the loss of the first batch is \(loss); check the data and the transforms")
         }
     }
 }

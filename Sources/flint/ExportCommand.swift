@@ -21,7 +21,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "safetensors, onnx, npz or h5.") var format: ExportFormat
     @Option(name: .shortAndLong, help: "The file to write.") var output: String
     @Flag(help: "Replace the output file if it exists.") var force = false
-    @Flag(help: "ONNX: put the spec's data transforms (to_tensor, normalize, standardize) into the graph, so it takes inputs as the dataset stores them (uint8 images, raw rows).")
+    @Flag(help: "ONNX: put the spec's data transforms (to_tensor, normalize, standardize, center_crop) into the graph, so it takes inputs as the dataset stores them (uint8 images, raw rows).")
     var preprocessing = false
     @Flag(help: "Print the result as one JSON line on stdout.") var json = false
 

@@ -30,14 +30,6 @@ private func modelSummary(of path: String, overrides: [String]) throws -> ModelS
         let spec = try Spec.load(path: path, overrides: overrides)
         return ModelSummary(input: spec.model.input, built: try Builder.build(spec.model))
     }
-    let file = isDirectory.boolValue ? path + "/checkpoints/last.h5" : path
-    let checkpoint = try Checkpoint.readModel(from: file)
-    let spec = try Spec.parse(yaml: checkpoint.config, file: file + ":/config", overrides: overrides)
-    let built = try Builder.build(spec.model)
-    do {
-        _ = try built.module.loadStateDict(Dictionary(checkpoint.model.map { ($0.name, $0.tensor) }) { a, _ in a })
-    } catch {
-        throw TrainError.badInput("\(file): the weights do not fit the model of its config: \(error)")
-    }
-    return ModelSummary(input: spec.model.input, built: built)
+    let restored = try RestoredModel.load(checkpoint: path, overrides: overrides)
+    return ModelSummary(input: restored.inputShape, built: restored.built)
 }

@@ -66,9 +66,8 @@ final class EndToEndParityTests: XCTestCase {
 
     private func makeOptimizer(_ name: String, _ args: FixtureArgs, _ params: [Tensor]) throws -> Optimizer {
         switch name {
-        case "sgd": return SGD(params: params, lr: args.double("lr", 1e-3), momentum: args.double("momentum", 0))
-        case "adam": return Adam(params: params, lr: args.double("lr", 1e-3), betas: args.pair("betas", (0.9, 0.999)),
-                                 eps: args.double("eps", 1e-8))
+        case "sgd": return try SGD(params: params, options: OptimizerParityTests.apply(args.raw, to: SGDOptions()))
+        case "adam": return try Adam(params: params, options: OptimizerParityTests.apply(args.raw, to: AdamOptions()))
         default: throw NNFixtureError.unsupported("optimizer \(name)")
         }
     }

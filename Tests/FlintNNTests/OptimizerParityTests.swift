@@ -5,60 +5,49 @@ import FlintNN
 /// PyTorch's gradients; parameters must stay within 1e-5 relative of
 /// PyTorch's after every step, and the state must carry PyTorch's names.
 final class OptimizerParityTests: XCTestCase {
-    /// Builds the optimizer a fixture case describes, through the per-group constructor.
-    static func makeOptimizer(_ type: String, _ args: FixtureArgs, groups: [ParamGroupSpec]) throws -> Optimizer {
-        let betas = args.pair("betas", (0.9, 0.999))
-        let wd = args.optDouble("weight_decay"), maximize = args.bool("maximize")
+    /// Builds the optimizer a fixture case describes, through the per-group constructor:
+    /// PyTorch's defaults (the options' initialisers), the case's arguments, then each group's.
+    static func makeOptimizer(_ type: String, _ args: Any?, params: [Tensor], groups: [Any]?) throws -> Optimizer {
         switch type {
-        case "sgd":
-            return try SGD(paramGroups: groups, lr: args.double("lr", 1e-3), momentum: args.double("momentum", 0),
-                           dampening: args.double("dampening", 0), weightDecay: wd ?? 0, nesterov: args.bool("nesterov"),
-                           maximize: maximize)
-        case "adam":
-            return try Adam(paramGroups: groups, lr: args.double("lr", 1e-3), betas: betas, eps: args.double("eps", 1e-8),
-                            weightDecay: wd ?? 0, amsgrad: args.bool("amsgrad"), maximize: maximize)
-        case "adamw":
-            return try AdamW(paramGroups: groups, lr: args.double("lr", 1e-3), betas: betas, eps: args.double("eps", 1e-8),
-                             weightDecay: wd ?? 1e-2, amsgrad: args.bool("amsgrad"), maximize: maximize)
-        case "rmsprop":
-            return try RMSprop(paramGroups: groups, lr: args.double("lr", 1e-2), alpha: args.double("alpha", 0.99),
-                               eps: args.double("eps", 1e-8), weightDecay: wd ?? 0, momentum: args.double("momentum", 0),
-                               centered: args.bool("centered"), maximize: maximize)
-        case "adagrad":
-            return try Adagrad(paramGroups: groups, lr: args.double("lr", 1e-2), lrDecay: args.double("lr_decay", 0),
-                               weightDecay: wd ?? 0, initialAccumulatorValue: args.double("initial_accumulator_value", 0),
-                               eps: args.double("eps", 1e-10), maximize: maximize)
-        case "adadelta":
-            return try Adadelta(paramGroups: groups, lr: args.double("lr", 1), rho: args.double("rho", 0.9),
-                                eps: args.double("eps", 1e-6), weightDecay: wd ?? 0, maximize: maximize)
-        case "adamax":
-            return try Adamax(paramGroups: groups, lr: args.double("lr", 2e-3), betas: betas, eps: args.double("eps", 1e-8),
-                              weightDecay: wd ?? 0, maximize: maximize)
-        case "nadam":
-            return try NAdam(paramGroups: groups, lr: args.double("lr", 2e-3), betas: betas, eps: args.double("eps", 1e-8),
-                             weightDecay: wd ?? 0, momentumDecay: args.double("momentum_decay", 4e-3),
-                             decoupledWeightDecay: args.bool("decoupled_weight_decay"), maximize: maximize)
-        case "radam":
-            return try RAdam(paramGroups: groups, lr: args.double("lr", 1e-3), betas: betas, eps: args.double("eps", 1e-8),
-                             weightDecay: wd ?? 0, decoupledWeightDecay: args.bool("decoupled_weight_decay"), maximize: maximize)
-        default:
-            throw NNFixtureError.unsupported("optimizer \(type)")
+        case "sgd": return try make(SGD.self, SGDOptions(), args, params, groups)
+        case "adam": return try make(Adam.self, AdamOptions(), args, params, groups)
+        case "adamw": return try make(AdamW.self, AdamWOptions(), args, params, groups)
+        case "rmsprop": return try make(RMSprop.self, RMSpropOptions(), args, params, groups)
+        case "adagrad": return try make(Adagrad.self, AdagradOptions(), args, params, groups)
+        case "adadelta": return try make(Adadelta.self, AdadeltaOptions(), args, params, groups)
+        case "adamax": return try make(Adamax.self, AdamaxOptions(), args, params, groups)
+        case "nadam": return try make(NAdam.self, NAdamOptions(), args, params, groups)
+        case "radam": return try make(RAdam.self, RAdamOptions(), args, params, groups)
+        default: throw NNFixtureError.unsupported("optimizer \(type)")
         }
     }
 
-    /// A group's overrides in Flint's option names (`betas` is `beta1`, `beta2`; booleans are 0/1).
-    static func overrides(_ json: Any?) -> [String: Double] {
-        var out: [String: Double] = [:]
-        for (k, v) in json as? [String: Any] ?? [:] {
-            if k == "betas", let b = v as? [Double], b.count == 2 {
-                out["beta1"] = b[0]
-                out["beta2"] = b[1]
-            } else if let flag = v as? Bool {
-                out[k] = flag ? 1 : 0
-            } else if let d = v as? Double ?? (v as? Int).map(Double.init) {
-                out[k] = d
+    /// One group per parameter when the case has `groups`, else one group of all.
+    private static func make<O: OptimizerOptions>(_ type: TypedOptimizer<O>.Type, _ start: O, _ args: Any?, _ params: [Tensor],
+                                                  _ groups: [Any]?) throws -> Optimizer {
+        let defaults = try apply(args, to: start)
+        let typed = try groups.map { json in
+            try zip(params, json).map { OptimizerGroup(params: [$0], options: try apply($1, to: defaults)) }
+        } ?? [OptimizerGroup(params: params, options: defaults)]
+        return try type.init(groups: typed, defaults: defaults)
+    }
+
+    /// PyTorch's keyword arguments (JSON) over `options`; an argument the options lack is an error.
+    static func apply<O: OptimizerOptions>(_ json: Any?, to options: O) throws -> O {
+        var out = options
+        let values = json as? [String: Any] ?? [:]
+        for field in O.fields {
+            guard let value = values[field.name] else { continue }
+            switch field {
+            case .number(_, let path): out[keyPath: path] = try XCTUnwrap(value as? Double ?? (value as? Int).map(Double.init))
+            case .flag(_, let path): out[keyPath: path] = try XCTUnwrap(value as? Bool)
+            case .pair(_, let path):
+                let pair = try XCTUnwrap(value as? [Double])
+                out[keyPath: path] = (pair[0], pair[1])
             }
         }
+        let unknown = Set(values.keys).subtracting(O.fields.map(\.name))
+        XCTAssertEqual(unknown, [], "\(O.self) has no option for these arguments")
         return out
     }
 
@@ -66,13 +55,10 @@ final class OptimizerParityTests: XCTestCase {
         var checked = 0
         for c in try NNFixture.cases("optim") {
             guard let type = c["type"] as? String, !type.hasPrefix("clip_") else { continue }
-            let args = FixtureArgs(c["args"])
             let params = try NNFixture.tensors(c["params"]).map { $0.requiringGrad() }
             let groupJSON = c["groups"] as? [Any]
-            let groups = groupJSON.map { g in zip(params, g).map { ParamGroupSpec(params: [$0], overrides: Self.overrides($1)) } }
-                ?? [ParamGroupSpec(params: params)]
             let label = "\(type) \(c["args"] ?? "") groups \(groupJSON.map { "\($0)" } ?? "-")"
-            let optimizer = try Self.makeOptimizer(type, args, groups: groups)
+            let optimizer = try Self.makeOptimizer(type, c["args"], params: params, groups: groupJSON)
             XCTAssertEqual(optimizer.typeName, type)
             guard let grads = c["grads"] as? [Any], let expected = c["expected"] as? [Any] else { throw NNFixtureError.malformed(label) }
             for (step, (g, e)) in zip(grads, expected).enumerated() {
@@ -125,27 +111,51 @@ final class OptimizerParityTests: XCTestCase {
         XCTAssertEqual(checked, 6)
     }
 
-    func testPerGroupConstructorRejectsUnknownOptionsAndBadValues() throws {
+    func testConstructorsRejectBadValuesAsPyTorchDoes() throws {
         let p = try Tensor.zeros([2]).requiringGrad()
-        XCTAssertThrowsError(try Adam(paramGroups: [ParamGroupSpec(params: [p], overrides: ["momentum": 0.9])])) { error in
-            XCTAssertTrue("\(error)".contains("unknown option 'momentum'"), "\(error)")
+        XCTAssertThrowsError(try SGD(params: [p], options: SGDOptions(lr: -0.1))) { error in
+            XCTAssertTrue("\(error)".contains("invalid lr value: -0.1"), "\(error)")
         }
-        XCTAssertThrowsError(try SGD(paramGroups: [ParamGroupSpec(params: [p])], lr: -0.1)) { error in
-            XCTAssertTrue("\(error)".contains("lr"), "\(error)")
+        XCTAssertThrowsError(try Adam(params: [p], options: AdamOptions(betas: (1.0, 0.9)))) { error in
+            XCTAssertTrue("\(error)".contains("beta1"), "\(error)")
         }
-        XCTAssertThrowsError(try Adam(paramGroups: [ParamGroupSpec(params: [p])], betas: (1.0, 0.9)))
-        XCTAssertThrowsError(try SGD(paramGroups: [ParamGroupSpec(params: [p])], nesterov: true))
+        XCTAssertThrowsError(try SGD(params: [p], options: SGDOptions(nesterov: true)))
+        XCTAssertThrowsError(try Adadelta(params: [p], options: AdadeltaOptions(rho: 1.5)))
+        // A group's own bad value names the group.
+        let groups = [OptimizerGroup(params: [p], options: RMSpropOptions(alpha: -1))]
+        XCTAssertThrowsError(try RMSprop(groups: groups, defaults: RMSpropOptions())) { error in
+            XCTAssertTrue("\(error)".contains("parameter group 0: invalid alpha value"), "\(error)")
+        }
+    }
+
+    /// Every stored option is named in `fields` (what specs and fixtures read), and PyTorch's
+    /// momentum-like option is the one OneCycleLR cycles.
+    func testEveryOptionIsNamedForReaders() throws {
+        func check<O: OptimizerOptions>(_ options: O, momentum: String?) {
+            XCTAssertEqual(Mirror(reflecting: options).children.count, O.fields.count, "\(O.self): an option without a name")
+            XCTAssertEqual(Set(O.fields.map(\.name)).count, O.fields.count, "\(O.self): a name used twice")
+            XCTAssertEqual(options.cycledMomentum != nil, momentum != nil, "\(O.self)")
+        }
+        check(SGDOptions(), momentum: "momentum")
+        check(AdamOptions(), momentum: "betas")
+        check(AdamWOptions(), momentum: "betas")
+        check(AdamaxOptions(), momentum: "betas")
+        check(NAdamOptions(), momentum: "betas")
+        check(RAdamOptions(), momentum: "betas")
+        check(RMSpropOptions(), momentum: "momentum")
+        check(AdagradOptions(), momentum: nil)
+        check(AdadeltaOptions(), momentum: nil)
     }
 
     func testStateDictRoundTripsThroughLoad() throws {
         let p = try Tensor([Float(1), 2, 3]).requiringGrad()
-        let adam = Adam(params: [p], lr: 0.1, amsgrad: true)
+        let adam = try Adam(params: [p], options: AdamOptions(lr: 0.1, amsgrad: true))
         p.grad = try Tensor([Float(0.5), -1, 2])
         try adam.step()
         let saved = Dictionary(uniqueKeysWithValues: adam.stateDict().map { ($0.name, $0.tensor) })
         XCTAssertEqual(Set(saved.keys), ["state.0.step", "state.0.exp_avg", "state.0.exp_avg_sq", "state.0.max_exp_avg_sq"])
         let q = try Tensor([Float(1), 2, 3]).requiringGrad()
-        let restored = Adam(params: [q], lr: 0.1, amsgrad: true)
+        let restored = try Adam(params: [q], options: AdamOptions(lr: 0.1, amsgrad: true))
         try restored.loadStateDict(saved)
         q.grad = p.grad
         try p.copyFrom(q)

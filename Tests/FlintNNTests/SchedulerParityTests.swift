@@ -53,15 +53,17 @@ final class SchedulerParityTests: XCTestCase {
             let type = c["type"] as? String ?? ""
             let label = "\(type) \(c["args"] ?? "")"
             let lrs = try XCTUnwrap(c["group_lrs"] as? [Double])
-            let groups = try lrs.map { ParamGroupSpec(params: [try Tensor.zeros([2]).requiringGrad()], overrides: ["lr": $0]) }
+            let params = try lrs.map { _ in try Tensor.zeros([2]).requiringGrad() }
             let optimizer: Optimizer = c["optimizer"] as? String == "adam"
-                ? try Adam(paramGroups: groups) : try SGD(paramGroups: groups, momentum: 0.9)
+                ? try Adam(groups: zip(params, lrs).map { OptimizerGroup(params: [$0], options: AdamOptions(lr: $1)) }, defaults: AdamOptions())
+                : try SGD(groups: zip(params, lrs).map { OptimizerGroup(params: [$0], options: SGDOptions(lr: $1, momentum: 0.9)) },
+                          defaults: SGDOptions(momentum: 0.9))
             let scheduler = try Self.makeScheduler(type, FixtureArgs(c["args"]), children: c["children"] as? [Any], optimizer: optimizer)
             XCTAssertEqual(scheduler.typeName, type)
             let expected = try XCTUnwrap(c["lrs"] as? [[Double]])
             let momenta = try XCTUnwrap(c["momenta"] as? [[Double]])
             let metrics = c["metrics"] as? [Double]
-            let momentumKey = c["optimizer"] as? String == "adam" ? "beta1" : "momentum"
+            let momentumName = c["optimizer"] as? String == "adam" ? "beta1" : "momentum"
             for step in 0..<expected.count {
                 if step > 0 {
                     if let metrics { scheduler.step(metric: metrics[step - 1]) } else { scheduler.step() }
@@ -73,8 +75,8 @@ final class SchedulerParityTests: XCTestCase {
                 }
                 XCTAssertEqual(scheduler.lastLRs, rates, "\(label): get_last_lr after step \(step)")
                 for (g, want) in momenta[step].enumerated() {
-                    XCTAssertEqual(optimizer.paramGroups[g].option(momentumKey, .nan), want, accuracy: 1e-15,
-                                   "\(label): group \(g) \(momentumKey) after step \(step)")
+                    XCTAssertEqual(optimizer.paramGroups[g].momentum ?? .nan, want, accuracy: 1e-15,
+                                   "\(label): group \(g) \(momentumName) after step \(step)")
                 }
             }
             checked += 1
@@ -84,7 +86,7 @@ final class SchedulerParityTests: XCTestCase {
 
     func testStateRestoresTheScheduleMidway() throws {
         func make() throws -> (Optimizer, LRScheduler) {
-            let opt = SGD(params: [try Tensor.zeros([1]).requiringGrad()], lr: 0.1)
+            let opt = try SGD(params: [try Tensor.zeros([1]).requiringGrad()], options: SGDOptions(lr: 0.1))
             let warm = try LinearLR(optimizer: opt, startFactor: 0.1, totalIters: 3)
             let decay = CosineAnnealingLR(optimizer: opt, tMax: 10)
             return (opt, try SequentialLR(optimizer: opt, schedulers: [warm, decay], milestones: [3]))
@@ -102,10 +104,10 @@ final class SchedulerParityTests: XCTestCase {
     }
 
     func testBadArgumentsAreErrorsNamingTheScheduler() throws {
-        let opt = SGD(params: [try Tensor.zeros([1]).requiringGrad()], lr: 0.1)
+        let opt = try SGD(params: [try Tensor.zeros([1]).requiringGrad()], options: SGDOptions(lr: 0.1))
         XCTAssertThrowsError(try LinearLR(optimizer: opt, startFactor: 0)) { XCTAssertTrue("\($0)".hasPrefix("linear_lr:"), "\($0)") }
         XCTAssertThrowsError(try OneCycleLR(optimizer: opt, maxLR: [0.1])) { XCTAssertTrue("\($0)".contains("total_steps"), "\($0)") }
-        XCTAssertThrowsError(try OneCycleLR(optimizer: Adagrad(params: [Tensor.zeros([1]).requiringGrad()]), maxLR: [0.1], totalSteps: 5))
+        XCTAssertThrowsError(try OneCycleLR(optimizer: Adagrad(params: [Tensor.zeros([1]).requiringGrad()], options: AdagradOptions()), maxLR: [0.1], totalSteps: 5))
         XCTAssertThrowsError(try SequentialLR(optimizer: opt, schedulers: [ExponentialLR(optimizer: opt, gamma: 0.5)], milestones: [2]))
         XCTAssertThrowsError(try ReduceLROnPlateau(optimizer: opt, factor: 1.5))
     }

@@ -167,9 +167,10 @@ final class SpecTrainingFeaturesTests: XCTestCase {
         // The rest first, then each group's parameters in model order.
         XCTAssertEqual(groups.map(\.params.count), [1, 4, 1])
         XCTAssertEqual(groups.map(\.lr), [0.01, 0.01, 0.05])
-        XCTAssertEqual(groups.map { $0.options["weight_decay"] }, [0.1, 0, 0.1])
-        XCTAssertEqual(groups.map { $0.options["beta1"] }, [0.9, 0.8, 0.9])
-        XCTAssertEqual(groups.map { $0.options["amsgrad"] }, [0, 0, 1])
+        let options = try XCTUnwrap(try optimizer(groupsSpec) as? Adam).groups.map(\.options)
+        XCTAssertEqual(options.map(\.weightDecay), [0.1, 0, 0.1])
+        XCTAssertEqual(options.map(\.betas.0), [0.9, 0.8, 0.9])
+        XCTAssertEqual(options.map(\.amsgrad), [false, false, true])
     }
 
     func testParamGroupsTakingEveryParameterLeaveNoDefaultGroup() throws {

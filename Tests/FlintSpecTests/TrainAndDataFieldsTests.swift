@@ -1,4 +1,5 @@
 import XCTest
+import FlintData
 @testable import FlintSpec
 
 /// The `train:` loop controls and `data:` loader fields: they validate with the
@@ -27,7 +28,7 @@ final class TrainAndDataFieldsTests: XCTestCase {
         let spec = try XCTUnwrap(parsed(mlpSpec))
         XCTAssertEqual(spec.data.prefetch, 2)
         XCTAssertFalse(spec.data.dropLast)
-        XCTAssertEqual(spec.data.cache, "auto")
+        XCTAssertEqual(spec.data.cache, .auto)
         XCTAssertEqual(spec.data.cacheBudgetMB, 1024)
         XCTAssertNil(spec.data.shuffleBuffer)
         XCTAssertFalse(spec.data.stratify)
@@ -41,7 +42,7 @@ final class TrainAndDataFieldsTests: XCTestCase {
         XCTAssertTrue(spec.data.stratify)
         XCTAssertTrue(spec.data.dropLast)
         XCTAssertEqual(spec.data.prefetch, 0)
-        XCTAssertEqual(spec.data.cache, "none")
+        XCTAssertEqual(spec.data.cache, CacheMode.none)
         XCTAssertEqual(spec.data.cacheBudgetMB, 64)
         XCTAssertEqual(spec.data.shuffleBuffer, 512)
     }

@@ -210,3 +210,44 @@ def test_preprocessing_graph_takes_raw_inputs(model_run, workdir):
         else:
             # Regressors: the outputs, relative to their size (targets in the hundreds).
             np.testing.assert_allclose(got, outputs[:rows], rtol=1e-5, atol=1e-5)
+
+
+CROPPED = """
+name: interop-cropped
+seed: 0
+data:
+  source: {data}
+  train: {{x: train/images, y: train/labels}}
+  test: {{x: test/images, y: test/labels}}
+  batch_size: 64
+  transforms:
+    - {{type: center_crop, size: 21}}
+    - {{type: to_tensor}}
+    - {{type: normalize, mean: [0.1307], std: [0.3081]}}
+model:
+  input: [1, 21, 21]
+  layers:
+    - {{type: flatten}}
+    - {{type: linear, out_features: 10}}
+loss: {{type: cross_entropy_loss}}
+optimizer: {{type: sgd, lr: 0.05}}
+"""
+
+
+def test_preprocessing_graph_crops_like_center_crop(workdir, mnist_slice):
+    """center_crop (an odd margin: 28 to 21, torchvision's rounding) as a Slice in front of to_tensor and normalize."""
+    onnx = need("onnx")
+    ort = need("onnxruntime")
+    h5py = need("h5py")
+    spec = workdir / "cropped.yaml"
+    spec.write_text(CROPPED.format(data=mnist_slice))
+    checkpoint = train(spec, workdir, mnist_slice, "cropped")
+    path = workdir / "cropped.onnx"
+    run_flint("export", checkpoint, "--format", "onnx", "--preprocessing", "--output", path, "--force")
+    onnx.checker.check_model(onnx.load(str(path)), full_check=True)
+    with h5py.File(mnist_slice, "r") as f:
+        raw = f["test/images"][:]
+    _, written = predict(checkpoint, mnist_slice, workdir / "cropped-pred.h5")
+    (got,) = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"input": raw})
+    e = np.exp(got - got.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(e / e.sum(axis=1, keepdims=True), written["probabilities"], atol=1e-5, rtol=0)

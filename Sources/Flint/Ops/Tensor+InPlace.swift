@@ -71,4 +71,34 @@ extension Tensor {
     @discardableResult public func maskedFill_(_ mask: Tensor, value: Double) throws -> Tensor {
         try inPlace("masked_fill_") { try $0.maskedFill(mask, value: value) }
     }
+
+    /// `copy_(src)`: writes `src` (broadcast, converted) into this tensor's
+    /// elements in place. Not recorded by autograd.
+    public func copyFrom(_ src: Tensor) throws {
+        guard let b = broadcastShapes(shape, src.shape), b == shape else {
+            throw TensorError.shapeMismatch(op: "copy_", shapes: [shape, src.shape], detail: "source does not broadcast to destination")
+        }
+        let s = src.casted(to: dtype)
+        let expanded = s.view(Layout(shape: shape, strides: s.layout.broadcastStrides(to: shape), offset: s.layout.offset))
+        let tmp = Tensor(empty: shape, dtype: dtype)
+        expanded.copyRaw(into: tmp)
+        // Scatter the contiguous temporary into this (possibly strided) view.
+        func write<T>(_: T.Type) {
+            let src = tmp.pointer(T.self), base = storage.typed(T.self)
+            var i = 0
+            forEachRun(shape: shape, strides: [strides], offsets: [layout.offset]) { offs, n, inner in
+                let d = base + offs[0]
+                for k in 0..<n { d[k * inner[0]] = src[i + k] }
+                i += n
+            }
+        }
+        withExtendedLifetime(tmp) {
+            switch dtype.itemSize {
+            case 1: write(UInt8.self)
+            case 4: write(UInt32.self)
+            default: write(UInt64.self)
+            }
+        }
+        storage.version += 1
+    }
 }

@@ -234,3 +234,16 @@ func inverseErf(_ y: Double) -> Double {
     }
     return x
 }
+
+extension Tensor {
+    /// `sign()`: -1, 0 or 1 (NaN stays NaN, as in PyTorch). Its gradient is zero.
+    public func sign() throws -> Tensor {
+        guard dtype != .bool else { return clone() }
+        let out = try noGrad { () -> Tensor in
+            let pos = try gt(0).casted(to: dtype), negative = try lt(0).casted(to: dtype)
+            let s = try pos - negative
+            return dtype.isFloatingPoint ? try Tensor.whereMask(isnan(), self, s) : s
+        }
+        return dtype.isFloatingPoint ? Autograd.record(out.detach(), .zeroGradient("sign"), inputs: [self]) : out
+    }
+}

@@ -223,4 +223,42 @@ extension Tensor {
     public func bucketize(_ boundaries: Tensor, right: Bool = false) throws -> Tensor {
         try boundaries.searchsorted(self, right: right)
     }
+
+    /// `index_add(dim, index, source)`: a copy of self with the slices of
+    /// `source` added at `index` along `dim`.
+    public func indexAdd(_ dim: Int, _ index: Tensor, _ source: Tensor) throws -> Tensor {
+        let d = try shapeDim(dim, shape, op: "index_add")
+        let idx = try index.indexValues(op: "index_add", bound: shape[d], sourceShape: shape)
+        var expected = shape
+        expected[d] = idx.count
+        guard source.shape == expected else {
+            throw TensorError.shapeMismatch(op: "index_add", shapes: [shape, source.shape], detail: "source must have shape \(expected)")
+        }
+        let dtype = self.dtype
+        let out = self.detach().clone()
+        let src = source.detach().casted(to: dtype).contiguous()
+        let rs = ReduceShape(shape, dim: d)
+        // out[o, idx[j], i] += src[o, j, i] over the [outer, dim, inner] view.
+        @inline(__always)
+        func run<T>(_: T.Type, _ add: (T, T) -> T) {
+            let po = out.pointer(T.self), ps = src.pointer(T.self)
+            for o in 0..<rs.outer {
+                for (j, target) in idx.enumerated() {
+                    let dst = po + (o * rs.reduced + target) * rs.inner, from = ps + (o * idx.count + j) * rs.inner
+                    for i in 0..<rs.inner { dst[i] = add(dst[i], from[i]) }
+                }
+            }
+        }
+        withExtendedLifetime(src) {
+            switch dtype {
+            case .float32: run(Float.self, +)
+            case .float64: run(Double.self, +)
+            case .int64: run(Int64.self, &+)
+            case .int32: run(Int32.self, &+)
+            case .uint8: run(UInt8.self, &+)
+            case .bool: run(Bool.self) { $0 || $1 }
+            }
+        }
+        return Autograd.record(out, .indexAdd(dim: d, index: index), inputs: [self, source])
+    }
 }

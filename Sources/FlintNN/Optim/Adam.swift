@@ -6,14 +6,14 @@ import Flint
 /// fused loop per parameter that repeats PyTorch's single-tensor arithmetic in
 /// the parameter's precision, so the two agree step for step.
 
-/// The options every member of the family shares.
-private func adamDefaults(_ lr: Double, _ betas: (Double, Double), _ eps: Double, _ weightDecay: Double,
-                          _ maximize: Bool) -> [String: Double] {
-    ["lr": lr, "beta1": betas.0, "beta2": betas.1, "eps": eps, "weight_decay": weightDecay, "maximize": maximize ? 1 : 0]
-}
-
-private func adamValidate(_ op: String) -> ([String: Double]) throws -> Void {
-    { try Optimizer.check($0, op: op, nonNegative: ["eps", "weight_decay", "momentum_decay"], unitInterval: ["beta1", "beta2"]) }
+/// The checks every member of the family shares.
+private func checkAdamFamily(_ op: String, lr: Double, betas: (Double, Double), eps: Double, weightDecay: Double) throws {
+    let check = OptionCheck(op)
+    try check.nonNegative("lr", lr)
+    try check.nonNegative("eps", eps)
+    try check.nonNegative("weight_decay", weightDecay)
+    try check.unitInterval("beta1", betas.0)
+    try check.unitInterval("beta2", betas.1)
 }
 
 /// The gradient as the update sees it: negated under `maximize`, plus
@@ -24,70 +24,208 @@ private func effectiveGradient<T: FloatElement>(_ g: T, _ w: T, sign: T, decay: 
     return coupled ? d + decay * w : d
 }
 
-/// `torch.optim.Adam` (and, with decoupled weight decay, `AdamW`), with AMSGrad.
-public class Adam: Optimizer {
-    public convenience init(params: [Tensor], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
-                            weightDecay: Double = 0, amsgrad: Bool = false, maximize: Bool = false,
-                            decoupledWeightDecay: Bool = false) {
-        let d = Adam.defaults(lr, betas, eps, weightDecay, amsgrad, maximize, decoupledWeightDecay)
-        self.init(groups: ParamGroup.single(params, d), defaults: d)
+/// `torch.optim.Adam`'s arguments and defaults.
+public struct AdamOptions: OptimizerOptions {
+    public var lr: Double
+    public var betas: (Double, Double)
+    public var eps: Double
+    public var weightDecay: Double
+    public var amsgrad: Bool
+    public var maximize: Bool
+    public var decoupledWeightDecay: Bool
+
+    public static let fields: [OptionField<AdamOptions>] = [
+        .number("lr", \.lr),
+        .pair("betas", \.betas),
+        .number("eps", \.eps),
+        .number("weight_decay", \.weightDecay),
+        .flag("amsgrad", \.amsgrad),
+        .flag("maximize", \.maximize),
+        .flag("decoupled_weight_decay", \.decoupledWeightDecay),
+    ]
+
+    public init(lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8, weightDecay: Double = 0,
+                amsgrad: Bool = false, maximize: Bool = false, decoupledWeightDecay: Bool = false) {
+        (self.lr, self.betas, self.eps, self.weightDecay) = (lr, betas, eps, weightDecay)
+        (self.amsgrad, self.maximize, self.decoupledWeightDecay) = (amsgrad, maximize, decoupledWeightDecay)
     }
 
-    public convenience init(paramGroups: [ParamGroupSpec], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
-                            eps: Double = 1e-8, weightDecay: Double = 0, amsgrad: Bool = false, maximize: Bool = false,
-                            decoupledWeightDecay: Bool = false) throws {
-        let d = Adam.defaults(lr, betas, eps, weightDecay, amsgrad, maximize, decoupledWeightDecay)
-        self.init(groups: try Optimizer.resolve(paramGroups, defaults: d, op: "adam", validate: adamValidate("adam")), defaults: d)
+    public var cycledMomentum: Double? {
+        get { betas.0 }
+        set { if let newValue { betas.0 = newValue } }
     }
 
-    static func defaults(_ lr: Double, _ betas: (Double, Double), _ eps: Double, _ weightDecay: Double, _ amsgrad: Bool,
-                         _ maximize: Bool, _ decoupled: Bool) -> [String: Double] {
-        adamDefaults(lr, betas, eps, weightDecay, maximize).merging(
-            ["amsgrad": amsgrad ? 1 : 0, "decoupled_weight_decay": decoupled ? 1 : 0]) { $1 }
+    public func validate(op: String) throws {
+        try checkAdamFamily(op, lr: lr, betas: betas, eps: eps, weightDecay: weightDecay)
+    }
+}
+
+/// `torch.optim.AdamW`'s arguments and defaults: Adam's, with a weight decay of 1e-2, always decoupled.
+public struct AdamWOptions: OptimizerOptions {
+    public var lr: Double
+    public var betas: (Double, Double)
+    public var eps: Double
+    public var weightDecay: Double
+    public var amsgrad: Bool
+    public var maximize: Bool
+
+    public static let fields: [OptionField<AdamWOptions>] = [
+        .number("lr", \.lr),
+        .pair("betas", \.betas),
+        .number("eps", \.eps),
+        .number("weight_decay", \.weightDecay),
+        .flag("amsgrad", \.amsgrad),
+        .flag("maximize", \.maximize),
+    ]
+
+    public init(lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8, weightDecay: Double = 1e-2,
+                amsgrad: Bool = false, maximize: Bool = false) {
+        (self.lr, self.betas, self.eps, self.weightDecay, self.amsgrad, self.maximize) = (lr, betas, eps, weightDecay, amsgrad, maximize)
     }
 
-    override public var typeName: String { "adam" }
-
-    override public func step() throws {
-        try super.step()
-        for (group, p, grad) in try parametersWithGradients() {
-            let step = incrementStep(for: p)
-            if p.dtype == .float64 {
-                try update(Double.self, group, p, grad, step)
-            } else {
-                try update(Float.self, group, p, grad, step)
-            }
-        }
+    /// The same update as Adam with decoupled weight decay.
+    public var adam: AdamOptions {
+        AdamOptions(lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, amsgrad: amsgrad, maximize: maximize,
+                    decoupledWeightDecay: true)
     }
 
-    /// m = lerp(m, g, 1−β₁); v = β₂·v + (1−β₂)·g²; v̂max = max(v̂max, v) (AMSGrad);
-    /// p += −(lr / (1−β₁ᵗ)) · m / (√v / √(1−β₂ᵗ) + ε).
-    private func update<T: FloatElement>(_: T.Type, _ group: ParamGroup, _ p: Tensor, _ grad: Tensor, _ step: Double) throws {
-        let lr = group.lr, beta1 = group.option("beta1", 0.9), beta2 = group.option("beta2", 0.999)
-        let wd = group.option("weight_decay", 0), decoupled = group.flag("decoupled_weight_decay")
-        let amsgrad = group.flag("amsgrad")
-        let sign: T = group.flag("maximize") ? -1 : 1
-        let decay = T(flintDouble: wd), shrink = T(flintDouble: 1 - lr * wd)
-        let w1 = T(flintDouble: 1 - beta1), b2 = T(flintDouble: beta2), w2 = T(flintDouble: 1 - beta2)
-        let stepSize = T(flintDouble: -(lr / (1 - Foundation.pow(beta1, step))))
-        let bc2Sqrt = T(flintDouble: Foundation.pow(1 - Foundation.pow(beta2, step), 0.5))
-        let eps = T(flintDouble: group.option("eps", 1e-8))
-        let m = buffer("exp_avg", for: p).tensor, v = buffer("exp_avg_sq", for: p).tensor
-        let vMax = amsgrad ? buffer("max_exp_avg_sq", for: p).tensor : v
-        try grad.withUnsafeElements(T.self) { g in
-            try p.withUnsafeMutableElements(T.self) { w in
-                try m.withUnsafeMutableElements(T.self) { m in
-                    try v.withUnsafeMutableElements(T.self) { v in
-                        try vMax.withUnsafeMutableElements(T.self) { vMax in
-                            for i in 0..<w.count {
-                                if decoupled && wd != 0 { w[i] *= shrink }
-                                let d = effectiveGradient(g[i], w[i], sign: sign, decay: decay, coupled: !decoupled && wd != 0)
-                                m[i] = lerp(m[i], d, w1)
-                                v[i] = v[i] * b2 + w2 * d * d
-                                if amsgrad { vMax[i] = Swift.max(vMax[i], v[i]) }
-                                let denom = T.fsqrt(amsgrad ? vMax[i] : v[i]) / bc2Sqrt + eps
-                                w[i] += stepSize * m[i] / denom
-                            }
+    public var cycledMomentum: Double? {
+        get { betas.0 }
+        set { if let newValue { betas.0 = newValue } }
+    }
+
+    public func validate(op: String) throws { try adam.validate(op: op) }
+}
+
+/// `torch.optim.Adamax`'s arguments and defaults.
+public struct AdamaxOptions: OptimizerOptions {
+    public var lr: Double
+    public var betas: (Double, Double)
+    public var eps: Double
+    public var weightDecay: Double
+    public var maximize: Bool
+
+    public static let fields: [OptionField<AdamaxOptions>] = [
+        .number("lr", \.lr),
+        .pair("betas", \.betas),
+        .number("eps", \.eps),
+        .number("weight_decay", \.weightDecay),
+        .flag("maximize", \.maximize),
+    ]
+
+    public init(lr: Double = 2e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8, weightDecay: Double = 0,
+                maximize: Bool = false) {
+        (self.lr, self.betas, self.eps, self.weightDecay, self.maximize) = (lr, betas, eps, weightDecay, maximize)
+    }
+
+    public var cycledMomentum: Double? {
+        get { betas.0 }
+        set { if let newValue { betas.0 = newValue } }
+    }
+
+    public func validate(op: String) throws {
+        try checkAdamFamily(op, lr: lr, betas: betas, eps: eps, weightDecay: weightDecay)
+    }
+}
+
+/// `torch.optim.NAdam`'s arguments and defaults.
+public struct NAdamOptions: OptimizerOptions {
+    public var lr: Double
+    public var betas: (Double, Double)
+    public var eps: Double
+    public var weightDecay: Double
+    public var momentumDecay: Double
+    public var decoupledWeightDecay: Bool
+    public var maximize: Bool
+
+    public static let fields: [OptionField<NAdamOptions>] = [
+        .number("lr", \.lr),
+        .pair("betas", \.betas),
+        .number("eps", \.eps),
+        .number("weight_decay", \.weightDecay),
+        .number("momentum_decay", \.momentumDecay),
+        .flag("decoupled_weight_decay", \.decoupledWeightDecay),
+        .flag("maximize", \.maximize),
+    ]
+
+    public init(lr: Double = 2e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8, weightDecay: Double = 0,
+                momentumDecay: Double = 4e-3, decoupledWeightDecay: Bool = false, maximize: Bool = false) {
+        (self.lr, self.betas, self.eps, self.weightDecay) = (lr, betas, eps, weightDecay)
+        (self.momentumDecay, self.decoupledWeightDecay, self.maximize) = (momentumDecay, decoupledWeightDecay, maximize)
+    }
+
+    public var cycledMomentum: Double? {
+        get { betas.0 }
+        set { if let newValue { betas.0 = newValue } }
+    }
+
+    public func validate(op: String) throws {
+        try checkAdamFamily(op, lr: lr, betas: betas, eps: eps, weightDecay: weightDecay)
+        try OptionCheck(op).nonNegative("momentum_decay", momentumDecay)
+    }
+}
+
+/// `torch.optim.RAdam`'s arguments and defaults.
+public struct RAdamOptions: OptimizerOptions {
+    public var lr: Double
+    public var betas: (Double, Double)
+    public var eps: Double
+    public var weightDecay: Double
+    public var decoupledWeightDecay: Bool
+    public var maximize: Bool
+
+    public static let fields: [OptionField<RAdamOptions>] = [
+        .number("lr", \.lr),
+        .pair("betas", \.betas),
+        .number("eps", \.eps),
+        .number("weight_decay", \.weightDecay),
+        .flag("decoupled_weight_decay", \.decoupledWeightDecay),
+        .flag("maximize", \.maximize),
+    ]
+
+    public init(lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8, weightDecay: Double = 0,
+                decoupledWeightDecay: Bool = false, maximize: Bool = false) {
+        (self.lr, self.betas, self.eps, self.weightDecay) = (lr, betas, eps, weightDecay)
+        (self.decoupledWeightDecay, self.maximize) = (decoupledWeightDecay, maximize)
+    }
+
+    public var cycledMomentum: Double? {
+        get { betas.0 }
+        set { if let newValue { betas.0 = newValue } }
+    }
+
+    public func validate(op: String) throws {
+        try checkAdamFamily(op, lr: lr, betas: betas, eps: eps, weightDecay: weightDecay)
+    }
+}
+
+/// m = lerp(m, g, 1−β₁); v = β₂·v + (1−β₂)·g²; v̂max = max(v̂max, v) (AMSGrad);
+/// p += −(lr / (1−β₁ᵗ)) · m / (√v / √(1−β₂ᵗ) + ε).
+private func adamUpdate<T: FloatElement, O>(_: T.Type, _ opt: TypedOptimizer<O>, _ o: AdamOptions, _ p: Tensor, _ grad: Tensor) throws {
+    let step = opt.incrementStep(for: p)
+    let lr = o.lr, (beta1, beta2) = o.betas
+    let wd = o.weightDecay, decoupled = o.decoupledWeightDecay, amsgrad = o.amsgrad
+    let sign: T = o.maximize ? -1 : 1
+    let decay = T(flintDouble: wd), shrink = T(flintDouble: 1 - lr * wd)
+    let w1 = T(flintDouble: 1 - beta1), b2 = T(flintDouble: beta2), w2 = T(flintDouble: 1 - beta2)
+    let stepSize = T(flintDouble: -(lr / (1 - Foundation.pow(beta1, step))))
+    let bc2Sqrt = T(flintDouble: Foundation.pow(1 - Foundation.pow(beta2, step), 0.5))
+    let eps = T(flintDouble: o.eps)
+    let m = opt.buffer("exp_avg", for: p).tensor, v = opt.buffer("exp_avg_sq", for: p).tensor
+    let vMax = amsgrad ? opt.buffer("max_exp_avg_sq", for: p).tensor : v
+    try grad.withUnsafeElements(T.self) { g in
+        try p.withUnsafeMutableElements(T.self) { w in
+            try m.withUnsafeMutableElements(T.self) { m in
+                try v.withUnsafeMutableElements(T.self) { v in
+                    try vMax.withUnsafeMutableElements(T.self) { vMax in
+                        for i in 0..<w.count {
+                            if decoupled && wd != 0 { w[i] *= shrink }
+                            let d = effectiveGradient(g[i], w[i], sign: sign, decay: decay, coupled: !decoupled && wd != 0)
+                            m[i] = lerp(m[i], d, w1)
+                            v[i] = v[i] * b2 + w2 * d * d
+                            if amsgrad { vMax[i] = Swift.max(vMax[i], v[i]) }
+                            let denom = T.fsqrt(amsgrad ? vMax[i] : v[i]) / bc2Sqrt + eps
+                            w[i] += stepSize * m[i] / denom
                         }
                     }
                 }
@@ -96,58 +234,36 @@ public class Adam: Optimizer {
     }
 }
 
+/// `torch.optim.Adam` (and, with decoupled weight decay, AdamW's update), with AMSGrad.
+public final class Adam: TypedOptimizer<AdamOptions> {
+    override public class var name: String { "adam" }
+
+    override public func update<T: FloatElement>(_: T.Type, _ o: AdamOptions, _ p: Tensor, _ grad: Tensor) throws {
+        try adamUpdate(T.self, self, o, p, grad)
+    }
+}
+
 /// `torch.optim.AdamW`: Adam with weight decay applied to the parameters
 /// directly (`p *= 1 − lr·wd`) rather than added to the gradient.
-public final class AdamW: Adam {
-    public convenience init(params: [Tensor], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
-                            weightDecay: Double = 1e-2, amsgrad: Bool = false, maximize: Bool = false) {
-        let d = Adam.defaults(lr, betas, eps, weightDecay, amsgrad, maximize, true)
-        self.init(groups: ParamGroup.single(params, d), defaults: d)
-    }
+public final class AdamW: TypedOptimizer<AdamWOptions> {
+    override public class var name: String { "adamw" }
 
-    public convenience init(paramGroups: [ParamGroupSpec], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
-                            eps: Double = 1e-8, weightDecay: Double = 1e-2, amsgrad: Bool = false, maximize: Bool = false) throws {
-        let d = Adam.defaults(lr, betas, eps, weightDecay, amsgrad, maximize, true)
-        self.init(groups: try Optimizer.resolve(paramGroups, defaults: d, op: "adamw", validate: adamValidate("adamw")), defaults: d)
+    override public func update<T: FloatElement>(_: T.Type, _ o: AdamWOptions, _ p: Tensor, _ grad: Tensor) throws {
+        try adamUpdate(T.self, self, o.adam, p, grad)
     }
-
-    override public var typeName: String { "adamw" }
 }
 
 /// `torch.optim.Adamax`: Adam with the infinity norm in place of the second moment.
-public final class Adamax: Optimizer {
-    public convenience init(params: [Tensor], lr: Double = 2e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
-                            weightDecay: Double = 0, maximize: Bool = false) {
-        let d = adamDefaults(lr, betas, eps, weightDecay, maximize)
-        self.init(groups: ParamGroup.single(params, d), defaults: d)
-    }
-
-    public convenience init(paramGroups: [ParamGroupSpec], lr: Double = 2e-3, betas: (Double, Double) = (0.9, 0.999),
-                            eps: Double = 1e-8, weightDecay: Double = 0, maximize: Bool = false) throws {
-        let d = adamDefaults(lr, betas, eps, weightDecay, maximize)
-        self.init(groups: try Optimizer.resolve(paramGroups, defaults: d, op: "adamax", validate: adamValidate("adamax")), defaults: d)
-    }
-
-    override public var typeName: String { "adamax" }
-
-    override public func step() throws {
-        try super.step()
-        for (group, p, grad) in try parametersWithGradients() {
-            let step = incrementStep(for: p)
-            if p.dtype == .float64 {
-                try update(Double.self, group, p, grad, step)
-            } else {
-                try update(Float.self, group, p, grad, step)
-            }
-        }
-    }
+public final class Adamax: TypedOptimizer<AdamaxOptions> {
+    override public class var name: String { "adamax" }
 
     /// m = lerp(m, g, 1−β₁); u = max(β₂·u, |g| + ε); p += −(lr / (1−β₁ᵗ)) · m / u.
-    private func update<T: FloatElement>(_: T.Type, _ group: ParamGroup, _ p: Tensor, _ grad: Tensor, _ step: Double) throws {
-        let beta1 = group.option("beta1", 0.9), wd = group.option("weight_decay", 0)
-        let sign: T = group.flag("maximize") ? -1 : 1, decay = T(flintDouble: wd)
-        let w1 = T(flintDouble: 1 - beta1), b2 = T(flintDouble: group.option("beta2", 0.999)), eps = T(flintDouble: group.option("eps", 1e-8))
-        let clr = T(flintDouble: -(group.lr / (1 - Foundation.pow(beta1, step))))
+    override public func update<T: FloatElement>(_: T.Type, _ o: AdamaxOptions, _ p: Tensor, _ grad: Tensor) throws {
+        let step = incrementStep(for: p)
+        let beta1 = o.betas.0, wd = o.weightDecay
+        let sign: T = o.maximize ? -1 : 1, decay = T(flintDouble: wd)
+        let w1 = T(flintDouble: 1 - beta1), b2 = T(flintDouble: o.betas.1), eps = T(flintDouble: o.eps)
+        let clr = T(flintDouble: -(o.lr / (1 - Foundation.pow(beta1, step))))
         let m = buffer("exp_avg", for: p).tensor, u = buffer("exp_inf", for: p).tensor
         try grad.withUnsafeElements(T.self) { g in
             try p.withUnsafeMutableElements(T.self) { w in
@@ -168,58 +284,31 @@ public final class Adamax: Optimizer {
 
 /// `torch.optim.NAdam`: Adam with Nesterov momentum and the momentum-decay schedule
 /// μₜ = β₁·(1 − ½·0.96^(t·ψ)).
-public final class NAdam: Optimizer {
-    public convenience init(params: [Tensor], lr: Double = 2e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
-                            weightDecay: Double = 0, momentumDecay: Double = 4e-3, decoupledWeightDecay: Bool = false,
-                            maximize: Bool = false) {
-        let d = NAdam.defaults(lr, betas, eps, weightDecay, momentumDecay, decoupledWeightDecay, maximize)
-        self.init(groups: ParamGroup.single(params, d), defaults: d)
-    }
+public final class NAdam: TypedOptimizer<NAdamOptions> {
+    override public class var name: String { "nadam" }
 
-    public convenience init(paramGroups: [ParamGroupSpec], lr: Double = 2e-3, betas: (Double, Double) = (0.9, 0.999),
-                            eps: Double = 1e-8, weightDecay: Double = 0, momentumDecay: Double = 4e-3,
-                            decoupledWeightDecay: Bool = false, maximize: Bool = false) throws {
-        let d = NAdam.defaults(lr, betas, eps, weightDecay, momentumDecay, decoupledWeightDecay, maximize)
-        self.init(groups: try Optimizer.resolve(paramGroups, defaults: d, op: "nadam", validate: adamValidate("nadam")), defaults: d)
-    }
-
-    private static func defaults(_ lr: Double, _ betas: (Double, Double), _ eps: Double, _ weightDecay: Double,
-                                 _ momentumDecay: Double, _ decoupled: Bool, _ maximize: Bool) -> [String: Double] {
-        adamDefaults(lr, betas, eps, weightDecay, maximize).merging(
-            ["momentum_decay": momentumDecay, "decoupled_weight_decay": decoupled ? 1 : 0]) { $1 }
-    }
-
-    override public var typeName: String { "nadam" }
-
-    override public func step() throws {
-        try super.step()
-        for (group, p, grad) in try parametersWithGradients() {
-            let step = incrementStep(for: p)
-            let beta1 = group.option("beta1", 0.9), psi = group.option("momentum_decay", 4e-3)
-            let mu = beta1 * (1 - 0.5 * Foundation.pow(0.96, step * psi))
-            let muNext = beta1 * (1 - 0.5 * Foundation.pow(0.96, (step + 1) * psi))
-            // PyTorch keeps the running product of μ in a float32 tensor.
-            let muProduct = Double(Float(scalarState("mu_product", for: p, initial: 1)) * Float(mu))
-            setScalarState("mu_product", for: p, muProduct)
-            let coefficients = (grad: -group.lr * (1 - mu) / (1 - muProduct), avg: (-group.lr * muNext) / (1 - muProduct * muNext))
-            if p.dtype == .float64 {
-                try update(Double.self, group, p, grad, step, coefficients)
-            } else {
-                try update(Float.self, group, p, grad, step, coefficients)
-            }
-        }
+    override public func update<T: FloatElement>(_: T.Type, _ o: NAdamOptions, _ p: Tensor, _ grad: Tensor) throws {
+        let step = incrementStep(for: p)
+        let beta1 = o.betas.0, psi = o.momentumDecay
+        let mu = beta1 * (1 - 0.5 * Foundation.pow(0.96, step * psi))
+        let muNext = beta1 * (1 - 0.5 * Foundation.pow(0.96, (step + 1) * psi))
+        // PyTorch keeps the running product of μ in a float32 tensor.
+        let muProduct = Double(Float(scalarState("mu_product", for: p, initial: 1)) * Float(mu))
+        setScalarState("mu_product", for: p, muProduct)
+        let coefficients = (grad: -o.lr * (1 - mu) / (1 - muProduct), avg: (-o.lr * muNext) / (1 - muProduct * muNext))
+        try fusedUpdate(T.self, o, p, grad, step, coefficients)
     }
 
     /// m = lerp(m, g, 1−β₁); v = β₂·v + (1−β₂)·g²; d = √(v / (1−β₂ᵗ)) + ε;
     /// p += c_g · g / d + c_m · m / d with the μ-schedule coefficients.
-    private func update<T: FloatElement>(_: T.Type, _ group: ParamGroup, _ p: Tensor, _ grad: Tensor, _ step: Double,
-                                         _ c: (grad: Double, avg: Double)) throws {
-        let wd = group.option("weight_decay", 0), decoupled = group.flag("decoupled_weight_decay")
-        let sign: T = group.flag("maximize") ? -1 : 1
-        let decay = T(flintDouble: wd), shrink = T(flintDouble: 1 - group.lr * wd)
-        let beta2 = group.option("beta2", 0.999)
-        let w1 = T(flintDouble: 1 - group.option("beta1", 0.9)), b2 = T(flintDouble: beta2), w2 = T(flintDouble: 1 - beta2)
-        let bc2 = T(flintDouble: 1 - Foundation.pow(beta2, step)), eps = T(flintDouble: group.option("eps", 1e-8))
+    private func fusedUpdate<T: FloatElement>(_: T.Type, _ o: NAdamOptions, _ p: Tensor, _ grad: Tensor, _ step: Double,
+                                              _ c: (grad: Double, avg: Double)) throws {
+        let wd = o.weightDecay, decoupled = o.decoupledWeightDecay
+        let sign: T = o.maximize ? -1 : 1
+        let decay = T(flintDouble: wd), shrink = T(flintDouble: 1 - o.lr * wd)
+        let beta2 = o.betas.1
+        let w1 = T(flintDouble: 1 - o.betas.0), b2 = T(flintDouble: beta2), w2 = T(flintDouble: 1 - beta2)
+        let bc2 = T(flintDouble: 1 - Foundation.pow(beta2, step)), eps = T(flintDouble: o.eps)
         let cg = T(flintDouble: c.grad), cm = T(flintDouble: c.avg)
         let m = buffer("exp_avg", for: p).tensor, v = buffer("exp_avg_sq", for: p).tensor
         try grad.withUnsafeElements(T.self) { g in
@@ -244,45 +333,16 @@ public final class NAdam: Optimizer {
 
 /// `torch.optim.RAdam`: Adam whose adaptive term is switched on, with a
 /// rectification factor, once the variance estimate is tractable (ρₜ > 5).
-public final class RAdam: Optimizer {
-    public convenience init(params: [Tensor], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
-                            weightDecay: Double = 0, decoupledWeightDecay: Bool = false, maximize: Bool = false) {
-        let d = RAdam.defaults(lr, betas, eps, weightDecay, decoupledWeightDecay, maximize)
-        self.init(groups: ParamGroup.single(params, d), defaults: d)
-    }
-
-    public convenience init(paramGroups: [ParamGroupSpec], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
-                            eps: Double = 1e-8, weightDecay: Double = 0, decoupledWeightDecay: Bool = false,
-                            maximize: Bool = false) throws {
-        let d = RAdam.defaults(lr, betas, eps, weightDecay, decoupledWeightDecay, maximize)
-        self.init(groups: try Optimizer.resolve(paramGroups, defaults: d, op: "radam", validate: adamValidate("radam")), defaults: d)
-    }
-
-    private static func defaults(_ lr: Double, _ betas: (Double, Double), _ eps: Double, _ weightDecay: Double,
-                                 _ decoupled: Bool, _ maximize: Bool) -> [String: Double] {
-        adamDefaults(lr, betas, eps, weightDecay, maximize).merging(["decoupled_weight_decay": decoupled ? 1 : 0]) { $1 }
-    }
-
-    override public var typeName: String { "radam" }
-
-    override public func step() throws {
-        try super.step()
-        for (group, p, grad) in try parametersWithGradients() {
-            let step = incrementStep(for: p)
-            if p.dtype == .float64 {
-                try update(Double.self, group, p, grad, step)
-            } else {
-                try update(Float.self, group, p, grad, step)
-            }
-        }
-    }
+public final class RAdam: TypedOptimizer<RAdamOptions> {
+    override public class var name: String { "radam" }
 
     /// m = lerp(m, g, 1−β₁); v = β₂·v + (1−β₂)·g²; with m̂ = m / (1−β₁ᵗ):
     /// p −= m̂·lr·r·√(1−β₂ᵗ)/(√v + ε) when ρₜ > 5, else p −= m̂·lr.
-    private func update<T: FloatElement>(_: T.Type, _ group: ParamGroup, _ p: Tensor, _ grad: Tensor, _ step: Double) throws {
-        let lr = group.lr, wd = group.option("weight_decay", 0), decoupled = group.flag("decoupled_weight_decay")
-        let beta1 = group.option("beta1", 0.9), beta2 = group.option("beta2", 0.999)
-        let sign: T = group.flag("maximize") ? -1 : 1
+    override public func update<T: FloatElement>(_: T.Type, _ o: RAdamOptions, _ p: Tensor, _ grad: Tensor) throws {
+        let step = incrementStep(for: p)
+        let lr = o.lr, wd = o.weightDecay, decoupled = o.decoupledWeightDecay
+        let (beta1, beta2) = o.betas
+        let sign: T = o.maximize ? -1 : 1
         let decay = T(flintDouble: wd), shrink = T(flintDouble: 1 - lr * wd)
         let w1 = T(flintDouble: 1 - beta1), b2 = T(flintDouble: beta2), w2 = T(flintDouble: 1 - beta2)
         let bc1 = 1 - Foundation.pow(beta1, step), bc2 = 1 - Foundation.pow(beta2, step)
@@ -291,7 +351,7 @@ public final class RAdam: Optimizer {
         let rectified = rhoT > 5
         let rect = rectified ? T(flintDouble: (((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT)).squareRoot()) : 0
         let bc1T = T(flintDouble: bc1), lrT = T(flintDouble: lr), bc2Sqrt = T(flintDouble: Foundation.pow(bc2, 0.5))
-        let eps = T(flintDouble: group.option("eps", 1e-8))
+        let eps = T(flintDouble: o.eps)
         let m = buffer("exp_avg", for: p).tensor, v = buffer("exp_avg_sq", for: p).tensor
         try grad.withUnsafeElements(T.self) { g in
             try p.withUnsafeMutableElements(T.self) { w in

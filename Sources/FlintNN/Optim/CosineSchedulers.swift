@@ -102,8 +102,6 @@ public final class OneCycleLR: LRScheduler {
     /// Per group: `initial_lr`, `max_lr`, `min_lr`, `max_momentum`, `base_momentum`.
     public let initialLRs: [Double], maxLRs: [Double], minLRs: [Double]
     public let maxMomentums: [Double], baseMomentums: [Double]
-    /// Which group option cycles: `beta1` for the Adam family, else `momentum`.
-    private let momentumKey: String
     /// Each phase: its last step and which of (initial, max, min) rates and
     /// (max, base) momenta it runs between.
     private let phases: [(endStep: Double, startLR: Int, endLR: Int, startMomentum: Int, endMomentum: Int)]
@@ -147,11 +145,10 @@ public final class OneCycleLR: LRScheduler {
         } else {
             phases = [(pctStart * total - 1, 0, 1, 0, 1), (total - 1, 1, 2, 1, 0)]
         }
-        momentumKey = optimizer.defaults["beta1"] != nil ? "beta1" : "momentum"
         if cycleMomentum {
-            try LRScheduler.require(optimizer.defaults["momentum"] != nil || optimizer.defaults["beta1"] != nil, op,
+            try LRScheduler.require(optimizer.cyclesMomentum, op,
                                     "optimizer must support momentum or beta1 with `cycle_momentum` option enabled (\(optimizer.typeName) has neither)")
-            for i in optimizer.paramGroups.indices { optimizer.paramGroups[i].options[momentumKey] = maxMomentums[i] }
+            for i in optimizer.paramGroups.indices { optimizer.paramGroups[i].momentum = maxMomentums[i] }
         }
         for i in optimizer.paramGroups.indices { optimizer.paramGroups[i].initialLR = initialLRs[i] }
         super.init(optimizer: optimizer, initialStep: true)
@@ -187,7 +184,7 @@ public final class OneCycleLR: LRScheduler {
                 let pct = (stepNumber - startStep) / (phase.endStep - startStep)
                 lrs.append(annealed(rates[phase.startLR], rates[phase.endLR], pct))
                 if cycleMomentum {
-                    optimizer.paramGroups[g].options[momentumKey] = annealed(momenta[phase.startMomentum], momenta[phase.endMomentum], pct)
+                    optimizer.paramGroups[g].momentum = annealed(momenta[phase.startMomentum], momenta[phase.endMomentum], pct)
                 }
                 break
             }

@@ -1,66 +1,85 @@
 import Flint
 
-/// A group of parameters sharing hyperparameters (`optimizer.param_groups[i]`).
-public struct ParamGroup {
+/// The hyperparameters of one optimizer, as its PyTorch constructor takes
+/// them: the memberwise initialiser's defaults are PyTorch's, and the only
+/// place they are written (`AdamOptions(lr: 0.01)` is `torch.optim.Adam(lr=0.01)`;
+/// the spec's defaults are read from `AdamOptions()`).
+public protocol OptimizerOptions {
+    /// Every option by its PyTorch argument name, for readers of specs and fixtures.
+    static var fields: [OptionField<Self>] { get }
+    /// `lr`: what schedulers change.
+    var lr: Double { get set }
+    /// What `OneCycleLR` cycles: `momentum` (SGD, RMSprop) or `betas[0]` (the
+    /// Adam family); nil for an optimizer that has neither.
+    var cycledMomentum: Double? { get set }
+    /// PyTorch's constructor checks, naming the optimizer `op`.
+    func validate(op: String) throws
+}
+
+extension OptimizerOptions {
+    public var cycledMomentum: Double? {
+        get { nil }
+        set {}
+    }
+}
+
+/// One option of an optimizer: its PyTorch argument name and where it lives in the options struct.
+public enum OptionField<Options> {
+    case number(String, WritableKeyPath<Options, Double>)
+    case flag(String, WritableKeyPath<Options, Bool>)
+    /// `betas`: two numbers.
+    case pair(String, WritableKeyPath<Options, (Double, Double)>)
+
+    public var name: String {
+        switch self {
+        case .number(let name, _), .flag(let name, _), .pair(let name, _): return name
+        }
+    }
+}
+
+/// One group of `optimizer.param_groups`: parameters and their hyperparameters.
+public struct OptimizerGroup<Options: OptimizerOptions> {
     public var params: [Tensor]
-    public var lr: Double
-    /// The remaining hyperparameters by their PyTorch names (`momentum`,
-    /// `weight_decay`, ...). Booleans are 0 or 1; PyTorch's `betas` tuple is
-    /// `beta1` and `beta2`, so that OneCycleLR can cycle `beta1` as it does.
-    public var options: [String: Double]
+    public var options: Options
     /// `initial_lr`: the rate the first scheduler attached to this optimizer
     /// found, which later schedulers take as their base rate (as in PyTorch).
     public var initialLR: Double?
 
-    public init(params: [Tensor], lr: Double, options: [String: Double] = [:]) {
+    public init(params: [Tensor], options: Options) {
         self.params = params
-        self.lr = lr
         self.options = options
     }
-
-    public func option(_ name: String, _ fallback: Double) -> Double { options[name] ?? fallback }
-
-    /// A boolean hyperparameter (`nesterov`, `amsgrad`, `maximize`, ...).
-    public func flag(_ name: String) -> Bool { (options[name] ?? 0) != 0 }
 }
 
-/// One entry of the parameter list PyTorch optimizers accept
-/// (`[{"params": ..., "weight_decay": 0}, ...]`): parameters with the
-/// hyperparameters they override; the rest come from the constructor.
-public struct ParamGroupSpec {
+/// What a learning-rate scheduler sees of a parameter group, whatever the
+/// optimizer: the rate, `initial_lr` and the momentum `OneCycleLR` cycles.
+public struct ParamGroup {
     public var params: [Tensor]
-    /// Overridden hyperparameters by PyTorch name, `lr` included.
-    public var overrides: [String: Double]
-
-    public init(params: [Tensor], overrides: [String: Double] = [:]) {
-        self.params = params
-        self.overrides = overrides
-    }
+    public var lr: Double
+    public var initialLR: Double?
+    public var momentum: Double?
 }
 
-/// The base of every optimizer, like `torch.optim.Optimizer`: parameter
-/// groups, per-parameter state, and a state dict for checkpoints.
-open class Optimizer {
-    public var paramGroups: [ParamGroup]
-    /// Per-parameter state (momentum buffers, moments, `step`), keyed by
-    /// parameter identity and named as in PyTorch's `optimizer.state`.
-    public var state: [ObjectIdentifier: [String: Tensor]] = [:]
+/// Any optimizer, like `torch.optim.Optimizer`: what the training loop and the
+/// schedulers use. Every optimizer is a `TypedOptimizer` over its options.
+public protocol Optimizer: AnyObject {
+    /// The spec's (and PyTorch's lower-case) name: `sgd`, `adam`.
+    var typeName: String { get }
+    /// The groups as schedulers read and change them.
+    var paramGroups: [ParamGroup] { get set }
+    /// Whether `OneCycleLR` can cycle a momentum (`momentum` or `betas[0]`).
+    var cyclesMomentum: Bool { get }
     /// Steps taken, saved in checkpoints.
-    public var stepCount = 0
-    /// The constructor's hyperparameters (`optimizer.defaults`), which groups
-    /// fall back to; schedulers read it to see what an optimizer supports.
-    public let defaults: [String: Double]
-
-    public init(groups: [ParamGroup], defaults: [String: Double] = [:]) {
-        self.paramGroups = groups
-        self.defaults = defaults
-    }
-
-    open var typeName: String { "optimizer" }
-
+    var stepCount: Int { get set }
     /// One update of every parameter that has a gradient.
-    open func step() throws { stepCount += 1 }
+    func step() throws
+    /// Per-parameter state as `state.<index>.<name>`.
+    func stateDict() -> [(name: String, tensor: Tensor)]
+    /// Restores what `stateDict` saved, into the same parameters in the same order.
+    func loadStateDict(_ entries: [String: Tensor]) throws
+}
 
+extension Optimizer {
     public func zeroGrad() {
         for g in paramGroups { for p in g.params { p.grad = nil } }
     }
@@ -68,13 +87,91 @@ open class Optimizer {
     /// The learning rate of the first group (what schedulers report).
     public var lr: Double {
         get { paramGroups.first?.lr ?? 0 }
-        set { for i in paramGroups.indices { paramGroups[i].lr = newValue } }
+        set {
+            var groups = paramGroups
+            for i in groups.indices { groups[i].lr = newValue }
+            paramGroups = groups
+        }
     }
 
     /// Every parameter in group order: its index is its key in the state dict, as in PyTorch.
     public var orderedParams: [Tensor] { paramGroups.flatMap { $0.params } }
+}
 
-    /// Per-parameter state as `state.<index>.<name>`.
+/// The base of every optimizer: typed parameter groups, per-parameter state,
+/// a state dict for checkpoints, and the one dtype dispatch of `step()`.
+/// A subclass names its options and writes `update` once, generically.
+open class TypedOptimizer<Options: OptimizerOptions>: Optimizer {
+    public var groups: [OptimizerGroup<Options>]
+    /// The constructor's options (`optimizer.defaults`).
+    public let defaults: Options
+    /// Per-parameter state (momentum buffers, moments, `step`), keyed by
+    /// parameter identity and named as in PyTorch's `optimizer.state`.
+    public var state: [ObjectIdentifier: [String: Tensor]] = [:]
+    public var stepCount = 0
+
+    /// `params` in one group with `options`, checked as PyTorch's constructor checks them.
+    public convenience init(params: [Tensor], options: Options) throws {
+        try self.init(groups: [OptimizerGroup(params: params, options: options)], defaults: options)
+    }
+
+    /// PyTorch's per-group form: each group's own options (usually `defaults`
+    /// with some fields changed), each checked.
+    public required init(groups: [OptimizerGroup<Options>], defaults: Options) throws {
+        let op = Self.name
+        try defaults.validate(op: op)
+        for (i, group) in groups.enumerated() {
+            do {
+                try group.options.validate(op: op)
+            } catch TensorError.invalidArgument(_, let message) {
+                throw TensorError.invalidArgument(op: op, message: "parameter group \(i): \(message)")
+            }
+        }
+        self.groups = groups
+        self.defaults = defaults
+    }
+
+    /// The type name before an instance exists (for constructor errors).
+    open class var name: String { "optimizer" }
+
+    public var typeName: String { Self.name }
+
+    public var paramGroups: [ParamGroup] {
+        get { groups.map { ParamGroup(params: $0.params, lr: $0.options.lr, initialLR: $0.initialLR, momentum: $0.options.cycledMomentum) } }
+        set {
+            for (i, view) in newValue.enumerated() where i < groups.count {
+                groups[i].options.lr = view.lr
+                groups[i].initialLR = view.initialLR
+                if let momentum = view.momentum, groups[i].options.cycledMomentum != nil { groups[i].options.cycledMomentum = momentum }
+            }
+        }
+    }
+
+    public var cyclesMomentum: Bool { defaults.cycledMomentum != nil }
+
+    public func step() throws {
+        stepCount += 1
+        for group in groups {
+            for p in group.params {
+                guard let grad = p.grad else { continue }
+                guard p.dtype == .float32 || p.dtype == .float64 else {
+                    throw TensorError.badDType(op: typeName, dtype: p.dtype, detail: "parameters must be float32 or float64 (shape \(p.shape))")
+                }
+                guard grad.shape == p.shape else {
+                    throw TensorError.shapeMismatch(op: typeName, shapes: [grad.shape, p.shape], detail: "gradient and parameter")
+                }
+                if p.dtype == .float64 {
+                    try update(Double.self, group.options, p, grad)
+                } else {
+                    try update(Float.self, group.options, p, grad)
+                }
+            }
+        }
+    }
+
+    /// One update of parameter `p` from its gradient, in the parameter's precision.
+    open func update<T: FloatElement>(_: T.Type, _ options: Options, _ p: Tensor, _ grad: Tensor) throws {}
+
     public func stateDict() -> [(name: String, tensor: Tensor)] {
         var out: [(String, Tensor)] = []
         for (i, p) in orderedParams.enumerated() {
@@ -85,7 +182,6 @@ open class Optimizer {
         return out
     }
 
-    /// Restores what `stateDict` saved, into the same parameters in the same order.
     public func loadStateDict(_ entries: [String: Tensor]) throws {
         let params = orderedParams
         state = [:]
@@ -126,56 +222,27 @@ open class Optimizer {
         setScalarState("step", for: param, step)
         return step
     }
+}
 
-    /// The parameters of every group that have a gradient, with the group,
-    /// checked to be floating point with a gradient of the same shape.
-    public func parametersWithGradients() throws -> [(group: ParamGroup, param: Tensor, grad: Tensor)] {
-        var out: [(ParamGroup, Tensor, Tensor)] = []
-        for group in paramGroups {
-            for p in group.params {
-                guard let g = p.grad else { continue }
-                guard p.dtype == .float32 || p.dtype == .float64 else {
-                    throw TensorError.badDType(op: typeName, dtype: p.dtype, detail: "parameters must be float32 or float64 (shape \(p.shape))")
-                }
-                guard g.shape == p.shape else {
-                    throw TensorError.shapeMismatch(op: typeName, shapes: [g.shape, p.shape], detail: "gradient and parameter")
-                }
-                out.append((group, p, g))
-            }
-        }
-        return out
+/// PyTorch's constructor checks of one optimizer's options, with its messages.
+public struct OptionCheck {
+    let op: String
+
+    public init(_ op: String) { self.op = op }
+
+    public func nonNegative(_ name: String, _ value: Double) throws {
+        if !(value >= 0) { throw TensorError.invalidArgument(op: op, message: "invalid \(name) value: \(value) (must be >= 0)") }
     }
 
-    /// The groups of the per-group constructor form: each spec's overrides
-    /// over `defaults`, with unknown names and invalid values reported.
-    public static func resolve(_ specs: [ParamGroupSpec], defaults: [String: Double], op: String,
-                               validate: ([String: Double]) throws -> Void) throws -> [ParamGroup] {
-        try specs.enumerated().map { i, spec in
-            for key in spec.overrides.keys where defaults[key] == nil {
-                let known = defaults.keys.sorted().joined(separator: ", ")
-                throw TensorError.invalidArgument(op: op, message: "parameter group \(i) sets unknown option '\(key)'; \(op) has \(known)")
-            }
-            var options = defaults.merging(spec.overrides) { $1 }
-            try validate(options)
-            let lr = options.removeValue(forKey: "lr") ?? 0
-            return ParamGroup(params: spec.params, lr: lr, options: options)
+    /// `[0, 1)`, as PyTorch requires of `betas`.
+    public func unitInterval(_ name: String, _ value: Double) throws {
+        if !(value >= 0 && value < 1) {
+            throw TensorError.invalidArgument(op: op, message: "invalid \(name) value: \(value) (must be in [0, 1))")
         }
     }
 
-    /// PyTorch's constructor checks, shared by every optimizer: each named
-    /// option must lie in its range.
-    public static func check(_ options: [String: Double], op: String, nonNegative: [String] = [],
-                             unitInterval: [String] = []) throws {
-        for name in ["lr"] + nonNegative {
-            if let v = options[name], !(v >= 0) {
-                throw TensorError.invalidArgument(op: op, message: "invalid \(name) value: \(v) (must be >= 0)")
-            }
-        }
-        for name in unitInterval {
-            if let v = options[name], !(v >= 0 && v < 1) {
-                throw TensorError.invalidArgument(op: op, message: "invalid \(name) value: \(v) (must be in [0, 1))")
-            }
-        }
+    public func require(_ condition: Bool, _ message: String) throws {
+        if !condition { throw TensorError.invalidArgument(op: op, message: message) }
     }
 }
 
@@ -186,14 +253,4 @@ open class Optimizer {
 @inline(__always)
 func lerp<T: FloatElement>(_ a: T, _ b: T, _ w: T) -> T {
     Swift.abs(w) < 0.5 ? a + w * (b - a) : b - (b - a) * (1 - w)
-}
-
-
-extension ParamGroup {
-    /// The single group of the plain constructor form: `defaults` without `lr`.
-    static func single(_ params: [Tensor], _ defaults: [String: Double]) -> [ParamGroup] {
-        var options = defaults
-        let lr = options.removeValue(forKey: "lr") ?? 0
-        return [ParamGroup(params: params, lr: lr, options: options)]
-    }
 }

@@ -93,9 +93,17 @@ public enum Builder {
         }
     }
 
+    /// One parameter group as the spec writes it: its parameters, and the entry
+    /// whose written fields override the optimizer's own (nil for the first group
+    /// of unclaimed parameters, which takes the optimizer's fields as they are).
+    struct GroupFields {
+        var params: [Tensor]
+        var overrides: SpecEntry?
+    }
+
     /// The groups of `param_groups` matched against the parameter names; every pattern
     /// must take at least one parameter no earlier group took.
-    static func paramGroups(_ e: OptimizerSpec, _ parameters: [(name: String, tensor: Tensor)]) throws(SpecError) -> [ParamGroupSpec] {
+    static func paramGroups(_ e: OptimizerSpec, _ parameters: [(name: String, tensor: Tensor)]) throws(SpecError) -> [GroupFields] {
         let written = e.entries("param_groups") ?? []
         var owner = [Int?](repeating: nil, count: parameters.count)
         var problems: [Diagnostic] = []
@@ -115,66 +123,46 @@ public enum Builder {
         }
         if !problems.isEmpty { throw SpecError(problems) }
         let rest = parameters.indices.filter { owner[$0] == nil }.map { parameters[$0].tensor }
-        var groups = rest.isEmpty && !written.isEmpty ? [] : [ParamGroupSpec(params: rest)]
+        var groups = rest.isEmpty && !written.isEmpty ? [] : [GroupFields(params: rest, overrides: nil)]
         for (index, group) in written.enumerated() {
             let params = parameters.indices.filter { owner[$0] == index }.map { parameters[$0].tensor }
-            groups.append(ParamGroupSpec(params: params, overrides: optionOverrides(group)))
+            groups.append(GroupFields(params: params, overrides: group))
         }
         return groups
     }
 
-    /// A group's written fields as optimizer options: booleans as 0 or 1, `betas` as `beta1` and `beta2`.
-    private static func optionOverrides(_ group: SpecEntry) -> [String: Double] {
-        var options: [String: Double] = [:]
-        for name in group.writtenFields where name != "params" {
-            switch group.value(name) {
-            case .double(let v)?: options[name] = v
-            case .int(let v)?: options[name] = Double(v)
-            case .bool(let v)?: options[name] = v ? 1 : 0
-            case .doubles(let v)? where name == "betas" && v.count == 2: (options["beta1"], options["beta2"]) = (v[0], v[1])
-            default: break
-            }
+    /// Each optimizer type of the spec, with its options' PyTorch defaults.
+    static let optimizerTypes: [String: ([GroupFields], SpecEntry) throws -> Optimizer] = [
+        "sgd": { try typed(SGD.self, SGDOptions(), $1, $0) },
+        "adam": { try typed(Adam.self, AdamOptions(), $1, $0) },
+        "adamw": { try typed(AdamW.self, AdamWOptions(), $1, $0) },
+        "adamax": { try typed(Adamax.self, AdamaxOptions(), $1, $0) },
+        "nadam": { try typed(NAdam.self, NAdamOptions(), $1, $0) },
+        "radam": { try typed(RAdam.self, RAdamOptions(), $1, $0) },
+        "rmsprop": { try typed(RMSprop.self, RMSpropOptions(), $1, $0) },
+        "adagrad": { try typed(Adagrad.self, AdagradOptions(), $1, $0) },
+        "adadelta": { try typed(Adadelta.self, AdadeltaOptions(), $1, $0) },
+    ]
+
+    /// A typed optimizer from the spec: `start` (the options' PyTorch defaults) with the
+    /// optimizer's fields read in, then each group's written fields over those.
+    private static func typed<O: OptimizerOptions>(_ type: TypedOptimizer<O>.Type, _ start: O, _ e: SpecEntry,
+                                                   _ groups: [GroupFields]) throws -> Optimizer {
+        var defaults = start
+        e.read(into: &defaults)
+        let typedGroups = groups.map { group -> OptimizerGroup<O> in
+            var options = defaults
+            group.overrides?.read(into: &options)
+            return OptimizerGroup(params: group.params, options: options)
         }
-        return options
+        return try type.init(groups: typedGroups, defaults: defaults)
     }
 
-    private static func makeOptimizer(_ e: OptimizerSpec, _ groups: [ParamGroupSpec]) throws -> Optimizer {
-        let lr = e.double("lr") ?? 1e-3
-        let betas = e.doubles("betas").map { ($0.first ?? 0.9, $0.last ?? 0.999) } ?? (0.9, 0.999)
-        let eps = e.double("eps") ?? 1e-8
-        let decay = e.double("weight_decay") ?? 0
-        let maximize = e.bool("maximize") ?? false
-        let decoupled = e.bool("decoupled_weight_decay") ?? false
-        switch e.type {
-        case "sgd":
-            return try SGD(paramGroups: groups, lr: lr, momentum: e.double("momentum") ?? 0, dampening: e.double("dampening") ?? 0,
-                           weightDecay: decay, nesterov: e.bool("nesterov") ?? false, maximize: maximize)
-        case "adam":
-            return try Adam(paramGroups: groups, lr: lr, betas: betas, eps: eps, weightDecay: decay,
-                            amsgrad: e.bool("amsgrad") ?? false, maximize: maximize, decoupledWeightDecay: decoupled)
-        case "adamw":
-            return try AdamW(paramGroups: groups, lr: lr, betas: betas, eps: eps, weightDecay: decay,
-                             amsgrad: e.bool("amsgrad") ?? false, maximize: maximize)
-        case "adamax":
-            return try Adamax(paramGroups: groups, lr: lr, betas: betas, eps: eps, weightDecay: decay, maximize: maximize)
-        case "nadam":
-            return try NAdam(paramGroups: groups, lr: lr, betas: betas, eps: eps, weightDecay: decay,
-                             momentumDecay: e.double("momentum_decay") ?? 4e-3, decoupledWeightDecay: decoupled, maximize: maximize)
-        case "radam":
-            return try RAdam(paramGroups: groups, lr: lr, betas: betas, eps: eps, weightDecay: decay,
-                             decoupledWeightDecay: decoupled, maximize: maximize)
-        case "rmsprop":
-            return try RMSprop(paramGroups: groups, lr: lr, alpha: e.double("alpha") ?? 0.99, eps: eps, weightDecay: decay,
-                               momentum: e.double("momentum") ?? 0, centered: e.bool("centered") ?? false, maximize: maximize)
-        case "adagrad":
-            return try Adagrad(paramGroups: groups, lr: lr, lrDecay: e.double("lr_decay") ?? 0, weightDecay: decay,
-                               initialAccumulatorValue: e.double("initial_accumulator_value") ?? 0, eps: eps, maximize: maximize)
-        case "adadelta":
-            return try Adadelta(paramGroups: groups, lr: lr, rho: e.double("rho") ?? 0.9, eps: eps, weightDecay: decay,
-                                maximize: maximize)
-        default:
+    private static func makeOptimizer(_ e: OptimizerSpec, _ groups: [GroupFields]) throws -> Optimizer {
+        guard let make = optimizerTypes[e.type] else {
             throw SpecError([.error(at: e.location, "there is no builder for optimizer type '\(e.type)'", keyPath: e.keyPath)])
         }
+        return try make(groups, e)
     }
 
     /// The scheduler over `optimizer`.
@@ -332,5 +320,18 @@ public enum Builder {
     /// The schema allows only FlintData's spellings, so the fallback is never taken.
     private static func interpolation(_ e: TransformSpec) -> Interpolation {
         Interpolation(rawValue: e.string("interpolation") ?? "") ?? .bilinear
+    }
+}
+
+private extension SpecEntry {
+    /// Overwrites each option the entry has a value for (written, or its schema default).
+    func read<O: OptimizerOptions>(into options: inout O) {
+        for field in O.fields {
+            switch field {
+            case .number(let name, let path): if let v = double(name) { options[keyPath: path] = v }
+            case .flag(let name, let path): if let v = bool(name) { options[keyPath: path] = v }
+            case .pair(let name, let path): if let v = doubles(name), v.count == 2 { options[keyPath: path] = (v[0], v[1]) }
+            }
+        }
     }
 }

@@ -10,7 +10,8 @@ extension ONNXExporter {
     /// with the statistics the checkpoint stores, so the model takes inputs as the dataset stores
     /// them: `to_tensor` is a Cast to float (and a division by 255 for uint8, as ToTensor's),
     /// `normalize` and `standardize` a Sub and a Div by per-channel (per-feature) constants, as
-    /// Flint computes them: `(x − mean) / std` in float32.
+    /// Flint computes them: `(x − mean) / std` in float32; `center_crop` a Slice of the window
+    /// torchvision takes (when the crop fits in the image).
     /// - Returns: the value the model reads, and the raw input's per-sample shape and dtype (the
     ///   training inputs', read from the spec's data file).
     func emitPreprocessing(_ restored: RestoredModel, graph: ONNXGraphBuilder) throws -> (value: String, shape: [Int], dtype: DType) {
@@ -54,6 +55,22 @@ extension ONNXExporter {
                 let channels = normalize.mean.count
                 let constant = channels == 1 ? [1] : [channels] + Array(repeating: 1, count: Swift.max(shape.count - 1, 0))
                 try affine(name, mean: normalize.mean, std: normalize.std, constantShape: constant)
+            case let crop as CenterCrop:
+                guard shape.count >= 2 else {
+                    throw TrainError.badInput("onnx export --preprocessing: center_crop needs images, got samples of shape \(shape)")
+                }
+                let (h, w) = (shape[shape.count - 2], shape[shape.count - 1])
+                guard crop.height <= h, crop.width <= w else {
+                    throw TrainError.badInput("onnx export --preprocessing: center_crop \([crop.height, crop.width]) pads images of "
+                                              + "\([h, w]); only a crop inside the image has an ONNX form here")
+                }
+                // Python's round(), as CenterCrop (and torchvision) place the window.
+                let top = Int((Double(h - crop.height) / 2).rounded(.toNearestOrEven))
+                let left = Int((Double(w - crop.width) / 2).rounded(.toNearestOrEven))
+                let starts = try graph.constant("preprocessing.\(name).starts", int64s: [Int64(top), Int64(left)])
+                let ends = try graph.constant("preprocessing.\(name).ends", int64s: [Int64(top + crop.height), Int64(left + crop.width)])
+                let axes = try graph.constant("preprocessing.\(name).axes", int64s: [-2, -1])
+                value = graph.node("Slice", [value, starts, ends, axes], name: "preprocessing.\(name)")
             case let standardize as Standardize:
                 guard let statistics = standardize.statistics else {
                     throw TrainError.badInput("onnx export --preprocessing: standardize has no statistics in \(restored.path)")
@@ -61,7 +78,7 @@ extension ONNXExporter {
                 try affine(name, mean: statistics.mean, std: statistics.std, constantShape: shape)
             default:
                 throw TrainError.badInput("onnx export --preprocessing: data.transforms \(index) (\(transform.typeName)) has no ONNX "
-                                          + "form yet; to_tensor, normalize and standardize do (export without --preprocessing and apply it before)")
+                                          + "form yet; to_tensor, normalize, standardize and center_crop do (export without --preprocessing and apply it before)")
             }
             shape = try transform.outputShape(shape)
         }

@@ -24,7 +24,9 @@ public struct RestoredModel {
     public let path: String
     public let spec: Spec
     /// The network, in eval mode, with the checkpoint's weights.
-    public let module: Module
+    public var module: Module { built.module }
+    /// The network with its layers' output shapes and parameter counts (`flint summary`).
+    public let built: BuiltModel
     /// Per-sample shape of the input, without the batch dimension.
     public let inputShape: [Int]
     /// Every output, in the order of `model.outputs` (one when it is not declared).
@@ -50,11 +52,12 @@ public struct RestoredModel {
         return [try module(x)]
     }
 
-    /// Loads a checkpoint file, or the `checkpoints/last.h5` of a run directory.
-    public static func load(checkpoint: String) throws -> RestoredModel {
+    /// Loads a checkpoint file, or the `checkpoints/last.h5` of a run directory;
+    /// `overrides` (`--set`) apply to its stored config before the model is built.
+    public static func load(checkpoint: String, overrides: [String] = []) throws -> RestoredModel {
         let path = FlintCommands.resolveCheckpoint(checkpoint)
         let (config, weights) = try Checkpoint.readModel(from: path)
-        let spec = try Spec.parse(yaml: config, file: path + ":/config")
+        let spec = try Spec.parse(yaml: config, file: path + ":/config", overrides: overrides)
         let built = try Builder.build(spec.model)
         let objective = try Builder.objective(spec.losses, outputs: spec.model.outputs)
         try built.module.loadCheckpointWeights(weights, from: path)
@@ -66,7 +69,7 @@ public struct RestoredModel {
         let outputs = zip(names, built.outputs).enumerated().map { index, output in
             Output(name: output.0, shape: output.1, isClassified: output.1.count == 1 && classifies(index, objective))
         }
-        var restored = RestoredModel(path: path, spec: spec, module: built.module, inputShape: spec.model.input, outputs: outputs)
+        var restored = RestoredModel(path: path, spec: spec, built: built, inputShape: spec.model.input, outputs: outputs)
         restored.classNames = try Checkpoint.readClassNames(from: path)
         return restored
     }

@@ -41,7 +41,7 @@ func run(prefetch: Int) throws -> String {
         prefetch: prefetch, seed: 1)
     let net = try model()
     let loss = CrossEntropyLoss()
-    let optimizer = SGD(params: net.parameters(), lr: 0.05, momentum: 0.9)
+    let optimizer = try SGD(params: net.parameters(), options: SGDOptions(lr: 0.05, momentum: 0.9))
     loader.startEpoch()
     loader.resetWaitTime()
     let start = Date()

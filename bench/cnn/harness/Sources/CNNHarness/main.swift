@@ -36,7 +36,7 @@ let model = Sequential([
     Flatten(),
     try Linear(inFeatures: 32 * 7 * 7, outFeatures: 10, generator: generator),
 ])
-let optimizer = SGD(params: model.parameters(), lr: 0.05, momentum: 0.9)
+let optimizer = try SGD(params: model.parameters(), options: SGDOptions(lr: 0.05, momentum: 0.9))
 let lossFunction = CrossEntropyLoss()
 
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
