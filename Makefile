@@ -6,7 +6,7 @@ SPEC ?= models/mnist_mlp.yaml
 APT_PACKAGES := libopenblas-dev libhdf5-dev zlib1g-dev libpng-dev libjpeg-dev pkg-config
 FLINT := .build/release/flint
 
-.PHONY: deps build train test test-package test-interop bench clean-runs
+.PHONY: deps build train test test-package test-interop bench clean-runs fortunes-data
 
 # Installs the Debian packages that are missing (apt-get update only when needed).
 deps:
@@ -63,3 +63,11 @@ bench: build
 	@python3 -c "import torch" 2>/dev/null || python3 -m pip install -q 'torch==2.13.0+cpu' || python3 -m pip install -q torch
 	@python3 -c "import h5py, yaml" 2>/dev/null || python3 -m pip install -q h5py pyyaml
 	python3 bench/workloads/bench.py --flint $(FLINT) $(BENCH_ARGS)
+
+# The text of the shipped language model (datasets/fortunes.h5), re-imported from
+# Debian's fortunes package; only the text models need the package.
+FORTUNES := /usr/share/games/fortunes
+fortunes-data: build
+	@$(MAKE) --no-print-directory deps APT_PACKAGES=fortunes
+	$(FLINT) import text $$(ls $(FORTUNES)/* | grep -v '\.dat$$\|\.u8$$') --val-fraction 0.05 --test-fraction 0.05 \
+		--output datasets/fortunes.h5 --force

@@ -1,4 +1,5 @@
 import CHDF5
+import Foundation
 
 /// One entry of a group.
 public struct HDF5Child: Sendable, Equatable {
@@ -156,6 +157,18 @@ public class HDF5Group: HDF5Object, @unchecked Sendable {
     /// h5py reads as `str` (for YAML configs and other text).
     @discardableResult
     public func createDataset(_ path: String, string: String) throws -> HDF5Dataset {
+        try createStringDataset(path, [string], shape: [])
+    }
+
+    /// A new 1-D dataset of variable-length UTF-8 strings (h5py reads `bytes`
+    /// objects, `.asstr()` gives `str`). A string holding NUL is cut there, as
+    /// HDF5 stores C strings.
+    @discardableResult
+    public func createDataset(_ path: String, strings: [String]) throws -> HDF5Dataset {
+        try createStringDataset(path, strings, shape: [strings.count])
+    }
+
+    private func createStringDataset(_ path: String, _ strings: [String], shape: [Int]) throws -> HDF5Dataset {
         let target = joinPath(self.path, path)
         return try perform {
             guard kindLocked(path) == nil else {
@@ -163,15 +176,18 @@ public class HDF5Group: HDF5Object, @unchecked Sendable {
             }
             let type = HDF5Types.variableString()
             defer { _ = H5.Tclose(type) }
-            let space = H5.Screate(H5S_SCALAR)
+            let space = try makeSpace(shape, object: target)
             defer { _ = H5.Sclose(space) }
             let linkList = try linkCreationList(target)
             defer { _ = H5.Pclose(linkList) }
             let dataset = H5.Dcreate2(id, path, type, space, linkList, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
             guard dataset >= 0 else { throw failure("cannot create dataset '\(target)'", object: target) }
-            let status = string.withCString { cString -> herr_t in
-                var pointer: UnsafePointer<CChar>? = cString
-                return H5.Dwrite(dataset, type, flint_H5S_ALL(), flint_H5S_ALL(), hid_t(H5P_DEFAULT), &pointer)
+            // strdup'd copies keep every C string alive for the one write call.
+            let copies = strings.map { strdup($0) }
+            defer { for copy in copies { free(copy) } }
+            var pointers = copies.map { UnsafePointer<CChar>($0) }
+            let status = strings.isEmpty ? 0 : pointers.withUnsafeMutableBytes { buffer -> herr_t in
+                H5.Dwrite(dataset, type, flint_H5S_ALL(), flint_H5S_ALL(), hid_t(H5P_DEFAULT), buffer.baseAddress)
             }
             guard status >= 0 else {
                 _ = H5.Dclose(dataset)

@@ -74,9 +74,16 @@ open class Module {
     }
 
     /// Every parameter of this module and its children, with dotted PyTorch names.
+    /// A tensor registered twice (tied weights) is listed once, under its first name,
+    /// as PyTorch's `named_parameters()` does, so an optimizer steps it once.
     public func namedParameters(prefix: String = "") -> [(name: String, tensor: Tensor)] {
+        var seen: Set<ObjectIdentifier> = []
+        return allParameters(prefix: prefix).filter { seen.insert(ObjectIdentifier($0.tensor)).inserted }
+    }
+
+    private func allParameters(prefix: String) -> [(name: String, tensor: Tensor)] {
         var out = parameterSlots.map { (prefix + $0.name, $0.tensor) }
-        for (name, child) in childSlots { out += child.namedParameters(prefix: prefix + name + ".") }
+        for (name, child) in childSlots { out += child.allParameters(prefix: prefix + name + ".") }
         return out
     }
 

@@ -44,6 +44,10 @@ extension SpecSchema {
             inferred("in_features", "Size of each input sample"),
             FieldSchema("out_features", .int, .required, range: .positive, doc: "Size of each output sample."),
             bias,
+            FieldSchema("tie_weights", .string, .optional,
+                        doc: "Name of an `embedding` layer whose weight `[num_embeddings, embedding_dim]` this layer "
+                            + "shares as its own `[out_features, in_features]` (a language model's output head, as "
+                            + "`head.weight = wte.weight` in PyTorch); the parameter is trained once."),
         ]),
         TypeSchema("bilinear", pytorch: "torch.nn.Bilinear",
                    doc: "y = x₁ᵀ A x₂ + b over two inputs (`inputs: [a, b]`) with equal leading dimensions.", fields: [
@@ -281,6 +285,9 @@ extension SpecSchema {
             FieldSchema("norm_first", .bool, .defaulted(.bool(false)),
                         doc: "Normalise before attention and feed-forward (pre-norm) instead of after."),
             bias,
+            FieldSchema("causal", .bool, .defaulted(.bool(false)),
+                        doc: "Each position attends only to itself and earlier ones (PyTorch's `is_causal=True` with "
+                            + "`generate_square_subsequent_mask`), for language models. Not a constructor argument in PyTorch."),
         ], check: { entry, report in
             checkBatchFirst(entry, report)
             if let model = entry.int("d_model"), let heads = entry.int("nhead"), model % heads != 0 {
@@ -295,6 +302,16 @@ extension SpecSchema {
             FieldSchema("num_embeddings", .int, .required, range: .positive, doc: "Size of the table (largest index + 1)."),
             FieldSchema("embedding_dim", .int, .required, range: .positive, doc: "Size of each vector."),
             FieldSchema("padding_idx", .int, .optional, doc: "An index whose vector stays zero and gets no gradient."),
+        ]),
+        TypeSchema("positional_embedding", pytorch: "nn.Parameter (GPT's wpe)",
+                   doc: "Adds a vector per position to a sequence `[N, L, d]`: `x + weight[:L]`, a learned table "
+                       + "(`weight` `[max_len, d]`, N(0, 1) as `nn.Embedding`) or the fixed sinusoids of the original "
+                       + "Transformer.", fields: [
+            FieldSchema("max_len", .int, .optional, range: .positive,
+                        doc: "Longest sequence; the input's length L when omitted."),
+            inferred("embedding_dim", "Features of each position"),
+            FieldSchema("sinusoidal", .bool, .defaulted(.bool(false)),
+                        doc: "Fixed sin/cos of the position (no parameters) instead of a learned table."),
         ]),
         TypeSchema("flatten", pytorch: "torch.nn.Flatten", doc: "Flattens a range of dimensions into one.", fields: [
             FieldSchema("start_dim", .int, .defaulted(.int(1)), doc: "First dimension to flatten (0 is the batch)."),

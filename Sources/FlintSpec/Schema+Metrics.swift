@@ -40,6 +40,12 @@ extension SpecSchema {
             TypeSchema("confusion", pytorch: "torchmetrics.ConfusionMatrix",
                        doc: "The confusion matrix (rows: true class, columns: predicted), written to "
                            + "`confusion.jsonl` in the run directory at every evaluation; not a scalar, so not monitorable."),
+            TypeSchema("perplexity", pytorch: "torchmetrics.text.Perplexity",
+                       doc: "A language model's exp of the mean per-token cross-entropy, over logits `[B, L, vocab]` and "
+                           + "next-token targets `[B, L]`; positions whose target is the loss's `ignore_index` are left out."),
+            TypeSchema("bits_per_token", pytorch: "log2(torchmetrics.text.Perplexity)",
+                       doc: "A language model's mean per-token cross-entropy in bits (nats / ln 2): bits per character "
+                           + "for a character-level model."),
             TypeSchema("mse", pytorch: "torchmetrics.MeanSquaredError", doc: "Mean squared error over every value."),
             TypeSchema("mae", pytorch: "torchmetrics.MeanAbsoluteError", doc: "Mean absolute error over every value."),
             TypeSchema("r2", pytorch: "torchmetrics.R2Score",
@@ -52,6 +58,7 @@ extension SpecSchema {
 public struct MetricSpec: Hashable, Sendable {
     public enum Kind: String, Sendable, CaseIterable {
         case accuracy, topKAccuracy = "top_k_accuracy", precision, recall, f1, auroc, confusion, mse, mae, r2
+        case perplexity, bitsPerToken = "bits_per_token"
     }
 
     public enum Average: String, Sendable {
@@ -88,6 +95,12 @@ public struct MetricSpec: Hashable, Sendable {
 
     /// Whether it reads class scores (else regression outputs).
     public var isClassification: Bool { ![Kind.mse, .mae, .r2].contains(kind) }
+
+    /// Whether a language model's logits `[B, L, vocab]` give it (per token).
+    public var isLanguageModel: Bool { [Kind.accuracy, .perplexity, .bitsPerToken].contains(kind) }
+
+    /// Whether only a language model's logits give it.
+    public var isLanguageModelOnly: Bool { kind == .perplexity || kind == .bitsPerToken }
 
     /// The scalar metrics of a spec's `train.metrics` entries, by logged name.
     public static func names(of entries: [SpecEntry]) -> [String] {

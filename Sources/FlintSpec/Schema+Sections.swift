@@ -10,10 +10,26 @@ public enum SpecSchema {
         [spec, data, dataArrays, validation, model, initFrom, train, clipGradNorm, earlyStopping, checkpoint, checkpointBest]
     }
 
-    static let dataArrays = SectionSchema(name: "data.train, data.test", doc: "A split stored as two arrays of `source`.", fields: [
-        FieldSchema("x", .string, .required, doc: "Dataset path of the inputs, e.g. `train/images`."),
-        FieldSchema("y", .string, .required, doc: "Dataset path of the targets, e.g. `train/labels`."),
-    ])
+    static let dataArrays = SectionSchema(
+        name: "data.train, data.test",
+        doc: "A split stored as two arrays of `source` (`x` and `y`), or a language model's token stream "
+            + "(`tokens` and `block_size`).",
+        fields: [
+            FieldSchema("x", .string, .optional, doc: "Dataset path of the inputs, e.g. `train/images`."),
+            FieldSchema("y", .string, .optional, doc: "Dataset path of the targets, e.g. `train/labels`."),
+        ] + tokenWindowFields)
+
+    /// A language-model split: windows of one token stream, each target the next token.
+    static let tokenWindowFields = [
+        FieldSchema("tokens", .string, .optional,
+                    doc: "Dataset path of a 1-D stream of token ids (`flint import text` writes `train/tokens`). Sample i "
+                        + "is the window `x = tokens[s : s+block_size]` with targets `y = tokens[s+1 : s+block_size+1]`, "
+                        + "s = i·stride; an epoch is a shuffled pass over the windows. Instead of `x` and `y`."),
+        FieldSchema("block_size", .int, .optional, range: .positive,
+                    doc: "Positions per window (the context length); required with `tokens`. `model.input` is `[block_size]`."),
+        FieldSchema("stride", .int, .optional, range: .positive,
+                    doc: "Tokens between the starts of consecutive windows; `block_size` (no overlap) when omitted."),
+    ]
 
     static let validation = SectionSchema(
         name: "data.val",
@@ -24,7 +40,7 @@ public enum SpecSchema {
                         doc: "With `split`, hold out the same share of every class; needs integer labels of shape [N]."),
             FieldSchema("x", .string, .optional, doc: "Dataset path of the inputs."),
             FieldSchema("y", .string, .optional, doc: "Dataset path of the targets."),
-        ])
+        ] + tokenWindowFields)
 
     public static let data = SectionSchema(name: "data", doc: "Where the samples come from and how they are batched.", fields: [
         FieldSchema("source", .path, .required, doc: "HDF5 file holding the arrays, relative to the spec file."),

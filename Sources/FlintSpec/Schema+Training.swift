@@ -27,7 +27,9 @@ extension SpecSchema {
         types: [
             TypeSchema("cross_entropy_loss", pytorch: "torch.nn.CrossEntropyLoss",
                        doc: "Log-softmax and negative log-likelihood over raw class scores `[N, C]` and labels `[N]` "
-                           + "(or class probabilities `[N, C]`).",
+                           + "(or class probabilities `[N, C]`). Over a sequence output `[N, L, C]` and labels `[N, L]` "
+                           + "(a language model's) it applies per position, classes last as the spec's layers make them; "
+                           + "PyTorch's `CrossEntropyLoss` wants `[N, C, L]` there (`logits.transpose(1, 2)`).",
                        fields: [
                 classWeight, ignoreIndex, reduction,
                 FieldSchema("label_smoothing", .float, .defaulted(.double(0.0)), range: .unitClosed,

@@ -107,16 +107,32 @@ public struct Spec: Sendable {
 
 /// Where the samples come from and how they are batched.
 public struct DataSpec: Sendable {
-    /// A split stored as two arrays of the HDF5 file.
+    /// A split stored as two arrays of the HDF5 file, or as windows of one token stream.
     public struct Arrays: Sendable {
-        /// Dataset path of the inputs, e.g. `train/images`.
+        /// Dataset path of the inputs, e.g. `train/images`; the token stream for windows.
         public var x: String
-        /// Dataset path of the targets, e.g. `train/labels`.
+        /// Dataset path of the targets, e.g. `train/labels`; the token stream for windows.
         public var y: String
         public var xLocation: SourceLocation
         public var yLocation: SourceLocation
+        /// Set for a language-model split (`tokens`, `block_size`, `stride`): x and y are then the stream.
+        public var window: Window?
+
+        /// `block_size` and `stride` of a language-model split.
+        public struct Window: Sendable, Equatable {
+            public var blockSize: Int
+            /// nil: `blockSize`, windows that do not overlap.
+            public var stride: Int?
+        }
 
         init?(_ values: SectionValues) {
+            if let tokens = values.string("tokens") {
+                guard let blockSize = values.int("block_size") else { return nil }
+                (x, y) = (tokens, tokens)
+                (xLocation, yLocation) = (values.location(of: "tokens"), values.location(of: "tokens"))
+                window = Window(blockSize: blockSize, stride: values.int("stride"))
+                return
+            }
             guard let x = values.string("x"), let y = values.string("y") else { return nil }
             self.x = x
             self.y = y
@@ -161,7 +177,7 @@ public struct DataSpec: Sendable {
         self.sourceLocation = values.location(of: "source")
         self.train = train
         if let val = values.sections["val"] {
-            if let split = val.double("split") {
+            if let split = val.double("split"), val.string("tokens") == nil {
                 self.val = .split(split)
             } else {
                 guard let arrays = Arrays(val) else { return nil }

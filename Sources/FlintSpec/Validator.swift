@@ -498,6 +498,9 @@ extension Validator {
         if let val = root["data"]?["val"], val.pairs != nil {
             checkValidation(val)
         }
+        for split in ["train", "test"] {
+            if let node = root["data"]?[split], node.pairs != nil { checkSplitArrays(node, split) }
+        }
         if let train = root["train"], let value = train.pair("clip_grad_value"), !value.value.isNull,
            let norm = train.pair("clip_grad_norm"), !norm.value.isNull {
             error("train.clip_grad_norm and train.clip_grad_value are alternatives; keep one", at: value.keyLocation,
@@ -606,13 +609,39 @@ extension Validator {
         }
     }
 
+    /// A split is `x` and `y`, or `tokens` with `block_size` (and maybe `stride`), never a mix.
+    private mutating func checkSplitArrays(_ node: SpecNode, _ split: String) {
+        // An unknown key (a misspelt `y`) is reported as such; what it leaves missing would only repeat it.
+        let known = Set(SpecSchema.dataArrays.fields.map(\.name) + SpecSchema.validation.fields.map(\.name))
+        guard (node.pairs ?? []).allSatisfy({ known.contains($0.key) }) else { return }
+        let written: (String) -> Bool = { node[$0].map { !$0.isNull } ?? false }
+        let path = ["data", split]
+        let arrays = ["x", "y"].filter(written), window = ["tokens", "block_size", "stride"].filter(written)
+        if !arrays.isEmpty, !window.isEmpty {
+            error("data.\(split) takes x and y, or tokens and block_size, not both", at: node.location, path: path)
+        } else if !window.isEmpty, !(written("tokens") && written("block_size")) {
+            error("data.\(split) needs tokens and block_size for a language model's windows", at: node.location,
+                  path: path + [written("tokens") ? "block_size" : "tokens"])
+        } else if arrays.count == 1 {
+            error("data.\(split) needs both x and y", at: node.location, path: path + [written("x") ? "y" : "x"])
+        } else if arrays.isEmpty, window.isEmpty {
+            error("data.\(split) needs x and y (or tokens and block_size)", at: node.location, path: path + ["x"])
+        }
+    }
+
     /// Looks at what was written rather than what validated, so a bad `split` is not
     /// also reported as a missing one.
     private mutating func checkValidation(_ val: SpecNode) {
         let written: (String) -> Bool = { val[$0].map { !$0.isNull } ?? false }
         let (hasSplit, hasX, hasY) = (written("split"), written("x"), written("y"))
         let path = ["data", "val"]
-        if hasSplit, hasX || hasY {
+        if written("tokens") || written("block_size") || written("stride") {
+            if hasSplit {
+                error("data.val takes either split or tokens and block_size, not both", at: val.location, path: path)
+            } else {
+                checkSplitArrays(val, "val")
+            }
+        } else if hasSplit, hasX || hasY {
             error("data.val takes either split or x and y, not both", at: val.location, path: path)
         } else if !hasSplit, hasX != hasY {
             error("data.val needs both x and y", at: val.location, path: path + [hasX ? "y" : "x"])

@@ -42,6 +42,9 @@ public struct Checkpoint {
     /// The class names of the training labels (the `classes` attribute importers give them), in
     /// label order, as the attribute `classes` of `/data`; nil when the data names none.
     public var classNames: [String]?
+    /// The token vocabulary of a text dataset (`/data/vocab`), so that
+    /// `flint generate` encodes prompts and decodes samples from the checkpoint alone.
+    public var vocabulary: TextVocabulary?
 
     public init(epoch: Int, step: Int, config: String, model: [(name: String, tensor: Tensor)],
                 optimizerType: String, optimizerSteps: Int, optimizerLRs: [Double],
@@ -108,6 +111,7 @@ public struct Checkpoint {
             try data.createDataset("order", values: dataOrder.map { Int64($0) }, shape: [dataOrder.count])
             if !dataStatistics.isEmpty { try dataStatistics.write(to: try data.createGroup("transforms")) }
             if let classNames { try data.setAttribute("classes", classNames) }
+            if let vocabulary { try vocabulary.write(to: try data.createGroup("vocab")) }
             let hist = try file.createGroup("history")
             for (k, values) in history.sorted(by: { $0.key < $1.key }) {
                 try hist.createDataset(k, values: values, shape: [values.count])
@@ -188,6 +192,15 @@ public struct Checkpoint {
         try readDataStatistics(try openFile(path))
     }
 
+    static func readVocabulary(_ file: HDF5File) throws -> TextVocabulary? {
+        file.contains("data/vocab") ? try TextVocabulary.read(from: try file.group("data/vocab")) : nil
+    }
+
+    /// Only the token vocabulary (`/data/vocab`), nil when the model was not trained on text.
+    public static func readVocabulary(from path: String) throws -> TextVocabulary? {
+        try readVocabulary(try openFile(path))
+    }
+
     /// Reads a checkpoint, checking that it is one.
     public static func read(from path: String) throws -> Checkpoint {
         let file = try openFile(path)
@@ -225,6 +238,7 @@ public struct Checkpoint {
         checkpoint.trainer = trainer
         checkpoint.dataStatistics = try readDataStatistics(file)
         checkpoint.classNames = try readClassNames(file)
+        checkpoint.vocabulary = try readVocabulary(file)
         return checkpoint
     }
 }

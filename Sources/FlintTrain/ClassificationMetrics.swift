@@ -223,7 +223,7 @@ public struct ClassificationAccumulator {
         case .recall: return cm.averaged(cm.recall, metric.average, binary: binary)
         case .f1: return cm.averaged(cm.f1, metric.average, binary: binary)
         case .auroc: return auroc(metric.average)
-        case .confusion, .mse, .mae, .r2: return nil
+        case .confusion, .mse, .mae, .r2, .perplexity, .bitsPerToken: return nil
         }
     }
 }

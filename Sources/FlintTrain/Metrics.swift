@@ -12,6 +12,8 @@ public enum MetricTask: Equatable, Sendable {
     case binary
     /// Float targets.
     case regression
+    /// Logits `[L, vocab]` per sample against next-token ids `[L]` (a language model's).
+    case languageModel
 
     /// The task from per-sample shapes of the metric output and the targets, and the loss that reads them;
     /// nil when no metric applies.
@@ -20,15 +22,17 @@ public enum MetricTask: Equatable, Sendable {
             return .binary
         }
         if output.count == 1, !targetIsFloat, target.isEmpty { return .multiclass(classes: output[0]) }
+        if output.count == 2, !targetIsFloat, target == [output[0]] { return .languageModel }
         return targetIsFloat ? .regression : nil
     }
 
     /// Whether `metric` can be computed for this task.
     public func fits(_ metric: MetricSpec) -> Bool {
         switch self {
-        case .multiclass: return metric.isClassification
-        case .binary: return metric.isClassification && metric.kind != .topKAccuracy
+        case .multiclass: return metric.isClassification && !metric.isLanguageModelOnly
+        case .binary: return metric.isClassification && !metric.isLanguageModelOnly && metric.kind != .topKAccuracy
         case .regression: return !metric.isClassification
+        case .languageModel: return metric.isLanguageModel
         }
     }
 }
@@ -41,11 +45,16 @@ public struct MetricAccumulator {
     private(set) var task: MetricTask?
     private var classification: ClassificationAccumulator?
     private var regression: RegressionAccumulator?
+    private var language: LanguageModelAccumulator?
+
+    /// The `ignore_index` of the loss, which a language model's metrics leave out too.
+    let ignoreIndex: Int
 
     /// - Parameter loss: the type of the loss that reads the metric output (it tells binary classifiers from regressors).
-    public init(metrics: [MetricSpec], loss: String?) {
+    public init(metrics: [MetricSpec], loss: String?, ignoreIndex: Int = -100) {
         self.metrics = metrics
         self.loss = loss
+        self.ignoreIndex = ignoreIndex
     }
 
     /// - Parameters:
@@ -65,18 +74,21 @@ public struct MetricAccumulator {
                 classification = ClassificationAccumulator(classes: 2, binary: true, auroc: wanted.contains { $0.kind == .auroc })
             case .regression?:
                 regression = RegressionAccumulator()
+            case .languageModel?:
+                language = LanguageModelAccumulator(ignoreIndex: ignoreIndex)
             case nil:
                 break
             }
         }
         try classification?.add(scores: output, targets: targets)
         try regression?.add(outputs: output, targets: targets)
+        try language?.add(logits: output, targets: targets)
     }
 
     /// The scalar metrics by logged name.
     public var values: [String: Double] {
         var out: [String: Double] = [:]
-        let reg = regression?.metrics
+        let reg = regression?.metrics ?? language?.metrics
         for metric in metrics where metric.isScalar && (task?.fits(metric) ?? false) {
             if let c = classification, let v = c.value(of: metric) { out[metric.name] = v }
             if let reg, let v = reg[metric.kind.rawValue] { out[metric.name] = v }
@@ -96,7 +108,8 @@ public func evaluationMetrics(topK: Int?) -> [MetricSpec] {
     for kind in [MetricSpec.Kind.precision, .recall, .f1] {
         list += [MetricSpec(kind), MetricSpec(kind, average: .weighted)]
     }
-    return list + [MetricSpec(.auroc), MetricSpec(.confusion), MetricSpec(.mse), MetricSpec(.mae), MetricSpec(.r2)]
+    return list + [MetricSpec(.auroc), MetricSpec(.confusion), MetricSpec(.mse), MetricSpec(.mae), MetricSpec(.r2),
+                   MetricSpec(.perplexity), MetricSpec(.bitsPerToken)]
 }
 
 /// The loss and `metrics` of a model over every batch of a loader, in eval
@@ -109,7 +122,8 @@ public func evaluate(model: Module, objective: Objective, loader: DataLoader, me
     defer { model.train(wasTraining) }
     loader.startEpoch()
     var totalLoss = 0.0, seen = 0
-    var accumulator = MetricAccumulator(metrics: metrics, loss: objective.metricLoss)
+    var accumulator = MetricAccumulator(metrics: metrics, loss: objective.metricLoss,
+                                        ignoreIndex: objective.metricIgnoreIndex ?? -100)
     try noGrad {
         while let batch = try loader.next() {
             let outputs = try objective.outputs(of: model, batch.x)

@@ -86,6 +86,11 @@ extension RunPlan {
         metrics = spec.train.metrics
         warnings = RunPlan.dataWarnings(spec: spec, data: data)
         classNames = RunPlan.classNames(file: dataOverride ?? spec.data.source, labels: spec.data.train.y)
+        do {
+            vocabulary = try TextVocabulary.read(file: dataOverride ?? spec.data.source)
+        } catch {
+            throw SpecError([.error(at: spec.data.sourceLocation, "\(error)")])
+        }
     }
 
     /// When the trainer calls the scheduler's `step()`, and with which metric.
@@ -144,6 +149,9 @@ extension RunPlan {
                                     memoryBudget: spec.cacheBudgetMB.multipliedReportingOverflow(by: 1 << 20).partialValue)
         func open(_ arrays: DataSpec.Arrays) throws(SpecError) -> DataSource {
             do {
+                if let window = arrays.window {
+                    return try TokenWindows.open(file: source, path: arrays.x, blockSize: window.blockSize, stride: window.stride)
+                }
                 return try DataSources.open(file: source, x: arrays.x, y: arrays.y, options: options)
             } catch let error as HDF5Error {
                 let location: SourceLocation
@@ -200,21 +208,27 @@ extension RunPlan {
             for (loss, term) in zip(spec.losses, objective.terms)
             where term.target == .y && (loss.type == "cross_entropy_loss" || loss.type == "nll_loss") {
                 let output = term.outputs.first.map { outputs[$0] } ?? []
-                guard output.count == 1, let classes = output.first else {
-                    problems.append(.error(at: loss.location, "\(loss.type) needs a model output of shape [classes] per sample, got \(output)"))
+                let target = dataset.target
+                // Per position: output [L, classes] for targets [L] (a language model's), classes last.
+                let perPosition = loss.type == "cross_entropy_loss" && output.count == 2 && target.sampleShape.count == 1
+                guard output.count == 1 || perPosition, let classes = output.last else {
+                    problems.append(.error(at: loss.location, "\(loss.type) needs a model output of shape [classes] per sample"
+                                           + (loss.type == "cross_entropy_loss" ? " (or [L, classes] for targets [L])" : "")
+                                           + ", got \(output)"))
                     continue
                 }
-                let target = dataset.target
-                guard !target.dtype.isFloatingPoint, target.sampleShape.isEmpty else {
+                guard !target.dtype.isFloatingPoint, target.sampleShape == Array(output.dropLast()) else {
+                    let expected = perPosition ? "[N, \(output[0])]" : "[N]"
                     problems.append(.error(at: arrays?.yLocation ?? spec.data.location,
-                                           "\(loss.type) needs integer class labels of shape [N]; the \(name) labels are \(target.dtype) \([dataset.count] + target.sampleShape)"))
+                                           "\(loss.type) needs integer class labels of shape \(expected); the \(name) labels are \(target.dtype) \([dataset.count] + target.sampleShape)"))
                     continue
                 }
                 let ignore = loss.int("ignore_index") ?? -100
                 // Only the targets are read, so a streamed split stays streamed.
                 let labels: [Int64]
                 do {
-                    labels = try dataset.allTargets().toArray(Int64.self)
+                    // A token stream's targets are its tokens: checking those spares building every window.
+                    labels = try (dataset as? TokenWindows)?.tokens ?? dataset.allTargets().toArray(Int64.self)
                 } catch {
                     problems.append(.error(at: arrays?.yLocation ?? spec.data.location, "\(error)"))
                     continue
@@ -269,6 +283,8 @@ extension RunPlan {
             case .multiclass?: what = "a classifier (scores of \(outputs[index]) against class indices)"
             case .binary?: what = "a binary classifier (one score per sample), which has no top-k accuracy"
             case .regression?: what = "a regressor (float targets)"
+            case .languageModel?: what = "a language model (logits of \(outputs[index]) against next tokens), which has "
+                + "per-token accuracy, perplexity and bits_per_token"
             case nil: what = "a model whose output \(outputs[index]) and \(target.dtype) targets of shape \(target.sampleShape) fit no metric"
             }
             problems.append(.error(at: location(i), "train.metrics: '\(metric.name)' does not apply: this is \(what)",

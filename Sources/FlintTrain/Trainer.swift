@@ -24,6 +24,8 @@ public struct RunPlan {
     public var initialWeightsReport: WeightsLoadReport?
     /// What `data.transforms` learned from the training split (standardize), for checkpoints.
     public var dataStatistics = DataStatistics()
+    /// The vocabulary of a text dataset (its `vocab` group), for checkpoints.
+    public var vocabulary: TextVocabulary?
     /// When `scheduler.step()` runs.
     public var schedulerStepping: SchedulerStepping
     /// `train.metrics`: reported for every split besides the loss.
@@ -603,6 +605,7 @@ public final class Trainer {
         c.trainer = trainerState
         c.dataStatistics = plan.dataStatistics
         c.classNames = plan.classNames
+        c.vocabulary = plan.vocabulary
         return c
     }
 

@@ -7,7 +7,8 @@ struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Bring data from other formats into an HDF5 file.",
-        subcommands: [ImportIDXCommand.self, ImportCSVCommand.self, ImportNPYCommand.self, ImportImagesCommand.self])
+        subcommands: [ImportIDXCommand.self, ImportCSVCommand.self, ImportNPYCommand.self, ImportImagesCommand.self,
+                      ImportTextCommand.self])
 }
 
 /// Runs an import, printing its report; any error is bad input (exit code 2).
@@ -193,5 +194,45 @@ struct ImportImagesCommand: ParsableCommand {
         }
         let options = ImageImportOptions(mode: mode, split: splitOptions.importSplit, overwrite: force)
         try runImport { try importImages(directory, output: output, options: options).description }
+    }
+}
+
+struct ImportTextCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "text",
+        abstract: "Import plain text as token ids for a language model.",
+        discussion: """
+            Writes train/tokens (and val/tokens, test/tokens with the fractions): 1-D token ids, \
+            uint8 when the vocabulary has at most 256 entries, else int32; and the vocabulary \
+            (group vocab: tokens, counts, codes, with <unk> as id 0). Each file is cut into \
+            contiguous parts, train then val then test, so no window straddles two splits.
+
+            Example: flint import text /usr/share/games/fortunes/art --val-fraction 0.1 --output art.h5
+            """)
+
+    @Argument(help: "Text files (UTF-8 unless --level byte).")
+    var files: [String]
+
+    @Option(help: "Tokens: char (Unicode scalars), byte (UTF-8 bytes) or word.")
+    var level: String = "char"
+
+    @Option(help: "Share of each file's tokens held out as val/tokens.")
+    var valFraction: Double = 0
+
+    @Option(help: "Share of each file's tokens held out as test/tokens.")
+    var testFraction: Double = 0
+
+    @Option(name: .shortAndLong, help: "The HDF5 file to write.")
+    var output: String
+
+    @Flag(help: "Replace the output file if it exists.")
+    var force = false
+
+    func run() throws {
+        guard let level = TokenLevel(rawValue: level) else {
+            throw ValidationError("--level must be char, byte or word, got '\(level)'")
+        }
+        let options = TextImportOptions(level: level, valFraction: valFraction, testFraction: testFraction, overwrite: force)
+        try runImport { try importText(files, output: output, options: options).description }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Flint
 
 /// `torch.nn.Embedding(num_embeddings, embedding_dim, padding_idx)`: a lookup
@@ -37,5 +38,70 @@ public final class Embedding: Module {
             throw TensorError.indexOutOfRange(op: typeName, index: Int(lo < 0 ? lo : hi), size: numEmbeddings)
         }
         return try x.embedding(weight, paddingIdx: paddingIdx)
+    }
+}
+
+/// Adds a vector per position to a batch-first sequence: `x + table[0..<L]`
+/// (GPT's learned `wpe`, or the fixed sines and cosines of "Attention Is All
+/// You Need"). PyTorch has no class for it; the learned table is an
+/// `nn.Embedding(max_len, d)` indexed by `arange(L)` and named `weight`.
+///
+/// - Input: `[N, L, d]` (or `[L, d]`) with `L ≤ maxLen`; output the same shape.
+/// - Parameter: `weight` `[max_len, d]`, N(0, 1) as `nn.Embedding`, when learned;
+///   the sinusoidal table is computed, not a parameter or buffer.
+public final class PositionalEmbedding: Module {
+    public let maxLen: Int, embeddingDim: Int
+    public let sinusoidal: Bool
+    /// The fixed table `[max_len, d]` when sinusoidal.
+    private let fixedTable: Tensor?
+
+    public init(maxLen: Int, embeddingDim: Int, sinusoidal: Bool = false, generator: Generator = .default) throws {
+        guard maxLen > 0, embeddingDim > 0 else {
+            throw TensorError.invalidArgument(op: "positional_embedding", message: "max_len and embedding_dim must be positive, got \(maxLen) and \(embeddingDim)")
+        }
+        self.maxLen = maxLen
+        self.embeddingDim = embeddingDim
+        self.sinusoidal = sinusoidal
+        fixedTable = sinusoidal ? try Self.sinusoidTable(maxLen: maxLen, dim: embeddingDim) : nil
+        super.init()
+        if !sinusoidal { registerParameter("weight", try Tensor.randn([maxLen, embeddingDim], generator: generator)) }
+    }
+
+    override public var typeName: String { "positional_embedding" }
+
+    /// PE[p, 2i] = sin(p / 10000^(2i/d)), PE[p, 2i+1] = cos(p / 10000^(2i/d)), as PyTorch's
+    /// transformer tutorial computes it (exponent in float64 here, stored as float32).
+    static func sinusoidTable(maxLen: Int, dim: Int) throws -> Tensor {
+        var values = [Float](repeating: 0, count: maxLen * dim)
+        for p in 0..<maxLen {
+            for i in stride(from: 0, to: dim, by: 2) {
+                let angle = Double(p) * Foundation.exp(Double(i) * -Foundation.log(10000.0) / Double(dim))
+                values[p * dim + i] = Float(Foundation.sin(angle))
+                if i + 1 < dim { values[p * dim + i + 1] = Float(Foundation.cos(angle)) }
+            }
+        }
+        return try Tensor(values, shape: [maxLen, dim])
+    }
+
+    /// The table `[max_len, d]`: the learned weight, or the sinusoids.
+    public func table() throws -> Tensor {
+        if let fixedTable { return fixedTable }
+        guard let weight = parameter("weight") else { throw TensorError.invalidArgument(op: typeName, message: "weight is missing") }
+        return weight
+    }
+
+    override public func outputShape(input: [Int]) throws -> [Int] {
+        guard input.count == 2, input[1] == embeddingDim, input[0] <= maxLen else {
+            throw layerShapeError(typeName, input, expected: "a per-sample sequence [L, \(embeddingDim)] with L ≤ max_len = \(maxLen)")
+        }
+        return input
+    }
+
+    override public func forward(_ x: Tensor) throws -> Tensor {
+        guard x.rank >= 2, x.shape[x.rank - 1] == embeddingDim, x.shape[x.rank - 2] <= maxLen else {
+            throw TensorError.shapeMismatch(op: typeName, shapes: [x.shape],
+                                            detail: "expected [N, L, \(embeddingDim)] with L ≤ max_len = \(maxLen)")
+        }
+        return try x + table().narrow(0, start: 0, length: x.shape[x.rank - 2])
     }
 }

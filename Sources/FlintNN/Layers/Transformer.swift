@@ -2,7 +2,9 @@ import Flint
 
 /// `torch.nn.TransformerEncoderLayer`: self-attention and a feed-forward
 /// block, each with a residual connection and layer norm, after
-/// (post-norm, the default) or before (`normFirst`) the block.
+/// (post-norm, the default) or before (`normFirst`) the block. With `causal`,
+/// position i attends only to positions ≤ i (PyTorch's `is_causal=True` with
+/// a square subsequent mask), as a language model needs.
 ///
 /// - Input: `[S, N, d_model]` (`[N, S, d_model]` with `batchFirst`, `[S, d_model]` unbatched).
 /// - Children, as PyTorch names them: `self_attn`, `linear1`, `dropout`,
@@ -11,6 +13,8 @@ public final class TransformerEncoderLayer: Module {
     public let dModel: Int, nhead: Int, dimFeedforward: Int
     public let activation: String
     public let normFirst: Bool, batchFirst: Bool
+    /// Every forward masks attention to later positions.
+    public let causal: Bool
     public let selfAttn: MultiheadAttention
     let linear1: Linear, linear2: Linear
     let dropout: Dropout, dropout1: Dropout, dropout2: Dropout
@@ -18,7 +22,7 @@ public final class TransformerEncoderLayer: Module {
 
     public init(dModel: Int, nhead: Int, dimFeedforward: Int = 2048, dropout: Double = 0.1, activation: String = "relu",
                 layerNormEps: Double = 1e-5, batchFirst: Bool = false, normFirst: Bool = false, bias: Bool = true,
-                generator: Generator = .default) throws {
+                causal: Bool = false, generator: Generator = .default) throws {
         guard activation == "relu" || activation == "gelu" else {
             throw TensorError.invalidArgument(op: "transformer_encoder_layer", message: "activation should be relu/gelu, not \(activation)")
         }
@@ -31,6 +35,7 @@ public final class TransformerEncoderLayer: Module {
         self.activation = activation
         self.normFirst = normFirst
         self.batchFirst = batchFirst
+        self.causal = causal
         selfAttn = try MultiheadAttention(embedDim: dModel, numHeads: nhead, dropout: dropout, bias: bias, batchFirst: batchFirst,
                                           generator: generator)
         linear1 = try Linear(inFeatures: dModel, outFeatures: dimFeedforward, bias: bias, generator: generator)
@@ -61,7 +66,7 @@ public final class TransformerEncoderLayer: Module {
         return input
     }
 
-    override public func forward(_ x: Tensor) throws -> Tensor { try forward(x, mask: nil, keyPaddingMask: nil) }
+    override public func forward(_ x: Tensor) throws -> Tensor { try forward(x, mask: nil, keyPaddingMask: nil, isCausal: causal) }
 
     /// PyTorch's `forward(src, src_mask, src_key_padding_mask, is_causal)`.
     public func forward(_ src: Tensor, mask: Tensor?, keyPaddingMask: Tensor?, isCausal: Bool = false) throws -> Tensor {

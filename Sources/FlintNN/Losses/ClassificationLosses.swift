@@ -20,7 +20,8 @@ private func perClass(_ weight: Tensor, _ input: Tensor, _ loss: String) throws 
 /// `torch.nn.CrossEntropyLoss`: log-softmax over the class dimension then
 /// negative log-likelihood.
 ///
-/// - Input: `[N, C]`, `[N, C, d1, ...]` or unbatched `[C]`.
+/// - Input: `[N, C]`, `[N, C, d1, ...]` or unbatched `[C]`; with `classesLast`,
+///   `[N, d1, ..., C]` (a sequence model's `[N, L, C]`, which PyTorch wants as `[N, C, L]`).
 /// - Target: class indices (int) of shape `[N]` / `[N, d1, ...]` / `[]`,
 ///   fused into one kernel; or class probabilities (float) of the input's shape.
 public struct CrossEntropyLoss: Loss {
@@ -28,21 +29,44 @@ public struct CrossEntropyLoss: Loss {
     public var ignoreIndex: Int
     public var reduction: Reduction
     public var labelSmoothing: Double
+    /// Classes in the last dimension of inputs of rank 3 or more, as a spec's
+    /// batch-first sequences hold them; PyTorch's layout (dim 1) when false.
+    public var classesLast: Bool
 
-    public init(weight: Tensor? = nil, ignoreIndex: Int = -100, reduction: Reduction = .mean, labelSmoothing: Double = 0) {
+    public init(weight: Tensor? = nil, ignoreIndex: Int = -100, reduction: Reduction = .mean, labelSmoothing: Double = 0,
+                classesLast: Bool = false) {
         self.weight = weight
         self.ignoreIndex = ignoreIndex
         self.reduction = reduction
         self.labelSmoothing = labelSmoothing
+        self.classesLast = classesLast
     }
 
     public var typeName: String { "cross_entropy_loss" }
 
     public func callAsFunction(_ input: Tensor, _ target: Tensor) throws -> Tensor {
+        if classesLast && input.rank >= 3 { return try classesLastLoss(input, target) }
         guard target.dtype.isFloatingPoint else {
             return try input.crossEntropy(target, weight: weight, ignoreIndex: ignoreIndex, reduction: reduction, labelSmoothing: labelSmoothing)
         }
         return try probabilityTargets(input, target)
+    }
+
+    /// `[N, d1, ..., C]` with index targets `[N, d1, ...]` is the same loss as `[M, C]`
+    /// with `[M]` (a view, no copy); probability targets move their classes to dim 1.
+    private func classesLastLoss(_ input: Tensor, _ target: Tensor) throws -> Tensor {
+        var standard = self
+        standard.classesLast = false
+        guard !target.dtype.isFloatingPoint else {
+            let order = [0, input.rank - 1] + Array(1..<(input.rank - 1))
+            return try standard(input.permute(order), target.permute(order))
+        }
+        guard Array(input.shape.dropLast()) == target.shape, let classes = input.shape.last else {
+            throw TensorError.shapeMismatch(op: typeName, shapes: [input.shape, target.shape],
+                                            detail: "expected target of shape \(Array(input.shape.dropLast())) for classes last")
+        }
+        let flat = try standard(input.reshape([-1, classes]), target.reshape([-1]))
+        return reduction == .none ? try flat.reshape(target.shape) : flat
     }
 
     /// −Σ_c w_c·t_c·log softmax(x)_c, with t smoothed towards uniform; the

@@ -39,7 +39,8 @@ public enum Builder {
             switch e.type {
             case "cross_entropy_loss":
                 return .single(CrossEntropyLoss(weight: try tensor(e, "weight"), ignoreIndex: e.int("ignore_index") ?? -100,
-                                                reduction: reduction, labelSmoothing: e.double("label_smoothing") ?? 0))
+                                                reduction: reduction, labelSmoothing: e.double("label_smoothing") ?? 0,
+                                                classesLast: true))
             case "nll_loss":
                 return .single(NLLLoss(weight: try tensor(e, "weight"), ignoreIndex: e.int("ignore_index") ?? -100,
                                        reduction: reduction))

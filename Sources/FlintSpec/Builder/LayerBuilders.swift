@@ -216,7 +216,7 @@ public enum LayerBuilders {
                                                       activation: e.string("activation") ?? "relu",
                                                       layerNormEps: e.double("layer_norm_eps") ?? 1e-5, batchFirst: true,
                                                       normFirst: e.bool("norm_first") ?? false,
-                                                      bias: e.bool("bias") ?? true), input)
+                                                      bias: e.bool("bias") ?? true, causal: e.bool("causal") ?? false), input)
         },
     ]
 
@@ -224,6 +224,16 @@ public enum LayerBuilders {
         "embedding": { e, input in
             try shaped(Embedding(numEmbeddings: e.int("num_embeddings") ?? 1, embeddingDim: e.int("embedding_dim") ?? 1,
                                  paddingIdx: e.int("padding_idx")), input)
+        },
+        "positional_embedding": { e, input in
+            let dim = try sequenceFeatures(e, "embedding_dim", input)
+            let length = input[0]
+            if let maxLen = e.int("max_len"), maxLen < length {
+                throw BuildProblem("max_len \(maxLen) is shorter than the input's \(length) positions (per-sample shape \(input))",
+                                   field: "max_len")
+            }
+            return try shaped(PositionalEmbedding(maxLen: e.int("max_len") ?? length, embeddingDim: dim,
+                                                  sinusoidal: e.bool("sinusoidal") ?? false), input)
         },
         "flatten": { e, input in
             try shaped(Flatten(startDim: e.int("start_dim") ?? 1, endDim: e.int("end_dim") ?? -1), input)

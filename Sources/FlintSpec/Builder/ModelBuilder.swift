@@ -95,6 +95,7 @@ private struct ModelAssembler {
             }
         }
         guard modules.count == layers.count else { return nil }
+        tieWeights(layers, modules, context: context)
         let names = layers.indices.map { layers[$0].name ?? String($0) }
         // The validator checked `outputs` against the names; an unknown one here means a spec bypassed it.
         let returned = outputs.map { $0.compactMap { name in layers.firstIndex { $0.name == name } } } ?? [last]
@@ -121,6 +122,31 @@ private struct ModelAssembler {
         } catch {
             diagnostics.append(.error(at: layers[last].location, "\(error)\(context)"))
             return nil
+        }
+    }
+
+    /// `tie_weights: NAME` makes a linear layer's weight the very tensor of the embedding
+    /// called NAME in the same list (`head.weight = wte.weight`): one parameter, trained once.
+    private mutating func tieWeights(_ layers: [LayerSpec], _ modules: [Int: Module], context: String) {
+        for (position, layer) in layers.enumerated() {
+            guard let target = layer.string("tie_weights"), let module = modules[position] else { continue }
+            let at = layer.location(of: "tie_weights"), keyPath = layer.keyPath(of: "tie_weights")
+            guard let source = layers.firstIndex(where: { $0.name == target }), let embedding = modules[source] as? Embedding,
+                  let shared = embedding.parameter("weight") else {
+                let names = layers.compactMap { $0.type == "embedding" ? $0.name : nil }
+                diagnostics.append(.error(at: at, "tie_weights names '\(target)', which is not an embedding layer of this list"
+                                          + (names.isEmpty ? " (name the embedding with name:)" : Suggest.hint(for: target, in: names))
+                                          + context, keyPath: keyPath))
+                continue
+            }
+            guard let own = module.parameter("weight"), own.shape == shared.shape else {
+                diagnostics.append(.error(at: at, "tie_weights: \(layer.type) weight \(module.parameter("weight")?.shape ?? []) "
+                                          + "must have the shape of '\(target)'.weight \(shared.shape) "
+                                          + "(out_features = num_embeddings, in_features = embedding_dim)\(context)",
+                                          keyPath: keyPath))
+                continue
+            }
+            module.registerParameter("weight", shared)
         }
     }
 

@@ -65,6 +65,13 @@ public struct Objective {
         return first.outputs.first
     }
 
+    /// The `ignore_index` of the first term when it is a cross-entropy or NLL loss,
+    /// which metrics over its output leave out too.
+    public var metricIgnoreIndex: Int? {
+        guard let first = terms.first, case .single(let loss) = first.criterion else { return nil }
+        return (loss as? CrossEntropyLoss)?.ignoreIndex ?? (loss as? NLLLoss)?.ignoreIndex
+    }
+
     /// Every output of `model` on `x`: a graph's outputs in order, else its one output.
     public func outputs(of model: Module, _ x: Tensor) throws -> [Tensor] {
         if let graph = model as? Graph { return try graph.forwardOutputs(x) }

@@ -59,8 +59,12 @@ public struct ONNXExporter {
         g.name = restored.spec.name
         g.node = graph.nodes
         g.initializer = graph.initializers
-        g.input = [Self.valueInfo(Self.inputName, shape: input.shape, dtype: input.dtype)]
-        g.output = zip(names, restored.outputs).map { Self.valueInfo($0.0, shape: $0.1.shape, dtype: .float32) }
+        // A model of token ids [L] (a language model) takes any sequence length up to L.
+        let sequence = input.dtype == .int64 && input.shape.count == 1
+        g.input = [Self.valueInfo(Self.inputName, shape: input.shape, dtype: input.dtype, dynamicSequence: sequence)]
+        g.output = zip(names, restored.outputs).map {
+            Self.valueInfo($0.0, shape: $0.1.shape, dtype: .float32, dynamicSequence: sequence && $0.1.shape.first == input.shape.first)
+        }
 
         var opset = Onnx_OperatorSetIdProto()
         opset.domain = ""
@@ -141,13 +145,14 @@ public struct ONNXExporter {
         }
     }
 
-    static func valueInfo(_ name: String, shape: [Int], dtype: DType) -> Onnx_ValueInfoProto {
+    /// - Parameter dynamicSequence: the first per-sample dimension is `sequence`, of any size.
+    static func valueInfo(_ name: String, shape: [Int], dtype: DType, dynamicSequence: Bool = false) -> Onnx_ValueInfoProto {
         var batch = Onnx_TensorShapeProto.Dimension()
         batch.dimParam = "batch"
         var tensorShape = Onnx_TensorShapeProto()
-        tensorShape.dim = [batch] + shape.map { size in
+        tensorShape.dim = [batch] + shape.enumerated().map { axis, size in
             var d = Onnx_TensorShapeProto.Dimension()
-            d.dimValue = Int64(size)
+            if dynamicSequence && axis == 0 { d.dimParam = "sequence" } else { d.dimValue = Int64(size) }
             return d
         }
         var tensorType = Onnx_TypeProto.Tensor()

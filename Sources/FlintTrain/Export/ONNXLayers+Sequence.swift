@@ -10,6 +10,15 @@ extension ONNXLayers {
         "embedding": { layer in
             layer.node("Gather", [try layer.requiredWeight("weight"), layer.input], [ONNXAttribute.int("axis", 0)])
         },
+        // x + table[:L], L read from the input so the sequence length stays dynamic.
+        "positional_embedding": { layer in
+            let positional = try layer.module(as: PositionalEmbedding.self)
+            let table = positional.sinusoidal ? try layer.derivedWeight("sinusoids", try positional.table())
+                : try layer.requiredWeight("weight")
+            let length = layer.node("Shape", [layer.input], [ONNXAttribute.int("start", 1), ONNXAttribute.int("end", 2)])
+            let rows = layer.node("Slice", [table, try layer.int64s("zero", [0]), length, try layer.int64s("rows_axis", [0])])
+            return layer.node("Add", [layer.input, rows])
+        },
         "rnn": { layer in try recurrent(layer) },
         "lstm": { layer in try recurrent(layer) },
         "gru": { layer in try recurrent(layer) },
@@ -26,7 +35,13 @@ extension ONNXLayers {
             guard encoder.batchFirst else { throw layer.unsupported("batch_first=false") }
             let shape = layer.inputShape
             func child(_ name: String, _ x: String) throws -> String { try layer.emit(child: name, input: x, shape: shape).value }
-            func selfAttention(_ x: String) throws -> String { try child("self_attn", x) }
+            func selfAttention(_ x: String) throws -> String {
+                guard encoder.causal else { return try child("self_attn", x) }
+                let attention = ONNXLayerContext(module: encoder.selfAttn, prefix: layer.prefix + "self_attn.", inputs: [x],
+                                                 inputShapes: [shape], outputShape: shape, graph: layer.graph,
+                                                 exporter: layer.exporter)
+                return try attend(attention, encoder.selfAttn, query: x, key: x, value: x, causal: true)
+            }
             func feedForward(_ x: String) throws -> String {
                 let (hidden, hiddenShape) = try layer.emit(child: "linear1", input: x, shape: shape)
                 let activated = encoder.activation == "gelu" ? try gelu(layer, hidden, approximate: false) : layer.node("Relu", [hidden])
@@ -100,7 +115,10 @@ extension ONNXLayers {
     /// Multi-head scaled dot-product attention of `[N, L, E]` queries over
     /// `[N, S, E]` keys and values, as `MultiheadAttention.attention` computes it:
     /// project, split into heads, softmax(q·kᵀ/√head_dim)·v, join heads, `out_proj`.
-    static func attend(_ layer: ONNXLayerContext, _ attention: MultiheadAttention, query: String, key: String, value: String) throws -> String {
+    /// `causal` adds −∞ above the diagonal: a constant `[L, L]` mask for the
+    /// layer's length, sliced to the length of the query (which may be shorter).
+    static func attend(_ layer: ONNXLayerContext, _ attention: MultiheadAttention, query: String, key: String, value: String,
+                       causal: Bool = false) throws -> String {
         guard attention.batchFirst else { throw layer.unsupported("batch_first=false") }
         let e = attention.embedDim, heads = attention.numHeads, headDim = e / heads
         let weight = try layer.requiredTensor("in_proj_weight")
@@ -116,7 +134,15 @@ extension ONNXLayers {
             return layer.transpose(try layer.reshape(y, to: [0, heads, headDim]), [0, 2, 1, 3])
         }
         let q = try project(query, 0, "q"), k = try project(key, 1, "k"), v = try project(value, 2, "v")
-        let scores = layer.node("MatMul", [q, layer.transpose(k, [0, 1, 3, 2])])
+        var scores = layer.node("MatMul", [q, layer.transpose(k, [0, 1, 3, 2])])
+        if causal, let longest = layer.inputShape.first {
+            let mask = try Tensor.full([longest, longest], -Double.infinity).triu(1)
+            let length = layer.node("Shape", [query], [ONNXAttribute.int("start", 1), ONNXAttribute.int("end", 2)])
+            let ends = layer.node("Concat", [length, length], [ONNXAttribute.int("axis", 0)])
+            let square = layer.node("Slice", [try layer.derivedWeight("causal_mask", mask), try layer.int64s("mask_starts", [0, 0]),
+                                              ends, try layer.int64s("mask_axes", [0, 1])])
+            scores = layer.node("Add", [scores, square])
+        }
         let weights = layer.node("Softmax", [scores], [ONNXAttribute.int("axis", -1)])
         let joined = try layer.reshape(layer.transpose(layer.node("MatMul", [weights, v]), [0, 2, 1, 3]), to: [0, e])
         return try layer.emit(child: "out_proj", input: joined, shape: layer.inputShape).value

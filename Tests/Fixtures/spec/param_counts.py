@@ -73,6 +73,27 @@ def wine_tabular():
     return seq(nn.Linear(13, 32), nn.ReLU(), nn.Linear(32, 3))
 
 
+class CharLM(nn.Module):
+    """GPT-style: token and learned position embeddings, pre-norm causal encoder layers, a final
+    LayerNorm and a head tied to the token embedding (listed in the state dict, counted once)."""
+
+    def __init__(self, vocab, dim, heads, feedforward, layers, block):
+        super().__init__()
+        self.wte = nn.Embedding(vocab, dim)
+        self.wpe = nn.Module()
+        self.wpe.weight = nn.Parameter(torch.zeros(block, dim))
+        for i in range(layers):
+            setattr(self, f"h{i}", nn.TransformerEncoderLayer(dim, heads, feedforward, dropout=0.0, activation="gelu",
+                                                              batch_first=True, norm_first=True))
+        self.ln_f = nn.LayerNorm(dim)
+        self.head = nn.Linear(dim, vocab, bias=False)
+        self.head.weight = self.wte.weight
+
+
+def fortunes_char_lm():
+    return CharLM(vocab=114, dim=128, heads=4, feedforward=512, layers=5, block=64)
+
+
 def zoo_sequence():
     # A graph in the spec; only the named children matter for the state dict.
     return seq(("gru", nn.GRU(8, 12, num_layers=2, bidirectional=True, batch_first=True)),
@@ -108,6 +129,7 @@ MODELS = {
     "models/diabetes_tabular.yaml": diabetes_tabular,
     "models/digits_images.yaml": digits_images,
     "models/wine_tabular.yaml": wine_tabular,
+    "models/fortunes_char_lm.yaml": fortunes_char_lm,
     "Tests/Fixtures/spec/zoo_sequence.yaml": zoo_sequence,
     "Tests/Fixtures/spec/zoo_image.yaml": zoo_image,
     "Tests/Fixtures/spec/zoo_text.yaml": zoo_text,
