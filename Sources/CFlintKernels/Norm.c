@@ -1,6 +1,8 @@
 #include "FlintKernels.h"
 #include "FlintNorm.h"
 
+#include <math.h>
+
 enum { NORM_LANES = 16 };
 
 #define NORM_KERNELS(T, SUFFIX)                                                                                 \
@@ -79,3 +81,66 @@ enum { NORM_LANES = 16 };
 
 NORM_KERNELS(float, f32)
 NORM_KERNELS(double, f64)
+
+#define LAYER_NORM_KERNELS(T, SUFFIX)                                                                           \
+    FLINT_CLONES void flint_layer_norm_##SUFFIX(const T *x, const T *w, const T *b, T *y, ptrdiff_t d,           \
+                                                ptrdiff_t r0, ptrdiff_t r1, double eps, double *mean,            \
+                                                double *invstd) {                                                \
+        for (ptrdiff_t r = r0; r < r1; r++) {                                                                    \
+            const T *xr = x + r * d;                                                                             \
+            T *yr = y + r * d;                                                                                   \
+            double m = (double)sum_about_##SUFFIX(xr, d, 0, 0) / (double)d;                                      \
+            double v = (double)sum_about_##SUFFIX(xr, d, (T)m, 1) / (double)d;                                  \
+            double inv = 1.0 / sqrt(v + eps);                                                                    \
+            mean[r] = m;                                                                                         \
+            invstd[r] = inv;                                                                                     \
+            T tm = (T)m, ti = (T)inv;                                                                            \
+            for (ptrdiff_t j = 0; j < d; j++) {                                                                  \
+                T v_ = (xr[j] - tm) * ti;                                                                        \
+                if (w) v_ = v_ * w[j];                                                                           \
+                if (b) v_ = v_ + b[j];                                                                           \
+                yr[j] = v_;                                                                                      \
+            }                                                                                                    \
+        }                                                                                                        \
+    }                                                                                                            \
+                                                                                                                 \
+    FLINT_CLONES void flint_layer_norm_backward_##SUFFIX(const T *x, const T *dy, const T *w,                   \
+                                                         const double *mean, const double *invstd, T *dx,        \
+                                                         ptrdiff_t d, ptrdiff_t r0, ptrdiff_t r1) {              \
+        for (ptrdiff_t r = r0; r < r1; r++) {                                                                    \
+            const T *xr = x + r * d, *gr = dy + r * d;                                                           \
+            T *dr = dx + r * d;                                                                                  \
+            T tm = (T)mean[r], ti = (T)invstd[r];                                                                \
+            double sg = 0, sgx = 0;                                                                              \
+            for (ptrdiff_t j = 0; j < d; j++) {                                                                  \
+                T g = w ? gr[j] * w[j] : gr[j];                                                                  \
+                sg += g;                                                                                         \
+                sgx += g * ((xr[j] - tm) * ti);                                                                  \
+            }                                                                                                    \
+            T mg = (T)(sg / (double)d), mgx = (T)(sgx / (double)d);                                              \
+            for (ptrdiff_t j = 0; j < d; j++) {                                                                  \
+                T g = w ? gr[j] * w[j] : gr[j];                                                                  \
+                dr[j] = ti * (g - mg - (xr[j] - tm) * ti * mgx);                                                 \
+            }                                                                                                    \
+        }                                                                                                        \
+    }                                                                                                            \
+                                                                                                                 \
+    FLINT_CLONES void flint_layer_norm_param_grads_##SUFFIX(const T *x, const T *dy, const double *mean,        \
+                                                            const double *invstd, T *dw, T *db, ptrdiff_t d,     \
+                                                            ptrdiff_t rows) {                                    \
+        for (ptrdiff_t j = 0; j < d; j++) {                                                                      \
+            if (dw) dw[j] = 0;                                                                                   \
+            if (db) db[j] = 0;                                                                                   \
+        }                                                                                                        \
+        for (ptrdiff_t r = 0; r < rows; r++) {                                                                   \
+            const T *xr = x + r * d, *gr = dy + r * d;                                                           \
+            T tm = (T)mean[r], ti = (T)invstd[r];                                                                \
+            if (dw)                                                                                              \
+                for (ptrdiff_t j = 0; j < d; j++) dw[j] += gr[j] * ((xr[j] - tm) * ti);                          \
+            if (db)                                                                                              \
+                for (ptrdiff_t j = 0; j < d; j++) db[j] += gr[j];                                                \
+        }                                                                                                        \
+    }
+
+LAYER_NORM_KERNELS(float, f32)
+LAYER_NORM_KERNELS(double, f64)

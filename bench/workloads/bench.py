@@ -14,9 +14,9 @@ Times: with `--clock wall` (the default, for a quiet machine) each side's own tr
 PyTorch's loop timed with perf_counter. With `--clock cpu` (for a shared machine; use with --threads 1) the
 process CPU time instead: PyTorch's loop by time.process_time(), Flint's whole `flint train` process from
 wait4 minus that of `flint check` on the same spec (start-up, reading the data, one batch).
-`--threads N` gives PyTorch N threads (torch.set_num_threads) and Flint N cores (its worker pool sizes
-itself from its CPU affinity; OPENBLAS_NUM_THREADS=N); below the machine's core count both processes are
-pinned to the first N cores of `--cores`.
+`--threads N` gives PyTorch N threads (torch.set_num_threads) and Flint N (FLINT_NUM_THREADS, which sizes its
+worker pool and OpenBLAS); below the machine's core count both processes are also pinned to the first N cores of
+`--cores` (default: the cores this process may run on).
 """
 import argparse
 import datetime
@@ -199,7 +199,7 @@ def machine():
 def versions(flint):
     import torch
     swift = subprocess.run(["swift", "--version"], capture_output=True, text=True).stdout.strip().splitlines()
-    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], capture_output=True, text=True).stdout.strip()
     return f"PyTorch {torch.__version__}, {swift[0] if swift else 'swift ?'}, Flint {commit or '?'} ({flint})"
 
 
@@ -230,7 +230,8 @@ def main():
     if args.threads < os.cpu_count():
         pool = [int(c) for c in args.cores.split(",")] if args.cores else sorted(os.sched_getaffinity(0))
         cores = set(pool[:args.threads])
-    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(args.threads), OMP_NUM_THREADS=str(args.threads))
+    env = dict(os.environ, FLINT_NUM_THREADS=str(args.threads), OPENBLAS_NUM_THREADS=str(args.threads),
+               OMP_NUM_THREADS=str(args.threads))
 
     results = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -82,6 +82,7 @@ enum Backward {
     /// An op defined outside the core with its own rule (`torch.autograd.Function`),
     /// such as a sum across the processes of a data-parallel job.
     case function(name: String, backward: (Tensor) throws -> Tensor)
+    case layerNorm(LayerNormSaved)
 
     var name: String {
         switch self {
@@ -172,6 +173,7 @@ enum Backward {
         case .lstm: return "lstm"
         case .batchNorm: return "batch_norm"
         case .function(let name, _): return name
+        case .layerNorm: return "layer_norm"
         }
     }
 
@@ -331,6 +333,7 @@ enum Backward {
         case let .avgPool2d(saved): return [saved.averageGradient(g)]
         case let .lstm(saved): return saved.gradients(g, needed: inputs.map(\.requiresGrad))
         case let .batchNorm(saved): return saved.gradients(g, needed: inputs.map(\.requiresGrad))
+        case let .layerNorm(saved): return saved.gradients(g, needed: inputs.map(\.requiresGrad))
         case let .whereMask(mask):
             let zero = Tensor.scalar(0, dtype: g.dtype)
             return [nil, try Tensor.whereMask(mask, g, zero), try Tensor.whereMask(mask, zero, g)]

@@ -89,6 +89,11 @@ extension Tensor {
         for p in [weight, bias].compactMap({ $0 }) where p.shape != normalizedShape {
             throw TensorError.shapeMismatch(op: "layer_norm", shapes: [p.shape, normalizedShape], detail: "weight and bias must have normalized_shape")
         }
+        let width = normalizedShape.reduce(1, *)
+        if dtype.isFloatingPoint, width > 0, [weight, bias].allSatisfy({ $0 == nil || $0?.dtype == dtype }) {
+            // The fused primitive (Tensor+LayerNorm.swift); the composite below stays for other dtypes.
+            return layerNormRows(normalizedShape, weight: weight, bias: bias, eps: eps)
+        }
         let (mean, variance) = try momentsKeepdim(Array((rank - k)..<rank))
         var y = try (self - mean) * (variance + eps).rsqrt()
         if let weight { y = try y * weight }

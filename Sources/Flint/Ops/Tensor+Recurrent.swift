@@ -137,8 +137,8 @@ private func lstmCellBackward<T: FloatElement>(_ gates: UnsafePointer<T>, _ cPre
     }
 }
 
-/// The same memory typed as the C kernel's element type (T is that type; checked by the callers' dispatch).
+/// The same memory typed as a C kernel's element type (T is that type; the callers dispatch on it).
 @inline(__always)
-private func cast<T, U>(_ p: UnsafePointer<T>) -> UnsafePointer<U> { UnsafeRawPointer(p).assumingMemoryBound(to: U.self) }
+func cast<T, U>(_ p: UnsafePointer<T>) -> UnsafePointer<U> { UnsafeRawPointer(p).assumingMemoryBound(to: U.self) }
 @inline(__always)
-private func cast<T, U>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<U> { UnsafeMutableRawPointer(p).assumingMemoryBound(to: U.self) }
+func cast<T, U>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<U> { UnsafeMutableRawPointer(p).assumingMemoryBound(to: U.self) }
