@@ -1,6 +1,7 @@
 import Foundation
 import Flint
 import FlintHDF5
+import FlintData
 
 /// A checkpoint's record of its own contents: `/integrity` holds one line per dataset,
 /// `PATH SHA-256`, and one `@attributes SHA-256` line over every attribute of every object,
@@ -71,7 +72,7 @@ extension Checkpoint {
             guard let dataset = object as? HDF5Dataset, path != "/" + integrityPath else { return }
             lines.append("\(path) \(try digest(dataset))")
         }
-        lines.append("@attributes \(attributes.finalize())")
+        lines.append("@attributes \(attributes.hexDigest())")
         return lines
     }
 
@@ -99,6 +100,6 @@ extension Checkpoint {
         } else if dataset.storedType == "string" {
             for string in try dataset.readStrings() { hash.update(string + "\u{0}") }
         }
-        return hash.finalize()
+        return hash.hexDigest()
     }
 }

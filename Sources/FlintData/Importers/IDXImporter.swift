@@ -482,12 +482,12 @@ func sha256Hex(ofFile path: String) throws -> String {
     while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
         chunk.withUnsafeBytes { hasher.update($0) }
     }
-    return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    return hasher.hexDigest()
 }
 
-/// FIPS 180-4 SHA-256; Foundation on Linux has no digest API and the
-/// importer needs only this one.
-struct SHA256 {
+/// FIPS 180-4 SHA-256, for the source checksums importers record and the
+/// integrity checksums of checkpoints; Foundation on Linux has no digest API.
+public struct SHA256 {
     private var state: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
     private var pending: [UInt8] = []
@@ -504,7 +504,14 @@ struct SHA256 {
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ]
 
-    mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    public init() {}
+
+    public mutating func update(_ text: String) { Array(text.utf8).withUnsafeBytes { update($0) } }
+
+    /// The digest as lowercase hex, as `sha256sum` prints it.
+    public mutating func hexDigest() -> String { finalize().map { String(format: "%02x", $0) }.joined() }
+
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
         length &+= UInt64(bytes.count)
         var rest = bytes[...]
         if !pending.isEmpty {
@@ -522,7 +529,7 @@ struct SHA256 {
         pending += rest
     }
 
-    mutating func finalize() -> [UInt8] {
+    public mutating func finalize() -> [UInt8] {
         let bitLength = length &* 8
         var tail: [UInt8] = [0x80] + [UInt8](repeating: 0, count: (119 - pending.count) % 64)
         for shift in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
