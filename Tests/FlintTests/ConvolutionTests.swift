@@ -40,29 +40,32 @@ final class ConvolutionTests: XCTestCase {
         XCTAssertEqual(b.grad?.shape, [4, 2])
     }
 
-    /// float32 convolutions with stride 1, dilation 1 and one group run the
+    /// float32 convolutions with stride 1 or 2, dilation 1 and one group run the
     /// direct kernels; float64 runs im2col + GEMM. The two must agree on odd
     /// sizes, paddings 0–2, batches of 1 and 3, and channel counts that are not
     /// multiples of the kernels' 16-channel tiles; output rows narrower than the
-    /// wide pixel tile take the half-width and one-pixel tiles.
+    /// wide pixel tile take the half-width and one-pixel tiles. Stride 2 includes
+    /// planes whose padded size leaves a last row and column unread.
     func testDirectFloat32KernelsMatchTheGEMMPathInFloat64() throws {
         let g = Generator(seed: 11)
-        let cases: [(n: Int, c: Int, h: Int, w: Int, o: Int, kh: Int, kw: Int, ph: Int, pw: Int)] = [
-            (1, 1, 28, 28, 16, 5, 5, 2, 2), (3, 16, 14, 14, 32, 5, 5, 2, 2), (3, 3, 7, 9, 5, 3, 3, 1, 1),
-            (1, 17, 11, 13, 33, 5, 5, 2, 2), (3, 2, 5, 31, 18, 1, 3, 0, 1), (1, 5, 6, 6, 7, 2, 2, 1, 0),
-            (3, 4, 3, 3, 9, 3, 3, 2, 2), (3, 6, 9, 4, 3, 3, 3, 0, 0), (1, 3, 4, 4, 2, 5, 5, 2, 2),
-            (2, 16, 7, 7, 32, 3, 3, 1, 1), (2, 8, 11, 10, 20, 3, 3, 1, 1),
+        let cases: [(n: Int, c: Int, h: Int, w: Int, o: Int, kh: Int, kw: Int, ph: Int, pw: Int, s: Int)] = [
+            (1, 1, 28, 28, 16, 5, 5, 2, 2, 1), (3, 16, 14, 14, 32, 5, 5, 2, 2, 1), (3, 3, 7, 9, 5, 3, 3, 1, 1, 1),
+            (1, 17, 11, 13, 33, 5, 5, 2, 2, 1), (3, 2, 5, 31, 18, 1, 3, 0, 1, 1), (1, 5, 6, 6, 7, 2, 2, 1, 0, 1),
+            (3, 4, 3, 3, 9, 3, 3, 2, 2, 1), (3, 6, 9, 4, 3, 3, 3, 0, 0, 1), (1, 3, 4, 4, 2, 5, 5, 2, 2, 1),
+            (2, 16, 7, 7, 32, 3, 3, 1, 1, 1), (2, 8, 11, 10, 20, 3, 3, 1, 1, 1),
+            (2, 16, 14, 14, 32, 3, 3, 1, 1, 2), (3, 3, 9, 8, 5, 3, 3, 1, 1, 2), (1, 5, 11, 13, 18, 5, 5, 2, 2, 2),
+            (2, 4, 7, 7, 20, 3, 3, 0, 0, 2), (3, 2, 8, 8, 3, 1, 1, 0, 0, 2), (1, 3, 40, 33, 17, 3, 3, 1, 1, 2),
         ]
         for t in cases {
             let x = try Tensor.randn([t.n, t.c, t.h, t.w], generator: g), w = try Tensor.randn([t.o, t.c, t.kh, t.kw], generator: g)
             let b = try Tensor.randn([t.o], generator: g)
-            let oh = t.h + 2 * t.ph - t.kh + 1, ow = t.w + 2 * t.pw - t.kw + 1
+            let oh = (t.h + 2 * t.ph - t.kh) / t.s + 1, ow = (t.w + 2 * t.pw - t.kw) / t.s + 1
             let upstream = try Tensor.randn([t.n, t.o, oh, ow], generator: g)
             var results: [[Tensor]] = []
             for dtype in [DType.float32, .float64] {
                 let xi = x.casted(to: dtype).detach().requiringGrad(), wi = w.casted(to: dtype).detach().requiringGrad()
                 let bi = b.casted(to: dtype).detach().requiringGrad()
-                let y = try xi.conv2d(wi, bias: bi, padding: [t.ph, t.pw])
+                let y = try xi.conv2d(wi, bias: bi, stride: [t.s], padding: [t.ph, t.pw])
                 try y.backward(gradient: upstream.casted(to: dtype))
                 results.append(try [y, XCTUnwrap(xi.grad), XCTUnwrap(wi.grad), XCTUnwrap(bi.grad)].map { $0.casted(to: .float64) })
             }
@@ -73,19 +76,22 @@ final class ConvolutionTests: XCTestCase {
     }
 
     /// conv_transpose2d with stride 1 runs the direct kernels in its forward
-    /// (the input gradient of a convolution) and in both of its gradients.
+    /// (the input gradient of a convolution) and in both of its gradients; with
+    /// stride 2, in its input gradient (a stride-2 convolution) and weight gradient.
     func testDirectFloat32TransposedConvolutionMatchesFloat64() throws {
         let g = Generator(seed: 12)
         let x = try Tensor.randn([3, 5, 6, 7], generator: g), w = try Tensor.randn([5, 18, 3, 3], generator: g)
-        var results: [[Tensor]] = []
-        for dtype in [DType.float32, .float64] {
-            let xi = x.casted(to: dtype).detach().requiringGrad(), wi = w.casted(to: dtype).detach().requiringGrad()
-            let y = try xi.convTranspose2d(wi, padding: [1])
-            try (y * y).sum().backward()
-            results.append(try [y, XCTUnwrap(xi.grad), XCTUnwrap(wi.grad)].map { $0.casted(to: .float64) })
-        }
-        for (fast, reference) in zip(results[0], results[1]) {
-            XCTAssertTrue(try fast.allclose(reference, rtol: 1e-4, atol: 1e-2))
+        for stride in [1, 2] {
+            var results: [[Tensor]] = []
+            for dtype in [DType.float32, .float64] {
+                let xi = x.casted(to: dtype).detach().requiringGrad(), wi = w.casted(to: dtype).detach().requiringGrad()
+                let y = try xi.convTranspose2d(wi, stride: [stride], padding: [1])
+                try (y * y).sum().backward()
+                results.append(try [y, XCTUnwrap(xi.grad), XCTUnwrap(wi.grad)].map { $0.casted(to: .float64) })
+            }
+            for (fast, reference) in zip(results[0], results[1]) {
+                XCTAssertTrue(try fast.allclose(reference, rtol: 1e-4, atol: 1e-2), "stride \(stride)")
+            }
         }
     }
 

@@ -72,6 +72,19 @@ final class RandomTests: XCTestCase {
         XCTAssertThrowsError(try x.dropout(p: 1.5))
     }
 
+    /// The one-pass mask draws, compares and scales as `(rand(shape) < 1 − p) / (1 − p)` does, value for value.
+    func testDropoutMaskIsTheComposedRandComparisonAndScale() throws {
+        for dtype in [DType.float32, .float64] {
+            for p in [0.1, 0.3, 0.5, 0.9] {
+                let y = try Tensor.ones([3001], dtype: dtype).dropout(p: p, generator: Generator(seed: 7))
+                let keep = try Tensor.rand([3001], dtype: dtype, generator: Generator(seed: 7)).lt(1 - p)
+                let expected = try keep.casted(to: dtype) / (1 - p)
+                XCTAssertEqual(y.dtype, dtype)
+                XCTAssertEqual(y.toArray(Double.self), expected.toArray(Double.self), "\(dtype) p=\(p)")
+            }
+        }
+    }
+
     func testDropout2dDropsWholeChannels() throws {
         let x = try Tensor.ones([4, 8, 3, 3])
         let y = try x.dropout2d(p: 0.5, generator: Generator(seed: 5))

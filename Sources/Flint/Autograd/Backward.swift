@@ -20,6 +20,7 @@ enum Backward {
     case tanh(out: Tensor)
     case sigmoid(out: Tensor)
     case abs(Tensor)
+    case gelu(x: Tensor, cdf: Tensor)
     case sum(dims: [Int], keepdim: Bool, from: [Int])
     case indexReduce(dim: Int, keepdim: Bool, indices: Tensor, from: [Int])
     case reshape(from: [Int])
@@ -103,6 +104,7 @@ enum Backward {
         case .tanh: return "tanh"
         case .sigmoid: return "sigmoid"
         case .abs: return "abs"
+        case .gelu: return "gelu"
         case .sum: return "sum"
         case .indexReduce: return "max"
         case .reshape: return "reshape"
@@ -195,8 +197,9 @@ enum Backward {
         case let .cast(from): return [g.casted(to: from)]
         case .add: return [g, g]
         case .sub: return [g, g.neg()]
-        case let .mul(a, b): return [try g * b, try g * a]
-        case let .div(a, b): return [try g / b, try (g * a / (b * b)).neg()]
+        // An operand that needs no gradient (a dropout mask, a constant) gets no product.
+        case let .mul(a, b): return [inputs[0].requiresGrad ? try g * b : nil, inputs[1].requiresGrad ? try g * a : nil]
+        case let .div(a, b): return [inputs[0].requiresGrad ? try g / b : nil, inputs[1].requiresGrad ? try (g * a / (b * b)).neg() : nil]
         case let .maximum(a, b):
             // Ties split the gradient evenly, as in PyTorch.
             let mask = try a.gt(b).casted(to: g.dtype) + (try a.eq(b).casted(to: g.dtype)) * 0.5
@@ -217,6 +220,7 @@ enum Backward {
         case let .tanh(out): return [try g * (1 - out * out)]
         case let .sigmoid(out): return [try g * out * (1 - out)]
         case let .abs(x): return [try g * x.sign()]
+        case let .gelu(x, cdf): return [try Tensor.geluGradient(g, x, cdf: cdf)]
         case let .sum(dims, keepdim, from):
             var r = g
             if !keepdim { for d in dims { r = try r.unsqueeze(d) } }

@@ -38,8 +38,8 @@ final class StorageAllocator: @unchecked Sendable {
     func allocate(_ byteCount: Int) -> UnsafeMutableRawPointer {
         let size = Self.rounded(byteCount)
         lock.lock()
-        if var list = free[size], let p = list.popLast() {
-            free[size] = list
+        // Popped in place: a copy of the list out of the dictionary would copy its storage each time.
+        if let p = free[size]?.popLast() {
             cachedBytes -= size
             lock.unlock()
             return p

@@ -108,3 +108,8 @@ struct Sigmoid<T: FloatElement>: VectorKernelFunction {
 struct Abs<T: FloatElement>: UnaryFunction {
     @inline(__always) func callAsFunction(_ x: T) -> T { Swift.abs(x) }
 }
+
+/// The standard normal CDF Φ(x) = ½(1 + erf(x/√2)), GELU's gate, as PyTorch's GELU kernel computes it.
+struct NormalCDF<T: FloatElement>: UnaryFunction {
+    @inline(__always) func callAsFunction(_ x: T) -> T { 0.5 * (1 + T.ferf(x * 0.7071067811865476)) }
+}

@@ -1,6 +1,7 @@
 /// Activation functions of `torch.nn.functional`. Each is a composite of
-/// differentiable primitives, so none needs backward code; branches that
-/// could overflow are clamped first so that masked-out gradients stay finite.
+/// differentiable primitives, so none needs backward code (exact GELU, hot in
+/// transformers, is a primitive of its own); branches that could overflow are
+/// clamped first so that masked-out gradients stay finite.
 
 extension Tensor {
     private func zero() -> Tensor { Tensor.scalar(0, dtype: dtype) }
@@ -37,7 +38,9 @@ extension Tensor {
     /// `F.gelu(x, approximate)`: `x·Φ(x)` exactly (`"none"`) or with the tanh approximation (`"tanh"`).
     public func gelu(approximate: String = "none") throws -> Tensor {
         switch approximate {
-        case "none": return try self * ((self * 0.7071067811865476).erf() + 1) * 0.5
+        case "none":
+            if dtype.isFloatingPoint { return Tensor.geluExact(self) }
+            return try self * ((self * 0.7071067811865476).erf() + 1) * 0.5
         case "tanh":
             let inner = try (self + self * self * self * 0.044715) * 0.7978845608028654
             return try self * (inner.tanh() + 1) * 0.5

@@ -2,8 +2,9 @@ import CFlintKernels
 import Foundation
 
 /// `conv1d`, `conv2d` and `conv_transpose2d` (`torch.nn.functional`): float32
-/// with stride 1, dilation 1 and one group by the direct kernels of
-/// CFlintKernels' FlintConv.h, everything else by im2col and one GEMM per group.
+/// with stride 1 (or 2, but for the input gradient), dilation 1 and one group by
+/// the direct kernels of CFlintKernels' FlintConv.h, everything else by im2col
+/// and one GEMM per group.
 
 /// What a convolution keeps for its backward rule.
 struct ConvSaved {
@@ -191,7 +192,7 @@ func convWorkers(_ g: ConvGeometry, flops: Int) -> Int {
 /// out[n, o, :] = Σ W[o] · patches + bias[o], through `[K, n·L]` columns per group and chunk.
 func convForward<T: FloatElement>(_ x: UnsafePointer<T>, _ w: UnsafePointer<T>, _ bias: UnsafePointer<T>?, _ g: ConvGeometry,
                                   groups: Int, outChannels: Int, _ out: UnsafeMutablePointer<T>) {
-    if T.self == Float.self && groups == 1 && g.isDirect {
+    if T.self == Float.self && groups == 1 && g.isDirectForward {
         directConvForward(x.float, w.float, bias?.float, g, outChannels: outChannels, out.mutableFloat)
         return
     }
@@ -259,7 +260,7 @@ func convBackwardData<T: FloatElement>(_ gy: UnsafePointer<T>, _ w: UnsafePointe
 /// other worker into its own buffer; those are added to `dw` in worker order.
 func convBackwardWeight<T: FloatElement>(_ x: UnsafePointer<T>, _ gy: UnsafePointer<T>, _ g: ConvGeometry,
                                          groups: Int, outChannels: Int, _ dw: UnsafeMutablePointer<T>) {
-    if T.self == Float.self && groups == 1 && g.isDirect {
+    if T.self == Float.self && groups == 1 && g.isDirectForward {
         directConvBackwardWeight(x.float, gy.float, g, outChannels: outChannels, dw.mutableFloat)
         return
     }
@@ -291,9 +292,14 @@ func convBackwardWeight<T: FloatElement>(_ x: UnsafePointer<T>, _ gy: UnsafePoin
 // MARK: - Direct float32 kernels
 
 extension ConvGeometry {
-    /// Whether the direct kernels handle this geometry (given float32 and one group).
-    var isDirect: Bool {
-        sh == 1 && sw == 1 && dh == 1 && dw == 1 && oh == h + 2 * ph - kh + 1 && ow == w + 2 * pw - kw + 1
+    /// Whether the direct kernels handle this geometry in all three directions (given float32 and one group).
+    var isDirect: Bool { sh == 1 && isDirectForward }
+
+    /// Whether the direct forward and weight-gradient kernels handle it: stride 1 or 2, the same in
+    /// both axes (a stride-2 input gradient is no convolution of the same shape; it takes col2im).
+    var isDirectForward: Bool {
+        (sh == 1 || sh == 2) && sw == sh && dh == 1 && dw == 1
+            && oh == (h + 2 * ph - kh) / sh + 1 && ow == (w + 2 * pw - kw) / sw + 1
     }
 }
 
@@ -307,7 +313,7 @@ extension UnsafeMutablePointer {
     fileprivate var float: UnsafePointer<Float> { UnsafePointer(mutableFloat) }
 }
 
-/// `convForward` for float32, stride 1, dilation 1, one group: each worker
+/// `convForward` for float32, stride 1 or 2, dilation 1, one group: each worker
 /// convolves its run of samples with the weights packed once.
 func directConvForward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, _ g: ConvGeometry,
                        outChannels: Int, _ out: UnsafeMutablePointer<Float>) {
@@ -317,7 +323,7 @@ func directConvForward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ b
         _ = convBatchSplit(g, flops: 2 * outChannels * g.c * g.kh * g.kw * g.columns) { _, samples, _ in
             withScratch(Float.self, count: scratch) { padded in
                 flint_conv2d_f32(x + samples.lowerBound * g.c * g.h * g.w, samples.count, g.c, g.h, g.w, packed, outChannels,
-                                 g.kh, g.kw, g.ph, g.pw, bias, out + samples.lowerBound * outChannels * g.planeOut, padded)
+                                 g.kh, g.kw, g.ph, g.pw, g.sh, bias, out + samples.lowerBound * outChannels * g.planeOut, padded)
             }
         }
     }
@@ -336,7 +342,7 @@ func directConvBackwardData(_ gy: UnsafePointer<Float>, _ w: UnsafePointer<Float
         _ = convBatchSplit(g, flops: 2 * outChannels * g.c * g.kh * g.kw * g.columns) { _, samples, _ in
             withScratch(Float.self, count: scratch) { padded in
                 flint_conv2d_f32(gy + samples.lowerBound * outChannels * g.planeOut, samples.count, outChannels, g.oh, g.ow, packed,
-                                 g.c, g.kh, g.kw, ph, pw, nil, dx + samples.lowerBound * g.c * g.h * g.w, padded)
+                                 g.c, g.kh, g.kw, ph, pw, 1, nil, dx + samples.lowerBound * g.c * g.h * g.w, padded)
             }
         }
     }
@@ -346,18 +352,26 @@ func directConvBackwardData(_ gy: UnsafePointer<Float>, _ w: UnsafePointer<Float
 /// split the weight's `c·kh·kw` columns, not the batch: each entry of `dw` is
 /// then one sum over the whole batch in a fixed order, whatever the thread count.
 func directConvBackwardWeight(_ x: UnsafePointer<Float>, _ gy: UnsafePointer<Float>, _ g: ConvGeometry, outChannels: Int,
-                              _ dw: UnsafeMutablePointer<Float>) {
+                               _ dw: UnsafeMutablePointer<Float>) {
     let k = g.c * g.kh * g.kw
     let workers = Swift.min(k, convWorkers(g, flops: 2 * outChannels * k * g.columns))
-    let scratch = flint_conv2d_weight_grad_scratch_count(g.n, g.c, g.h, g.w, outChannels, g.kh, g.kw, g.ph, g.pw)
+    let scratch = flint_conv2d_weight_grad_scratch_count(g.n, g.c, g.h, g.w, g.ph, g.pw)
     let per = (k + workers - 1) / workers
-    func run(_ wi: Int) {
-        let lo = wi * per, hi = Swift.min(k, lo + per)
-        withScratch(Float.self, count: scratch) { buffer in
-            flint_conv2d_weight_grad_f32(x, gy, g.n, g.c, g.h, g.w, outChannels, g.kh, g.kw, g.ph, g.pw, lo, hi, dw, buffer)
+    // gy in the tiles' [sample, pixel, channel] layout, once for all workers.
+    withScratch(Float.self, count: flint_conv2d_gy_transposed_count(g.n, outChannels, g.oh, g.ow)) { gt in
+        let perSample = flint_conv2d_gy_transposed_count(1, outChannels, g.oh, g.ow)
+        let samplesPer = (g.n + workers - 1) / workers
+        parallelTasks(workers) { wi in
+            let lo = Swift.min(g.n, wi * samplesPer), hi = Swift.min(g.n, lo + samplesPer)
+            flint_conv2d_transpose_gy_f32(gy + lo * outChannels * g.planeOut, hi - lo, outChannels, g.planeOut, gt + lo * perSample)
+        }
+        parallelTasks(workers) { wi in
+            let lo = wi * per, hi = Swift.min(k, lo + per)
+            withScratch(Float.self, count: scratch) { buffer in
+                flint_conv2d_weight_grad_f32(x, gt, g.n, g.c, g.h, g.w, outChannels, g.kh, g.kw, g.ph, g.pw, g.sh, lo, hi, dw, buffer)
+            }
         }
     }
-    parallelTasks(workers, run)
 }
 
 /// `[N, C, L]` → `[C, N·L]`.

@@ -14,6 +14,11 @@ extension Tensor {
             throw TensorError.shapeMismatch(op: "linear", shapes: [shape, weight.shape], detail: "input's last dim must equal weight.shape[1]")
         }
         if rank == 2, let bias { return try Tensor.addmm(bias, self, weight.t()) }
+        if rank > 2, let bias {
+            // [*, in] as rows of one GEMM with the bias in its output, as for 2-D inputs.
+            let rows = try reshape([-1, weight.shape[1]])
+            return try Tensor.addmm(bias, rows, weight.t()).reshape(Array(shape.dropLast()) + [weight.shape[0]])
+        }
         let y = try matmul(weight.t())
         return try bias.map { try y + $0 } ?? y
     }
@@ -35,8 +40,41 @@ extension Tensor {
         guard p >= 0 && p <= 1 else { throw TensorError.invalidArgument(op: "dropout", message: "dropout probability has to be between 0 and 1, but got \(p)") }
         if !training || p == 0 { return self }
         if p == 1 { return try self * Tensor.zeros([], dtype: dtype) }
-        let keep = try Tensor.rand(shape, dtype: dtype == .float64 ? .float64 : .float32, generator: generator).lt(1 - p)
+        if dtype == .float32 || dtype == .float64 {
+            return try self * Tensor.dropoutMask(shape, p: p, dtype: dtype, generator: generator)
+        }
+        let keep = try Tensor.rand(shape, dtype: .float32, generator: generator).lt(1 - p)
         return try self * (keep.casted(to: dtype) / (1 - p))
+    }
+
+    /// `(rand(shape) < 1 − p) / (1 − p)` in `dtype` (float32 or float64) in one pass: the same
+    /// draws, comparisons and values as those three ops, without the uniform and bool tensors.
+    static func dropoutMask(_ shape: [Int], p: Double, dtype: DType, generator: Generator) -> Tensor {
+        let mask = Tensor(empty: shape, dtype: dtype)
+        // A uniform draw is r·2⁻ᵇ for a b-bit integer r (24 bits for float32, 53 for float64), so
+        // `draw < keep` is `r < ⌈keep·2ᵇ⌉` exactly; the comparison becomes a sign bit and the
+        // select a mask of the scale's bits (a branch here mispredicts on every dropped element).
+        if dtype == .float64 {
+            let keep = 1 - p, scale = (1 / keep).bitPattern
+            let threshold = UInt64((keep * 0x1p53).rounded(.up))
+            mask.withMutableElements(UInt64.self) { b in
+                generator.withDraws { rng in
+                    for i in b.indices { b[i] = scale & (0 &- (((rng.next() >> 11) &- threshold) >> 63)) }
+                }
+            }
+        } else {
+            // As `lt` and `div` take the Python scalar 1 − p: rounded to float32 first.
+            let keep = Float(1 - p), scale = (1 / keep).bitPattern
+            let threshold = UInt64((Double(keep) * 0x1p24).rounded(.up))
+            mask.withMutableElements(UInt32.self) { b in
+                generator.withDraws { rng in
+                    for i in b.indices {
+                        b[i] = scale & (0 &- UInt32(truncatingIfNeeded: ((rng.next() >> 40) &- threshold) >> 63))
+                    }
+                }
+            }
+        }
+        return mask
     }
 
     /// `F.dropout2d(input, p, training)`: drops whole channels of `[N, C, H, W]` (or `[C, H, W]`).

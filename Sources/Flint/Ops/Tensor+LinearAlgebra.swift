@@ -40,6 +40,14 @@ extension Tensor {
 
     /// Copies this tensor, broadcast, into the contiguous `out`.
     func broadcastCopy(into out: Tensor) {
+        if isContiguous, let n = shape.last, n > 0, n == out.shape.last, shape.dropLast().allSatisfy({ $0 == 1 }) {
+            // A row (a bias) repeated down every row of `out`: one block copy per row.
+            let bytes = n * dtype.itemSize
+            let src = UnsafeRawPointer(storage.data + layout.offset * dtype.itemSize)
+            let dst = out.storage.data + out.layout.offset * dtype.itemSize
+            for row in 0..<(out.count / n) { (dst + row * bytes).copyMemory(from: src, byteCount: bytes) }
+            return
+        }
         let strides = layout.broadcastStrides(to: out.shape)
         let v = view(Layout(shape: out.shape, strides: strides, offset: layout.offset))
         v.copyRaw(into: out)

@@ -85,6 +85,43 @@ extension Tensor {
     public func tanh() throws -> Tensor { try Tensor.unary(self, .tanh) }
     public func sigmoid() throws -> Tensor { try Tensor.unary(self, .sigmoid) }
     public func abs() throws -> Tensor { try Tensor.unary(self, .abs) }
+
+    /// `F.gelu(x)` (exact) of a floating tensor as one primitive: Φ(x) = ½(1 + erf(x/√2)) in one
+    /// pass, kept for the backward so that it need not call erf again, and x·Φ(x) in another.
+    static func geluExact(_ a: Tensor) -> Tensor {
+        let cdf = Tensor(emptyLike: a.layout, dtype: a.dtype), out = Tensor(emptyLike: a.layout, dtype: a.dtype)
+        if a.dtype == .float64 {
+            unaryApply(a, cdf, NormalCDF<Double>())
+            binaryApply(a, cdf, out, Mul<Double>())
+        } else {
+            unaryApply(a, cdf, NormalCDF<Float>())
+            binaryApply(a, cdf, out, Mul<Float>())
+        }
+        return Autograd.record(out, .gelu(x: a, cdf: cdf), inputs: [a])
+    }
+
+    /// GELU's input gradient g · (Φ(x) + x·φ(x)), φ(x) = e^(−x²/2) / √(2π), from the Φ(x) of the
+    /// forward: one pass (no erf) when the three are contiguous and alike, as they are in a network.
+    static func geluGradient(_ g: Tensor, _ x: Tensor, cdf: Tensor) throws -> Tensor {
+        guard g.dtype == x.dtype, g.shape == x.shape, g.isContiguous, x.isContiguous, cdf.isContiguous else {
+            let pdf = try (x * x * -0.5).exp() * 0.3989422804014327
+            return try g * (cdf + x * pdf)
+        }
+        let out = Tensor(empty: x.shape, dtype: x.dtype)
+        func run<T: FloatElement>(_: T.Type) {
+            let gp = g.pointer(T.self), xp = x.pointer(T.self), cp = cdf.pointer(T.self), o = out.pointer(T.self)
+            parallelFor(count: out.count) { r in
+                for i in r {
+                    let v = xp[i]
+                    o[i] = gp[i] * (cp[i] + v * (T.fexp(-0.5 * v * v) * 0.3989422804014327))
+                }
+            }
+        }
+        withExtendedLifetime((g, x, cdf)) {
+            if x.dtype == .float64 { run(Double.self) } else { run(Float.self) }
+        }
+        return out
+    }
 }
 
 // MARK: - Comparison

@@ -1,3 +1,5 @@
+import CFlintKernels
+
 /// Pooling (`torch.nn.functional`): max, average and adaptive average over
 /// `[N, C, H, W]`, by windows that factor into a row part and a column part.
 
@@ -234,6 +236,13 @@ func maxPoolWindows<T: FloatElement>(_ x: UnsafePointer<T>, planes: Int, h: Int,
 func maxPoolTiles<T: FloatElement>(_ x: UnsafePointer<T>, planes: Int, h: Int, w: Int, kh: Int, kw: Int, oh: Int, ow: Int,
                                    _ out: UnsafeMutablePointer<T>, _ idx: UnsafeMutablePointer<Int64>) {
     parallelFor(count: planes, minChunk: Swift.max(1, (1 << 15) / Swift.max(h * w, 1))) { range in
+        if T.self == Float.self && kh == 2 && kw == 2 && oh == h / 2 && ow == w / 2 {
+            let first = range.lowerBound
+            flint_max_pool2x2_f32(UnsafeRawPointer(x + first * h * w).assumingMemoryBound(to: Float.self), range.count, h, w,
+                                  UnsafeMutableRawPointer(out + first * oh * ow).assumingMemoryBound(to: Float.self),
+                                  idx + first * oh * ow)
+            return
+        }
         for p in range {
             let src = x + p * h * w, values = out + p * oh * ow, indices = idx + p * oh * ow
             for oy in 0..<oh {

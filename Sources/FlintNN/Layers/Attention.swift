@@ -94,14 +94,18 @@ public final class MultiheadAttention: Module {
         let kh = try project(k, 1, s), vh = try project(v, 2, s)
         var scores = try qh.bmm(kh.transpose(1, 2))
         let negInf = try Tensor.full([], -.infinity, dtype: scores.dtype)
+        // Masks are added as 0 / −inf, as PyTorch turns boolean masks into float ones: one pass
+        // forward and none backward (the gradient passes through the sum unchanged).
         if isCausal && attnMask == nil {
-            scores = try Tensor.whereMask(Tensor.ones([l, s], dtype: .bool).triu(1), negInf, scores)
+            scores = try scores + Tensor.full([l, s], -.infinity, dtype: scores.dtype).triu(1)
         }
         if let attnMask {
             guard attnMask.shape == [l, s] || attnMask.shape == [n * heads, l, s] else {
                 throw TensorError.shapeMismatch(op: typeName, shapes: [attnMask.shape, [l, s]], detail: "attn_mask must be [L, S] or [N·num_heads, L, S]")
             }
-            scores = attnMask.dtype == .bool ? try Tensor.whereMask(attnMask, negInf, scores) : try scores + attnMask
+            let additive = attnMask.dtype == .bool
+                ? try Tensor.whereMask(attnMask, negInf, Tensor.zeros([], dtype: scores.dtype)) : attnMask
+            scores = try scores + additive
         }
         if let keyPaddingMask {
             let mask = unbatched ? try keyPaddingMask.unsqueeze(0) : keyPaddingMask

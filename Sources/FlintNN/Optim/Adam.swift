@@ -200,19 +200,43 @@ private func adamUpdate<T: FloatElement, O>(_: T.Type, _ opt: TypedOptimizer<O>,
     let eps = T(flintDouble: o.eps)
     let m = opt.buffer("exp_avg", for: p).tensor, v = opt.buffer("exp_avg_sq", for: p).tensor
     let vMax = amsgrad ? opt.buffer("max_exp_avg_sq", for: p).tensor : v
-    try grad.withUnsafeElements(T.self) { g in
-        try p.withUnsafeMutableElements(T.self) { w in
-            try m.withUnsafeMutableElements(T.self) { m in
-                try v.withUnsafeMutableElements(T.self) { v in
-                    try vMax.withUnsafeMutableElements(T.self) { vMax in
-                        for i in 0..<w.count {
-                            if decoupled && wd != 0 { w[i] *= shrink }
-                            let d = effectiveGradient(g[i], w[i], sign: sign, decay: decay, coupled: !decoupled && wd != 0)
-                            m[i] = lerp(m[i], d, w1)
-                            v[i] = v[i] * b2 + w2 * d * d
-                            if amsgrad { vMax[i] = Swift.max(vMax[i], v[i]) }
-                            let denom = T.fsqrt(amsgrad ? vMax[i] : v[i]) / bc2Sqrt + eps
-                            w[i] += stepSize * m[i] / denom
+    let shrinking = decoupled && wd != 0, coupled = !decoupled && wd != 0, near = Swift.abs(w1) < 0.5
+    try grad.withUnsafeElements(T.self) { gb in
+        try p.withUnsafeMutableElements(T.self) { wb in
+            try m.withUnsafeMutableElements(T.self) { mb in
+                try v.withUnsafeMutableElements(T.self) { vb in
+                    try vMax.withUnsafeMutableElements(T.self) { xb in
+                        guard let g = gb.baseAddress, let w = wb.baseAddress, let m = mb.baseAddress,
+                              let v = vb.baseAddress, let x = xb.baseAddress else { return }
+                        let n = wb.count
+                        // Decoupled decay first touches p before anything reads it: its own pass.
+                        if shrinking { for i in 0..<n { w[i] *= shrink } }
+                        // One element's update; each call below passes constants, so each loop
+                        // is branch-free and vectorises.
+                        @inline(__always) func update(_ i: Int, coupled: Bool, near: Bool, amsgrad: Bool) {
+                            let d = effectiveGradient(g[i], w[i], sign: sign, decay: decay, coupled: coupled)
+                            let mi = m[i]
+                            let mNew = near ? mi + w1 * (d - mi) : d - (d - mi) * (1 - w1)  // lerp(m, d, w1)
+                            m[i] = mNew
+                            let vNew = v[i] * b2 + w2 * d * d
+                            v[i] = vNew
+                            var second = vNew
+                            if amsgrad {
+                                second = Swift.max(x[i], vNew)
+                                x[i] = second
+                            }
+                            let denom = second.squareRoot() / bc2Sqrt + eps
+                            w[i] += stepSize * mNew / denom
+                        }
+                        switch (coupled, near, amsgrad) {
+                        case (false, true, false): for i in 0..<n { update(i, coupled: false, near: true, amsgrad: false) }
+                        case (true, true, false): for i in 0..<n { update(i, coupled: true, near: true, amsgrad: false) }
+                        case (false, false, false): for i in 0..<n { update(i, coupled: false, near: false, amsgrad: false) }
+                        case (true, false, false): for i in 0..<n { update(i, coupled: true, near: false, amsgrad: false) }
+                        case (false, true, true): for i in 0..<n { update(i, coupled: false, near: true, amsgrad: true) }
+                        case (true, true, true): for i in 0..<n { update(i, coupled: true, near: true, amsgrad: true) }
+                        case (false, false, true): for i in 0..<n { update(i, coupled: false, near: false, amsgrad: true) }
+                        case (true, false, true): for i in 0..<n { update(i, coupled: true, near: false, amsgrad: true) }
                         }
                     }
                 }
@@ -321,7 +345,7 @@ public final class NAdam: TypedOptimizer<NAdamOptions> {
                             let d = effectiveGradient(g[i], w[i], sign: sign, decay: decay, coupled: !decoupled && wd != 0)
                             m[i] = lerp(m[i], d, w1)
                             v[i] = v[i] * b2 + w2 * d * d
-                            let denom = T.fsqrt(v[i] / bc2) + eps
+                            let denom = (v[i] / bc2).squareRoot() + eps
                             w[i] += cg * d / denom
                             w[i] += cm * m[i] / denom
                         }
@@ -367,7 +391,7 @@ public final class RAdam: TypedOptimizer<RAdamOptions> {
                             v[i] = v[i] * b2 + w2 * d * d
                             let corrected = m[i] / bc1T
                             if rectified {
-                                let adaptive = bc2Sqrt / (T.fsqrt(v[i]) + eps)
+                                let adaptive = bc2Sqrt / (v[i].squareRoot() + eps)
                                 w[i] -= corrected * lrT * adaptive * rect
                             } else {
                                 w[i] -= corrected * lrT

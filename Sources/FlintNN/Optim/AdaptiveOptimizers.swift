@@ -73,9 +73,9 @@ public final class RMSprop: TypedOptimizer<RMSpropOptions> {
                                 var avg: T
                                 if centered {
                                     ga[i] = lerp(ga[i], d, oneMinusA)
-                                    avg = T.fsqrt(s[i] + (-1 * ga[i]) * ga[i])
+                                    avg = (s[i] + (-1 * ga[i]) * ga[i]).squareRoot()
                                 } else {
-                                    avg = T.fsqrt(s[i])
+                                    avg = s[i].squareRoot()
                                 }
                                 avg += eps
                                 if momentum > 0 {
@@ -164,7 +164,7 @@ public final class Adagrad: TypedOptimizer<AdagradOptions> {
                     for i in 0..<w.count {
                         let d = wd != 0 ? sign * g[i] + decay * w[i] : sign * g[i]
                         s[i] += d * d
-                        w[i] += negCLR * d / (T.fsqrt(s[i]) + eps)
+                        w[i] += negCLR * d / (s[i].squareRoot() + eps)
                     }
                 }
             }
@@ -221,8 +221,8 @@ public final class Adadelta: TypedOptimizer<AdadeltaOptions> {
                         for i in 0..<w.count {
                             let d = wd != 0 ? sign * g[i] + decay * w[i] : sign * g[i]
                             s[i] = s[i] * r + oneMinusR * d * d
-                            let std = T.fsqrt(s[i] + eps)
-                            let delta = T.fsqrt(acc[i] + eps) / std * d
+                            let std = (s[i] + eps).squareRoot()
+                            let delta = (acc[i] + eps).squareRoot() / std * d
                             acc[i] = acc[i] * r + oneMinusR * delta * delta
                             w[i] += negLR * delta
                         }

@@ -44,6 +44,8 @@ public final class SGD: TypedOptimizer<SGDOptions> {
 
     /// One fused pass per parameter: d = ±g + wd·p; buf = μ·buf + (1−τ)·d
     /// (buf = d on the first step); d = d + μ·buf (Nesterov) or buf; p −= lr·d.
+    /// Each combination of the first step and Nesterov has its own branch-free
+    /// loop, so that each vectorises.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     override public func update<T: FloatElement>(_: T.Type, _ o: SGDOptions, _ p: Tensor, _ grad: Tensor) throws {
@@ -51,18 +53,44 @@ public final class SGD: TypedOptimizer<SGDOptions> {
         let lr = T(flintDouble: o.lr), mu = T(flintDouble: momentum)
         let damp = T(flintDouble: 1 - o.dampening), decay = T(flintDouble: o.weightDecay)
         let sign: T = o.maximize ? -1 : 1
-        try grad.withUnsafeElements(T.self) { g in
-            try p.withUnsafeMutableElements(T.self) { w in
+        try grad.withUnsafeElements(T.self) { gb in
+            try p.withUnsafeMutableElements(T.self) { wb in
+                guard let g = gb.baseAddress, let w = wb.baseAddress else { return }
+                let n = wb.count
                 if momentum == 0 {
-                    for i in 0..<w.count { w[i] -= lr * (sign * g[i] + decay * w[i]) }
+                    for i in 0..<n { w[i] -= lr * (sign * g[i] + decay * w[i]) }
                     return
                 }
                 let (buf, isNew) = buffer("momentum_buffer", for: p)
-                try buf.withUnsafeMutableElements(T.self) { b in
-                    for i in 0..<w.count {
-                        let d = sign * g[i] + decay * w[i]
-                        b[i] = isNew ? d : mu * b[i] + damp * d
-                        w[i] -= lr * (nesterov ? d + mu * b[i] : b[i])
+                try buf.withUnsafeMutableElements(T.self) { bb in
+                    guard let b = bb.baseAddress else { return }
+                    switch (isNew, nesterov) {
+                    case (true, false):
+                        for i in 0..<n {
+                            let d = sign * g[i] + decay * w[i]
+                            b[i] = d
+                            w[i] -= lr * d
+                        }
+                    case (true, true):
+                        for i in 0..<n {
+                            let d = sign * g[i] + decay * w[i]
+                            b[i] = d
+                            w[i] -= lr * (d + mu * d)
+                        }
+                    case (false, false):
+                        for i in 0..<n {
+                            let d = sign * g[i] + decay * w[i]
+                            let v = mu * b[i] + damp * d
+                            b[i] = v
+                            w[i] -= lr * v
+                        }
+                    case (false, true):
+                        for i in 0..<n {
+                            let d = sign * g[i] + decay * w[i]
+                            let v = mu * b[i] + damp * d
+                            b[i] = v
+                            w[i] -= lr * (d + mu * v)
+                        }
                     }
                 }
             }
