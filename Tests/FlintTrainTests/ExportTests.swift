@@ -5,6 +5,7 @@ import FlintNN
 import FlintHDF5
 import FlintSpec
 import ONNXProto
+@testable import FlintExport
 @testable import FlintTrain
 
 /// `flint export`: the safetensors, npz, h5 and ONNX writers, checked against
@@ -152,7 +153,7 @@ final class ExportTests: XCTestCase {
         }
     }
 
-    /// Every layer a spec can name exports (tests/interop runs each in ONNX Runtime).
+    /// Every layer a spec can name exports (Tests/Interop runs each in ONNX Runtime).
     func testEveryLayerTypeOfTheSpecHasAnONNXMapping() {
         XCTAssertEqual(SpecSchema.layers.types.map(\.name).filter { ONNXLayers.table[$0] == nil }, [])
     }
