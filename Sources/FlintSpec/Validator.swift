@@ -744,7 +744,7 @@ extension Validator {
                 let hint = Suggest.hint(for: input, in: ["input"] + defined.keys.sorted())
                 error("unknown layer '\(input)' in inputs\(scope)\(hint)", at: layer.location(of: "inputs"), path: path)
             }
-            if !LayerGraph.mergeTypes.contains(layer.type), inputs.count != 1 {
+            if !LayerTypes.mergeNames.contains(layer.type), inputs.count != 1 {
                 error("\(layer.type) takes one input, got \(inputs.count); join branches with add, mul or cat first",
                       at: layer.location(of: "inputs"), path: path)
             }
