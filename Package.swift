@@ -12,12 +12,17 @@ let package = Package(
         .library(name: "FlintDistributed", targets: ["FlintDistributed"]),
         .library(name: "FlintSpec", targets: ["FlintSpec"]),
         .library(name: "FlintTrain", targets: ["FlintTrain"]),
+        .library(name: "FlintExport", targets: ["FlintExport"]),
+        .library(name: "FlintReport", targets: ["FlintReport"]),
         .executable(name: "flint", targets: ["flint"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
+        // Test-only: the property-based fuzz harness (Tests/FlintTrainTests/Fuzz); packages that
+        // depend on Flint's libraries never resolve it.
+        .package(url: "https://github.com/x-sheep/swift-property-based", exact: "2.0.1"),
     ],
     targets: [
         // OpenBLAS (libopenblas-dev) and libhdf5 (libhdf5-dev) are opened with dlopen on first
@@ -46,15 +51,19 @@ let package = Package(
         // TensorBoard's Event and Summary records, generated the same way (see generate.sh there).
         .target(name: "TensorBoardProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 exclude: ["generate.sh"]),
+        // The trainer writes TensorBoard event files as it trains, so their writer lives here.
+        .target(name: "FlintTrain", dependencies: ["Flint", "FlintNN", "FlintHDF5", "FlintData", "FlintDistributed", "FlintSpec",
+                                                   "TensorBoardProto"]),
+        // `flint export`: ONNX (with the spec's transforms), npz, h5; safetensors through FlintTrain's codec.
+        .target(name: "FlintExport", dependencies: ["Flint", "FlintNN", "FlintHDF5", "FlintData", "FlintSpec", "FlintTrain", "ONNXProto"]),
+        // `flint plot` and `flint runs`: learning curves as SVG or PNG and tables of run directories.
         // PlotFont.py writes PlotFont.swift, the bitmap font of PNG plots, which libpng encodes.
-        .target(name: "FlintTrain", dependencies: ["Flint", "FlintNN", "FlintHDF5", "FlintData", "FlintDistributed", "FlintSpec", "ONNXProto", "TensorBoardProto",
-                                                   "CImageCodecs"],
-                exclude: ["PlotFont.py"]),
+        .target(name: "FlintReport", dependencies: ["Flint", "FlintTrain", "CImageCodecs"], exclude: ["PlotFont.py"]),
         // The Makefile links the Swift runtime and Foundation statically (`--static-swift-stdlib`):
         // resolving their symbols across a dozen shared libraries took ~10 ms of every start
         // (bench/startup). No target carries unsafe flags, so the libraries build as a dependency.
         .executableTarget(name: "flint", dependencies: [
-            "FlintTrain", "FlintSpec", "FlintData", "FlintHDF5",
+            "FlintTrain", "FlintExport", "FlintReport", "FlintSpec", "FlintData", "FlintHDF5",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "FlintTests", dependencies: ["Flint"]),
@@ -63,7 +72,8 @@ let package = Package(
         .testTarget(name: "FlintDataTests", dependencies: ["FlintData"]),
         .testTarget(name: "FlintDistributedTests", dependencies: ["FlintDistributed"]),
         .testTarget(name: "FlintSpecTests", dependencies: ["FlintSpec"]),
-        .testTarget(name: "FlintTrainTests", dependencies: ["FlintTrain"]),
+        .testTarget(name: "FlintTrainTests", dependencies: ["FlintTrain", "FlintExport", "FlintReport",
+                                                        .product(name: "PropertyBased", package: "swift-property-based")]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -10,9 +10,6 @@ struct LayerGraph {
         case layer(Int)
     }
 
-    /// Layer types that read several inputs; every other layer takes exactly one.
-    static let mergeTypes: Set<String> = ["add", "mul", "cat", "bilinear"]
-
     /// What each layer reads, in the order written. Unknown names are left out: the
     /// validator reports them, and the builder never sees a spec that has them.
     let sources: [[Source]]

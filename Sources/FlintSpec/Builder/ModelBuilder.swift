@@ -163,12 +163,11 @@ private struct ModelAssembler {
         do {
             let built: (module: Module, output: [Int])
             built = try MemoryBudget.withLimit(MemoryEstimate.trainableLimit) {
-                if let merge = LayerBuilders.merges[layer.type] {
-                    return try merge(layer, inputs)
-                } else if let single = LayerBuilders.table[layer.type], inputs.count == 1 {
-                    return try single(layer, inputs[0])
+                switch LayerTypes.byName[layer.type]?.build {
+                case .merge(let merge)?: return try merge(layer, inputs)
+                case .single(let single)? where inputs.count == 1: return try single(layer, inputs[0])
+                default: throw BuildProblem("there is no builder for this layer type")
                 }
-                throw BuildProblem("there is no builder for this layer type")
             }
             if let problem = MemoryEstimate.problem(perSampleOutput: built.output) {
                 let field = MemoryEstimate.sizeField(of: layer, inputs: inputs)
