@@ -271,7 +271,9 @@ extension SpecSchema {
         }),
         TypeSchema("transformer_encoder_layer", pytorch: "torch.nn.TransformerEncoderLayer",
                    doc: "Self-attention and a feed-forward block, each with a residual connection and layer norm, "
-                       + "over `[N, S, d_model]`.", fields: [
+                       + "over `[N, S, d_model]`. With `inputs: [h, mask]` the second input is PyTorch's "
+                       + "`src_key_padding_mask` (bool `[N, S]`, true at padding, from a `padding_mask` layer): those "
+                       + "keys get −inf before the softmax, so no position attends to padding.", fields: [
             inferred("d_model", "Features of each position"),
             FieldSchema("nhead", .int, .required, range: .positive, doc: "Attention heads; must divide d_model."),
             FieldSchema("dim_feedforward", .int, .defaulted(.int(2048)), range: .positive,
@@ -323,6 +325,20 @@ extension SpecSchema {
                         doc: "Sizes it splits into; one may be -1, inferred."),
         ]),
         TypeSchema("identity", pytorch: "torch.nn.Identity", doc: "Returns its input."),
+        TypeSchema("padding_mask", pytorch: "tokens == pad_id",
+                   doc: "The key-padding mask of padded token ids `[N, L]`: bool `[N, L]`, true where a token is "
+                       + "`padding_idx`, as PyTorch's `src_key_padding_mask`. Reads the ids (`inputs: [input]`); "
+                       + "`transformer_encoder_layer`, `mean_pool` and `last_token` take it as their second input. "
+                       + "Documents imported with `flint import text --classes-from-dirs` are padded with `<pad>`, id 1, "
+                       + "after their last token, so the mask is `arange(L) >= lengths[:, None]`.", fields: [
+            FieldSchema("padding_idx", .int, .required, doc: "The id that pads sequences (1 for Flint's text importers)."),
+        ]),
+        TypeSchema("mean_pool", pytorch: "x.mean(dim=1)",
+                   doc: "The mean over the positions of `[N, L, *]`, giving `[N, *]`; with `inputs: [h, mask]`, over "
+                       + "the positions that are not padding: `(h * ~mask).sum(1) / (~mask).sum(1)`."),
+        TypeSchema("last_token", pytorch: "x[:, -1]",
+                   doc: "The last position of `[N, L, *]`, giving `[N, *]`; with `inputs: [h, mask]`, each sequence's "
+                       + "last position that is not padding: `h[arange(N), lengths - 1]` with `lengths = (~mask).sum(1)`."),
     ]
 
     static let mergeLayers = [

@@ -280,8 +280,10 @@ extension RunPlan {
     }
 
     /// uint8 images without `to_tensor` reach `normalize` (or the model) as 0-255, which trains, badly.
+    /// uint8 token ids for an embedding are no images.
     static func dataWarnings(spec: Spec, data: OpenedData) -> [Diagnostic] {
         guard let input = data.train.inputs.first, input.dtype == .uint8,
+              !spec.model.layers.contains(where: { $0.type == "embedding" }),
               !spec.data.transforms.contains(where: { $0.type == "to_tensor" }) else { return [] }
         let normalize = spec.data.transforms.first { $0.type == "normalize" || $0.type == "standardize" }
         let effect = normalize.map { "\($0.type) then runs on 0-255" } ?? "the model sees 0-255"

@@ -67,6 +67,19 @@ public enum LayerBuilders {
         },
     ]
 
+    /// A layer of `LayerGraph.maskedTypes` given `inputs: [h, mask]`: built on the
+    /// sequence's shape `[L, *]` once the mask is known to be `[L]`.
+    static func masked(_ entry: SpecEntry, _ inputs: [[Int]]) throws -> (module: Module, output: [Int]) {
+        guard inputs.count == 2, let build = table[entry.type] else {
+            throw BuildProblem("expected [sequence] or [sequence, key_padding_mask], got \(inputs.count) inputs")
+        }
+        guard let length = inputs[0].first, inputs[1] == [length] else {
+            throw BuildProblem("the key-padding mask must be [L] per sample for a sequence [L, *], got per-sample shapes "
+                               + describe(inputs) + " (make it with a padding_mask layer reading the token ids)")
+        }
+        return try build(entry, inputs[0])
+    }
+
     // MARK: Tables
 
     static let linear: [String: LayerBuilder] = [
@@ -235,6 +248,9 @@ public enum LayerBuilders {
             return try shaped(PositionalEmbedding(maxLen: e.int("max_len") ?? length, embeddingDim: dim,
                                                   sinusoidal: e.bool("sinusoidal") ?? false), input)
         },
+        "padding_mask": { e, input in try shaped(PaddingMask(paddingIdx: e.int("padding_idx") ?? 1), input) },
+        "mean_pool": { _, input in try shaped(MeanPool(), input) },
+        "last_token": { _, input in try shaped(LastToken(), input) },
         "flatten": { e, input in
             try shaped(Flatten(startDim: e.int("start_dim") ?? 1, endDim: e.int("end_dim") ?? -1), input)
         },
