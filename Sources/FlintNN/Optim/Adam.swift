@@ -225,6 +225,10 @@ private func adamUpdate<T: FloatElement, O>(_: T.Type, _ opt: TypedOptimizer<O>,
 public final class Adam: TypedOptimizer<AdamOptions> {
     override public class var name: String { "adam" }
 
+    @_specialize(where T == Float)
+
+    @_specialize(where T == Double)
+
     override public func update<T: FloatElement>(_: T.Type, _ o: AdamOptions, _ p: Tensor, _ grad: Tensor) throws {
         try adamUpdate(T.self, self, o, p, grad)
     }
@@ -234,6 +238,10 @@ public final class Adam: TypedOptimizer<AdamOptions> {
 /// directly (`p *= 1 − lr·wd`) rather than added to the gradient.
 public final class AdamW: TypedOptimizer<AdamWOptions> {
     override public class var name: String { "adamw" }
+
+    @_specialize(where T == Float)
+
+    @_specialize(where T == Double)
 
     override public func update<T: FloatElement>(_: T.Type, _ o: AdamWOptions, _ p: Tensor, _ grad: Tensor) throws {
         try adamUpdate(T.self, self, o.adam, p, grad)
@@ -245,6 +253,8 @@ public final class Adamax: TypedOptimizer<AdamaxOptions> {
     override public class var name: String { "adamax" }
 
     /// m = lerp(m, g, 1−β₁); u = max(β₂·u, |g| + ε); p += −(lr / (1−β₁ᵗ)) · m / u.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     override public func update<T: FloatElement>(_: T.Type, _ o: AdamaxOptions, _ p: Tensor, _ grad: Tensor) throws {
         let step = incrementStep(for: p)
         let beta1 = o.betas.0, wd = o.weightDecay
@@ -273,6 +283,10 @@ public final class Adamax: TypedOptimizer<AdamaxOptions> {
 /// μₜ = β₁·(1 − ½·0.96^(t·ψ)).
 public final class NAdam: TypedOptimizer<NAdamOptions> {
     override public class var name: String { "nadam" }
+
+    @_specialize(where T == Float)
+
+    @_specialize(where T == Double)
 
     override public func update<T: FloatElement>(_: T.Type, _ o: NAdamOptions, _ p: Tensor, _ grad: Tensor) throws {
         let step = incrementStep(for: p)
@@ -325,6 +339,8 @@ public final class RAdam: TypedOptimizer<RAdamOptions> {
 
     /// m = lerp(m, g, 1−β₁); v = β₂·v + (1−β₂)·g²; with m̂ = m / (1−β₁ᵗ):
     /// p −= m̂·lr·r·√(1−β₂ᵗ)/(√v + ε) when ρₜ > 5, else p −= m̂·lr.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     override public func update<T: FloatElement>(_: T.Type, _ o: RAdamOptions, _ p: Tensor, _ grad: Tensor) throws {
         let step = incrementStep(for: p)
         let lr = o.lr, wd = o.weightDecay, decoupled = o.decoupledWeightDecay

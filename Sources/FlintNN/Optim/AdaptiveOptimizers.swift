@@ -49,6 +49,8 @@ public final class RMSprop: TypedOptimizer<RMSpropOptions> {
 
     /// s = α·s + (1−α)·g²; with centering ḡ = lerp(ḡ, g, 1−α) and s − ḡ² in
     /// place of s; a = √s + ε; then buf = μ·buf + g/a, p −= lr·buf, or p −= lr·g/a.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     override public func update<T: FloatElement>(_: T.Type, _ o: RMSpropOptions, _ p: Tensor, _ grad: Tensor) throws {
         _ = incrementStep(for: p)
         let alpha = o.alpha, momentum = o.momentum, centered = o.centered
@@ -141,6 +143,10 @@ public final class Adagrad: TypedOptimizer<AdagradOptions> {
         }
     }
 
+    @_specialize(where T == Float)
+
+    @_specialize(where T == Double)
+
     override public func update<T: FloatElement>(_: T.Type, _ o: AdagradOptions, _ p: Tensor, _ grad: Tensor) throws {
         let step = incrementStep(for: p)
         try fusedUpdate(T.self, o, p, grad, o.lr / (1 + (step - 1) * o.lrDecay))
@@ -199,6 +205,8 @@ public final class Adadelta: TypedOptimizer<AdadeltaOptions> {
     override public class var name: String { "adadelta" }
 
     /// s = ρ·s + (1−ρ)·g²; Δ = √(a + ε) / √(s + ε) · g; a = ρ·a + (1−ρ)·Δ²; p −= lr·Δ.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     override public func update<T: FloatElement>(_: T.Type, _ o: AdadeltaOptions, _ p: Tensor, _ grad: Tensor) throws {
         _ = incrementStep(for: p)
         let rho = o.rho, wd = o.weightDecay

@@ -44,6 +44,8 @@ public final class SGD: TypedOptimizer<SGDOptions> {
 
     /// One fused pass per parameter: d = ±g + wd·p; buf = μ·buf + (1−τ)·d
     /// (buf = d on the first step); d = d + μ·buf (Nesterov) or buf; p −= lr·d.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     override public func update<T: FloatElement>(_: T.Type, _ o: SGDOptions, _ p: Tensor, _ grad: Tensor) throws {
         let momentum = o.momentum, nesterov = o.nesterov
         let lr = T(flintDouble: o.lr), mu = T(flintDouble: momentum)
