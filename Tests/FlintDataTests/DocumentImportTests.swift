@@ -126,6 +126,7 @@ final class DocumentImportTests: DataTestCase {
                                                        options: DocumentImportOptions(separator: "%")))?.description,
                        "\(path("blank/b")): class 'b' has no documents (its files hold only whitespace and '%' lines)")
         try tree(["bad/a/f": "fine\n%\nok\n"])
+        try FileManager.default.createDirectory(atPath: path("bad/b"), withIntermediateDirectories: true)
         try Data([0x6F, 0x6B, 0x0A, 0x25, 0x0A, 0x62, 0xFF, 0x0A]).write(to: URL(fileURLWithPath: path("bad/b/g")))
         XCTAssertEqual(dataError(try importTextClasses(path("bad"), output: path("o.h5"),
                                                        options: DocumentImportOptions(separator: "%")))?.description,

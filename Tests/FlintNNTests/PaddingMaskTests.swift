@@ -84,7 +84,7 @@ final class PaddingMaskTests: XCTestCase {
         let weightGrad = try XCTUnwrap(weight.grad).toArray(Double.self)
         let constant = try Tensor(xValues, shape: [3, 4, 4])
         for i in stride(from: 0, to: weight.count, by: 5) {
-            let flat = weight.view([-1])
+            let flat = try weight.view([-1])
             let original: Double = try flat.narrow(0, start: i, length: 1).item()
             func at(_ value: Double) throws -> Double {
                 try noGrad { try flat.narrow(0, start: i, length: 1).copyFrom(try Tensor([value])) }
@@ -122,7 +122,7 @@ final class PaddingMaskTests: XCTestCase {
 
     /// Casts every parameter of `module` and its children, for float64 gradient checks.
     private func castParameters(_ module: Module, to dtype: DType) {
-        for (name, parameter) in module.namedParameters() where !name.contains(".") {
+        for (name, parameter) in module.parameterSlots {
             module.registerParameter(name, parameter.detach().casted(to: dtype))
         }
         for (_, child) in module.childSlots { castParameters(child, to: dtype) }

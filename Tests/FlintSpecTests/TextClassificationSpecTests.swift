@@ -50,7 +50,13 @@ final class TextClassificationSpecTests: XCTestCase {
         let graph = try XCTUnwrap(built.module as? Graph)
         graph.eval()
         func module(_ name: String) throws -> Module { try XCTUnwrap(graph.nodes.first { $0.name == name }?.module, name) }
-        let ids = (0..<24).map { Int64($0 % 12 < 3 + $0 / 12 * 5 ? 2 + ($0 * 7) % 48 : 1) }
+        // Row 0 holds 3 tokens, row 1 holds 8; the rest is <pad> (1).
+        var ids: [Int64] = []
+        for (row, length) in [3, 8].enumerated() {
+            for position in 0..<12 {
+                ids.append(position < length ? Int64(2 + (row * 12 + position) * 7 % 48) : 1)
+            }
+        }
         let tokens = try Tensor(ids, shape: [2, 12])
         let mask = try module("mask")(tokens)
         XCTAssertEqual(mask.toArray(Int64.self), ids.map { $0 == 1 ? 1 : 0 })
