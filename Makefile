@@ -56,8 +56,8 @@ test-interop-tensorboard: deps
 	python3 -m pip install -q tensorboard
 	$(SWIFT) test -c release -Xswiftc -enable-testing --filter FlintTrainTests.TensorBoardTests
 
-# Training speed against PyTorch on every workload of bench/workloads (MLP, CNN, ResNet, LSTM, transformer), in
-# interleaved rounds; prints the ratios and writes docs/performance.md. Options go in BENCH_ARGS, e.g. on a shared
+# Training and evaluation speed against PyTorch on every workload of bench/workloads (MLP, CNN, ResNet, LSTM,
+# transformer, character LM), in interleaved rounds; prints the ratios and writes docs/performance.md. Options go in BENCH_ARGS, e.g. on a shared
 # machine: make bench BENCH_ARGS="--fraction 0.2 --rounds 5 --threads 1 --cores 1 --clock cpu".
 BENCH_ARGS ?=
 bench: build

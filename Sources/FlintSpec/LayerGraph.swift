@@ -10,11 +10,6 @@ struct LayerGraph {
         case layer(Int)
     }
 
-    /// Layer types that read several inputs; every other layer takes exactly one.
-    static let mergeTypes: Set<String> = ["add", "mul", "cat", "bilinear"]
-    /// Layer types that read a sequence and, as a second input, its key-padding mask (`inputs: [h, mask]`).
-    static let maskedTypes: Set<String> = ["transformer_encoder_layer", "mean_pool", "last_token"]
-
     /// What each layer reads, in the order written. Unknown names are left out: the
     /// validator reports them, and the builder never sees a spec that has them.
     let sources: [[Source]]

@@ -1,8 +1,9 @@
 /// The metrics a run reports (`train.metrics`), named after their torchmetrics
 /// classes and defined as torchmetrics and scikit-learn define them.
 extension SpecSchema {
+    // Defaults come from `MetricSpec`'s initialiser, where they are written once.
     static let average = FieldSchema(
-        "average", .choice(["macro", "micro", "weighted"]), .defaulted(.string("macro")),
+        "average", .choice(MetricSpec.Average.allCases.map(\.rawValue)), .defaulted(.string(MetricSpec(.f1).average.rawValue)),
         doc: "`macro`: the unweighted mean over the classes that occur among targets or predictions; "
             + "`micro`: from the summed counts (the accuracy, for single-label classes); `weighted`: the mean weighted "
             + "by each class's support. Binary classifiers report the positive class.")
@@ -19,7 +20,8 @@ extension SpecSchema {
             TypeSchema("top_k_accuracy", pytorch: "torchmetrics.Accuracy(top_k=k)",
                        doc: "Share of samples whose target is among the k highest scores (sklearn's "
                            + "`top_k_accuracy_score`); logged as `top_<k>_accuracy`.", fields: [
-                FieldSchema("k", .int, .defaulted(.int(5)), range: .positive, doc: "How many top classes count."),
+                FieldSchema("k", .int, .defaulted(.int(MetricSpec(.topKAccuracy).k)), range: .positive,
+                            doc: "How many top classes count."),
             ]),
             TypeSchema("precision", pytorch: "torchmetrics.Precision",
                        doc: "TP / (TP + FP) per class, averaged; logged as `precision`, `micro_precision` or "
@@ -34,7 +36,8 @@ extension SpecSchema {
                        doc: "Area under the ROC curve: of the positive class for binary classifiers, else one-vs-rest "
                            + "on softmax probabilities, averaged (sklearn's `roc_auc_score(multi_class='ovr')`).",
                        fields: [
-                FieldSchema("average", .choice(["macro", "weighted"]), .defaulted(.string("macro")),
+                FieldSchema("average", .choice([MetricSpec.Average.macro, .weighted].map(\.rawValue)),
+                            .defaulted(.string(MetricSpec(.auroc).average.rawValue)),
                             doc: "How the one-vs-rest areas are averaged; logged as `auroc` or `weighted_auroc`."),
             ]),
             TypeSchema("confusion", pytorch: "torchmetrics.ConfusionMatrix",
@@ -61,7 +64,7 @@ public struct MetricSpec: Hashable, Sendable {
         case perplexity, bitsPerToken = "bits_per_token"
     }
 
-    public enum Average: String, Sendable {
+    public enum Average: String, Sendable, CaseIterable {
         case macro, micro, weighted
     }
 
@@ -76,9 +79,12 @@ public struct MetricSpec: Hashable, Sendable {
         self.average = average
     }
 
+    /// The metric of a validated entry: the fields its type has, over the initialiser's defaults.
     init?(_ entry: SpecEntry) {
         guard let kind = Kind(rawValue: entry.type) else { return nil }
-        self.init(kind, k: entry.int("k") ?? 5, average: entry.string("average").flatMap(Average.init) ?? .macro)
+        self.init(kind)
+        if let k = entry.int("k") { self.k = k }
+        if let average = entry.string("average").flatMap(Average.init) { self.average = average }
     }
 
     /// The name it is logged under (after `train/`, `val/`, `test/`): `f1`, `weighted_f1`, `top_5_accuracy`.

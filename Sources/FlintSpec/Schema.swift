@@ -1,7 +1,8 @@
 /// The schema: what every section, layer, loss, optimizer, scheduler and transform accepts.
 ///
 /// It is data, not code, so the decoder, the validator and `docs/spec.md` all read
-/// the same tables; adding a type is adding one `TypeSchema` entry to a table.
+/// the same tables. A type's `TypeSchema` sits in its registration (`Registry/`),
+/// beside the function that builds it: adding a type is one edit.
 
 /// A validated field value. Lists keep their shape; accessors on `SpecEntry` expand
 /// `kernel_size: 3` to `[3, 3]` where a pair is wanted.

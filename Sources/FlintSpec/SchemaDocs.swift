@@ -7,7 +7,7 @@ extension SpecSchema {
         var out = """
         # The Flint spec
 
-        <!-- Generated from the tables in Sources/FlintSpec/Schema*.swift; do not edit by hand. -->
+        <!-- Generated from Sources/FlintSpec/Schema*.swift and the registrations in Sources/FlintSpec/Registry; do not edit by hand. -->
 
         A spec is one YAML file. Every layer, loss, optimizer, scheduler and transform is
         named after its PyTorch (torchvision) class in snake_case, and its fields are that

@@ -250,7 +250,13 @@ extension RunPlan {
                                            "\(loss.type) needs integer class labels of shape \(expected); the \(name) labels are \(target.dtype) \([dataset.count] + target.sampleShape)"))
                     continue
                 }
-                let ignore = loss.int("ignore_index") ?? -100
+                let ignore: Int
+                do {
+                    ignore = try loss.intValue("ignore_index")
+                } catch {
+                    problems.append(.error(at: loss.location, "\(loss.type): \(error)", keyPath: loss.keyPath))
+                    continue
+                }
                 // Only the targets are read, so a streamed split stays streamed.
                 let labels: [Int64]
                 do {

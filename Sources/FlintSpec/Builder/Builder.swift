@@ -21,9 +21,10 @@ public enum Builder {
                 // layer); a loss without `output` reads the model's only output, or both of its two.
                 let indices = e.strings("output").map { names in names.map { outputs?.firstIndex(of: $0) ?? 0 } }
                     ?? Array(0..<criterion.arity)
-                terms.append(Objective.Term(criterion, outputs: indices,
-                                            target: Objective.Target(rawValue: e.string("target") ?? "y") ?? .y,
-                                            weight: e.double("loss_weight") ?? 1))
+                let (target, weight) = try reportingAt(e) {
+                    (try e.choiceValue("target", as: Objective.Target.self), try e.doubleValue("loss_weight"))
+                }
+                terms.append(Objective.Term(criterion, outputs: indices, target: target, weight: weight))
             } catch {
                 problems += error.diagnostics
             }
@@ -35,41 +36,14 @@ public enum Builder {
     /// The loss of one `loss` entry.
     public static func criterion(_ e: LossSpec) throws(SpecError) -> Objective.Criterion {
         do {
-            let reduction = Reduction(rawValue: e.string("reduction") ?? "mean") ?? .mean
-            switch e.type {
-            case "cross_entropy_loss":
-                return .single(CrossEntropyLoss(weight: try tensor(e, "weight"), ignoreIndex: e.int("ignore_index") ?? -100,
-                                                reduction: reduction, labelSmoothing: e.double("label_smoothing") ?? 0,
-                                                classesLast: true))
-            case "nll_loss":
-                return .single(NLLLoss(weight: try tensor(e, "weight"), ignoreIndex: e.int("ignore_index") ?? -100,
-                                       reduction: reduction))
-            case "bce_loss":
-                return .single(BCELoss(weight: try tensor(e, "weight"), reduction: reduction))
-            case "bce_with_logits_loss":
-                return .single(BCEWithLogitsLoss(weight: try tensor(e, "weight"), reduction: reduction,
-                                                 posWeight: try tensor(e, "pos_weight")))
-            case "kl_div_loss":
-                return .single(KLDivLoss(reduction: KLDivLoss.Reduction(rawValue: e.string("reduction") ?? "mean") ?? .mean,
-                                         logTarget: e.bool("log_target") ?? false))
-            case "mse_loss": return .single(MSELoss(reduction: reduction))
-            case "l1_loss": return .single(L1Loss(reduction: reduction))
-            case "smooth_l1_loss": return .single(SmoothL1Loss(reduction: reduction, beta: e.double("beta") ?? 1))
-            case "huber_loss": return .single(HuberLoss(reduction: reduction, delta: e.double("delta") ?? 1))
-            case "cosine_embedding_loss":
-                return .pair(CosineEmbeddingLoss(margin: e.double("margin") ?? 0, reduction: reduction))
-            case "margin_ranking_loss":
-                return .pair(MarginRankingLoss(margin: e.double("margin") ?? 0, reduction: reduction))
-            default: throw BuildProblem("there is no builder for loss type '\(e.type)'")
+            switch LossTypes.byName[e.type]?.build {
+            case .single(let make)?: return .single(try make(e))
+            case .pair(let make)?: return .pair(try make(e))
+            case nil: throw BuildProblem("there is no builder for loss type '\(e.type)'")
             }
         } catch {
             throw SpecError([.error(at: e.location, "\(error)", keyPath: e.keyPath)])
         }
-    }
-
-    /// A list field as a float32 tensor, nil when absent.
-    private static func tensor(_ e: SpecEntry, _ field: String) throws -> Tensor? {
-        try e.doubles(field).map { try Tensor($0.map { Float($0) }) }
     }
 
     /// The optimizer over a model's parameters, by state-dict name, split into the
@@ -175,80 +149,10 @@ public enum Builder {
     }
 
     private static func makeScheduler(_ e: SchedulerSpec, optimizer: Optimizer, runSteps: Int?) throws -> LRScheduler {
-        switch e.type {
-        case "step_lr":
-            return StepLR(optimizer: optimizer, stepSize: e.int("step_size") ?? 1, gamma: e.double("gamma") ?? 0.1)
-        case "multi_step_lr":
-            return MultiStepLR(optimizer: optimizer, milestones: e.ints("milestones") ?? [], gamma: e.double("gamma") ?? 0.1)
-        case "exponential_lr":
-            return ExponentialLR(optimizer: optimizer, gamma: e.double("gamma") ?? 1)
-        case "cosine_annealing_lr":
-            return CosineAnnealingLR(optimizer: optimizer, tMax: e.int("T_max") ?? 1, etaMin: e.double("eta_min") ?? 0)
-        case "cosine_annealing_warm_restarts":
-            return try CosineAnnealingWarmRestarts(optimizer: optimizer, t0: e.int("T_0") ?? 1, tMult: e.int("T_mult") ?? 1,
-                                                   etaMin: e.double("eta_min") ?? 0)
-        case "linear_lr":
-            return try LinearLR(optimizer: optimizer, startFactor: e.double("start_factor") ?? 1.0 / 3,
-                                endFactor: e.double("end_factor") ?? 1, totalIters: e.int("total_iters") ?? 5)
-        case "constant_lr":
-            return try ConstantLR(optimizer: optimizer, factor: e.double("factor") ?? 1.0 / 3, totalIters: e.int("total_iters") ?? 5)
-        case "polynomial_lr":
-            return try PolynomialLR(optimizer: optimizer, totalIters: e.int("total_iters") ?? 5, power: e.double("power") ?? 1)
-        case "one_cycle_lr":
-            let inferred = e.isSet("epochs") ? nil : runSteps
-            return try OneCycleLR(optimizer: optimizer, maxLR: e.doubles("max_lr") ?? [], totalSteps: e.int("total_steps") ?? inferred,
-                                  epochs: e.int("epochs"), stepsPerEpoch: e.int("steps_per_epoch"),
-                                  pctStart: e.double("pct_start") ?? 0.3,
-                                  annealStrategy: OneCycleLR.AnnealStrategy(rawValue: e.string("anneal_strategy") ?? "cos") ?? .cos,
-                                  cycleMomentum: e.bool("cycle_momentum") ?? true,
-                                  baseMomentum: e.doubles("base_momentum") ?? [0.85],
-                                  maxMomentum: e.doubles("max_momentum") ?? [0.95], divFactor: e.double("div_factor") ?? 25,
-                                  finalDivFactor: e.double("final_div_factor") ?? 1e4, threePhase: e.bool("three_phase") ?? false)
-        case "reduce_lr_on_plateau":
-            return try ReduceLROnPlateau(optimizer: optimizer, mode: ReduceLROnPlateau.Mode(rawValue: e.string("mode") ?? "min") ?? .min,
-                                         factor: e.double("factor") ?? 0.1, patience: e.int("patience") ?? 10,
-                                         threshold: e.double("threshold") ?? 1e-4,
-                                         thresholdMode: ReduceLROnPlateau.ThresholdMode(rawValue: e.string("threshold_mode") ?? "rel") ?? .rel,
-                                         cooldown: e.int("cooldown") ?? 0, minLR: e.doubles("min_lr") ?? [0],
-                                         eps: e.double("eps") ?? 1e-8)
-        case "sequential_lr":
-            let milestones = e.ints("milestones") ?? []
-            var chain: [LRScheduler] = []
-            for (index, child) in (e.entries("schedulers") ?? []).enumerated() {
-                let span = try segmentSpan(of: child, at: index, in: e, milestones: milestones, runSteps: runSteps)
-                chain.append(try scheduler(child, optimizer: optimizer, runSteps: span))
-            }
-            return try SequentialLR(optimizer: optimizer, schedulers: chain, milestones: milestones)
-        default:
+        guard let make = SchedulerTypes.byName[e.type]?.build else {
             throw SpecError([.error(at: e.location, "there is no builder for scheduler type '\(e.type)'", keyPath: e.keyPath)])
         }
-    }
-
-    /// The steps `sequential_lr` gives its child `index`, which a `one_cycle_lr` without
-    /// total_steps takes as its length: SequentialLR restarts the child at the milestone
-    /// before it (`step(0)`) and steps it until the next one; the last child runs to the end
-    /// of the run. A segment that is empty, or ends with a run of unknown length, is an
-    /// error for a one_cycle_lr that needs it.
-    private static func segmentSpan(of child: SchedulerSpec, at index: Int, in sequence: SchedulerSpec, milestones: [Int],
-                                    runSteps: Int?) throws -> Int? {
-        // The validator matched the milestones to the children; the fallbacks only keep a mismatch from trapping.
-        let start = milestones.indices.contains(index - 1) ? milestones[index - 1] : 0
-        let end = index < milestones.count ? milestones[index] : runSteps
-        let span = end.map { $0 - start }
-        let needsSpan = child.type == "one_cycle_lr" && !child.isSet("total_steps") && !child.isSet("epochs")
-        if !needsSpan { return span }
-        if let span, span > 0 { return span }
-        let unit = sequence.schedulerInterval == "step" ? "optimizer step" : "epoch"
-        let reason: String
-        if index < milestones.count {
-            reason = "sequential_lr runs it from milestone \(start) to milestone \(end ?? start), which is no step"
-        } else if let runSteps {
-            reason = "sequential_lr starts it at milestone \(start), but the run steps the scheduler only \(runSteps) "
-                + "time\(runSteps == 1 ? "" : "s") (once per \(unit)); give total_steps or a milestone below \(runSteps)"
-        } else {
-            reason = "sequential_lr runs it from milestone \(start) to the end of a run of unknown length; give total_steps"
-        }
-        throw SpecError([.error(at: child.location, "one_cycle_lr cannot infer total_steps: " + reason, keyPath: child.keyPath)])
+        return try make(e, optimizer, runSteps)
     }
 
     /// The transforms of a list. Random ones each get their own seed, `seed` plus their position.
@@ -260,67 +164,22 @@ public enum Builder {
         var diagnostics: [Diagnostic] = []
         for (index, e) in entries.enumerated() {
             let ownSeed = seed &+ UInt64(index)
+            if e.type == "standardize" && augmenting {
+                diagnostics.append(.error(at: e.location, "standardize belongs in data.transforms: its training-split "
+                                          + "statistics must apply to every split, not only to training", keyPath: e.keyPath))
+                continue
+            }
             do {
-                switch e.type {
-                case "to_tensor": out.append(ToTensor())
-                case "normalize": out.append(try Normalize(mean: e.doubles("mean") ?? [], std: e.doubles("std") ?? []))
-                case "random_crop":
-                    out.append(try RandomCrop(size: e.ints("size", count: 2) ?? [], padding: e.ints("padding"),
-                                              padIfNeeded: e.bool("pad_if_needed") ?? false, fill: [e.double("fill") ?? 0],
-                                              paddingMode: PaddingMode(rawValue: e.string("padding_mode") ?? "constant") ?? .constant,
-                                              seed: ownSeed))
-                case "random_horizontal_flip":
-                    out.append(try RandomFlip(horizontal: true, p: e.double("p") ?? 0.5, seed: ownSeed))
-                case "random_vertical_flip":
-                    out.append(try RandomFlip(horizontal: false, p: e.double("p") ?? 0.5, seed: ownSeed))
-                case "resize":
-                    // Without `count` one number stays one number: torchvision's "shorter side".
-                    out.append(try Resize(size: e.ints("size") ?? [], interpolation: interpolation(e),
-                                          maxSize: e.int("max_size")))
-                case "center_crop":
-                    out.append(try CenterCrop(size: e.ints("size", count: 2) ?? []))
-                case "random_rotation":
-                    out.append(try RandomRotation(degrees: e.doubles("degrees") ?? [], interpolation: interpolation(e),
-                                                  center: e.doubles("center"), fill: e.doubles("fill") ?? [0],
-                                                  seed: ownSeed))
-                case "random_affine":
-                    out.append(try RandomAffine(degrees: e.doubles("degrees") ?? [], translate: e.doubles("translate"),
-                                                scale: e.doubles("scale"), shear: e.doubles("shear"),
-                                                interpolation: interpolation(e), center: e.doubles("center"),
-                                                fill: e.doubles("fill") ?? [0], seed: ownSeed))
-                case "color_jitter":
-                    out.append(try ColorJitter(brightness: e.doubles("brightness") ?? [0],
-                                               contrast: e.doubles("contrast") ?? [0],
-                                               saturation: e.doubles("saturation") ?? [0],
-                                               hue: e.doubles("hue") ?? [0], seed: ownSeed))
-                case "random_erasing":
-                    out.append(try RandomErasing(p: e.double("p") ?? 0.5, scale: e.doubles("scale") ?? [0.02, 0.33],
-                                                 ratio: e.doubles("ratio") ?? [0.3, 3.3],
-                                                 value: .constant(e.doubles("value") ?? [0]), seed: ownSeed))
-                case "gaussian_noise":
-                    out.append(try GaussianNoise(mean: e.double("mean") ?? 0, sigma: e.double("sigma") ?? 0.1,
-                                                 clip: e.bool("clip") ?? true, seed: ownSeed))
-                case "standardize":
-                    guard !augmenting else {
-                        diagnostics.append(.error(at: e.location, "standardize belongs in data.transforms: its training-split "
-                                                  + "statistics must apply to every split, not only to training", keyPath: e.keyPath))
-                        continue
-                    }
-                    out.append(Standardize())
-                default:
-                    diagnostics.append(.error(at: e.location, "transform type '\(e.type)' is in the schema but cannot be built yet", keyPath: e.keyPath))
+                guard let make = TransformTypes.byName[e.type]?.build else {
+                    throw BuildProblem("transform type '\(e.type)' is in the schema but cannot be built")
                 }
+                out.append(try make(e, ownSeed))
             } catch {
                 diagnostics.append(.error(at: e.location, "\(error)", keyPath: e.keyPath))
             }
         }
         if !diagnostics.isEmpty { throw SpecError(diagnostics) }
         return out
-    }
-
-    /// The schema allows only FlintData's spellings, so the fallback is never taken.
-    private static func interpolation(_ e: TransformSpec) -> Interpolation {
-        Interpolation(rawValue: e.string("interpolation") ?? "") ?? .bilinear
     }
 }
 

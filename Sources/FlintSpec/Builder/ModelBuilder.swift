@@ -90,7 +90,7 @@ private struct ModelAssembler {
             }
             // A layer reading one that failed has no shape to check; its problem is the earlier one.
             guard inputShapes.count == graph.sources[position].count else { continue }
-            if LayerGraph.maskedTypes.contains(layer.type), graph.sources[position].count == 2 {
+            if LayerTypes.maskedNames.contains(layer.type), graph.sources[position].count == 2 {
                 // The mask's dtype and meaning (true at padding) are what padding_mask makes; ONNX export relies on it.
                 guard case .layer(let source) = graph.sources[position][1], layers[source].type == "padding_mask" else {
                     diagnostics.append(.error(at: layer.location(of: "inputs"),
@@ -173,14 +173,18 @@ private struct ModelAssembler {
         do {
             let built: (module: Module, output: [Int])
             built = try MemoryBudget.withLimit(MemoryEstimate.trainableLimit) {
-                if let merge = LayerBuilders.merges[layer.type] {
-                    return try merge(layer, inputs)
-                } else if let single = LayerBuilders.table[layer.type], inputs.count == 1 {
+                switch LayerTypes.byName[layer.type]?.build {
+                case .merge(let merge)?: return try merge(layer, inputs)
+                case .single(let single)? where inputs.count == 1: return try single(layer, inputs[0])
+                case .masked(let single)? where inputs.count == 1: return try single(layer, inputs[0])
+                case .masked(let single)? where inputs.count == 2:
+                    guard let length = inputs[0].first, inputs[1] == [length] else {
+                        throw BuildProblem("the key-padding mask must be [L] per sample for a sequence [L, *], got per-sample "
+                                           + "shapes \(inputs[0]) and \(inputs[1])")
+                    }
                     return try single(layer, inputs[0])
-                } else if LayerGraph.maskedTypes.contains(layer.type) {
-                    return try LayerBuilders.masked(layer, inputs)
+                default: throw BuildProblem("there is no builder for this layer type")
                 }
-                throw BuildProblem("there is no builder for this layer type")
             }
             if let problem = MemoryEstimate.problem(perSampleOutput: built.output) {
                 let field = MemoryEstimate.sizeField(of: layer, inputs: inputs)

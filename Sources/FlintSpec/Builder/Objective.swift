@@ -28,7 +28,7 @@ public struct Objective {
     }
 
     /// What an output is compared with.
-    public enum Target: String, Sendable {
+    public enum Target: String, Sendable, CaseIterable {
         case y, x
     }
 

@@ -70,25 +70,9 @@ extension Builder {
 
     /// A tensor of `shape` drawn by the initialiser `e` from the default generator.
     static func initialValue(_ e: SpecEntry, shape: [Int]) throws -> Tensor {
-        let mode = Init.FanMode(rawValue: e.string("mode") ?? "fan_in") ?? .fanIn
-        let nonlinearity = e.string("nonlinearity") ?? "leaky_relu"
-        switch e.type {
-        case "kaiming_uniform":
-            return try Init.kaimingUniform(shape, a: e.double("a") ?? 0, mode: mode, nonlinearity: nonlinearity)
-        case "kaiming_normal":
-            return try Init.kaimingNormal(shape, a: e.double("a") ?? 0, mode: mode, nonlinearity: nonlinearity)
-        case "xavier_uniform": return try Init.xavierUniform(shape, gain: e.double("gain") ?? 1)
-        case "xavier_normal": return try Init.xavierNormal(shape, gain: e.double("gain") ?? 1)
-        case "normal": return try Init.normal(shape, mean: e.double("mean") ?? 0, std: e.double("std") ?? 1)
-        case "uniform": return try Init.uniform(shape, a: e.double("a") ?? 0, b: e.double("b") ?? 1)
-        case "trunc_normal":
-            return try Init.truncNormal(shape, mean: e.double("mean") ?? 0, std: e.double("std") ?? 1,
-                                        a: e.double("a") ?? -2, b: e.double("b") ?? 2)
-        case "orthogonal": return try Init.orthogonal(shape, gain: e.double("gain") ?? 1)
-        case "constant": return try Tensor.full(shape, e.double("val") ?? 0)
-        case "zeros": return try Init.zeros(shape)
-        case "ones": return try Init.ones(shape)
-        default: throw BuildProblem("there is no builder for initializer type '\(e.type)'")
+        guard let make = InitializerTypes.byName[e.type]?.build else {
+            throw BuildProblem("there is no builder for initializer type '\(e.type)'")
         }
+        return try make(e, shape)
     }
 }

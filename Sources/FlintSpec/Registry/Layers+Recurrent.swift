@@ -1,0 +1,116 @@
+import FlintNN
+
+/// Layers over sequences `[N, L, features]`: recurrent layers and attention.
+extension LayerTypes {
+    private static func recurrentFields(nonlinearity: Bool) -> [FieldSchema] {
+        var fields = [
+            inferred("input_size", "Features of each time step"),
+            FieldSchema("hidden_size", .int, .required, range: .positive, doc: "Features of the hidden state."),
+            FieldSchema("num_layers", .int, .defaulted(.int(1)), range: .positive, doc: "Stacked recurrent layers."),
+        ]
+        if nonlinearity {
+            fields.append(FieldSchema("nonlinearity", .choice(["tanh", "relu"]), .defaulted(.string("tanh")),
+                                      doc: "Activation of the cell."))
+        }
+        return fields + [
+            bias,
+            batchFirst,
+            FieldSchema("dropout", .float, .defaulted(.double(0)), range: .unitClosed,
+                        doc: "Dropout on the outputs of each layer but the last, while training."),
+            FieldSchema("bidirectional", .bool, .defaulted(.bool(false)),
+                        doc: "Also run each layer backwards in time; outputs are concatenated."),
+        ]
+    }
+
+    /// The examples' per-sample input: 5 steps of 4 features.
+    static let sequenceInput = [5, 4]
+
+    static let recurrent: [LayerType] = [
+        LayerType(TypeSchema("rnn", pytorch: "torch.nn.RNN",
+                             doc: "Elman RNN over `[N, L, features]`; outputs every step's hidden state `[N, L, D·hidden_size]`.",
+                             fields: recurrentFields(nonlinearity: true), check: checkBatchFirst),
+                  example: .init("hidden_size: 3", input: sequenceInput)) { e, input in
+            try shaped(RNN(inputSize: try sequenceFeatures(e, "input_size", input), hiddenSize: try e.intValue("hidden_size"),
+                           numLayers: try e.intValue("num_layers"), nonlinearity: try e.stringValue("nonlinearity"),
+                           bias: try e.boolValue("bias"), batchFirst: true, dropout: try e.doubleValue("dropout"),
+                           bidirectional: try e.boolValue("bidirectional")), input)
+        },
+        LayerType(TypeSchema("lstm", pytorch: "torch.nn.LSTM",
+                             doc: "LSTM over `[N, L, features]`; outputs every step's hidden state `[N, L, D·hidden_size]`.",
+                             fields: recurrentFields(nonlinearity: false), check: checkBatchFirst),
+                  example: .init("hidden_size: 3", input: sequenceInput)) { e, input in
+            try shaped(LSTM(inputSize: try sequenceFeatures(e, "input_size", input), hiddenSize: try e.intValue("hidden_size"),
+                            numLayers: try e.intValue("num_layers"), bias: try e.boolValue("bias"), batchFirst: true,
+                            dropout: try e.doubleValue("dropout"), bidirectional: try e.boolValue("bidirectional")), input)
+        },
+        LayerType(TypeSchema("gru", pytorch: "torch.nn.GRU",
+                             doc: "GRU over `[N, L, features]`; outputs every step's hidden state `[N, L, D·hidden_size]`.",
+                             fields: recurrentFields(nonlinearity: false), check: checkBatchFirst),
+                  example: .init("hidden_size: 3", input: sequenceInput)) { e, input in
+            try shaped(GRU(inputSize: try sequenceFeatures(e, "input_size", input), hiddenSize: try e.intValue("hidden_size"),
+                           numLayers: try e.intValue("num_layers"), bias: try e.boolValue("bias"), batchFirst: true,
+                           dropout: try e.doubleValue("dropout"), bidirectional: try e.boolValue("bidirectional")), input)
+        },
+        LayerType(TypeSchema("multihead_attention", pytorch: "torch.nn.MultiheadAttention",
+                             doc: "Self-attention over `[N, L, embed_dim]` sequences.", fields: [
+            inferred("embed_dim", "Features of each position"),
+            FieldSchema("num_heads", .int, .required, range: .positive, doc: "Parallel attention heads; must divide embed_dim."),
+            FieldSchema("dropout", .float, .defaulted(.double(0)), range: .unitClosed,
+                        doc: "Dropout on the attention weights while training."),
+            bias,
+            batchFirst,
+        ], check: { entry, report in
+            checkBatchFirst(entry, report)
+            if let embed = entry.int("embed_dim"), let heads = entry.int("num_heads"), embed % heads != 0 {
+                report("embed_dim must be divisible by num_heads (\(embed) and \(heads))", "num_heads")
+            }
+        }), example: .init("num_heads: 2", input: sequenceInput)) { e, input in
+            let embed = try sequenceFeatures(e, "embed_dim", input)
+            let heads = try e.intValue("num_heads")
+            guard embed % heads == 0 else {
+                throw BuildProblem("num_heads \(heads) must divide embed_dim \(embed) (per-sample shape \(input))", field: "num_heads")
+            }
+            return try shaped(MultiheadAttention(embedDim: embed, numHeads: heads, dropout: try e.doubleValue("dropout"),
+                                                 bias: try e.boolValue("bias"), batchFirst: true), input)
+        },
+        LayerType.masked(TypeSchema("transformer_encoder_layer", pytorch: "torch.nn.TransformerEncoderLayer",
+                             doc: "Self-attention and a feed-forward block, each with a residual connection and layer norm, "
+                                 + "over `[N, S, d_model]`. With `inputs: [h, mask]` the second input is PyTorch's "
+                                 + "`src_key_padding_mask` (bool `[N, S]`, true at padding, from a `padding_mask` layer): those "
+                                 + "keys get −inf before the softmax, so no position attends to padding.", fields: [
+            inferred("d_model", "Features of each position"),
+            FieldSchema("nhead", .int, .required, range: .positive, doc: "Attention heads; must divide d_model."),
+            FieldSchema("dim_feedforward", .int, .defaulted(.int(2048)), range: .positive,
+                        doc: "Width of the feed-forward block."),
+            FieldSchema("dropout", .float, .defaulted(.double(0.1)), range: .unitClosed, doc: "Dropout while training."),
+            FieldSchema("activation", .choice(["relu", "gelu"]), .defaulted(.string("relu")),
+                        doc: "Activation of the feed-forward block."),
+            FieldSchema("layer_norm_eps", .float, .defaulted(.double(1e-5)), range: .positive,
+                        doc: "Epsilon of the layer norms."),
+            batchFirst,
+            FieldSchema("norm_first", .bool, .defaulted(.bool(false)),
+                        doc: "Normalise before attention and feed-forward (pre-norm) instead of after."),
+            bias,
+            FieldSchema("causal", .bool, .defaulted(.bool(false)),
+                        doc: "Each position attends only to itself and earlier ones (PyTorch's `is_causal=True` with "
+                            + "`generate_square_subsequent_mask`), for language models. Not a constructor argument in PyTorch."),
+        ], check: { entry, report in
+            checkBatchFirst(entry, report)
+            if let model = entry.int("d_model"), let heads = entry.int("nhead"), model % heads != 0 {
+                report("d_model must be divisible by nhead (\(model) and \(heads))", "nhead")
+            }
+        }), example: .init("nhead: 2", input: sequenceInput)) { e, input in
+            let model = try sequenceFeatures(e, "d_model", input)
+            let heads = try e.intValue("nhead")
+            guard model % heads == 0 else {
+                throw BuildProblem("nhead \(heads) must divide d_model \(model) (per-sample shape \(input))", field: "nhead")
+            }
+            return try shaped(TransformerEncoderLayer(dModel: model, nhead: heads, dimFeedforward: try e.intValue("dim_feedforward"),
+                                                      dropout: try e.doubleValue("dropout"),
+                                                      activation: try e.stringValue("activation"),
+                                                      layerNormEps: try e.doubleValue("layer_norm_eps"), batchFirst: true,
+                                                      normFirst: try e.boolValue("norm_first"),
+                                                      bias: try e.boolValue("bias"), causal: try e.boolValue("causal")), input)
+        },
+    ]
+}
