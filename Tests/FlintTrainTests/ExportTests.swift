@@ -152,9 +152,46 @@ final class ExportTests: XCTestCase {
         }
     }
 
-    /// Every layer a spec can name exports (tests/interop runs each in ONNX Runtime).
-    func testEveryLayerTypeOfTheSpecHasAnONNXMapping() {
-        XCTAssertEqual(SpecSchema.layers.types.map(\.name).filter { ONNXLayers.table[$0] == nil }, [])
+    /// The mappings are keyed by the registered layer types (and the two containers a model is built from).
+    func testONNXMappingsAreKeyedByTheRegisteredLayerTypes() {
+        XCTAssertEqual(LayerTypes.all.map(\.name).filter { ONNXLayers.table[$0] == nil }, [], "registered layers without a mapping")
+        XCTAssertEqual(Set(ONNXLayers.table.keys).subtracting(LayerTypes.byName.keys), ["sequential", "graph"],
+                       "mappings of no registered layer")
+    }
+
+    /// Every registered layer exports: the model of its registration's example becomes an ONNX
+    /// graph in which each node reads only the input, weights and earlier nodes' outputs, with
+    /// an output of the layer's shape. (Tests/Interop runs such graphs in ONNX Runtime.)
+    func testEveryRegisteredLayerExportsAWellFormedGraph() throws {
+        for type in LayerTypes.all {
+            let yaml = """
+                data: {source: d.h5, train: {x: a, y: b}}
+                model:
+                  input: \(type.example.input)
+                  layers:
+                    - \(type.exampleEntry)
+                loss: {type: mse_loss}
+                optimizer: {type: sgd}
+                """
+            let spec = try Spec.parse(yaml: yaml, file: "\(type.name).yaml")
+            let built = try Builder.build(spec.model)
+            let restored = RestoredModel(path: "\(type.name).h5", spec: spec, built: built, inputShape: spec.model.input,
+                                         outputs: [.init(name: "output", shape: built.output, isClassified: false)])
+            let graph = try Onnx_ModelProto(serializedBytes: try ONNXExporter().encode(restored)).graph
+            XCTAssertFalse(graph.node.isEmpty, type.name)
+            var defined = Set(graph.input.map(\.name) + graph.initializer.map(\.name))
+            for node in graph.node {
+                for input in node.input where !input.isEmpty {
+                    XCTAssertTrue(defined.contains(input), "\(type.name): \(node.opType) reads '\(input)' before it is made")
+                }
+                for output in node.output {
+                    XCTAssertTrue(defined.insert(output).inserted, "\(type.name): '\(output)' is made twice")
+                }
+            }
+            XCTAssertEqual(graph.output.map(\.name), ["output"], type.name)
+            XCTAssertTrue(defined.contains("output"), "\(type.name): no node makes the output")
+            XCTAssertEqual(graph.output.first?.type.tensorType.shape.dim.count, built.output.count + 1, type.name)
+        }
     }
 
     private func floats(_ graph: ONNXGraphBuilder, _ name: String) throws -> [Float] {

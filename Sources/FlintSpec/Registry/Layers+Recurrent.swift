@@ -22,6 +22,26 @@ extension LayerTypes {
         ]
     }
 
+    /// Attention splits the features among the heads, so the heads must divide them: checked
+    /// on written values when validating, and on the size inferred from the input when building.
+    private static func checkHeads(_ heads: String, dividing features: String) -> EntryCheck {
+        { entry, report in
+            checkBatchFirst(entry, report)
+            if let size = entry.int(features), let count = entry.int(heads), size % count != 0 {
+                report("\(features) must be divisible by \(heads) (\(size) and \(count))", heads)
+            }
+        }
+    }
+
+    private static func headCount(_ e: SpecEntry, _ heads: String, dividing size: Int, _ features: String,
+                                  _ input: [Int]) throws -> Int {
+        let count = try e.intValue(heads)
+        guard size % count == 0 else {
+            throw BuildProblem("\(heads) \(count) must divide \(features) \(size) (per-sample shape \(input))", field: heads)
+        }
+        return count
+    }
+
     /// The examples' per-sample input: 5 steps of 4 features.
     static let sequenceInput = [5, 4]
 
@@ -59,17 +79,10 @@ extension LayerTypes {
                         doc: "Dropout on the attention weights while training."),
             bias,
             batchFirst,
-        ], check: { entry, report in
-            checkBatchFirst(entry, report)
-            if let embed = entry.int("embed_dim"), let heads = entry.int("num_heads"), embed % heads != 0 {
-                report("embed_dim must be divisible by num_heads (\(embed) and \(heads))", "num_heads")
-            }
-        }), example: .init("num_heads: 2", input: sequenceInput)) { e, input in
+        ], check: checkHeads("num_heads", dividing: "embed_dim")),
+                  example: .init("num_heads: 2", input: sequenceInput)) { e, input in
             let embed = try sequenceFeatures(e, "embed_dim", input)
-            let heads = try e.intValue("num_heads")
-            guard embed % heads == 0 else {
-                throw BuildProblem("num_heads \(heads) must divide embed_dim \(embed) (per-sample shape \(input))", field: "num_heads")
-            }
+            let heads = try headCount(e, "num_heads", dividing: embed, "embed_dim", input)
             return try shaped(MultiheadAttention(embedDim: embed, numHeads: heads, dropout: try e.doubleValue("dropout"),
                                                  bias: try e.boolValue("bias"), batchFirst: true), input)
         },
@@ -94,17 +107,10 @@ extension LayerTypes {
             FieldSchema("causal", .bool, .defaulted(.bool(false)),
                         doc: "Each position attends only to itself and earlier ones (PyTorch's `is_causal=True` with "
                             + "`generate_square_subsequent_mask`), for language models. Not a constructor argument in PyTorch."),
-        ], check: { entry, report in
-            checkBatchFirst(entry, report)
-            if let model = entry.int("d_model"), let heads = entry.int("nhead"), model % heads != 0 {
-                report("d_model must be divisible by nhead (\(model) and \(heads))", "nhead")
-            }
-        }), example: .init("nhead: 2", input: sequenceInput)) { e, input in
+        ], check: checkHeads("nhead", dividing: "d_model")),
+                  example: .init("nhead: 2", input: sequenceInput)) { e, input in
             let model = try sequenceFeatures(e, "d_model", input)
-            let heads = try e.intValue("nhead")
-            guard model % heads == 0 else {
-                throw BuildProblem("nhead \(heads) must divide d_model \(model) (per-sample shape \(input))", field: "nhead")
-            }
+            let heads = try headCount(e, "nhead", dividing: model, "d_model", input)
             return try shaped(TransformerEncoderLayer(dModel: model, nhead: heads, dimFeedforward: try e.intValue("dim_feedforward"),
                                                       dropout: try e.doubleValue("dropout"),
                                                       activation: try e.stringValue("activation"),
