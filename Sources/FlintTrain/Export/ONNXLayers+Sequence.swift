@@ -61,7 +61,9 @@ extension ONNXLayers {
         },
         "padding_mask": { layer in
             let mask = try layer.module(as: PaddingMask.self)
-            return layer.node("Equal", [layer.input, try layer.int64s("padding_idx", [mask.paddingIdx])])
+            // Ids compared as int64 whatever the input's type (a float input holds whole numbers).
+            let ids = layer.node("Cast", [layer.input], [ONNXAttribute.int("to", 7)])
+            return layer.node("Equal", [ids, try layer.int64s("padding_idx", [mask.paddingIdx])])
         },
         "mean_pool": { layer in
             guard layer.inputs.count == 2 else {
