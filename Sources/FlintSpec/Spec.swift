@@ -94,17 +94,18 @@ public struct Spec: Sendable {
         guard let data = values.sections["data"].flatMap(DataSpec.init),
               let model = values.sections["model"].flatMap(ModelSpec.init),
               let losses = values.entries["loss"], let loss = losses.first,
-              let optimizer = values.entries["optimizer"]?.first
+              let optimizer = values.entries["optimizer"]?.first, let seed = values.int("seed"),
+              let train = TrainSpec(values.sections["train"] ?? SectionValues(schema: SpecSchema.train, location: values.location))
         else { return nil }
         self.name = values.string("name") ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension
-        self.seed = values.int("seed") ?? 0
+        self.seed = seed
         self.data = data
         self.model = model
         self.loss = loss
         self.losses = losses
         self.optimizer = optimizer
         self.scheduler = values.entries["scheduler"]?.first
-        self.train = TrainSpec(values.sections["train"] ?? SectionValues(schema: SpecSchema.train, location: values.location))
+        self.train = train
         self.file = file
         self.node = node
         self.warnings = warnings.filter { $0.severity == .warning }
@@ -179,7 +180,12 @@ public struct DataSpec: Sendable {
     public var location: SourceLocation
 
     init?(_ values: SectionValues) {
-        guard let source = values.string("source"), let train = values.sections["train"].flatMap(Arrays.init)
+        // Every field below but shuffle_buffer has a schema default, so validation filled it in.
+        guard let source = values.string("source"), let train = values.sections["train"].flatMap(Arrays.init),
+              let batchSize = values.int("batch_size"), let shuffle = values.bool("shuffle"),
+              let dropLast = values.bool("drop_last"), let prefetch = values.int("prefetch"),
+              let cache = values.string("cache").flatMap(CacheMode.init(rawValue:)),
+              let cacheBudgetMB = values.int("cache_budget_mb")
         else { return nil }
         self.source = source
         self.sourceLocation = values.location(of: "source")
@@ -195,17 +201,17 @@ public struct DataSpec: Sendable {
             self.val = .none
         }
         self.test = values.sections["test"].flatMap(Arrays.init)
-        self.batchSize = values.int("batch_size") ?? 64
+        self.batchSize = batchSize
         self.batchSizeLocation = values.location(of: "batch_size")
         self.dropLastLocation = values.location(of: "drop_last")
-        self.shuffle = values.bool("shuffle") ?? true
+        self.shuffle = shuffle
         self.transforms = values.entries["transforms"] ?? []
         self.augment = values.entries["augment"] ?? []
-        self.stratify = values.sections["val"]?.bool("stratify") ?? false
-        self.dropLast = values.bool("drop_last") ?? false
-        self.prefetch = values.int("prefetch") ?? 2
-        self.cache = values.string("cache").flatMap(CacheMode.init(rawValue:)) ?? .auto
-        self.cacheBudgetMB = values.int("cache_budget_mb") ?? 1024
+        self.stratify = values.sections["val"]?.bool("stratify") == true
+        self.dropLast = dropLast
+        self.prefetch = prefetch
+        self.cache = cache
+        self.cacheBudgetMB = cacheBudgetMB
         self.shuffleBuffer = values.int("shuffle_buffer")
         self.location = values.location
     }
@@ -226,13 +232,14 @@ public struct ModelSpec: Sendable {
     public var location: SourceLocation
 
     init?(_ values: SectionValues) {
-        guard let input = values.ints("input"), let layers = values.entries["layers"] else { return nil }
+        guard let input = values.ints("input"), let layers = values.entries["layers"],
+              let syncBatchNorm = values.bool("sync_batch_norm") else { return nil }
         self.input = input
         self.inputLocation = values.location(of: "input")
         self.layers = layers
         self.outputs = values.strings("outputs")
         self.initFrom = values.sections["init_from"].flatMap(InitialWeightsSpec.init)
-        self.syncBatchNorm = values.bool("sync_batch_norm") ?? false
+        self.syncBatchNorm = syncBatchNorm
         self.location = values.location
     }
 }
@@ -253,8 +260,8 @@ public struct InitialWeightsSpec: Sendable, Equatable {
     }
 
     init?(_ values: SectionValues) {
-        guard let path = values.string("path") else { return nil }
-        self.init(path: path, strict: values.bool("strict") ?? true, location: values.location)
+        guard let path = values.string("path"), let strict = values.bool("strict") else { return nil }
+        self.init(path: path, strict: strict, location: values.location)
     }
 }
 
@@ -267,8 +274,9 @@ public struct TrainSpec: Sendable {
     public var logEverySteps: Int?
     public var location: SourceLocation
 
-    init(_ values: SectionValues) {
-        self.epochs = values.int("epochs") ?? 1
+    init?(_ values: SectionValues) {
+        guard let epochs = values.int("epochs") else { return nil }
+        self.epochs = epochs
         self.metrics = (values.entries["metrics"] ?? []).compactMap(MetricSpec.init)
         self.logEverySteps = values.int("log_every_steps")
         self.location = values.location
