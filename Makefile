@@ -42,12 +42,12 @@ clean-runs:
 	rm -rf models/runs
 
 # Exported files checked by the tools that read them: PyTorch (load_state_dict,
-# strict), safetensors, numpy, h5py and ONNX Runtime (tests/interop, pytest).
+# strict), safetensors, numpy, h5py and ONNX Runtime (Tests/Interop, pytest).
 # Installs the Python packages first; a test whose package is missing skips, saying so.
 test-interop: build test-interop-tensorboard
 	@python3 -c "import torch" 2>/dev/null || python3 -m pip install -q 'torch==2.13.0+cpu' || python3 -m pip install -q torch
 	python3 -m pip install -q onnx onnxruntime safetensors h5py pytest pyyaml numpy
-	FLINT=$(FLINT) python3 -m pytest -q -rs -p no:cacheprovider tests/interop
+	FLINT=$(FLINT) python3 -m pytest -q -rs -p no:cacheprovider Tests/Interop
 
 # TensorBoard event files read back by the tensorboard package's own reader
 # (FlintTrainTests.TensorBoardTests, which skips with a message without it).
@@ -90,9 +90,9 @@ fortunes-topics-data: build
 .PHONY: test-robustness test-faults
 test-robustness: build
 	@python3 -c "import h5py, numpy" 2>/dev/null || python3 -m pip install -q h5py numpy
-	python3 tests/robustness/corpus.py --flint $(FLINT)
+	python3 Tests/Robustness/corpus.py --flint $(FLINT)
 
 # A storm of SIGKILLs during training (step checkpoints), export and import: every
 # checkpoint left must load and every run resume (standard library Python only).
 test-faults: build
-	python3 tests/robustness/kill_storm.py --flint $(FLINT) --kills 100
+	python3 Tests/Robustness/kill_storm.py --flint $(FLINT) --kills 100

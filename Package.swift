@@ -12,6 +12,8 @@ let package = Package(
         .library(name: "FlintDistributed", targets: ["FlintDistributed"]),
         .library(name: "FlintSpec", targets: ["FlintSpec"]),
         .library(name: "FlintTrain", targets: ["FlintTrain"]),
+        .library(name: "FlintExport", targets: ["FlintExport"]),
+        .library(name: "FlintReport", targets: ["FlintReport"]),
         .executable(name: "flint", targets: ["flint"]),
     ],
     dependencies: [
@@ -46,15 +48,19 @@ let package = Package(
         // TensorBoard's Event and Summary records, generated the same way (see generate.sh there).
         .target(name: "TensorBoardProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 exclude: ["generate.sh"]),
+        // The trainer writes TensorBoard event files as it trains, so their writer lives here.
+        .target(name: "FlintTrain", dependencies: ["Flint", "FlintNN", "FlintHDF5", "FlintData", "FlintDistributed", "FlintSpec",
+                                                   "TensorBoardProto"]),
+        // `flint export`: ONNX (with the spec's transforms), npz, h5; safetensors through FlintTrain's codec.
+        .target(name: "FlintExport", dependencies: ["Flint", "FlintNN", "FlintHDF5", "FlintData", "FlintSpec", "FlintTrain", "ONNXProto"]),
+        // `flint plot` and `flint runs`: learning curves as SVG or PNG and tables of run directories.
         // PlotFont.py writes PlotFont.swift, the bitmap font of PNG plots, which libpng encodes.
-        .target(name: "FlintTrain", dependencies: ["Flint", "FlintNN", "FlintHDF5", "FlintData", "FlintDistributed", "FlintSpec", "ONNXProto", "TensorBoardProto",
-                                                   "CImageCodecs"],
-                exclude: ["PlotFont.py"]),
+        .target(name: "FlintReport", dependencies: ["Flint", "FlintTrain", "CImageCodecs"], exclude: ["PlotFont.py"]),
         // The Makefile links the Swift runtime and Foundation statically (`--static-swift-stdlib`):
         // resolving their symbols across a dozen shared libraries took ~10 ms of every start
         // (bench/startup). No target carries unsafe flags, so the libraries build as a dependency.
         .executableTarget(name: "flint", dependencies: [
-            "FlintTrain", "FlintSpec", "FlintData", "FlintHDF5",
+            "FlintTrain", "FlintExport", "FlintReport", "FlintSpec", "FlintData", "FlintHDF5",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "FlintTests", dependencies: ["Flint"]),
@@ -63,7 +69,7 @@ let package = Package(
         .testTarget(name: "FlintDataTests", dependencies: ["FlintData"]),
         .testTarget(name: "FlintDistributedTests", dependencies: ["FlintDistributed"]),
         .testTarget(name: "FlintSpecTests", dependencies: ["FlintSpec"]),
-        .testTarget(name: "FlintTrainTests", dependencies: ["FlintTrain"]),
+        .testTarget(name: "FlintTrainTests", dependencies: ["FlintTrain", "FlintExport", "FlintReport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -3,7 +3,7 @@ import Foundation
 /// How training reports progress on stderr: a live bar on a terminal, plain
 /// lines otherwise, nothing but errors with `quiet`. Every line also goes to
 /// the run's `train.log`. Nothing is ever written to stdout.
-final class ProgressReporter {
+package final class ProgressReporter {
     enum Mode { case bar, lines, quiet }
 
     let mode: Mode
@@ -67,7 +67,7 @@ final class ProgressReporter {
         barVisible = false
     }
 
-    static func clock(_ seconds: Double) -> String {
+    package static func clock(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
         return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FlintExport
 import FlintTrain
 
 extension ExportFormat: ExpressibleByArgument {}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FlintReport
 import FlintTrain
 
 struct PlotCommand: ParsableCommand {

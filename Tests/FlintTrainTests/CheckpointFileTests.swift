@@ -4,6 +4,7 @@ import Flint
 import FlintNN
 import FlintHDF5
 import FlintSpec
+@testable import FlintExport
 @testable import FlintTrain
 
 /// The checkpoint as a file other tools read, and weights coming back in:

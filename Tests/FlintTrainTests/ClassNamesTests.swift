@@ -3,6 +3,7 @@ import Foundation
 import FlintData
 import FlintHDF5
 import ONNXProto
+@testable import FlintExport
 @testable import FlintTrain
 
 /// Class names from the importer to the checkpoint, `eval`, `predict` and both exports.

@@ -5,7 +5,7 @@ import FlintSpec
 @testable import FlintTrain
 
 /// `flint eval`: metric formulas against hand calculations and a
-/// numpy-generated fixture (tests/interop/make_metrics_fixture.py), and the
+/// numpy-generated fixture (Tests/Interop/make_metrics_fixture.py), and the
 /// report of a trained checkpoint.
 final class EvalTests: XCTestCase {
     func testConfusionMatrixByHand() {
@@ -50,7 +50,7 @@ final class EvalTests: XCTestCase {
     }
 
     private func fixture() throws -> [String: Any] {
-        let url = TestSupport.repoRoot.appendingPathComponent("tests/interop/fixtures/metrics.json")
+        let url = TestSupport.repoRoot.appendingPathComponent("Tests/Interop/fixtures/metrics.json")
         return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
     }
 

@@ -5,6 +5,7 @@ import FlintNN
 import FlintHDF5
 import FlintSpec
 import ONNXProto
+@testable import FlintExport
 @testable import FlintTrain
 
 /// `flint export`: the safetensors, npz, h5 and ONNX writers, checked against

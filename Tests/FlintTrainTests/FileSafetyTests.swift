@@ -3,6 +3,7 @@ import Foundation
 import Flint
 import FlintHDF5
 import FlintSpec
+@testable import FlintExport
 @testable import FlintTrain
 
 /// Files that are not what they seem (FIFOs, an output that is an input), leftovers of

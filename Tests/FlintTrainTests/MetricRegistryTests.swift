@@ -5,11 +5,11 @@ import FlintSpec
 @testable import FlintTrain
 
 /// The metric registry (`train.metrics`): every metric against scikit-learn
-/// (tests/interop/make_metrics_fixture.py writes the fixture), metrics of every
+/// (Tests/Interop/make_metrics_fixture.py writes the fixture), metrics of every
 /// split during training, monitors on any metric, and `train.test_checkpoint`.
 final class MetricRegistryTests: XCTestCase {
     private func registry() throws -> [String: Any] {
-        let url = TestSupport.repoRoot.appendingPathComponent("tests/interop/fixtures/metrics.json")
+        let url = TestSupport.repoRoot.appendingPathComponent("Tests/Interop/fixtures/metrics.json")
         let doc = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
         return try XCTUnwrap(doc["registry"] as? [String: Any])
     }

@@ -4,6 +4,7 @@ import Flint
 import FlintNN
 import FlintHDF5
 import ONNXProto
+@testable import FlintExport
 @testable import FlintTrain
 
 /// A model of several outputs (`model.outputs: [logits, recon]`) through
@@ -146,7 +147,7 @@ final class MultiOutputTests: XCTestCase {
     }
 
     /// One ONNX graph output per declared output, named and ordered by `model.outputs`, each with a dynamic batch.
-    /// (tests/interop/test_onnx.py runs the graph in ONNX Runtime against `flint predict`.)
+    /// (Tests/Interop/test_onnx.py runs the graph in ONNX Runtime against `flint predict`.)
     func testONNXHasOneNamedOutputPerModelOutput() throws {
         let dir = try TestSupport.tempDir(self)
         for outputs in ["[logits, recon]", "[recon, act, logits]"] {

@@ -1,6 +1,7 @@
 import CImageCodecs
 import Foundation
 import XCTest
+@testable import FlintReport
 @testable import FlintTrain
 
 /// `flint plot`: one layout drawn as SVG or as PNG.

@@ -2,6 +2,7 @@ import XCTest
 import Foundation
 import Flint
 import FlintHDF5
+@testable import FlintReport
 @testable import FlintTrain
 
 /// `flint predict` on what users have: `.npy` files, PNG files and folders of them, and CSV

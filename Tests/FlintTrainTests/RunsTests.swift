@@ -1,5 +1,6 @@
 import XCTest
 import Foundation
+@testable import FlintReport
 @testable import FlintTrain
 
 /// Run directories, `flint runs`, `flint plot` and the sweep examples (issue 8).

@@ -22,7 +22,7 @@ public struct MetricRecord: Equatable {
 
     /// Value columns in a stable order: the learning rate, losses and
     /// metrics by split, then timings.
-    static func orderedKeys<S: Sequence>(_ keys: S) -> [String] where S.Element == String {
+    package static func orderedKeys<S: Sequence>(_ keys: S) -> [String] where S.Element == String {
         let timing = ["seconds", "elapsed", "samples_per_second"]
         let set = Set(keys)
         let metrics = set.subtracting(timing + ["lr"]).sorted { a, b in
@@ -60,7 +60,7 @@ public struct MetricRecord: Equatable {
 
 /// `metrics.jsonl` and `metrics.csv` of a run directory, written side by side
 /// from the same records so they always hold the same numbers.
-final class MetricsLog {
+package final class MetricsLog {
     let jsonlPath: String
     let csvPath: String
     private(set) var records: [MetricRecord] = []
@@ -75,7 +75,7 @@ final class MetricsLog {
     }
 
     /// Every record of a `metrics.jsonl` file.
-    static func read(_ path: String) -> [MetricRecord] {
+    package static func read(_ path: String) -> [MetricRecord] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
         return text.split(separator: "\n").compactMap { MetricRecord(jsonLine: $0) }
     }
@@ -117,13 +117,13 @@ final class MetricsLog {
 
     /// The same text for a number as `metrics.jsonl` has, with NaN and
     /// infinities spelled out (JSON can only say null).
-    static func number(_ v: Double) -> String {
+    package static func number(_ v: Double) -> String {
         if v.isNaN { return "nan" }
         if v.isInfinite { return v > 0 ? "inf" : "-inf" }
         return JSON.number(v).text
     }
 
-    static func csvField(_ s: String) -> String {
+    package static func csvField(_ s: String) -> String {
         s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 

@@ -5,21 +5,15 @@ are in test_onnx_layers.py."""
 import numpy as np
 import pytest
 
-from conftest import model_inputs, need, predict, run_flint, train
+from conftest import export_onnx, model_inputs, need, predict, run_flint, train
 
 
 def check_onnx(checkpoint, workdir, data, name):
-    onnx = need("onnx")
-    ort = need("onnxruntime")
-    path = workdir / f"{name}.onnx"
-    run_flint("export", checkpoint, "--format", "onnx", "--output", path, "--force")
-    model = onnx.load(str(path))
-    onnx.checker.check_model(model, full_check=True)
+    model, session = export_onnx(checkpoint, workdir / f"{name}.onnx")
     assert model.opset_import[0].version == 17
     assert model.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
     outputs, _ = predict(checkpoint, data, workdir / f"{name}-pred.h5")
     x = model_inputs(checkpoint, data)
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     for rows in [1, 7, len(x)]:
         (got,) = session.run(None, {"input": x[:rows]})
         np.testing.assert_allclose(got, outputs[:rows], atol=1e-4, rtol=0)
@@ -150,18 +144,13 @@ def test_multi_output_model_runs_in_onnxruntime(workdir, mnist_slice, outputs):
     """A spec with `model.outputs` exports one ONNX output per declared output,
     named and ordered by it, each with a dynamic batch; ONNX Runtime gives what
     `flint predict` writes under outputs/<name>, whatever the batch size."""
-    onnx = need("onnx")
-    ort = need("onnxruntime")
     h5py = need("h5py")
     name = "multi-" + "-".join(outputs)
     spec = workdir / f"{name}.yaml"
     spec.write_text(MULTI_OUTPUT.format(data=mnist_slice, outputs="[" + ", ".join(outputs) + "]"))
     checkpoint = train(spec, workdir, mnist_slice, name)
 
-    path = workdir / f"{name}.onnx"
-    run_flint("export", checkpoint, "--format", "onnx", "--output", path, "--force")
-    model = onnx.load(str(path))
-    onnx.checker.check_model(model, full_check=True)
+    model, session = export_onnx(checkpoint, workdir / f"{name}.onnx")
     assert [o.name for o in model.graph.output] == outputs
     for o in model.graph.output:
         assert o.type.tensor_type.shape.dim[0].dim_param == "batch", o.name
@@ -173,7 +162,6 @@ def test_multi_output_model_runs_in_onnxruntime(workdir, mnist_slice, outputs):
         expected = {n: f[f"outputs/{n}"][:] for n in outputs}
         assert list(f["predictions"]) == ["logits"] and list(f["probabilities"]) == ["logits"]
     x = model_inputs(checkpoint, mnist_slice)
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     assert [o.name for o in session.get_outputs()] == outputs
     for rows in [1, 7, len(x)]:
         got = session.run(None, {"input": x[:rows]})
@@ -186,21 +174,16 @@ def test_preprocessing_graph_takes_raw_inputs(model_run, workdir):
     """`flint export --preprocessing`: the spec's transforms are in the graph, so ONNX Runtime on the
     inputs as the dataset stores them (uint8 images, raw tabular rows) gives what `flint predict` gives."""
     onnx = need("onnx")
-    ort = need("onnxruntime")
     h5py = need("h5py")
     from conftest import read_config, test_inputs
 
     checkpoint, data = model_run
-    path = workdir / "model-preprocessing.onnx"
-    run_flint("export", checkpoint, "--format", "onnx", "--preprocessing", "--output", path, "--force")
-    model = onnx.load(str(path))
-    onnx.checker.check_model(model, full_check=True)
+    model, session = export_onnx(checkpoint, workdir / "model-preprocessing.onnx", "--preprocessing")
     with h5py.File(data, "r") as f:
         raw = f[test_inputs(read_config(checkpoint))][:]
     expected_type = {np.uint8: onnx.TensorProto.UINT8, np.float32: onnx.TensorProto.FLOAT}[raw.dtype.type]
     assert model.graph.input[0].type.tensor_type.elem_type == expected_type
     outputs, written = predict(checkpoint, data, workdir / "model-preprocessing-pred.h5")
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     for rows in [1, len(raw)]:
         (got,) = session.run(None, {"input": raw[:rows]})
         if "probabilities" in written:
@@ -236,18 +219,14 @@ optimizer: {{type: sgd, lr: 0.05}}
 
 def test_preprocessing_graph_crops_like_center_crop(workdir, mnist_slice):
     """center_crop (an odd margin: 28 to 21, torchvision's rounding) as a Slice in front of to_tensor and normalize."""
-    onnx = need("onnx")
-    ort = need("onnxruntime")
     h5py = need("h5py")
     spec = workdir / "cropped.yaml"
     spec.write_text(CROPPED.format(data=mnist_slice))
     checkpoint = train(spec, workdir, mnist_slice, "cropped")
-    path = workdir / "cropped.onnx"
-    run_flint("export", checkpoint, "--format", "onnx", "--preprocessing", "--output", path, "--force")
-    onnx.checker.check_model(onnx.load(str(path)), full_check=True)
+    _, session = export_onnx(checkpoint, workdir / "cropped.onnx", "--preprocessing")
     with h5py.File(mnist_slice, "r") as f:
         raw = f["test/images"][:]
     _, written = predict(checkpoint, mnist_slice, workdir / "cropped-pred.h5")
-    (got,) = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"input": raw})
+    (got,) = session.run(None, {"input": raw})
     e = np.exp(got - got.max(axis=1, keepdims=True))
     np.testing.assert_allclose(e / e.sum(axis=1, keepdims=True), written["probabilities"], atol=1e-5, rtol=0)

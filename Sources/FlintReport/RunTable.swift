@@ -1,4 +1,5 @@
 import Foundation
+import FlintTrain
 
 /// One run directory as `flint runs` lists it.
 public struct RunRow {

@@ -1,4 +1,5 @@
 import Foundation
+import FlintTrain
 import Flint
 
 /// NumPy's `.npz`: a zip archive holding one `.npy` file per array, as

@@ -6,7 +6,7 @@ Exit codes 0, 1 and 2 are answers (success, runtime failure, bad input); anythin
 still running after the timeout is a hang. Also counts "silent" outcomes: a bit-flipped
 checkpoint that evaluates with exit 0 to a different loss than the intact one.
 
-    python3 tests/robustness/corpus.py [--flint .build/release/flint] [--flips 120] [--seed 0]
+    python3 Tests/Robustness/corpus.py [--flint .build/release/flint] [--flips 120] [--seed 0]
 
 Needs numpy and h5py (to write the bad HDF5 files); writes everything under a temporary
 directory. Prints one line per crash or hang, then the counts.

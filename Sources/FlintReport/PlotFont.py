@@ -1,7 +1,7 @@
 """Writes PlotFont.swift: printable ASCII of DejaVu Sans at 12 px, rasterised
 with FreeType (through PIL) to 2-bit coverage, for text in PNG plots.
 
-    python3 Sources/FlintTrain/PlotFont.py
+    python3 Sources/FlintReport/PlotFont.py
 
 DejaVu's licence (the Bitstream Vera licence) allows embedding and
 redistributing it; this is a bitmap rendering of it, not a font named DejaVu.

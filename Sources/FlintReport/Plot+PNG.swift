@@ -1,5 +1,6 @@
 import CImageCodecs
 import Foundation
+import FlintTrain
 
 extension Plot {
     /// The curves drawn into pixels, anti-aliased, and encoded as a PNG (RGB, 8 bits).

@@ -9,7 +9,7 @@ import FlintHDF5
 ///
 ///     let out = try AtomicOutput(destination: "model.safetensors", force: false)
 ///     try out.writing { tmp in try bytes.write(to: URL(fileURLWithPath: tmp)) }
-struct AtomicOutput {
+package struct AtomicOutput {
     let destination: String
     /// Where the content is written before it is renamed into place.
     let temporary: String
@@ -17,7 +17,7 @@ struct AtomicOutput {
     /// Checks the destination before any work is done, so that bad paths fail
     /// at once with exit code 2: the folder must exist and be writable, and an
     /// existing file is replaced only with `force`.
-    init(destination: String, force: Bool, inputs: [String] = []) throws {
+    package init(destination: String, force: Bool, inputs: [String] = []) throws {
         let fm = FileManager.default
         let url = URL(fileURLWithPath: destination)
         let folder = url.deletingLastPathComponent().path
@@ -42,7 +42,7 @@ struct AtomicOutput {
 
     /// Refuses to let `destination` replace one of the files it is made from, compared by
     /// device and inode (so `./x.h5`, a symbolic link or a hard link to it count), even with `--force`.
-    static func refuseOverwriting(_ inputs: [String], with destination: String) throws {
+    package static func refuseOverwriting(_ inputs: [String], with destination: String) throws {
         if let input = inputs.first(where: { FileSafety.isSameFile(destination, $0) }) {
             throw TrainError.badInput("cannot write \(destination): it is the input \(input), which it would destroy")
         }
@@ -51,7 +51,7 @@ struct AtomicOutput {
     /// Runs `body` with the temporary path, then moves the result into place.
     /// Whatever `body` throws, the temporary file is removed and the
     /// destination is left as it was.
-    func writing<R>(_ body: (String) throws -> R) throws -> R {
+    package func writing<R>(_ body: (String) throws -> R) throws -> R {
         do {
             let result = try body(temporary)
             try commit()
@@ -81,7 +81,7 @@ struct AtomicOutput {
     }
 
     /// Writes `data` to the destination atomically.
-    func write(_ data: Data) throws {
+    package func write(_ data: Data) throws {
         try writing { path in
             guard FileManager.default.createFile(atPath: path, contents: data) else {
                 throw TrainError.io("cannot write \(path): \(String(cString: strerror(errno)))")

@@ -5,7 +5,7 @@ itself when it is installed), and under "registry" every metric of
 `train.metrics` (multiclass and binary) computed by scikit-learn itself.
 The Swift tests (EvalTests, MetricRegistryTests) read the file.
 
-    python3 tests/interop/make_metrics_fixture.py [--seed N]
+    python3 Tests/Interop/make_metrics_fixture.py [--seed N]
 
 Any seed gives a valid fixture; the committed one used seed 0.
 """

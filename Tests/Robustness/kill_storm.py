@@ -4,7 +4,7 @@
 every run must resume (`flint train --resume`), no finished output may be torn and no
 temporary file may outlive the next start in its folder.
 
-    python3 tests/robustness/kill_storm.py [--kills 100] [--seed 0] [--flint .build/release/flint]
+    python3 Tests/Robustness/kill_storm.py [--kills 100] [--seed 0] [--flint .build/release/flint]
 
 Standard library only. Exits 1 on the first broken promise, printing what broke.
 """

@@ -1,4 +1,5 @@
 import Foundation
+import FlintTrain
 import Flint
 import FlintNN
 import ONNXProto

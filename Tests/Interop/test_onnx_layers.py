@@ -5,7 +5,7 @@ must be those of `flint predict` within 1e-4 for several batch sizes."""
 import numpy as np
 import pytest
 
-from conftest import need, predict, run_flint, train
+from conftest import export_onnx, need, predict, train
 
 SEQUENCE = (6, 8)        # per-sample [L, features]
 IMAGE = (4, 5, 5)        # per-sample [C, H, W]
@@ -102,24 +102,20 @@ def spec(name, kind, layers, data):
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_layer_runs_in_onnxruntime(name, workdir):
-    yaml, onnx, ort = need("yaml"), need("onnx"), need("onnxruntime")
+    yaml = need("yaml")
     kind, layers, op = CASES[name]
     data = dataset(workdir, kind)
     path = workdir / f"layer-{name}.yaml"
     path.write_text(yaml.safe_dump(spec(name, kind, layers, data), sort_keys=False))
     checkpoint = train(path, workdir, data, f"layer-{name}")
 
-    exported = workdir / f"layer-{name}.onnx"
-    run_flint("export", checkpoint, "--format", "onnx", "--output", exported, "--force")
-    model = onnx.load(str(exported))
-    onnx.checker.check_model(model, full_check=True)
+    model, session = export_onnx(checkpoint, workdir / f"layer-{name}.onnx")
     assert op in {node.op_type for node in model.graph.node}
     assert model.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
 
     outputs, _ = predict(checkpoint, data, workdir / f"layer-{name}-pred.h5")
     with need("h5py").File(data, "r") as f:
         x = f["test/x"][:]
-    session = ort.InferenceSession(str(exported), providers=["CPUExecutionProvider"])
     assert session.get_inputs()[0].type == ("tensor(int64)" if kind == "tokens" else "tensor(float)")
     for rows in [1, 7, len(x)]:
         (got,) = session.run(None, {"input": x[:rows]})

@@ -39,6 +39,17 @@ def run_flint(*args, check=True):
     return result
 
 
+def export_onnx(checkpoint, path, *flags):
+    """`flint export --format onnx [flags]` to `path`: the model, which must pass
+    ONNX's full check, and an ONNX Runtime session on it."""
+    onnx = need("onnx")
+    ort = need("onnxruntime")
+    run_flint("export", checkpoint, "--format", "onnx", *flags, "--output", path, "--force")
+    model = onnx.load(str(path))
+    onnx.checker.check_model(model, full_check=True)
+    return model, ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+
 def last_json(stdout):
     return json.loads(stdout.strip().splitlines()[-1])
 

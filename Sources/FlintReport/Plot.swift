@@ -1,4 +1,5 @@
 import Foundation
+import FlintTrain
 
 /// Learning curves of one or more runs: labelled axes with round tick values,
 /// one colour per run, and a legend. `figure` lays a plot out once; `svg` and
