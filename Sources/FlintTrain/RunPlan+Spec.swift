@@ -98,7 +98,7 @@ extension RunPlan {
         initialWeightsReport = report
         dataStatistics = fitted
         metrics = spec.train.metrics
-        warnings = RunPlan.dataWarnings(spec: spec, data: data)
+        warnings = RunPlan.dataWarnings(spec: spec, data: data) + RunPlan.cacheWarning(spec: spec, data: data, model: built)
         classNames = RunPlan.classNames(file: dataOverride ?? spec.data.source, labels: spec.data.train.y)
         do {
             vocabulary = try TextVocabulary.read(file: dataOverride ?? spec.data.source)
@@ -283,6 +283,21 @@ extension RunPlan {
         guard let h5 = try? HDF5File.open(file), let dataset = try? h5.dataset(labels),
               (try? dataset.hasAttribute("classes")) == true else { return nil }
         return try? dataset.stringArrayAttribute("classes")
+    }
+
+    /// The memory warning of `flint check` again, now counting the splits held in memory
+    /// (`data.cache`), when they are what takes training past this machine's memory (a model
+    /// that does not fit on its own was warned about before the data was opened).
+    static func cacheWarning(spec: Spec, data: OpenedData, model: BuiltModel) -> [Diagnostic] {
+        var splits = [data.train] + [data.test].compactMap { $0 }
+        // A validation split carved from train shares its samples; one read from its own arrays does not.
+        if case .arrays = spec.data.val, let val = data.val { splits.append(val) }
+        let cached = splits.filter { $0.blockRows == nil }.reduce(0.0) { $0 + Double($1.bytes) }
+        let batch = Swift.min(spec.data.batchSize, data.train.count)
+        guard cached > 0, MemoryEstimate.warning(model, batchSize: batch, at: spec.data.batchSizeLocation) == nil,
+              let warning = MemoryEstimate.warning(model, batchSize: batch, cachedBytes: cached,
+                                                   at: spec.data.batchSizeLocation) else { return [] }
+        return [warning]
     }
 
     /// uint8 images without `to_tensor` reach `normalize` (or the model) as 0-255, which trains, badly.

@@ -6,7 +6,7 @@ import Flint
 /// Generated hostile specs and `--set` overrides: sizes at and past every limit, deep
 /// nesting, anchors, huge and non-finite numbers. Each must validate and build, or fail with
 /// diagnostics located in the text or at an override; none may trap, hang or overflow the stack.
-/// `make test` runs a fixed number of cases; `FLINT_FUZZ_CASES=20000 make fuzz` runs more.
+/// `make test` runs a fixed number of cases; `make fuzz FUZZ_CASES=20000` runs more.
 final class SpecHostileFuzzTests: XCTestCase {
     /// SplitMix64, so a failing case is reproduced from its seed.
     private struct Generator: RandomNumberGenerator {
