@@ -250,13 +250,8 @@ extension RunPlan {
                                            "\(loss.type) needs integer class labels of shape \(expected); the \(name) labels are \(target.dtype) \([dataset.count] + target.sampleShape)"))
                     continue
                 }
-                let ignore: Int
-                do {
-                    ignore = try loss.intValue("ignore_index")
-                } catch {
-                    problems.append(.error(at: loss.location, "\(loss.type): \(error)", keyPath: loss.keyPath))
-                    continue
-                }
+                // The built loss's, which holds the spec's value or PyTorch's default.
+                guard let ignore = term.criterion.ignoreIndex else { continue }
                 // Only the targets are read, so a streamed split stays streamed.
                 let labels: [Int64]
                 do {
