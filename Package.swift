@@ -63,13 +63,15 @@ let package = Package(
             "FlintTrain", "FlintExport", "FlintReport", "FlintSpec", "FlintData", "FlintHDF5",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "FlintTests", dependencies: ["Flint"]),
-        .testTarget(name: "FlintNNTests", dependencies: ["FlintNN"]),
-        .testTarget(name: "FlintHDF5Tests", dependencies: ["FlintHDF5"]),
-        .testTarget(name: "FlintDataTests", dependencies: ["FlintData"]),
-        .testTarget(name: "FlintDistributedTests", dependencies: ["FlintDistributed"]),
-        .testTarget(name: "FlintSpecTests", dependencies: ["FlintSpec"]),
-        .testTarget(name: "FlintTrainTests", dependencies: ["FlintTrain", "FlintExport", "FlintReport"]),
+        // What the test targets share: finite differences, temporary directories, the repository's folders.
+        .target(name: "FlintTestSupport", dependencies: ["Flint"], path: "Tests/FlintTestSupport"),
+        .testTarget(name: "FlintTests", dependencies: ["Flint", "FlintTestSupport"]),
+        .testTarget(name: "FlintNNTests", dependencies: ["FlintNN", "FlintTestSupport"]),
+        .testTarget(name: "FlintHDF5Tests", dependencies: ["FlintHDF5", "FlintTestSupport"]),
+        .testTarget(name: "FlintDataTests", dependencies: ["FlintData", "FlintTestSupport"]),
+        .testTarget(name: "FlintDistributedTests", dependencies: ["FlintDistributed", "FlintTestSupport"]),
+        .testTarget(name: "FlintSpecTests", dependencies: ["FlintSpec", "FlintTestSupport"]),
+        .testTarget(name: "FlintTrainTests", dependencies: ["FlintTrain", "FlintExport", "FlintReport", "FlintTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
