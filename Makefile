@@ -81,6 +81,17 @@ test-robustness: build
 	@python3 -c "import h5py, numpy" 2>/dev/null || python3 -m pip install -q h5py numpy
 	python3 Tests/Robustness/corpus.py --flint $(FLINT)
 
+# Property-based fuzzing (Tests/FlintTrainTests/Fuzz, swift-property-based) for longer than `make test`'s few
+# cases: FUZZ_CASES per property, plus the in-process spec fuzz. A failure prints its shrunk case and a seed;
+# `make fuzz FUZZ_SEED='<seed>'` replays that case. FUZZ_TIMEOUT: seconds after which one run counts as hung.
+FUZZ_CASES ?= 500
+FUZZ_SEED ?=
+FUZZ_TIMEOUT ?= 120
+.PHONY: fuzz
+fuzz: build
+	FLINT_FUZZ_CASES=$(FUZZ_CASES) FLINT_FUZZ_SEED='$(FUZZ_SEED)' FLINT_FUZZ_TIMEOUT=$(FUZZ_TIMEOUT) \
+		$(SWIFT) test -c release -Xswiftc -enable-testing --filter 'FuzzTests|SpecHostileFuzzTests'
+
 # A storm of SIGKILLs during training (step checkpoints), export and import: every
 # checkpoint left must load and every run resume (standard library Python only).
 test-faults: build

@@ -20,6 +20,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
+        // Test-only: the property-based fuzz harness (Tests/FlintTrainTests/Fuzz); packages that
+        // depend on Flint's libraries never resolve it.
+        .package(url: "https://github.com/x-sheep/swift-property-based", exact: "2.0.1"),
     ],
     targets: [
         // OpenBLAS (libopenblas-dev) and libhdf5 (libhdf5-dev) are opened with dlopen on first
@@ -71,7 +74,8 @@ let package = Package(
         .testTarget(name: "FlintDataTests", dependencies: ["FlintData", "FlintTestSupport"]),
         .testTarget(name: "FlintDistributedTests", dependencies: ["FlintDistributed", "FlintTestSupport"]),
         .testTarget(name: "FlintSpecTests", dependencies: ["FlintSpec", "FlintTestSupport"]),
-        .testTarget(name: "FlintTrainTests", dependencies: ["FlintTrain", "FlintExport", "FlintReport", "FlintTestSupport"]),
+        .testTarget(name: "FlintTrainTests", dependencies: ["FlintTrain", "FlintExport", "FlintReport", "FlintTestSupport",
+                                                        .product(name: "PropertyBased", package: "swift-property-based")]),
     ],
     swiftLanguageModes: [.v5]
 )

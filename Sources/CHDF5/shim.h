@@ -17,9 +17,9 @@
 
 // HDF5's names without their "H5" prefix: Swift calls H5Fopen as `H5.Fopen`.
 #define FLINT_HDF5_FUNCTIONS(X)                                                                                     \
-    X(open) X(get_libversion) X(free_memory) X(Eset_auto2) X(Eclear2) X(Ewalk2)                                     \
+    X(open) X(dont_atexit) X(get_libversion) X(free_memory) X(Eset_auto2) X(Eclear2) X(Ewalk2)                     \
     X(Fcreate) X(Fopen) X(Fclose) X(Fflush) X(Fget_intent)                                                          \
-    X(Gcreate2) X(Gopen2) X(Gget_info) X(Oopen) X(Oclose) X(Iget_type) X(Lexists) X(Ldelete) X(Lget_name_by_idx)    \
+    X(Gcreate2) X(Gopen2) X(Gget_info) X(Oopen) X(Oclose) X(Iget_type) X(Lexists) X(Ldelete) X(Literate)            \
     X(Dcreate2) X(Dopen2) X(Dclose) X(Dread) X(Dwrite) X(Dget_type) X(Dget_space) X(Dget_create_plist)              \
     X(Dget_offset)                                                                                                  \
     X(Acreate2) X(Aopen) X(Aclose) X(Aread) X(Awrite) X(Aexists) X(Adelete) X(Aiterate2) X(Aget_type) X(Aget_space) \
@@ -79,6 +79,13 @@ static inline int flint_hdf5_load(flint_hdf5 *_Nonnull h5, char *_Nonnull error)
 #undef FLINT_HDF5_RESOLVE
     if (missing != NULL) {
         snprintf(error, 256, "the loaded libhdf5 has no %s", missing);
+        return 0;
+    }
+    // No atexit() cleanup: after a write failed (a full disk), libhdf5's cleanup at exit tries
+    // to flush and close the file a second time and crashes, turning exit 1 into a segfault.
+    // Flint closes every file it writes itself, so there is nothing left for that cleanup to do.
+    if (h5->dont_atexit() < 0) {
+        snprintf(error, 256, "libhdf5 refused to skip its exit cleanup");
         return 0;
     }
     unsigned major = 0, minor = 0, release = 0;

@@ -2,9 +2,9 @@ import CHDF5
 import Foundation
 import Flint
 
-/// An attribute's value. Strings are stored as variable-length UTF-8 (h5py
-/// reads them as `str`), integers as int64, reals as float64. Reading accepts
-/// fixed-length strings and any integer or float width.
+/// An attribute's value. Strings are stored as fixed-length UTF-8 (h5py reads
+/// them as `bytes`), integers as int64, reals as float64. Reading accepts
+/// variable-length strings too, and any integer or float width.
 public enum HDF5AttributeValue: Sendable, Equatable, CustomStringConvertible {
     case string(String)
     case int64(Int64)
@@ -160,14 +160,15 @@ extension HDF5Object {
         let names = Names()
         var position: hsize_t = 0
         let status = withExtendedLifetime(names) {
-            H5.Aiterate2(id, H5_INDEX_NAME, H5_ITER_INC, &position, { _, name, _, context in
+            H5.Aiterate2(id, H5_INDEX_NAME, H5_ITER_NATIVE, &position, { _, name, _, context in
                 guard let name, let context else { return -1 }
                 Unmanaged<Names>.fromOpaque(context).takeUnretainedValue().list.append(String(cString: name))
                 return 0
             }, Unmanaged.passUnretained(names).toOpaque())
         }
         guard status >= 0 else { throw failure("cannot list the attributes of '\(displayPath(path))'") }
-        return names.list
+        // Stored order, sorted here: libhdf5's name order builds a table that a corrupt heap breaks (see `childrenLocked`).
+        return names.list.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
     /// An attribute as stored: a value Flint reads, or the name of a type it
@@ -221,14 +222,10 @@ extension HDF5Object {
     }
 
     private func writeStrings(_ name: String, _ strings: [String], scalar: Bool) throws {
-        let type = HDF5Types.variableString()
+        let (type, bytes) = HDF5Types.fixedStrings(strings)
         defer { _ = H5.Tclose(type) }
-        // strdup keeps every C string alive until the write; freed below.
-        let cStrings = strings.map { strdup($0) }
-        defer { cStrings.forEach { free($0) } }
-        var pointers = cStrings.map { $0.map { UnsafePointer<CChar>($0) } }
-        try create(name, type: type, memType: type, count: pointers.count, scalar: scalar) { attribute in
-            pointers.withUnsafeMutableBytes { H5.Awrite(attribute, type, $0.baseAddress) }
+        try create(name, type: type, memType: type, count: strings.count, scalar: scalar) { attribute in
+            bytes.withUnsafeBytes { H5.Awrite(attribute, type, $0.baseAddress) }
         }
     }
 

@@ -153,14 +153,14 @@ public class HDF5Group: HDF5Object, @unchecked Sendable {
         return dataset
     }
 
-    /// A new scalar dataset holding one variable-length UTF-8 string, which
-    /// h5py reads as `str` (for YAML configs and other text).
+    /// A new scalar dataset holding one UTF-8 string (for YAML configs and other
+    /// text), stored fixed-length (see `HDF5Types.fixedStrings`); h5py reads `bytes`.
     @discardableResult
     public func createDataset(_ path: String, string: String) throws -> HDF5Dataset {
         try createStringDataset(path, [string], shape: [])
     }
 
-    /// A new 1-D dataset of variable-length UTF-8 strings (h5py reads `bytes`
+    /// A new 1-D dataset of fixed-length UTF-8 strings (h5py reads `bytes`
     /// objects, `.asstr()` gives `str`). A string holding NUL is cut there, as
     /// HDF5 stores C strings.
     @discardableResult
@@ -174,7 +174,7 @@ public class HDF5Group: HDF5Object, @unchecked Sendable {
             guard kindLocked(path) == nil else {
                 throw error(.alreadyExists, object: target, "cannot create dataset '\(target)': it already exists")
             }
-            let type = HDF5Types.variableString()
+            let (type, bytes) = HDF5Types.fixedStrings(strings)
             defer { _ = H5.Tclose(type) }
             let space = try makeSpace(shape, object: target)
             defer { _ = H5.Sclose(space) }
@@ -182,11 +182,7 @@ public class HDF5Group: HDF5Object, @unchecked Sendable {
             defer { _ = H5.Pclose(linkList) }
             let dataset = H5.Dcreate2(id, path, type, space, linkList, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
             guard dataset >= 0 else { throw failure("cannot create dataset '\(target)'", object: target) }
-            // strdup'd copies keep every C string alive for the one write call.
-            let copies = strings.map { strdup($0) }
-            defer { for copy in copies { free(copy) } }
-            var pointers = copies.map { UnsafePointer<CChar>($0) }
-            let status = strings.isEmpty ? 0 : pointers.withUnsafeMutableBytes { buffer -> herr_t in
+            let status = strings.isEmpty ? 0 : bytes.withUnsafeBytes { buffer -> herr_t in
                 H5.Dwrite(dataset, type, flint_H5S_ALL(), flint_H5S_ALL(), hid_t(H5P_DEFAULT), buffer.baseAddress)
             }
             guard status >= 0 else {
@@ -286,19 +282,23 @@ public class HDF5Group: HDF5Object, @unchecked Sendable {
         return " (available: \(shown)\(names.count > limit ? ", …" : ""))"
     }
 
+    /// The links of this group in name order. Iterated in the order libhdf5 stores them and
+    /// sorted here: asking libhdf5 for name order builds a table of a group's links, and
+    /// with a corrupt link heap releasing that table frees a wild pointer (a crash, not an error).
     func childrenLocked() throws -> [HDF5Child] {
-        var info = H5G_info_t()
-        guard H5.Gget_info(id, &info) >= 0 else { throw failure("cannot list group '\(displayPath(path))'") }
-        var children: [HDF5Child] = []
-        for index in 0..<info.nlinks {
-            let length = H5.Lget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, index, nil, 0, hid_t(H5P_DEFAULT))
-            guard length >= 0 else { throw failure("cannot list group '\(displayPath(path))'") }
-            var buffer = [CChar](repeating: 0, count: Int(length) + 1)
-            _ = H5.Lget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, buffer.count, hid_t(H5P_DEFAULT))
-            let name = String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            children.append(HDF5Child(name: name, kind: kindLocked(name) ?? .other))
+        final class Names { var list: [String] = [] }
+        let names = Names()
+        var position: hsize_t = 0
+        let status = withExtendedLifetime(names) {
+            H5.Literate(id, H5_INDEX_NAME, H5_ITER_NATIVE, &position, { _, name, _, context in
+                guard let name, let context else { return -1 }
+                Unmanaged<Names>.fromOpaque(context).takeUnretainedValue().list.append(String(cString: name))
+                return 0
+            }, Unmanaged.passUnretained(names).toOpaque())
         }
-        return children
+        guard status >= 0 else { throw failure("cannot list group '\(displayPath(path))'") }
+        return names.list.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            .map { HDF5Child(name: $0, kind: kindLocked($0) ?? .other) }
     }
 
     func datasetPathsLocked(limit: Int) throws -> [String] {

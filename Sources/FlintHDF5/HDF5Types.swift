@@ -51,13 +51,33 @@ enum HDF5Types {
         }
     }
 
-    /// A new variable-length UTF-8 string type, which h5py reads as `str`.
+    /// A new variable-length UTF-8 string type, for reading files that hold such strings.
     /// The caller closes it.
     static func variableString() -> hid_t {
         let type = H5.Tcopy(H5.T_C_S1)
         _ = H5.Tset_size(type, flint_H5T_VARIABLE())
         _ = H5.Tset_cset(type, H5T_CSET_UTF8)
         return type
+    }
+
+    /// `strings` as one fixed-length UTF-8 string type, one byte wider than the longest
+    /// (so every element ends in NUL), and the elements' bytes laid out in that width; the
+    /// caller closes the type. A string holding NUL is cut there, as HDF5 stores C strings.
+    ///
+    /// Flint writes fixed-length strings, never variable-length ones: those live in the file's
+    /// global heap, where one flipped bit sends libhdf5 into an endless loop while reading,
+    /// whereas fixed-length bytes sit inside their dataset or attribute. h5py reads them as `bytes`.
+    static func fixedStrings(_ strings: [String]) -> (type: hid_t, bytes: [UInt8]) {
+        let encoded = strings.map { string in Array(string.utf8.prefix { $0 != 0 }) }
+        let width = (encoded.map(\.count).max() ?? 0) + 1
+        var bytes = [UInt8](repeating: 0, count: width * encoded.count)
+        for (index, element) in encoded.enumerated() {
+            bytes.replaceSubrange((index * width)..<(index * width + element.count), with: element)
+        }
+        let type = H5.Tcopy(H5.T_C_S1)
+        _ = H5.Tset_size(type, width)
+        _ = H5.Tset_cset(type, H5T_CSET_UTF8)
+        return (type, bytes)
     }
 
     /// Names a stored type the way numpy would and picks the Flint dtype it

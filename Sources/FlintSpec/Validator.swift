@@ -82,7 +82,7 @@ struct Validator {
 
     mutating func validateSpec(_ root: inout SpecNode) -> SectionValues? {
         guard let pairs = root.pairs else {
-            error("expected a mapping of sections (data, model, loss, ...) at the top level, got \(root.shortDescription)",
+            typeError("expected a mapping of sections (data, model, loss, ...) at the top level, got \(root.shortDescription)",
                   at: root.location, path: [])
             return nil
         }
@@ -160,7 +160,7 @@ struct Validator {
     mutating func entry(_ node: inout SpecNode, _ category: TypeCategory, path: [String]) -> SpecEntry? {
         guard case .mapping(let pairs) = node.kind else {
             let example = category.types.first.map { " like {type: \($0.name)}" } ?? ""
-            error("expected a \(category.name)\(example), got \(node.shortDescription)", at: node.location, path: path)
+            typeError("expected a \(category.name)\(example), got \(node.shortDescription)", at: node.location, path: path)
             return nil
         }
         let errorsBefore = diagnostics.errorCount
@@ -170,7 +170,7 @@ struct Validator {
         }
         let typeNode = typePair.value
         guard let typeName = typeNode.scalar?.text, !typeNode.isNull else {
-            error("expected a \(category.name) type name, got \(typeNode.shortDescription)",
+            typeError("expected a \(category.name) type name, got \(typeNode.shortDescription)",
                   at: typeNode.location, path: path + ["type"])
             return nil
         }
@@ -234,7 +234,7 @@ struct Validator {
             let pair = pairs[index]
             let itemPath = path + [pair.key]
             if pair.value.isNull {
-                error("expected a \(category.name) for '\(pair.key)', got null", at: pair.value.location, path: itemPath)
+                typeError("expected a \(category.name) for '\(pair.key)', got null", at: pair.value.location, path: itemPath)
                 continue
             }
             if pair.value.scalar != nil {
@@ -262,7 +262,7 @@ struct Validator {
         for index in items.indices {
             let itemPath = path + [String(index)]
             guard items[index].pairs != nil else {
-                error("expected a mapping like {params: '*.bias', ...}, got \(items[index].shortDescription)",
+                typeError("expected a mapping like {params: '*.bias', ...}, got \(items[index].shortDescription)",
                       at: items[index].location, path: itemPath)
                 continue
             }
@@ -280,7 +280,7 @@ struct Validator {
     private mutating func value(_ node: inout SpecNode, _ field: FieldSchema, path: [String]) -> Validated {
         if node.isNull {
             guard field.isRequired else { return .absent }
-            error("expected \(noun(field.kind)), got null", at: node.location, path: path)
+            typeError("expected \(noun(field.kind)), got null", at: node.location, path: path)
             return .invalid
         }
         if suppressed.contains(node.location), node.scalar != nil { return .invalid }
@@ -300,7 +300,7 @@ struct Validator {
         case .bool:
             guard case .bool(let value)? = node.scalar?.value else {
                 let hint = node.scalar.map { Suggest.hint(for: $0.text, in: ["true", "false"]) } ?? ""
-                error("expected true or false, got \(node.shortDescription)\(hint)", at: node.location, path: path)
+                typeError("expected true or false, got \(node.shortDescription)\(hint)", at: node.location, path: path)
                 return .invalid
             }
             return .value(.bool(value))
@@ -346,7 +346,7 @@ struct Validator {
             guard node.items != nil else { return mismatch(node, field.kind, path) }
             return list(node, name, count: nil, path) { validator, item, itemPath in
                 guard let text = item.scalar?.text, !item.isNull else {
-                    validator.error("expected a name, got \(item.shortDescription)", at: item.location, path: itemPath)
+                    validator.typeError("expected a name, got \(item.shortDescription)", at: item.location, path: itemPath)
                     return nil
                 }
                 return text
@@ -369,7 +369,7 @@ struct Validator {
                 return entry(&node, category, path: path).map { Validated.entries([$0]) } ?? .invalid
             }
             if node.items?.isEmpty == true {
-                error("expected a \(category.name) or a list of \(category.plural), got an empty list", at: node.location, path: path)
+                typeError("expected a \(category.name) or a list of \(category.plural), got an empty list", at: node.location, path: path)
                 return .invalid
             }
             return value(&node, FieldSchema(field.name, .entries(category), field.presence, doc: field.doc), path: path)
@@ -396,7 +396,7 @@ struct Validator {
     }
 
     private mutating func mismatch(_ node: SpecNode, _ kind: FieldKind, _ path: [String]) -> Validated {
-        error("expected \(noun(kind)), got \(node.shortDescription)", at: node.location, path: path)
+        typeError("expected \(noun(kind)), got \(node.shortDescription)", at: node.location, path: path)
         return .invalid
     }
 
@@ -474,7 +474,7 @@ struct Validator {
     private mutating func choice(_ node: SpecNode, _ options: [String], _ path: [String]) -> String? {
         if let text = node.scalar?.text, options.contains(text) { return text }
         let hint = node.scalar.map { Suggest.hint(for: $0.text, in: options) } ?? ""
-        error("expected \(noun(.choice(options))), got \(node.shortDescription)\(hint)", at: node.location, path: path)
+        typeError("expected \(noun(.choice(options))), got \(node.shortDescription)\(hint)", at: node.location, path: path)
         return nil
     }
 
@@ -495,6 +495,13 @@ struct Validator {
 
     mutating func error(_ message: String, at location: SourceLocation, path: [String]) {
         diagnostics.error(message, at: location, keyPath: joinPath(path))
+    }
+
+    /// A value of the wrong kind, named by its field path as a reader writes it:
+    /// `model.layers[2].out_features: expected an integer, got 'abc'`.
+    mutating func typeError(_ message: String, at location: SourceLocation, path: [String]) {
+        let field = path.isEmpty ? "" : displayKeyPath(joinPath(path)) + ": "
+        error(field + message, at: location, path: path)
     }
 
     /// Paths are relative to the file that wrote them; a `--set` path is relative to

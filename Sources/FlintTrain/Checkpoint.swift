@@ -139,11 +139,20 @@ public struct Checkpoint {
                                       + "(runs/<name>-<time>-<hash>) or its checkpoints/last.h5")
         }
         if let problem = FileSafety.problemReading(path) { throw TrainError.badInput("\(path): \(problem)") }
-        let file = try HDF5File.open(path)
-        guard (try? file.stringAttribute("format")) == Checkpoint.format else {
-            throw TrainError.badInput("\(path): not a Flint checkpoint (no format = \"\(Checkpoint.format)\" attribute)")
+        let corrupt = { (what: String) in TrainError.badInput("\(path): checkpoint is corrupt: \(what)") }
+        let file: HDF5File
+        do {
+            file = try HDF5File.open(path)
+        } catch let error as HDF5Error where error.kind == .corrupt {
+            throw corrupt("libhdf5 cannot read its structure (\(error.message))")
         }
-        let version = try file.int64Attribute("version")
+        // Without the attribute it is some other HDF5 file; a checkpoint's that cannot be read is damage.
+        let notACheckpoint = TrainError.badInput("\(path): not a Flint checkpoint (no format = \"\(Checkpoint.format)\" attribute)")
+        guard (try? file.hasAttribute("format")) == true else { throw notACheckpoint }
+        let format: String, version: Int64
+        do { format = try file.stringAttribute("format") } catch { throw corrupt("\(error)") }
+        guard format == Checkpoint.format else { throw notACheckpoint }
+        do { version = try file.int64Attribute("version") } catch { throw corrupt("\(error)") }
         guard version <= Checkpoint.version else {
             throw TrainError.badInput("\(path): checkpoint version \(version) is newer than this Flint reads (\(Checkpoint.version))")
         }

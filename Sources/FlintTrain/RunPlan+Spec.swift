@@ -98,7 +98,7 @@ extension RunPlan {
         initialWeightsReport = report
         dataStatistics = fitted
         metrics = spec.train.metrics
-        warnings = RunPlan.dataWarnings(spec: spec, data: data)
+        warnings = RunPlan.dataWarnings(spec: spec, data: data) + RunPlan.cacheWarning(spec: spec, data: data, model: built)
         classNames = RunPlan.classNames(file: dataOverride ?? spec.data.source, labels: spec.data.train.y)
         do {
             vocabulary = try TextVocabulary.read(file: dataOverride ?? spec.data.source)
@@ -286,6 +286,21 @@ extension RunPlan {
     }
 
     /// uint8 images without `to_tensor` reach `normalize` (or the model) as 0-255, which trains, badly.
+    /// The memory warning of `flint check` again, now counting the splits held in memory
+    /// (`data.cache`), when they are what takes training past this machine's memory (a model
+    /// that does not fit on its own was warned about before the data was opened).
+    static func cacheWarning(spec: Spec, data: OpenedData, model: BuiltModel) -> [Diagnostic] {
+        var splits = [data.train] + [data.test].compactMap { $0 }
+        // A validation split carved from train shares its samples; one read from its own arrays does not.
+        if case .arrays = spec.data.val, let val = data.val { splits.append(val) }
+        let cached = splits.filter { $0.blockRows == nil }.reduce(0.0) { $0 + Double($1.bytes) }
+        let batch = Swift.min(spec.data.batchSize, data.train.count)
+        guard cached > 0, MemoryEstimate.warning(model, batchSize: batch, at: spec.data.batchSizeLocation) == nil,
+              let warning = MemoryEstimate.warning(model, batchSize: batch, cachedBytes: cached,
+                                                   at: spec.data.batchSizeLocation) else { return [] }
+        return [warning]
+    }
+
     static func dataWarnings(spec: Spec, data: OpenedData) -> [Diagnostic] {
         guard let input = data.train.inputs.first, input.dtype == .uint8,
               !spec.data.transforms.contains(where: { $0.type == "to_tensor" }) else { return [] }

@@ -46,6 +46,21 @@ final class ImporterTests: DataTestCase {
                        "\(path("pets.h5")): 'train/features': 2 NaN values in 2 samples (first at row 1, element 2); clean or impute them before training")
     }
 
+    /// 20,000 columns: their names and per-column counts are attributes far past the 64 KiB
+    /// an object header message holds, which the 1.8 file format keeps in dense storage.
+    func testCSVWithTwentyThousandColumns() throws {
+        let width = 20_000
+        let names = (0..<width).map { "feature_\($0)" } + ["y"]
+        let rows = (0..<3).map { row in ((0..<width).map { String(($0 + row) % 10) } + [String(row % 2)]).joined(separator: ",") }
+        let csv = try write("wide.csv", ([names.joined(separator: ",")] + rows).joined(separator: "\n") + "\n")
+        try importCSV(csv, output: path("wide.h5"), options: CSVImportOptions(target: "y"))
+        let features = try HDF5File.open(path("wide.h5")).dataset("train/features")
+        XCTAssertEqual(features.shape, [3, width])
+        XCTAssertEqual(try features.stringArrayAttribute("columns"), Array(names.dropLast()))
+        XCTAssertEqual(try features.int64ArrayAttribute("missing_values"), [Int64](repeating: 0, count: width))
+        XCTAssertEqual(Array(try features.readArray(as: Float.self)[width..<(width + 3)]), [1, 2, 3])
+    }
+
     func testCSVRegressionWithoutHeaderAndTestSplit() throws {
         let rows = (0..<20).map { "\($0);\(Double($0) * 0.5);\($0 * $0)" }.joined(separator: "\n")
         let csv = try write("numbers.csv", rows)

@@ -37,22 +37,22 @@ final class SpecDiagnosticsTests: XCTestCase {
             Case(name: "a typo does not also count as a missing key", yaml: mlpSpec(replacing: 20, with: "    - {type: linear, out_feature: 10}"),
                  expected: ["spec.yaml:20:22: error: unknown key 'out_feature' in layer 'linear'; did you mean 'out_features'?"]),
             Case(name: "boolean typo", yaml: mlpSpec(replacing: 20, with: "    - {type: linear, out_features: 10, bias: flase}"),
-                 expected: ["spec.yaml:20:46: error: expected true or false, got 'flase'; did you mean 'false'?"]),
+                 expected: ["spec.yaml:20:46: error: model.layers[5].bias: expected true or false, got 'flase'; did you mean 'false'?"]),
         ])
     }
 
     func testWrongKindsAndRanges() {
         check([
             Case(name: "text for an integer", yaml: mlpSpec(replacing: 18, with: "    - {type: linear, out_features: abc}"),
-                 expected: ["spec.yaml:18:36: error: expected an integer, got 'abc'"]),
+                 expected: ["spec.yaml:18:36: error: model.layers[3].out_features: expected an integer, got 'abc'"]),
             Case(name: "fraction for an integer", yaml: mlpSpec(replacing: 18, with: "    - {type: linear, out_features: 64.5}"),
-                 expected: ["spec.yaml:18:36: error: expected an integer, got '64.5'"]),
+                 expected: ["spec.yaml:18:36: error: model.layers[3].out_features: expected an integer, got '64.5'"]),
             Case(name: "negative learning rate", yaml: mlpSpec(replacing: 22, with: "optimizer: {type: sgd, lr: -0.1}"),
                  expected: ["spec.yaml:22:28: error: lr must be >= 0, got -0.1"]),
             Case(name: "YAML 1.1 boolean", yaml: mlpSpec(replacing: 8, with: "  shuffle: yes"),
-                 expected: ["spec.yaml:8:12: error: expected true or false, got 'yes'"]),
+                 expected: ["spec.yaml:8:12: error: data.shuffle: expected true or false, got 'yes'"]),
             Case(name: "enum typo", yaml: mlpSpec(replacing: 21, with: "loss: {type: cross_entropy_loss, reduction: meen}"),
-                 expected: ["spec.yaml:21:45: error: expected one of 'mean', 'sum', 'none', got 'meen'; did you mean 'mean'?"]),
+                 expected: ["spec.yaml:21:45: error: loss.reduction: expected one of 'mean', 'sum', 'none', got 'meen'; did you mean 'mean'?"]),
             Case(name: "pair with three values",
                  yaml: mlpSpec(replacing: 15, with: "    - {type: conv2d, out_channels: 8, kernel_size: [3, 3, 3]}"),
                  expected: ["spec.yaml:15:52: error: kernel_size must have 2 values, got 3"]),
@@ -60,13 +60,13 @@ final class SpecDiagnosticsTests: XCTestCase {
                  expected: ["spec.yaml:6:16: error: split must be in (0, 1), got 1.5"]),
             Case(name: "each bad list item", yaml: mlpSpec(replacing: 13, with: "  input: [1, 0, x]"),
                  expected: ["spec.yaml:13:14: error: input must be > 0, got 0",
-                            "spec.yaml:13:17: error: expected an integer, got 'x'"]),
+                            "spec.yaml:13:17: error: model.input[2]: expected an integer, got 'x'"]),
             Case(name: "section given as a list", yaml: mlpSpec(replacing: 5, with: "  train: [train/images, train/labels]"),
-                 expected: ["spec.yaml:5:10: error: expected a mapping, got a list"]),
+                 expected: ["spec.yaml:5:10: error: data.train: expected a mapping, got a list"]),
             Case(name: "layer written as a bare name", yaml: mlpSpec(replacing: 17, with: "    - relu"),
-                 expected: ["spec.yaml:17:7: error: expected a layer like {type: linear}, got 'relu'"]),
+                 expected: ["spec.yaml:17:7: error: model.layers[2]: expected a layer like {type: linear}, got 'relu'"]),
             Case(name: "required value left null", yaml: mlpSpec(replacing: 4, with: "  source:"),
-                 expected: ["spec.yaml:4:10: error: expected a file path, got null"]),
+                 expected: ["spec.yaml:4:10: error: data.source: expected a file path, got null"]),
         ])
     }
 
@@ -129,7 +129,7 @@ final class SpecDiagnosticsTests: XCTestCase {
             .replacingOccurrences(of: "train:\n  epochs: 2", with: "trian:\n  epochs: 2")
         XCTAssertEqual(diagnostics(yaml, overrides: ["data.batch_size=0", "model.layers.7.bias=false"]), [
             "spec.yaml:16:14: error: unknown layer type 'lineer'; did you mean 'linear'?",
-            "spec.yaml:18:36: error: expected an integer, got 'abc'",
+            "spec.yaml:18:36: error: model.layers[3].out_features: expected an integer, got 'abc'",
             "spec.yaml:22:28: error: lr must be >= 0, got -0.1",
             "spec.yaml:23:1: error: unknown top-level key 'trian'; did you mean 'train'?",
             "--set data.batch_size=0: error: batch_size must be > 0, got 0",
@@ -142,7 +142,7 @@ final class SpecDiagnosticsTests: XCTestCase {
             Case(name: "unknown key", yaml: mlpSpec, overrides: ["optimizer.lrr=0.1"],
                  expected: ["--set optimizer.lrr=0.1: error: unknown key 'lrr' in optimizer 'sgd'; did you mean 'lr'?"]),
             Case(name: "bad value", yaml: mlpSpec, overrides: ["optimizer.lr=abc"],
-                 expected: ["--set optimizer.lr=abc: error: expected a number, got 'abc'"]),
+                 expected: ["--set optimizer.lr=abc: error: optimizer.lr: expected a number, got 'abc'"]),
             Case(name: "index out of range", yaml: mlpSpec, overrides: ["model.layers.9.out_features=3"],
                  expected: ["--set model.layers.9.out_features=3: error: index 9 is out of range: 'model.layers' has 6 entries"]),
             Case(name: "index that is not a number", yaml: mlpSpec, overrides: ["model.layers.last.out_features=3"],
@@ -170,7 +170,7 @@ final class SpecDiagnosticsTests: XCTestCase {
         XCTAssertEqual(diagnostics(yaml, overrides: ["train.epochs=0", "optimizer.momentum=x", "seed=-1"]), [
             "spec.yaml:22:24: error: unknown key 'lrr' in optimizer 'sgd'; did you mean 'lr'?",
             "--set train.epochs=0: error: epochs must be > 0, got 0",
-            "--set optimizer.momentum=x: error: expected a number, got 'x'",
+            "--set optimizer.momentum=x: error: optimizer.momentum: expected a number, got 'x'",
             "--set seed=-1: error: seed must be >= 0, got -1",
         ])
     }
@@ -187,7 +187,7 @@ final class SpecDiagnosticsTests: XCTestCase {
             Case(name: "unterminated", yaml: mlpSpec(replacing: 1, with: "name: run-${seed"),
                  expected: ["spec.yaml:1:7: error: unterminated '${' in 'run-${seed'"]),
             Case(name: "referenced value has the wrong kind", yaml: mlpSpec(replacing: 24, with: "  epochs: ${name}"),
-                 expected: ["spec.yaml:24:11: error: expected an integer, got 'mnist-mlp'"]),
+                 expected: ["spec.yaml:24:11: error: train.epochs: expected an integer, got 'mnist-mlp'"]),
         ])
     }
 

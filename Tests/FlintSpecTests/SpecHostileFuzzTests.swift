@@ -7,7 +7,7 @@ import FlintTestSupport
 /// Generated hostile specs and `--set` overrides: sizes at and past every limit, deep
 /// nesting, anchors, huge and non-finite numbers. Each must validate and build, or fail with
 /// diagnostics located in the text or at an override; none may trap, hang or overflow the stack.
-/// `make test` runs a fixed number of cases; `FLINT_FUZZ_CASES=20000 make fuzz` runs more.
+/// `make test` runs a fixed number of cases; `make fuzz FUZZ_CASES=20000` runs more.
 final class SpecHostileFuzzTests: XCTestCase {
     private static var cases: Int { Int(ProcessInfo.processInfo.environment["FLINT_FUZZ_CASES"] ?? "") ?? 300 }
 

@@ -92,6 +92,18 @@ final class SpecLimitsTests: XCTestCase {
         XCTAssertTrue(error.hasSuffix(" here)"), error)
     }
 
+    func testTheMemoryWarningCountsTheDataCache() throws {
+        let spec = try Spec.parse(yaml: mlpSpec)
+        let model = try XCTUnwrap(SpecCheck.run(spec).model)
+        XCTAssertNil(MemoryEstimate.warning(model, batchSize: 64, at: spec.data.batchSizeLocation))
+        // The splits held in memory count with the parameters and activations: here they fill it alone.
+        let cached = Double(MemoryBudget.availableBytes)
+        let warning = try XCTUnwrap(MemoryEstimate.warning(model, batchSize: 64, cachedBytes: cached, at: spec.data.batchSizeLocation))
+        XCTAssertEqual(warning.severity, .warning)
+        XCTAssertTrue(warning.message.contains("; the data cache (data.cache) \(MemoryBudget.describe(bytes: cached))), more than"),
+                      warning.message)
+    }
+
     func testOutputsThatCannotExistNameTheFieldThatMadeThem() throws {
         let yaml = mlpSpec.replacingOccurrences(of: "    - {type: flatten}\n", with: "    - {type: conv2d, out_channels: 4, kernel_size: 3, padding: 1000000000000}\n    - {type: flatten}\n")
         let check = SpecCheck.run(try Spec.parse(yaml: yaml))

@@ -63,7 +63,7 @@ final class SpecShapeTests: XCTestCase {
         XCTAssertEqual(diagnostics(mlpSpec(replacing: 22, with: "optimizer: {type: adam, lr: -0.001}")),
                        ["spec.yaml:22:29: error: lr must be >= 0, got -0.001"])
         XCTAssertEqual(diagnostics(mlpSpec(replacing: 22, with: "optimizer: ~\nscheduler: {type: step_lr, step_size: 1}")), [
-            "spec.yaml:22:12: error: expected a optimizer, got null",
+            "spec.yaml:22:12: error: optimizer: expected a optimizer, got null",
             "spec.yaml:23:1: error: a scheduler needs an optimizer to schedule",
         ])
         XCTAssertEqual(diagnostics(mlpSpec(replacing: 22, with: "optimizer: {type: adamw, weight_decay: 0.1, momentum: 0.9}")),

@@ -120,7 +120,7 @@ final class SpecTrainingFeaturesTests: XCTestCase {
         ])
         let field = mlpSpec(replacing: 16, with: "    - {type: linear, out_features: 256, init: {weight: {type: kaiming_normal, mode: fan_outt}}}")
         XCTAssertEqual(diagnostics(field), [
-            "\(at(field, line: 16, "fan_outt")): error: expected one of 'fan_in', 'fan_out', got 'fan_outt'; did you mean 'fan_out'?",
+            "\(at(field, line: 16, "fan_outt")): error: model.layers[1].init.weight.mode: expected one of 'fan_in', 'fan_out', got 'fan_outt'; did you mean 'fan_out'?",
         ])
         let name = mlpSpec(replacing: 16, with: "    - {type: linear, out_features: 256, init: {weigth: zeros}}")
         XCTAssertEqual(try buildDiagnostics(name), [
@@ -202,7 +202,7 @@ final class SpecTrainingFeaturesTests: XCTestCase {
         }
         let notList = mlpSpec(replacing: 22, with: "optimizer: {type: sgd, param_groups: fc1}")
         XCTAssertEqual(diagnostics(notList), [
-            "\(at(notList, line: 22, "fc1")): error: expected a list of mappings like {params: '*.bias', weight_decay: 0}, got 'fc1'",
+            "\(at(notList, line: 22, "fc1")): error: optimizer.param_groups: expected a list of mappings like {params: '*.bias', weight_decay: 0}, got 'fc1'",
         ])
     }
 
@@ -239,7 +239,7 @@ final class SpecTrainingFeaturesTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(parsed(step)?.scheduler).schedulerInterval, "step")
         let typo = mlpSpec(replacing: 22, with: "optimizer: {type: sgd}\nscheduler: {type: step_lr, step_size: 1, interval: stepp}")
         XCTAssertEqual(diagnostics(typo), [
-            "\(at(typo, line: 23, "stepp")): error: expected one of 'epoch', 'step', got 'stepp'; did you mean 'step'?",
+            "\(at(typo, line: 23, "stepp")): error: scheduler.interval: expected one of 'epoch', 'step', got 'stepp'; did you mean 'step'?",
         ])
         let plateau = mlpSpec(replacing: 22, with: "optimizer: {type: sgd}\nscheduler: {type: reduce_lr_on_plateau, interval: step}")
         XCTAssertEqual(diagnostics(plateau), [
@@ -368,7 +368,7 @@ final class SpecTrainingFeaturesTests: XCTestCase {
             "\(at(count, line: 10, "logits")): error: margin_ranking_loss compares two model outputs, got 1 in output",
         ])
         let empty = mlpSpec(replacing: 21, with: "loss: []")
-        XCTAssertEqual(diagnostics(empty), ["spec.yaml:21:7: error: expected a loss or a list of losses, got an empty list"])
+        XCTAssertEqual(diagnostics(empty), ["spec.yaml:21:7: error: loss: expected a loss or a list of losses, got an empty list"])
         let twice = twoHeads.replacingOccurrences(of: "outputs: [logits, recon]", with: "outputs: [logits, logits]")
         XCTAssertEqual(diagnostics(twice).first, "\(at(twice, line: 4, "[logits")): error: 'logits' is listed twice in model.outputs")
     }

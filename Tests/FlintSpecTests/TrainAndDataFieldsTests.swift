@@ -11,13 +11,13 @@ final class TrainAndDataFieldsTests: XCTestCase {
              mlpSpec + "\n  early_stopping: {monitor: val/loss, patience: 2, min_detla: 0.01}",
              ["spec.yaml:26:52: error: unknown key 'min_detla' in train.early_stopping; did you mean 'min_delta'?"]),
             ("nan_guard outside its choices", mlpSpec + "\n  nan_guard: bogus",
-             ["spec.yaml:26:14: error: expected one of 'stop', 'skip', got 'bogus'"]),
+             ["spec.yaml:26:14: error: train.nan_guard: expected one of 'stop', 'skip', got 'bogus'"]),
             ("negative prefetch", mlpSpec(replacing: 8, with: "  prefetch: -1"),
              ["spec.yaml:8:13: error: prefetch must be >= 0, got -1"]),
             ("checkpoint.best needs its metric", mlpSpec + "\n  checkpoint: {best: {mode: max}}",
              ["spec.yaml:26:22: error: missing required key 'metric' in train.checkpoint.best"]),
             ("cache outside its choices", mlpSpec(replacing: 8, with: "  cache: memroy"),
-             ["spec.yaml:8:10: error: expected one of 'auto', 'memory', 'none', got 'memroy'; did you mean 'memory'?"]),
+             ["spec.yaml:8:10: error: data.cache: expected one of 'auto', 'memory', 'none', got 'memroy'; did you mean 'memory'?"]),
         ]
         for c in cases {
             XCTAssertEqual(diagnostics(c.yaml), c.expected, c.name)

@@ -6,8 +6,8 @@ import FlintSpec
 @testable import FlintExport
 @testable import FlintTrain
 
-/// Files that are not what they seem (FIFOs, an output that is an input), leftovers of
-/// killed runs and two trainings in one run directory.
+/// Files that are not what they seem (FIFOs, an output that is an input), full disks,
+/// leftovers of killed runs and two trainings in one run directory.
 final class FileSafetyTests: XCTestCase {
     func testAFIFOIsRefusedWithoutBlocking() throws {
         let dir = try TestSupport.tempDir(self)
@@ -52,6 +52,44 @@ final class FileSafetyTests: XCTestCase {
         try Checkpoint.read(from: checkpoint).write(to: checkpoint)
         XCTAssertFalse(FileManager.default.fileExists(atPath: stale))
         XCTAssertTrue(FileManager.default.fileExists(atPath: mine), "a live process's temporary file stays")
+    }
+
+    /// Every writer, out of space: exit 1 (a runtime failure, not bad input) with a message
+    /// saying why, the previous output as it was, no temporary file left, and no crash of
+    /// libhdf5 at exit. A file-size limit stands in for the full disk (EFBIG, not ENOSPC):
+    /// each command runs in its own process, which inherits the limit.
+    func testAFullDiskIsARuntimeFailureThatKeepsThePreviousFile() throws {
+        let dir = try TestSupport.tempDir(self)
+        let (checkpoint, data) = try TestSupport.trainedCheckpoint(in: dir, train: 1200, test: 16)
+        var csv = "a,b,c,d,label\n"
+        for row in 0..<4000 { csv += "\(row),\(row * 3),\(Double(row) / 7),\(row % 5),\(row % 3)\n" }
+        try csv.write(to: dir.appendingPathComponent("table.csv"), atomically: true, encoding: .utf8)
+        let spec = try TestSupport.write(TestSupport.mlpSpec(data: data), dir, "mlp.yaml")
+        let writers: [(output: String, args: [String])] = [
+            ("weights.h5", ["export", checkpoint, "--format", "h5", "--output", "weights.h5", "--force"]),
+            ("weights.safetensors", ["export", checkpoint, "--format", "safetensors", "--output", "weights.safetensors", "--force"]),
+            ("predictions.h5", ["predict", checkpoint, "--input", data + ":train/images", "--output", "predictions.h5", "--force"]),
+            ("table.h5", ["import", "csv", "table.csv", "--target", "label", "--output", "table.h5", "--force"]),
+        ]
+        let limit = 64 * 1024
+        for writer in writers {
+            let first = try TestSupport.runFlint(writer.args, cwd: dir)
+            XCTAssertEqual(first.status, 0, "\(writer.args): \(first.err)")
+            let path = dir.appendingPathComponent(writer.output)
+            let before = try Data(contentsOf: path)
+            XCTAssertGreaterThan(before.count, limit, "\(writer.output) must outgrow the limit for the test to mean anything")
+            let full = try TestSupport.runFlint(writer.args, cwd: dir, fileSizeLimit: limit)
+            XCTAssertEqual(full.status, 1, "\(writer.args): \(full.err)")
+            XCTAssertTrue(full.err.contains("cannot write") && full.err.contains("file too large"), "\(writer.args): \(full.err)")
+            XCTAssertEqual(try Data(contentsOf: path), before, "\(writer.output) changed")
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".tmp-") }, [], "\(writer.args)")
+        }
+        // Training: its first checkpoint outgrows the limit.
+        let train = try TestSupport.runFlint(["train", spec, "--run-dir", "run-full", "--quiet"], cwd: dir, fileSizeLimit: limit)
+        XCTAssertEqual(train.status, 1, train.err)
+        XCTAssertTrue(train.err.contains("cannot write checkpoint") && train.err.contains("file too large"), train.err)
+        let checkpoints = dir.appendingPathComponent("run-full/checkpoints").path
+        XCTAssertEqual(((try? FileManager.default.contentsOfDirectory(atPath: checkpoints)) ?? []).filter { $0.contains(".tmp-") }, [])
     }
 
     func testASecondTrainingIntoALockedRunDirectoryIsRefused() throws {

@@ -38,8 +38,10 @@ enum TestSupport {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    /// Runs `flint` with `args`; returns exit status, stdout and stderr.
-    static func runFlint(_ args: [String], cwd: URL? = nil) throws -> (status: Int32, out: String, err: String) {
+    /// Runs `flint` with `args`; returns exit status, stdout and stderr. With `fileSizeLimit`
+    /// the child may write no file past that many bytes (writes fail with EFBIG, as on a full
+    /// disk): the limit and an ignored SIGXFSZ are in force while it starts, and it inherits both.
+    static func runFlint(_ args: [String], cwd: URL? = nil, fileSizeLimit: Int? = nil) throws -> (status: Int32, out: String, err: String) {
         guard let binary = flintBinary else { throw XCTSkip("the flint executable is not built; run `make test`") }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
@@ -48,7 +50,21 @@ enum TestSupport {
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
-        try p.run()
+        if let fileSizeLimit {
+            var saved = rlimit()
+            guard getrlimit(Int32(RLIMIT_FSIZE.rawValue), &saved) == 0 else { throw XCTSkip("getrlimit failed") }
+            var limit = saved
+            limit.rlim_cur = rlim_t(fileSizeLimit)
+            let handler = signal(SIGXFSZ, SIG_IGN)
+            defer {
+                _ = setrlimit(Int32(RLIMIT_FSIZE.rawValue), &saved)
+                signal(SIGXFSZ, handler)
+            }
+            guard setrlimit(Int32(RLIMIT_FSIZE.rawValue), &limit) == 0 else { throw XCTSkip("setrlimit failed") }
+            try p.run()
+        } else {
+            try p.run()
+        }
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()

@@ -317,6 +317,10 @@ struct CSVTable {
         guard width > 0 else { throw DataError.invalid("\(path): the file has no rows") }
         if !decided { try decide() }
         guard table.rows > 0 else { throw DataError.invalid("\(path): the file has a header but no data rows") }
+        guard width > 1 else {
+            throw DataError.invalid("\(path): the only column is the target '\(table.names[table.targetColumn])'; "
+                                    + "there is no feature column to import")
+        }
         try table.collectVocabularies(&scans)
         try table.chooseFills(scans)
         for (c, scan) in scans.enumerated() {

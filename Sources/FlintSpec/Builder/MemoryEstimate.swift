@@ -51,14 +51,18 @@ public enum MemoryEstimate {
     }
 
     /// A warning when training the model with batches of `batchSize` likely needs more
-    /// memory than this machine has, at `location` (the batch size's).
-    public static func warning(_ model: BuiltModel, batchSize: Int, at location: SourceLocation) -> Diagnostic? {
+    /// memory than this machine has, at `location` (the batch size's). `cachedBytes` are the
+    /// splits `data.cache` holds in memory, known once the data is opened.
+    public static func warning(_ model: BuiltModel, batchSize: Int, cachedBytes: Double = 0,
+                               at location: SourceLocation) -> Diagnostic? {
         let (parameters, activations) = trainingBytes(model, batchSize: batchSize)
         let available = MemoryBudget.availableBytes
-        guard parameters + activations > Double(available) else { return nil }
-        return .warning(at: location, "training needs about \(MemoryBudget.describe(bytes: parameters + activations)) "
+        let total = parameters + activations + cachedBytes
+        guard total > Double(available) else { return nil }
+        let cache = cachedBytes > 0 ? "; the data cache (data.cache) \(MemoryBudget.describe(bytes: cachedBytes))" : ""
+        return .warning(at: location, "training needs about \(MemoryBudget.describe(bytes: total)) "
                         + "(parameters, gradients and optimizer state \(MemoryBudget.describe(bytes: parameters)); "
-                        + "activations of a batch of \(batchSize) \(MemoryBudget.describe(bytes: activations))), "
+                        + "activations of a batch of \(batchSize) \(MemoryBudget.describe(bytes: activations))\(cache)), "
                         + "more than the \(MemoryBudget.describeMemory(available)) of memory here",
                         keyPath: "data.batch_size")
     }

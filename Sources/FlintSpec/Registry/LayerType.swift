@@ -13,7 +13,7 @@ public typealias MergeBuilder = (_ entry: SpecEntry, _ inputs: [[Int]]) throws -
 /// `outputShape` is the layer's shape rule, so a mismatch is found before data flows),
 /// and the smallest use of it, which `RegistryTests` builds, documents and exports.
 /// `SpecSchema.layers` lists these schemas; the model builder looks builders up here;
-/// `ONNXLayers` maps the modules of the same names.
+/// `ONNXLayers` (FlintExport) maps the modules of the same names.
 public struct LayerType {
     public enum Build {
         /// A layer of one input, given its per-sample shape.
