@@ -58,8 +58,7 @@ package struct AtomicOutput {
 
     /// Failing to write the file (a full disk) is a runtime failure (exit 1), not bad input.
     private func failure(_ error: Error, _ problem: String?) -> Error {
-        if let error = error as? FileWriteError { return TrainError.io(error.description) }
-        if problem != nil || (error as? HDF5Error)?.file == file.temporary {
+        if problem != nil || error is FileWriteError || (error as? HDF5Error)?.file == file.temporary {
             return TrainError.io("cannot write \(file.destination)\(problem.map { " (\($0))" } ?? ""): \(error)")
         }
         return error
