@@ -96,7 +96,10 @@ public struct NPYHeader: Equatable, Sendable {
             shape.append(size)
         }
         // Sizes from a header are hostile: the bytes they describe must be countable.
-        guard let elements = MemoryBudget.elementCount(shape), (1...16).contains(Int(descr.dropFirst(2)) ?? 0),
+        // The dimensions other than 0 must multiply within range too: HDF5 cannot describe
+        // (0, 2^40, 2^40), and the importer multiplies them.
+        guard let elements = MemoryBudget.elementCount(shape), MemoryBudget.elementCount(shape.filter { $0 > 0 }) != nil,
+              (1...16).contains(Int(descr.dropFirst(2)) ?? 0),
               MemoryBudget.product(elements, Int(descr.dropFirst(2)) ?? 0).flatMap({ MemoryBudget.sum($0, dataOffset) }) != nil else {
             throw DataError.invalid("\(path): the header's shape \(shape) of '\(descr)' describes more bytes than can be addressed")
         }

@@ -19,6 +19,12 @@ public struct Objective {
             return 1
         }
 
+        /// The `ignore_index` of a cross-entropy or NLL loss: targets equal to it count for nothing.
+        public var ignoreIndex: Int? {
+            guard case .single(let loss) = self else { return nil }
+            return (loss as? CrossEntropyLoss)?.ignoreIndex ?? (loss as? NLLLoss)?.ignoreIndex
+        }
+
         public var typeName: String {
             switch self {
             case .single(let loss): return loss.typeName
@@ -68,8 +74,7 @@ public struct Objective {
     /// The `ignore_index` of the first term when it is a cross-entropy or NLL loss,
     /// which metrics over its output leave out too.
     public var metricIgnoreIndex: Int? {
-        guard let first = terms.first, case .single(let loss) = first.criterion else { return nil }
-        return (loss as? CrossEntropyLoss)?.ignoreIndex ?? (loss as? NLLLoss)?.ignoreIndex
+        terms.first?.criterion.ignoreIndex
     }
 
     /// Every output of `model` on `x`: a graph's outputs in order, else its one output.

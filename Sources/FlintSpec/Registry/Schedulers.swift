@@ -167,7 +167,10 @@ public enum SchedulerTypes {
         })) { e, optimizer, runSteps in
             let milestones = try e.intsValue("milestones")
             var chain: [LRScheduler] = []
-            for (index, child) in (e.entries("schedulers") ?? []).enumerated() {
+            guard let children = e.entries("schedulers") else {
+                throw BuildProblem("internal error: field 'schedulers' has no value; the schema requires it", field: "schedulers")
+            }
+            for (index, child) in children.enumerated() {
                 let span = try segmentSpan(of: child, at: index, in: e, milestones: milestones, runSteps: runSteps)
                 chain.append(try Builder.scheduler(child, optimizer: optimizer, runSteps: span))
             }
