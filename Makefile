@@ -7,7 +7,7 @@ SPEC ?= models/mnist_mlp.yaml
 APT_PACKAGES := libopenblas-dev libhdf5-dev zlib1g-dev libpng-dev libjpeg-dev pkg-config openmpi-bin libopenmpi3
 FLINT := .build/release/flint
 
-.PHONY: deps build train test test-package test-interop bench clean-runs fortunes-data
+.PHONY: deps build train test test-package test-interop bench clean-runs fortunes-data fortunes-topics-data
 
 # Installs the Debian packages that are missing (apt-get update only when needed).
 deps:
@@ -72,6 +72,17 @@ fortunes-data: build
 	@$(MAKE) --no-print-directory deps APT_PACKAGES=fortunes
 	$(FLINT) import text $$(ls $(FORTUNES)/* | grep -v '\.dat$$\|\.u8$$') --val-fraction 0.05 --test-fraction 0.05 \
 		--output datasets/fortunes.h5 --force
+
+# The documents of the topic classifier (datasets/fortunes_topics.h5): a folder per topic
+# file (a link to it), each fortune one document labelled with its file.
+TOPICS := .build/fortunes-topics
+fortunes-topics-data: build
+	@$(MAKE) --no-print-directory deps APT_PACKAGES=fortunes
+	rm -rf $(TOPICS)
+	for f in $$(ls $(FORTUNES)/* | grep -v '\.dat$$\|\.u8$$'); do \
+		mkdir -p $(TOPICS)/$$(basename $$f) && ln -s $$f $(TOPICS)/$$(basename $$f)/; done
+	$(FLINT) import text $(TOPICS) --classes-from-dirs --separator % --level word --max-length 128 \
+		--test-fraction 0.2 --stratify --output datasets/fortunes_topics.h5 --force
 
 # Hostile inputs through every command (size bombs, YAML bombs, corrupt and bit-flipped
 # checkpoints, bad HDF5/NPY/IDX/CSV files, FIFOs): counts exit codes and fails on any

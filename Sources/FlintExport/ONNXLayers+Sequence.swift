@@ -36,12 +36,15 @@ extension ONNXLayers {
             guard encoder.batchFirst else { throw layer.unsupported("batch_first=false") }
             let shape = layer.inputShape
             func child(_ name: String, _ x: String) throws -> String { try layer.emit(child: name, input: x, shape: shape).value }
+            // inputs: [src, src_key_padding_mask] (bool, from padding_mask) masks the keys.
+            let keyPaddingMask = layer.inputs.count == 2 ? layer.inputs[1] : nil
             func selfAttention(_ x: String) throws -> String {
-                guard encoder.causal else { return try child("self_attn", x) }
+                guard encoder.causal || keyPaddingMask != nil else { return try child("self_attn", x) }
                 let attention = ONNXLayerContext(module: encoder.selfAttn, prefix: layer.prefix + "self_attn.", inputs: [x],
                                                  inputShapes: [shape], outputShape: shape, graph: layer.graph,
                                                  exporter: layer.exporter)
-                return try attend(attention, encoder.selfAttn, query: x, key: x, value: x, causal: true)
+                return try attend(attention, encoder.selfAttn, query: x, key: x, value: x, causal: encoder.causal,
+                                  keyPaddingMask: keyPaddingMask)
             }
             func feedForward(_ x: String) throws -> String {
                 let (hidden, hiddenShape) = try layer.emit(child: "linear1", input: x, shape: shape)
@@ -56,6 +59,37 @@ extension ONNXLayers {
             }
             let x = try child("norm1", layer.node("Add", [src, try selfAttention(src)]))
             return try child("norm2", layer.node("Add", [x, try feedForward(x)]))
+        },
+        "padding_mask": { layer in
+            let mask = try layer.module(as: PaddingMask.self)
+            // Ids compared as int64 whatever the input's type (a float input holds whole numbers).
+            let ids = layer.node("Cast", [layer.input], [ONNXAttribute.int("to", 7)])
+            return layer.node("Equal", [ids, try layer.int64s("padding_idx", [mask.paddingIdx])])
+        },
+        "mean_pool": { layer in
+            guard layer.inputs.count == 2 else {
+                return layer.node("ReduceMean", [layer.input], [ONNXAttribute.ints("axes", [1]), ONNXAttribute.int("keepdims", 0)])
+            }
+            // (x · keep).sum(1) / keep.sum(1), keep = ¬mask as float [N, L, 1, …].
+            let keep = layer.node("Cast", [layer.node("Not", [layer.inputs[1]])], [ONNXAttribute.int("to", 1)])
+            let weights = try layer.reshape(keep, to: [-1] + layer.inputShape.dropFirst().map { _ in 1 })
+            let positions = try layer.int64s("positions_axis", [1])
+            let total = layer.node("ReduceSum", [layer.node("Mul", [layer.input, weights]), positions], [ONNXAttribute.int("keepdims", 0)])
+            return layer.node("Div", [total, layer.node("ReduceSum", [weights, positions], [ONNXAttribute.int("keepdims", 0)])])
+        },
+        "last_token": { layer in
+            let rest = Array(layer.inputShape.dropFirst())
+            guard layer.inputs.count == 2 else {
+                return layer.node("Gather", [layer.input, try layer.derivedWeight("last", Tensor(scalar: Int64(-1)))],
+                                  [ONNXAttribute.int("axis", 1)])
+            }
+            // Index lengths − 1 along the positions (−1, the last, for a row of padding only), expanded over the features.
+            let keep = layer.node("Cast", [layer.node("Not", [layer.inputs[1]])], [ONNXAttribute.int("to", 7)])
+            let lengths = layer.node("ReduceSum", [keep, try layer.int64s("positions_axis", [1])], [ONNXAttribute.int("keepdims", 1)])
+            let last = layer.node("Sub", [lengths, try layer.int64s("one", [1])])
+            let index = layer.node("Expand", [try layer.reshape(last, to: [1] + rest.map { _ in 1 }), try layer.int64s("index_shape", [1, 1] + rest)])
+            let picked = layer.node("GatherElements", [layer.input, index], [ONNXAttribute.int("axis", 1)])
+            return layer.node("Squeeze", [picked, try layer.int64s("squeezed_axis", [1])])
         },
     ]
 
@@ -117,9 +151,10 @@ extension ONNXLayers {
     /// `[N, S, E]` keys and values, as `MultiheadAttention.attention` computes it:
     /// project, split into heads, softmax(q·kᵀ/√head_dim)·v, join heads, `out_proj`.
     /// `causal` adds −∞ above the diagonal: a constant `[L, L]` mask for the
-    /// layer's length, sliced to the length of the query (which may be shorter).
+    /// layer's length, sliced to the length of the query (which may be shorter);
+    /// `keyPaddingMask` (bool `[N, S]`) adds −∞ to the keys it marks.
     static func attend(_ layer: ONNXLayerContext, _ attention: MultiheadAttention, query: String, key: String, value: String,
-                       causal: Bool = false) throws -> String {
+                       causal: Bool = false, keyPaddingMask: String? = nil) throws -> String {
         guard attention.batchFirst else { throw layer.unsupported("batch_first=false") }
         let e = attention.embedDim, heads = attention.numHeads, headDim = e / heads
         let weight = try layer.requiredTensor("in_proj_weight")
@@ -143,6 +178,12 @@ extension ONNXLayers {
             let square = layer.node("Slice", [try layer.derivedWeight("causal_mask", mask), try layer.int64s("mask_starts", [0, 0]),
                                               ends, try layer.int64s("mask_axes", [0, 1])])
             scores = layer.node("Add", [scores, square])
+        }
+        if let keyPaddingMask {
+            // bool [N, S] → 0 or −∞ as [N, 1, 1, S], over every head and query.
+            let additive = layer.node("Where", [keyPaddingMask, try layer.constant("masked", [-Float.infinity], shape: []),
+                                                try layer.constant("kept", [0], shape: [])])
+            scores = layer.node("Add", [scores, try layer.reshape(additive, to: [1, 1, -1])])
         }
         let weights = layer.node("Softmax", [scores], [ONNXAttribute.int("axis", -1)])
         let joined = try layer.reshape(layer.transpose(layer.node("MatMul", [weights, v]), [0, 2, 1, 3]), to: [0, e])

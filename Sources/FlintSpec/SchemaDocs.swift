@@ -50,6 +50,34 @@ extension SpecSchema {
         - The last layer written is the model's output. A layer whose output nothing reads is
           a warning; a cycle, an unknown name or inputs whose shapes do not join are errors.
 
+        ## Padded sequences
+
+        Documents imported for classification (`flint import text DIR --classes-from-dirs`,
+        `flint import csv --text-column`) are rows of token ids `[N, L]`, each document
+        followed by `<pad>` (id 1) up to L. As a PyTorch user computes
+        `src_key_padding_mask = tokens == pad_id` once and passes it on, a `padding_mask`
+        layer reads the ids and the layers that must ignore padding take its mask as their
+        second input:
+
+        ```yaml
+        layers:
+          - {type: embedding, name: emb, num_embeddings: 5000, embedding_dim: 64, padding_idx: 1}
+          - {type: positional_embedding, name: pos}
+          - {type: padding_mask, name: mask, inputs: [input], padding_idx: 1}   # bool [N, L], true at <pad>
+          - {type: transformer_encoder_layer, name: enc, inputs: [pos, mask], nhead: 4}
+          - {type: mean_pool, inputs: [enc, mask]}      # mean over the real tokens: [N, 64]
+          - {type: linear, out_features: 20}
+        ```
+
+        - `transformer_encoder_layer` gives masked keys −∞ before the softmax (PyTorch's
+          `src_key_padding_mask`): no position attends to padding. `mean_pool` averages the
+          positions that are not padding; `last_token` takes each document's last real
+          position (`h[arange(N), lengths - 1]`). Without a mask they read every position.
+        - The mask equals `arange(L) >= lengths[:, None]` for the `SPLIT/lengths` the importers
+          store, since `<pad>` never occurs inside a document; the model needs no second input.
+        - The second input must be a `padding_mask` layer. Inside a block, `input` is the
+          block's input, so the mask is made and used in the same list of layers.
+
         ## Blocks
 
         A block is a named sub-network with parameters, defined under `model.blocks` and used

@@ -751,7 +751,12 @@ extension Validator {
                 let hint = Suggest.hint(for: input, in: ["input"] + defined.keys.sorted())
                 error("unknown layer '\(input)' in inputs\(scope)\(hint)", at: layer.location(of: "inputs"), path: path)
             }
-            if !LayerTypes.mergeNames.contains(layer.type), inputs.count != 1 {
+            if LayerTypes.maskedNames.contains(layer.type) {
+                if inputs.count > 2 {
+                    error("\(layer.type) reads [sequence] or [sequence, key_padding_mask], got \(inputs.count) inputs",
+                          at: layer.location(of: "inputs"), path: path)
+                }
+            } else if !LayerTypes.mergeNames.contains(layer.type), inputs.count != 1 {
                 error("\(layer.type) takes one input, got \(inputs.count); join branches with add, mul or cat first",
                       at: layer.location(of: "inputs"), path: path)
             }

@@ -280,7 +280,6 @@ extension RunPlan {
         return try? dataset.stringArrayAttribute("classes")
     }
 
-    /// uint8 images without `to_tensor` reach `normalize` (or the model) as 0-255, which trains, badly.
     /// The memory warning of `flint check` again, now counting the splits held in memory
     /// (`data.cache`), when they are what takes training past this machine's memory (a model
     /// that does not fit on its own was warned about before the data was opened).
@@ -296,8 +295,11 @@ extension RunPlan {
         return [warning]
     }
 
+    /// uint8 images without `to_tensor` reach `normalize` (or the model) as 0-255, which trains, badly.
+    /// uint8 token ids for an embedding are no images.
     static func dataWarnings(spec: Spec, data: OpenedData) -> [Diagnostic] {
         guard let input = data.train.inputs.first, input.dtype == .uint8,
+              !spec.model.layers.contains(where: { $0.type == "embedding" }),
               !spec.data.transforms.contains(where: { $0.type == "to_tensor" }) else { return [] }
         let normalize = spec.data.transforms.first { $0.type == "normalize" || $0.type == "standardize" }
         let effect = normalize.map { "\($0.type) then runs on 0-255" } ?? "the model sees 0-255"

@@ -89,6 +89,11 @@ struct ImportCSVCommand: ParsableCommand {
             out (drop), or they take the column's mean or median over the file (numeric columns), \
             or the import fails (error); the report names the columns and rows affected.
 
+            With --text-column C the table holds documents for classification: column C's text \
+            becomes SPLIT/tokens ([N, L] token ids padded with <pad>, id 1), SPLIT/lengths and \
+            SPLIT/labels (the target's classes), with the vocabulary (group vocab) as \
+            `flint import text --classes-from-dirs` writes them; other columns are not read.
+
             Example: flint import csv wine.csv --target class --test-fraction 0.2 --stratify --output wine.h5
             """)
 
@@ -110,6 +115,15 @@ struct ImportCSVCommand: ParsableCommand {
     @Option(help: "Missing feature values: nan (stored as NaN), drop (the row), mean or median (of the column), or error.")
     var missing: String = "nan"
 
+    @Option(help: "A column of documents to classify (name or index): writes token sequences instead of features.")
+    var textColumn: String?
+
+    @Option(help: "With --text-column, tokens: char (Unicode scalars), byte (UTF-8 bytes) or word.")
+    var level: String = "char"
+
+    @Option(help: "With --text-column, keep the first N tokens of longer documents.")
+    var maxLength: Int?
+
     @OptionGroup var splitOptions: SplitOptions
 
     @Option(name: .shortAndLong, help: "The HDF5 file to write.")
@@ -119,6 +133,16 @@ struct ImportCSVCommand: ParsableCommand {
     var force = false
 
     func run() throws {
+        if let textColumn {
+            guard let level = TokenLevel(rawValue: level) else {
+                throw ValidationError("--level must be char, byte or word, got '\(level)'")
+            }
+            let csv = CSVImportOptions(target: target, header: header)
+            let options = DocumentImportOptions(level: level, maxLength: maxLength, split: splitOptions.importSplit, overwrite: force)
+            try runImport { try importCSVText(file, textColumn: textColumn, output: output, csv: csv, options: options).description }
+            return
+        }
+        guard level == "char", maxLength == nil else { throw ValidationError("--level and --max-length need --text-column") }
         guard let task = CSVImportOptions.Task(rawValue: task) else {
             throw ValidationError("--task must be classification, regression or auto, got '\(task)'")
         }
@@ -201,17 +225,26 @@ struct ImportImagesCommand: ParsableCommand {
 struct ImportTextCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "text",
-        abstract: "Import plain text as token ids for a language model.",
+        abstract: "Import plain text as token ids for a language model, or documents for classification.",
         discussion: """
             Writes train/tokens (and val/tokens, test/tokens with the fractions): 1-D token ids, \
             uint8 when the vocabulary has at most 256 entries, else int32; and the vocabulary \
             (group vocab: tokens, counts, codes, with <unk> as id 0). Each file is cut into \
             contiguous parts, train then val then test, so no window straddles two splits.
 
-            Example: flint import text /usr/share/games/fortunes/art --val-fraction 0.1 --output art.h5
+            With --classes-from-dirs, DIR holds one subfolder of text files per class (sorted \
+            names are the classes); each file is a document, or with --separator LINE each run \
+            of lines between lines equal to LINE. Writes SPLIT/tokens ([N, L]: each document's \
+            ids, then <pad> (id 1) up to L, the longest document or --max-length), \
+            SPLIT/lengths (int64 [N]), SPLIT/labels (int64 [N], attribute classes) and the \
+            vocabulary with <pad>; --test-fraction holds out test/ (with --seed, --stratify).
+
+            Examples: flint import text /usr/share/games/fortunes/art --val-fraction 0.1 --output art.h5
+                      flint import text topics/ --classes-from-dirs --separator % --level word \
+                          --max-length 128 --test-fraction 0.2 --stratify --output topics.h5
             """)
 
-    @Argument(help: "Text files (UTF-8 unless --level byte).")
+    @Argument(help: "Text files (UTF-8 unless --level byte), or one folder with --classes-from-dirs.")
     var files: [String]
 
     @Option(help: "Tokens: char (Unicode scalars), byte (UTF-8 bytes) or word.")
@@ -220,8 +253,23 @@ struct ImportTextCommand: ParsableCommand {
     @Option(help: "Share of each file's tokens held out as val/tokens.")
     var valFraction: Double = 0
 
-    @Option(help: "Share of each file's tokens held out as test/tokens.")
+    @Option(help: "Share of each file's tokens (of the documents, with --classes-from-dirs) held out as test/.")
     var testFraction: Double = 0
+
+    @Flag(help: "Documents for classification: one subfolder of text files per class.")
+    var classesFromDirs = false
+
+    @Option(help: "With --classes-from-dirs, a line equal to this ends a document (% for fortune files).")
+    var separator: String?
+
+    @Option(help: "With --classes-from-dirs, keep the first N tokens of longer documents.")
+    var maxLength: Int?
+
+    @Option(help: "With --classes-from-dirs, seed of the held-out documents.")
+    var seed: UInt64 = 0
+
+    @Flag(help: "With --classes-from-dirs, keep each class's share the same in train/ and test/.")
+    var stratify = false
 
     @Option(name: .shortAndLong, help: "The HDF5 file to write.")
     var output: String
@@ -232,6 +280,22 @@ struct ImportTextCommand: ParsableCommand {
     func run() throws {
         guard let level = TokenLevel(rawValue: level) else {
             throw ValidationError("--level must be char, byte or word, got '\(level)'")
+        }
+        if classesFromDirs {
+            guard files.count == 1, let directory = files.first else {
+                throw ValidationError("--classes-from-dirs reads one folder (one subfolder per class), got \(files.count) arguments")
+            }
+            guard valFraction == 0 else {
+                throw ValidationError("--val-fraction is for language models; carve val from train in the spec (val: {split: F})")
+            }
+            let split = ImportSplit(testFraction: testFraction > 0 ? testFraction : nil, seed: seed, stratify: stratify)
+            let options = DocumentImportOptions(level: level, separator: separator, maxLength: maxLength, split: split,
+                                                overwrite: force)
+            try runImport { try importTextClasses(directory, output: output, options: options).description }
+            return
+        }
+        guard separator == nil, maxLength == nil, !stratify, seed == 0 else {
+            throw ValidationError("--separator, --max-length, --seed and --stratify need --classes-from-dirs")
         }
         let options = TextImportOptions(level: level, valFraction: valFraction, testFraction: testFraction, overwrite: force)
         try runImport { try importText(files, output: output, options: options).description }

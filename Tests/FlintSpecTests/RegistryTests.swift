@@ -38,6 +38,7 @@ final class RegistryTests: XCTestCase {
         XCTAssertEqual(LayerTypes.byName.count, LayerTypes.all.count)
         XCTAssertEqual(SpecSchema.pairwiseLosses, ["cosine_embedding_loss", "margin_ranking_loss"])
         XCTAssertEqual(LayerTypes.mergeNames, ["add", "mul", "cat", "bilinear"])
+        XCTAssertEqual(LayerTypes.maskedNames, ["transformer_encoder_layer", "mean_pool", "last_token"])
     }
 
     /// `flint docs` prints each type's heading, its PyTorch class and doc, and a row per field.

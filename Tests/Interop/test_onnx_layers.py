@@ -50,6 +50,22 @@ CASES = {
                                            {"type": "linear", "out_features": 5, "name": "a"},
                                            {"type": "tanh", "name": "b", "inputs": ["a"]},
                                            {"type": "bilinear", "out_features": 3, "bias": False, "inputs": ["a", "b"]}], "ReduceSum"),
+    # Token 1 pads (anywhere here, as random ids fall): the mask reaches the encoder's keys and the poolings.
+    "padded_encoder_mean_pool": ("tokens", [{"type": "embedding", "name": "emb", "num_embeddings": VOCABULARY, "embedding_dim": 8,
+                                             "padding_idx": 1},
+                                            {"type": "padding_mask", "name": "mask", "inputs": ["input"], "padding_idx": 1},
+                                            {"type": "transformer_encoder_layer", "name": "enc", "inputs": ["emb", "mask"], "nhead": 2,
+                                             "dim_feedforward": 16},
+                                            {"type": "mean_pool", "name": "pool", "inputs": ["enc", "mask"]},
+                                            {"type": "linear", "name": "head", "out_features": 3}], "Where"),
+    "padded_last_token": ("tokens", [{"type": "embedding", "name": "emb", "num_embeddings": VOCABULARY, "embedding_dim": 4},
+                                     {"type": "padding_mask", "name": "mask", "inputs": ["input"], "padding_idx": 1},
+                                     {"type": "last_token", "name": "last", "inputs": ["emb", "mask"]},
+                                     {"type": "linear", "name": "head", "out_features": 3}], "GatherElements"),
+    "mean_pool_and_last_token": ("sequence", [{"type": "mean_pool", "name": "mean"},
+                                              {"type": "last_token", "name": "last", "inputs": ["input"]},
+                                              {"type": "add", "inputs": ["mean", "last"]},
+                                              {"type": "linear", "out_features": 3}], "ReduceMean"),
 }
 
 

@@ -13,18 +13,23 @@ public enum TokenLevel: String, Sendable, CaseIterable {
 }
 
 /// The tokens of an imported text and their ids: id 0 is `<unk>`, which every
-/// token not seen at import time maps to; the others follow in sorted order
-/// (by code point for `char`, by byte value for `byte`, by spelling for `word`).
+/// token not seen at import time maps to; documents imported for classification
+/// have `<pad>` as id 1, the filler after each document's last token (it never
+/// occurs in text, since no tokenisation spells it); the others follow in sorted
+/// order (by code point for `char`, by byte value for `byte`, by spelling for `word`).
 ///
 /// Stored in the dataset file (and in checkpoints, so that `flint generate`
 /// needs nothing else) as the group `vocab`: `tokens` (strings `[V]`), `counts`
 /// (int64 `[V]`, occurrences in the imported text), `codes` (int64 `[V]`: the
 /// code point or byte value of each token, −1 for `<unk>`; char and byte
 /// levels only, and authoritative there since HDF5 strings cannot hold NUL or
-/// a lone byte), and the attribute `level`.
+/// a lone byte), and the attributes `level`, `unk_id` and (with `<pad>`) `pad_id`.
 public struct TextVocabulary: Equatable, Sendable {
     public static let unknown = "<unk>"
     public static let unknownID = 0
+    public static let pad = "<pad>"
+    /// Where `<pad>` sits when the vocabulary has it.
+    public static let padPosition = 1
 
     public let level: TokenLevel
     /// Spelling of each id; `tokens[0] == "<unk>"`.
@@ -33,6 +38,8 @@ public struct TextVocabulary: Equatable, Sendable {
     public let counts: [Int64]
     /// The scalar value (char) or byte (byte) of each id, −1 for `<unk>`; empty for words.
     public let codes: [Int64]
+    /// The id of `<pad>` (1), or nil for a language model's vocabulary, which has none.
+    public let padID: Int?
     private let codeIDs: [Int64: Int]
     private let wordIDs: [String: Int]
 
@@ -47,11 +54,13 @@ public struct TextVocabulary: Equatable, Sendable {
         self.tokens = tokens
         self.counts = counts
         self.codes = codes
+        let padID = tokens.count > Self.padPosition && tokens[Self.padPosition] == Self.pad ? Self.padPosition : nil
+        self.padID = padID
         var codeIDs: [Int64: Int] = [:]
-        for (id, code) in codes.enumerated() where id != Self.unknownID { codeIDs[code] = id }
+        for (id, code) in codes.enumerated() where id != Self.unknownID && id != padID { codeIDs[code] = id }
         self.codeIDs = codeIDs
         var wordIDs: [String: Int] = [:]
-        if level == .word { for (id, token) in tokens.enumerated() where id != Self.unknownID { wordIDs[token] = id } }
+        if level == .word { for (id, token) in tokens.enumerated() where id != Self.unknownID && id != padID { wordIDs[token] = id } }
         self.wordIDs = wordIDs
     }
 
@@ -59,12 +68,18 @@ public struct TextVocabulary: Equatable, Sendable {
         a.level == b.level && a.tokens == b.tokens && a.counts == b.counts && a.codes == b.codes
     }
 
-    /// The vocabulary of every token in `pieces` (each a sequence of units of `level`).
-    static func build(level: TokenLevel, units: [[TextUnit]]) throws -> TextVocabulary {
+    /// The vocabulary of every token in `units` (each a sequence of units of `level`),
+    /// with `<pad>` as id 1 when `padded`.
+    static func build(level: TokenLevel, units: [[TextUnit]], padded: Bool = false) throws -> TextVocabulary {
         var counts: [TextUnit: Int64] = [:]
         for piece in units { for unit in piece { counts[unit, default: 0] += 1 } }
         let sorted = counts.keys.sorted()
         var tokens = [unknown], tally: [Int64] = [0], codes: [Int64] = level == .word ? [] : [-1]
+        if padded {
+            tokens.append(pad)
+            tally.append(0)
+            if level != .word { codes.append(-1) }
+        }
         for unit in sorted {
             tokens.append(unit.spelling(level))
             tally.append(counts[unit] ?? 0)
@@ -88,8 +103,9 @@ public struct TextVocabulary: Equatable, Sendable {
     }
 
     /// The text of `ids`: characters joined, bytes decoded as UTF-8 (a broken
-    /// sequence becomes U+FFFD), words joined by spaces. `<unk>` reads U+FFFD.
+    /// sequence becomes U+FFFD), words joined by spaces. `<unk>` reads U+FFFD; `<pad>` reads as nothing.
     public func decode(_ ids: [Int]) -> String {
+        let ids = padID.map { pad in ids.filter { $0 != pad } } ?? ids
         switch level {
         case .char:
             var text = String.UnicodeScalarView()
@@ -123,6 +139,7 @@ public struct TextVocabulary: Equatable, Sendable {
     public func write(to group: HDF5Group) throws {
         try group.setAttribute("level", level.rawValue)
         try group.setAttribute("unk_id", Self.unknownID)
+        if let padID { try group.setAttribute("pad_id", padID) }
         try group.createDataset("tokens", strings: tokens)
         try group.createDataset("counts", values: counts, shape: [counts.count])
         if !codes.isEmpty { try group.createDataset("codes", values: codes, shape: [codes.count]) }

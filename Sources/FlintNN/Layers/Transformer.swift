@@ -4,7 +4,8 @@ import Flint
 /// block, each with a residual connection and layer norm, after
 /// (post-norm, the default) or before (`normFirst`) the block. With `causal`,
 /// position i attends only to positions ≤ i (PyTorch's `is_causal=True` with
-/// a square subsequent mask), as a language model needs.
+/// a square subsequent mask), as a language model needs. A second input is
+/// `src_key_padding_mask`: keys where it is true get −inf before the softmax.
 ///
 /// - Input: `[S, N, d_model]` (`[N, S, d_model]` with `batchFirst`, `[S, d_model]` unbatched).
 /// - Children, as PyTorch names them: `self_attn`, `linear1`, `dropout`,
@@ -67,6 +68,16 @@ public final class TransformerEncoderLayer: Module {
     }
 
     override public func forward(_ x: Tensor) throws -> Tensor { try forward(x, mask: nil, keyPaddingMask: nil, isCausal: causal) }
+
+    /// `[src]` or `[src, src_key_padding_mask]` (bool `[N, S]`, true at padding, as `PaddingMask` makes it).
+    override public func forward(_ inputs: [Tensor]) throws -> Tensor {
+        switch inputs.count {
+        case 1: return try forward(inputs[0])
+        case 2: return try forward(inputs[0], mask: nil, keyPaddingMask: inputs[1], isCausal: causal)
+        default:
+            throw TensorError.invalidArgument(op: typeName, message: "expects [src] or [src, src_key_padding_mask], got \(inputs.count) tensors")
+        }
+    }
 
     /// PyTorch's `forward(src, src_mask, src_key_padding_mask, is_causal)`.
     public func forward(_ src: Tensor, mask: Tensor?, keyPaddingMask: Tensor?, isCausal: Bool = false) throws -> Tensor {

@@ -90,6 +90,16 @@ private struct ModelAssembler {
             }
             // A layer reading one that failed has no shape to check; its problem is the earlier one.
             guard inputShapes.count == graph.sources[position].count else { continue }
+            if LayerTypes.maskedNames.contains(layer.type), graph.sources[position].count == 2 {
+                // The mask's dtype and meaning (true at padding) are what padding_mask makes; ONNX export relies on it.
+                guard case .layer(let source) = graph.sources[position][1], layers[source].type == "padding_mask" else {
+                    diagnostics.append(.error(at: layer.location(of: "inputs"),
+                                              "\(layer.type): the second input is the key-padding mask and must be a "
+                                              + "padding_mask layer (reading the token ids)\(context)",
+                                              keyPath: layer.keyPath(of: "inputs")))
+                    continue
+                }
+            }
             let name = layer.name ?? String(position)
             if let built = buildLayer(layer, inputShapes, name: prefix + name, depth: depth, context: context) {
                 let problems = Builder.applyInit(layer, to: built.module, context: context)
@@ -166,6 +176,13 @@ private struct ModelAssembler {
                 switch LayerTypes.byName[layer.type]?.build {
                 case .merge(let merge)?: return try merge(layer, inputs)
                 case .single(let single)? where inputs.count == 1: return try single(layer, inputs[0])
+                case .masked(let single)? where inputs.count == 1: return try single(layer, inputs[0])
+                case .masked(let single)? where inputs.count == 2:
+                    guard let length = inputs[0].first, inputs[1] == [length] else {
+                        throw BuildProblem("the key-padding mask must be [L] per sample for a sequence [L, *], got per-sample "
+                                           + "shapes \(inputs[0]) and \(inputs[1])")
+                    }
+                    return try single(layer, inputs[0])
                 default: throw BuildProblem("there is no builder for this layer type")
                 }
             }

@@ -20,6 +20,9 @@ public struct LayerType {
         case single(LayerBuilder)
         /// A layer of several inputs (`add`, `cat`, `bilinear`), given every input's per-sample shape.
         case merge(MergeBuilder)
+        /// A layer of a sequence `[L, *]` and, as an optional second input (`inputs: [h, mask]`), its
+        /// key-padding mask `[L]` from a `padding_mask` layer; built on the sequence's shape.
+        case masked(LayerBuilder)
     }
 
     /// A valid use of the type: the fields it cannot do without (YAML flow-mapping
@@ -46,6 +49,11 @@ public struct LayerType {
         return false
     }
 
+    public var isMasked: Bool {
+        if case .masked = build { return true }
+        return false
+    }
+
     /// The example as an entry of `model.layers`; a merge reads the model's input twice.
     public var exampleEntry: String {
         let fields = [isMerge ? "inputs: [input, input]" : "", example.fields].filter { !$0.isEmpty }
@@ -62,6 +70,12 @@ public struct LayerType {
         self.build = build
     }
 
+    /// A type whose layers read a sequence and, optionally, its key-padding mask.
+    public static func masked(_ schema: TypeSchema, example: Example = Example(input: [4]),
+                              build: @escaping LayerBuilder) -> LayerType {
+        LayerType(schema, example: example, making: .masked(build))
+    }
+
     /// A type whose layers read several inputs.
     public static func merge(_ schema: TypeSchema, example: Example = Example(input: [4]),
                              build: @escaping MergeBuilder) -> LayerType {
@@ -73,12 +87,15 @@ public struct LayerType {
 /// `Layers+Convolution.swift`, ...), and the helpers their builders share.
 public enum LayerTypes {
     public static let all: [LayerType] = linear + convolution + pooling + normalization + recurrent + shape
-        + activations + merges
+        + padding + activations + merges
 
     public static let byName: [String: LayerType] = Dictionary(all.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
 
     /// Types that read several inputs; every other layer takes exactly one.
     public static let mergeNames: Set<String> = Set(all.filter(\.isMerge).map(\.name))
+
+    /// Types that read a sequence and, as a second input, its key-padding mask (`inputs: [h, mask]`).
+    public static let maskedNames: Set<String> = Set(all.filter(\.isMasked).map(\.name))
 
     // MARK: Fields several types share
 

@@ -90,9 +90,11 @@ extension LayerTypes {
             return try shaped(MultiheadAttention(embedDim: embed, numHeads: heads, dropout: try e.doubleValue("dropout"),
                                                  bias: try e.boolValue("bias"), batchFirst: true), input)
         },
-        LayerType(TypeSchema("transformer_encoder_layer", pytorch: "torch.nn.TransformerEncoderLayer",
+        LayerType.masked(TypeSchema("transformer_encoder_layer", pytorch: "torch.nn.TransformerEncoderLayer",
                              doc: "Self-attention and a feed-forward block, each with a residual connection and layer norm, "
-                                 + "over `[N, S, d_model]`.", fields: [
+                                 + "over `[N, S, d_model]`. With `inputs: [h, mask]` the second input is PyTorch's "
+                                 + "`src_key_padding_mask` (bool `[N, S]`, true at padding, from a `padding_mask` layer): those "
+                                 + "keys get −inf before the softmax, so no position attends to padding.", fields: [
             inferred("d_model", "Features of each position"),
             FieldSchema("nhead", .int, .required, range: .positive, doc: "Attention heads; must divide d_model."),
             FieldSchema("dim_feedforward", .int, .defaulted(.int(2048)), range: .positive,

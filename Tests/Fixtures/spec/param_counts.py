@@ -94,6 +94,29 @@ def fortunes_char_lm():
     return CharLM(vocab=114, dim=128, heads=4, feedforward=512, layers=5, block=64)
 
 
+class TopicClassifier(nn.Module):
+    """Token and learned position embeddings, an encoder layer given src_key_padding_mask = tokens == 1
+    (<pad>), the mean over the positions that are not padding and a linear head (fortunes_topics.yaml)."""
+
+    def __init__(self, vocab, dim, heads, feedforward, length, classes):
+        super().__init__()
+        self.emb = nn.Embedding(vocab, dim, padding_idx=1)
+        self.pos = nn.Module()
+        self.pos.weight = nn.Parameter(torch.zeros(length, dim))
+        self.enc = nn.TransformerEncoderLayer(dim, heads, feedforward, batch_first=True)
+        self.head = nn.Linear(dim, classes)
+
+    def forward(self, tokens):
+        mask = tokens == 1
+        h = self.enc(self.emb(tokens) + self.pos.weight[: tokens.shape[1]], src_key_padding_mask=mask)
+        keep = (~mask).float()[..., None]
+        return self.head((h * keep).sum(1) / keep.sum(1))
+
+
+def fortunes_topics():
+    return TopicClassifier(vocab=40567, dim=64, heads=4, feedforward=128, length=128, classes=43)
+
+
 def zoo_sequence():
     # A graph in the spec; only the named children matter for the state dict.
     return seq(("gru", nn.GRU(8, 12, num_layers=2, bidirectional=True, batch_first=True)),
@@ -130,6 +153,7 @@ MODELS = {
     "models/digits_images.yaml": digits_images,
     "models/wine_tabular.yaml": wine_tabular,
     "models/fortunes_char_lm.yaml": fortunes_char_lm,
+    "models/fortunes_topics.yaml": fortunes_topics,
     "Tests/Fixtures/spec/zoo_sequence.yaml": zoo_sequence,
     "Tests/Fixtures/spec/zoo_image.yaml": zoo_image,
     "Tests/Fixtures/spec/zoo_text.yaml": zoo_text,
