@@ -54,7 +54,9 @@ def run_seed(seed, names):
     out = p.stdout.decode(errors="replace")
     failed = sorted(set(re.findall(r"Test Case '([^']+)' failed", out)))
     failures += failed
-    if p.returncode != 0 and not failed:
+    if not re.search(r"Executed [1-9][0-9]* tests?", out):
+        failures.append("no test ran (is the test build current?)")
+    elif p.returncode != 0 and not failed:
         failures.append("swift test exited %d: %s" % (p.returncode, out[-300:]))
     return failures
 

@@ -69,21 +69,12 @@ final class LanguageModelSpecTests: XCTestCase {
     }
 
     func testBuildProblemsNameTheField() throws {
-        func problems(_ yaml: String) throws -> [String] {
-            let spec = try XCTUnwrap(parsed(yaml))
-            do {
-                _ = try Builder.build(spec.model)
-                return []
-            } catch {
-                return error.diagnostics.map(\.description)
-            }
-        }
-        XCTAssertEqual(try problems(lm(replacing: 13, with: "    - {type: linear, out_features: 40, bias: false, tie_weights: wpe}")),
+        XCTAssertEqual(buildDiagnostics(lm(replacing: 13, with: "    - {type: linear, out_features: 40, bias: false, tie_weights: wpe}")),
                        ["spec.yaml:13:66: error: tie_weights names 'wpe', which is not an embedding layer of this list; did you mean 'wte'?"])
-        XCTAssertEqual(try problems(lm(replacing: 13, with: "    - {type: linear, out_features: 30, tie_weights: wte}")),
+        XCTAssertEqual(buildDiagnostics(lm(replacing: 13, with: "    - {type: linear, out_features: 30, tie_weights: wte}")),
                        ["spec.yaml:13:53: error: tie_weights: linear weight [30, 8] must have the shape of 'wte'.weight [40, 8] "
                         + "(out_features = num_embeddings, in_features = embedding_dim)"])
-        XCTAssertEqual(try problems(lm(replacing: 10, with: "    - {type: positional_embedding, name: wpe, max_len: 8}")),
+        XCTAssertEqual(buildDiagnostics(lm(replacing: 10, with: "    - {type: positional_embedding, name: wpe, max_len: 8}")),
                        ["spec.yaml:10:56: error: positional_embedding: max_len 8 is shorter than the input's 16 positions (per-sample shape [16, 8])"])
     }
 }

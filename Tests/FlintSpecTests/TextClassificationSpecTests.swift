@@ -31,16 +31,6 @@ final class TextClassificationSpecTests: XCTestCase {
         return lines.joined(separator: "\n")
     }
 
-    private func buildProblems(_ yaml: String) throws -> [String] {
-        let spec = try XCTUnwrap(parsed(yaml))
-        do {
-            _ = try Builder.build(spec.model)
-            return []
-        } catch {
-            return error.diagnostics.map(\.description)
-        }
-    }
-
     /// The graph computes what the layers compute by hand: one mask, made from the ids,
     /// reaches both the encoder and the pooling.
     func testTheMaskFeedsTheEncoderAndThePooling() throws {
@@ -66,13 +56,13 @@ final class TextClassificationSpecTests: XCTestCase {
     }
 
     func testMaskWiringMistakesAreReportedWhereTheyAre() throws {
-        XCTAssertEqual(try buildProblems(topics(replacing: 11, with:
+        XCTAssertEqual(buildDiagnostics(topics(replacing: 11, with:
             "    - {type: transformer_encoder_layer, name: enc, inputs: [pos, emb], nhead: 2, dim_feedforward: 16}")),
                        ["spec.yaml:11:60: error: transformer_encoder_layer: the second input is the key-padding mask and must be "
                         + "a padding_mask layer (reading the token ids)"])
         XCTAssertEqual(diagnostics(topics(replacing: 12, with: "    - {type: mean_pool, name: pool, inputs: [enc, mask, emb]}")),
                        ["spec.yaml:12:45: error: mean_pool reads [sequence] or [sequence, key_padding_mask], got 3 inputs"])
-        XCTAssertEqual(try buildProblems(topics(replacing: 10, with: "    - {type: padding_mask, name: mask, inputs: [emb], padding_idx: 1}")),
+        XCTAssertEqual(buildDiagnostics(topics(replacing: 10, with: "    - {type: padding_mask, name: mask, inputs: [emb], padding_idx: 1}")),
                        ["spec.yaml:10:7: error: padding_mask: expected per-sample token ids [L], got shape [12, 8]"])
         XCTAssertEqual(diagnostics(topics(replacing: 10, with: "    - {type: padding_mask, name: mask, inputs: [input]}")).count, 1)
     }

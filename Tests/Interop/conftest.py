@@ -65,14 +65,19 @@ def mnist_slice(workdir):
 
 
 def slice_file(source, path):
-    """Every dataset of `source`, cut to its first rows (1000 of training
-    arrays, 200 of the others), so that one epoch takes a moment."""
+    """Every dataset of `source` with its attributes, the splits' arrays cut to
+    their first rows (1000 of training arrays, 200 of val and test), so that one
+    epoch takes a moment; others (a vocabulary) whole."""
     h5py = need("h5py")
     with h5py.File(source, "r") as src, h5py.File(path, "w") as out:
         def copy(name, obj):
             if isinstance(obj, h5py.Dataset):
-                rows = 1000 if name.startswith("train") else 200
-                out[name] = obj[:rows] if obj.shape else obj[()]
+                split = name.split("/")[0]
+                rows = {"train": 1000, "val": 200, "test": 200}.get(split)
+                out[name] = obj[:rows] if obj.shape and rows else obj[()]
+            else:
+                out.require_group(name)
+            out[name].attrs.update(obj.attrs)
         src.visititems(copy)
     return path
 
@@ -117,6 +122,8 @@ def transformed_inputs(config, images, checkpoint_path):
     import numpy as np
 
     x = images
+    if np.issubdtype(x.dtype, np.integer) and not config["data"].get("transforms"):
+        return x.astype(np.int64)  # token ids for an embedding: the graph's input is int64
     for index, t in enumerate(config["data"].get("transforms", [])):
         if t["type"] == "standardize":
             with need("h5py").File(checkpoint_path, "r") as f:
