@@ -2,17 +2,14 @@ import Foundation
 import Flint
 import FlintHDF5
 
-/// A file that appears at its destination only when complete: it is written
-/// to a hidden temporary file in the same folder, flushed to disk and renamed
-/// over the destination, so a crash or an error never leaves a torn file and
-/// never replaces a good one.
+/// A file the user named as an output (`flint export`, `flint predict`), written
+/// through `AtomicFile`: the destination is checked before any work is done, and
+/// it appears only when complete.
 ///
 ///     let out = try AtomicOutput(destination: "model.safetensors", force: false)
 ///     try out.writing { tmp in try bytes.write(to: URL(fileURLWithPath: tmp)) }
 package struct AtomicOutput {
-    let destination: String
-    /// Where the content is written before it is renamed into place.
-    let temporary: String
+    let file: AtomicFile
 
     /// Checks the destination before any work is done, so that bad paths fail
     /// at once with exit code 2: the folder must exist and be writable, and an
@@ -36,56 +33,34 @@ package struct AtomicOutput {
             try AtomicOutput.refuseOverwriting(inputs, with: destination)
             if !force { throw TrainError.badInput("\(destination) already exists; pass --force to replace it") }
         }
-        self.destination = destination
-        self.temporary = FileSafety.temporaryPath(for: destination)
+        file = AtomicFile(destination: destination)
     }
 
     /// Refuses to let `destination` replace one of the files it is made from, compared by
     /// device and inode (so `./x.h5`, a symbolic link or a hard link to it count), even with `--force`.
     package static func refuseOverwriting(_ inputs: [String], with destination: String) throws {
-        if let input = inputs.first(where: { FileSafety.isSameFile(destination, $0) }) {
+        if let input = FileSafety.input(inputs, replacedBy: destination) {
             throw TrainError.badInput("cannot write \(destination): it is the input \(input), which it would destroy")
         }
     }
 
-    /// Runs `body` with the temporary path, then moves the result into place.
+    /// Runs `body` with a temporary path, then moves the result into place.
     /// Whatever `body` throws, the temporary file is removed and the
     /// destination is left as it was.
     package func writing<R>(_ body: (String) throws -> R) throws -> R {
-        do {
-            let result = try body(temporary)
-            try commit()
-            return result
-        } catch {
-            let code = errno
-            unlink(temporary)
-            // Failing to write the temporary file (a full disk) is a runtime failure (exit 1), not bad input.
-            let reason = FileSafety.describeWriteFailure(code)
-                ?? (FileSafety.freeBytes(near: destination).map { $0 < 1 << 20 } == true ? "the disk is full" : nil)
-            if reason != nil || (error as? HDF5Error)?.file == temporary {
-                throw TrainError.io("cannot write \(destination)\(reason.map { " (\($0))" } ?? ""): \(error)")
-            }
-            throw error
-        }
-    }
-
-    /// Flushes the temporary file to disk and renames it over the destination.
-    private func commit() throws {
-        let fd = open(temporary, O_RDONLY)
-        guard fd >= 0 else { throw TrainError.io("cannot reopen \(temporary) to flush it: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw TrainError.io("cannot flush \(temporary) to disk: \(String(cString: strerror(errno)))") }
-        guard rename(temporary, destination) == 0 else {
-            throw TrainError.io("cannot move the finished file into place at \(destination): \(String(cString: strerror(errno)))")
-        }
+        try file.write(body, failure: failure)
     }
 
     /// Writes `data` to the destination atomically.
     package func write(_ data: Data) throws {
-        try writing { path in
-            guard FileManager.default.createFile(atPath: path, contents: data) else {
-                throw TrainError.io("cannot write \(path): \(String(cString: strerror(errno)))")
-            }
+        try file.write(data, failure: failure)
+    }
+
+    /// Failing to write the file (a full disk) is a runtime failure (exit 1), not bad input.
+    private func failure(_ error: Error, _ problem: String?) -> Error {
+        if problem != nil || error is FileWriteError || (error as? HDF5Error)?.file == file.temporary {
+            return TrainError.io("cannot write \(file.destination)\(problem.map { " (\($0))" } ?? ""): \(error)")
         }
+        return error
     }
 }

@@ -77,16 +77,15 @@ public struct Checkpoint {
                   scheduler: [:], rng: [:], dataOrder: [], dataBatchIndex: 0, history: [:])
     }
 
-    /// Writes to a temporary file beside `path`, flushes it to disk, then
-    /// renames it over `path`, so a crash leaves either the old file or the new one.
+    /// Writes through `AtomicFile` (a temporary file beside `path`, flushed to disk and
+    /// renamed over it), so a crash leaves either the old file or the new one.
     public func write(to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent().path
         guard FileManager.default.fileExists(atPath: dir) else {
             throw TrainError.io("cannot write checkpoint \(path): folder \(dir) does not exist")
         }
-        let tmp = FileSafety.temporaryPath(for: path)
-        do {
+        try AtomicFile(destination: path).write({ tmp in
             let file = try HDF5File.create(tmp)
             try file.setAttribute("format", Checkpoint.format)
             try file.setAttribute("version", Checkpoint.version)
@@ -121,25 +120,11 @@ public struct Checkpoint {
             for (k, v) in trainer.sorted(by: { $0.key < $1.key }) { try trainerGroup.setAttribute(k, v) }
             try file.close()
             try Checkpoint.seal(tmp)
-            try Checkpoint.syncToDisk(tmp)
-            guard rename(tmp, path) == 0 else {
-                throw TrainError.io("cannot move checkpoint into place at \(path): \(String(cString: strerror(errno)))")
-            }
-        } catch {
-            let code = errno
-            unlink(tmp)
+        }, failure: { error, problem in
             // Writing is this machine's business (a full disk, a lost mount): a runtime failure, never bad input.
-            if case TrainError.io = error { throw error }
-            let reason = FileSafety.describeWriteFailure(code).map { " (\($0))" } ?? ""
-            throw TrainError.io("cannot write checkpoint \(path)\(reason): \(error)")
-        }
-    }
-
-    private static func syncToDisk(_ path: String) throws {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw TrainError.io("cannot reopen \(path) to flush it") }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw TrainError.io("cannot flush \(path) to disk") }
+            if case TrainError.io = error { return error }
+            return TrainError.io("cannot write checkpoint \(path)\(problem.map { " (\($0))" } ?? ""): \(error)")
+        })
     }
 
     /// Opens a checkpoint file, checking that it is one this Flint reads.

@@ -1,4 +1,5 @@
 import Foundation
+import Flint
 
 /// When the trainer writes checkpoints and which it keeps (`train.checkpoint`).
 /// `last.h5` is rewritten at every save point; numbered copies
@@ -46,7 +47,7 @@ final class CheckpointStore {
         self.writes = writes
         guard writes else { return }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        removeStaleTemporaries()
+        FileSafety.removeStaleTemporaries(in: dir)
     }
 
     /// Writes `checkpoint` as `last.h5` and, when numbered copies are kept, as
@@ -75,19 +76,18 @@ final class CheckpointStore {
     /// Points `path` at the file `source` names now, atomically: a hard link
     /// under a temporary name renamed over `path`; a copy where links fail.
     private func link(_ source: String, as path: String) throws {
-        let tmp = "\(dir)/.\((path as NSString).lastPathComponent).tmp-\(getpid())"
-        unlink(tmp)
-        if Foundation.link(source, tmp) != 0 {
-            do {
-                try FileManager.default.copyItem(atPath: source, toPath: tmp)
-            } catch {
-                throw TrainError.io("cannot copy checkpoint \(source) to \(path): \(error.localizedDescription)")
+        try AtomicFile(destination: path).write({ tmp in
+            if Foundation.link(source, tmp) != 0 {
+                do {
+                    try FileManager.default.copyItem(atPath: source, toPath: tmp)
+                } catch {
+                    throw TrainError.io("cannot copy checkpoint \(source) to \(path): \(error.localizedDescription)")
+                }
             }
-        }
-        guard rename(tmp, path) == 0 else {
-            unlink(tmp)
-            throw TrainError.io("cannot move checkpoint into place at \(path): \(String(cString: strerror(errno)))")
-        }
+        }, failure: { error, _ in
+            if let error = error as? FileWriteError { return TrainError.io("cannot move checkpoint into place at \(path): \(error)") }
+            return error
+        })
     }
 
     /// The numbered checkpoints, oldest first (by step, then epoch).
@@ -116,15 +116,6 @@ final class CheckpointStore {
         for path in numbered() {
             let name = (path as NSString).lastPathComponent
             if let s = name.split(separator: "=").last.flatMap({ Int($0.dropLast(3)) }), s > step { unlink(path) }
-        }
-    }
-
-    /// Temporary files of a write that a killed process never finished.
-    private func removeStaleTemporaries() {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-        for name in names where name.hasPrefix(".") && name.contains(".tmp-") {
-            guard let pid = name.split(separator: "-").last.flatMap({ Int32($0) }) else { continue }
-            if pid == getpid() || kill(pid, 0) != 0 { unlink(dir + "/" + name) }
         }
     }
 }

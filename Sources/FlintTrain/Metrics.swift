@@ -276,28 +276,36 @@ extension FlintCommands {
         return (plan, loader, file)
     }
 
-    /// Every metric of a checkpoint on one split (`flint eval`), rebuilt from
-    /// the checkpoint alone; `data` replaces the HDF5 file its config names.
-    /// The metrics of its own `train.metrics` come with `evaluationMetrics`;
-    /// a top-k accuracy with k at least the number of classes (always 1) is left out.
-    public static func evaluateReport(checkpoint path: String, split: String, data: String?, topK: Int? = 5) throws -> EvaluationReport {
-        if let k = topK, k < 1 { throw TrainError.badInput("--top-k must be at least 1, got \(k)") }
+    /// Which metrics `evaluate(checkpoint:)` computes.
+    public enum EvaluationScope: Equatable, Sendable {
+        /// The loss and the checkpoint's own metrics (`train.metrics`, else accuracy), as its training run logged them.
+        case logged
+        /// What `flint eval` reports: the loss, `evaluationMetrics(topK:)` and the checkpoint's own metrics.
+        /// A top-k accuracy with k at least the number of classes (always 1) is left out unless it is the checkpoint's own.
+        case full(topK: Int?)
+    }
+
+    /// The metrics of a checkpoint on one split (`flint eval`), rebuilt from the checkpoint
+    /// alone; `data` replaces the HDF5 file its config names.
+    public static func evaluate(checkpoint path: String, split: String, data: String?,
+                                scope: EvaluationScope = .full(topK: 5)) throws -> EvaluationReport {
+        var topK: Int?
+        if case .full(let k) = scope {
+            if let k, k < 1 { throw TrainError.badInput("--top-k must be at least 1, got \(k)") }
+            topK = k
+        }
         let (plan, loader, file) = try evaluationPlan(checkpoint: path, split: split, data: data)
-        var metrics = evaluationMetrics(topK: topK)
-        for m in plan.metrics where !metrics.contains(m) { metrics.append(m) }
+        var metrics = plan.evaluationMetrics
+        if scope != .logged {
+            metrics = evaluationMetrics(topK: topK)
+            for m in plan.metrics where !metrics.contains(m) { metrics.append(m) }
+        }
         var report = try FlintTrain.evaluate(model: plan.model, objective: plan.objective, loader: loader, metrics: metrics)
         if let k = topK, let classes = report.confusion?.classes, k >= classes, !plan.metrics.contains(MetricSpec(.topKAccuracy, k: k)) {
             report.metrics[MetricSpec(.topKAccuracy, k: k).name] = nil
         }
         report.classNames = try Checkpoint.readClassNames(from: file) ?? plan.classNames
         return report
-    }
-
-    /// The loss and the checkpoint's own metrics on one split, as its training run logged them.
-    public static func evaluate(checkpoint path: String, split: String, data: String?) throws -> (samples: Int, metrics: [String: Double]) {
-        let (plan, loader, _) = try evaluationPlan(checkpoint: path, split: split, data: data)
-        let report = try FlintTrain.evaluate(model: plan.model, objective: plan.objective, loader: loader, metrics: plan.evaluationMetrics)
-        return (loader.dataset.count, report.metrics)
     }
 }
 

@@ -22,7 +22,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             try threads.apply()
-            let report = try FlintCommands.evaluateReport(checkpoint: checkpoint, split: split, data: data, topK: topK)
+            let report = try FlintCommands.evaluate(checkpoint: checkpoint, split: split, data: data, scope: .full(topK: topK))
             if json {
                 print(report.json(checkpoint: checkpoint, split: split).text)
             } else {

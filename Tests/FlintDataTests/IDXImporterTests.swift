@@ -2,19 +2,10 @@ import CZlib
 import FlintHDF5
 import Foundation
 import XCTest
+import FlintTestSupport
 @testable import FlintData
 
-final class IDXImporterTests: XCTestCase {
-    private var directory = URL(fileURLWithPath: NSTemporaryDirectory())
-
-    override func setUpWithError() throws {
-        directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("flint-idx-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: directory)
-    }
+final class IDXImporterTests: TemporaryDirectoryTestCase {
 
     /// Writes an IDX file as the format defines it: 00 00 TYPE RANK, big-endian
     /// UInt32 sizes, then `payload` (already big-endian). Gzipped when the name ends in .gz.
@@ -36,15 +27,7 @@ final class IDXImporterTests: XCTestCase {
     }
 
     private func idxError<T>(_ body: @autoclosure () throws -> T, file: StaticString = #filePath, line: UInt = #line) -> IDXError? {
-        do {
-            _ = try body()
-            XCTFail("expected an IDXError", file: file, line: line)
-        } catch let error as IDXError {
-            return error
-        } catch {
-            XCTFail("expected an IDXError, got \(error)", file: file, line: line)
-        }
-        return nil
+        thrown(IDXError.self, by: try body(), file: file, line: line)
     }
 
     func testParsesRawAndGzippedFiles() throws {

@@ -1,4 +1,5 @@
 import XCTest
+import FlintTestSupport
 @testable import FlintHDF5
 
 final class HDF5DatasetTests: TemporaryDirectoryTestCase {

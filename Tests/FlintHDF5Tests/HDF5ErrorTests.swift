@@ -1,6 +1,7 @@
 import CHDF5
 import Foundation
 import XCTest
+import FlintTestSupport
 @testable import FlintHDF5
 
 final class HDF5ErrorTests: TemporaryDirectoryTestCase {

@@ -1,22 +1,11 @@
 import Foundation
 import XCTest
 @testable import FlintSpec
+import FlintTestSupport
 
 /// Feeds mutated specs to the decoder: none may trap or hang, and each must give either
 /// a spec or diagnostics that point inside the text (or at an override).
 final class SpecFuzzTests: XCTestCase {
-    /// SplitMix64: a fixed seed makes every failure reproducible.
-    private struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E4B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     private static let seeds: [String] = [
         mlpSpec,
         mlpSpec(replacing: 15, with: """
@@ -31,15 +20,13 @@ final class SpecFuzzTests: XCTestCase {
 
     /// The specs of models/ with graphs, blocks and sequence layers, as they ship.
     private static let shippedSpecs: [String] = ["mnist_resnet", "mnist_lstm", "mnist_cnn"].compactMap { name in
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("models/\(name).yaml")
-        return try? String(contentsOf: url, encoding: .utf8)
+        try? String(contentsOf: Repository.root.appendingPathComponent("models/\(name).yaml"), encoding: .utf8)
     }
 
     /// Characters YAML gives meaning to, more likely than random text to reach odd paths.
     private static let punctuation: [UInt8] = Array("{}[]:,-#&*!|>'\"%@`?~$\t\\ \n".utf8) + [0, 0xC3, 0xFF]
 
-    private func mutate(_ text: String, _ rng: inout Generator) -> String {
+    private func mutate(_ text: String, _ rng: inout SplitMix64) -> String {
         var lines = text.components(separatedBy: "\n")
         var bytes = Array(text.utf8)
         switch Int.random(in: 0..<7, using: &rng) {
@@ -82,7 +69,7 @@ final class SpecFuzzTests: XCTestCase {
     }
 
     func testMutatedSpecsNeverTrap() {
-        var rng = Generator(state: 20_241_126)
+        var rng = SplitMix64(state: 20_241_126)
         var outcomes = (specs: 0, failures: 0)
         for iteration in 0..<600 {
             var text = Self.seeds[iteration % Self.seeds.count]

@@ -2,24 +2,13 @@ import Foundation
 import XCTest
 import Flint
 @testable import FlintSpec
+import FlintTestSupport
 
 /// Generated hostile specs and `--set` overrides: sizes at and past every limit, deep
 /// nesting, anchors, huge and non-finite numbers. Each must validate and build, or fail with
 /// diagnostics located in the text or at an override; none may trap, hang or overflow the stack.
 /// `make test` runs a fixed number of cases; `make fuzz FUZZ_CASES=20000` runs more.
 final class SpecHostileFuzzTests: XCTestCase {
-    /// SplitMix64, so a failing case is reproduced from its seed.
-    private struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E4B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     private static var cases: Int { Int(ProcessInfo.processInfo.environment["FLINT_FUZZ_CASES"] ?? "") ?? 300 }
 
     /// Layer sizes: valid small ones, and ones past a limit (refused before anything is allocated);
@@ -33,7 +22,7 @@ final class SpecHostileFuzzTests: XCTestCase {
                                "data.val.split", "model.layers.-1.out_features", "model.layers.9.out_features",
                                "loss.label_smoothing", "train.clip_grad_norm.max_norm", "data.prefetch"]
 
-    private func value(_ rng: inout Generator) -> String {
+    private func value(_ rng: inout SplitMix64) -> String {
         switch Int.random(in: 0..<6, using: &rng) {
         case 0:
             let depth = Int.random(in: 1...200, using: &rng)
@@ -46,7 +35,7 @@ final class SpecHostileFuzzTests: XCTestCase {
         }
     }
 
-    private func override(_ rng: inout Generator) -> String {
+    private func override(_ rng: inout SplitMix64) -> String {
         if Int.random(in: 0..<8, using: &rng) == 0 {
             let depth = Int.random(in: 1...300, using: &rng)
             return "vars." + Array(repeating: "k", count: depth).joined(separator: ".") + "=" + value(&rng)
@@ -54,7 +43,7 @@ final class SpecHostileFuzzTests: XCTestCase {
         return Self.keys[Int.random(in: 0..<Self.keys.count, using: &rng)] + "=" + value(&rng)
     }
 
-    private func layers(_ rng: inout Generator) -> String {
+    private func layers(_ rng: inout SplitMix64) -> String {
         let templates = ["{type: linear, out_features: %}", "{type: conv2d, out_channels: %, kernel_size: %, padding: %}",
                          "{type: unflatten, dim: 1, unflattened_size: [%, %]}", "{type: flatten}", "{type: relu, repeat: %}",
                          "{type: embedding, num_embeddings: %, embedding_dim: %}", "{type: adaptive_avg_pool2d, output_size: %}",
@@ -69,7 +58,7 @@ final class SpecHostileFuzzTests: XCTestCase {
     }
 
     func testGeneratedHostileSpecsAndOverridesNeverTrap() throws {
-        var rng = Generator(state: 572_647)
+        var rng = SplitMix64(state: 572_647)
         var accepted = 0, refused = 0
         for index in 0..<Self.cases {
             let yaml = mlpSpec.replacingOccurrences(of: "    - {type: flatten}\n", with: "    - {type: flatten}\n" + layers(&rng) + "\n")

@@ -1,5 +1,6 @@
 import XCTest
 @testable import Flint
+import FlintTestSupport
 
 /// Batch norm with batch statistics runs the fused primitive (Tensor+BatchNorm.swift): its float64
 /// gradients against central finite differences, and its forward, gradients and running statistics
@@ -18,26 +19,7 @@ final class BatchNormTests: XCTestCase {
             func loss(_ v: [Tensor]) throws -> Tensor {
                 try (v[0].batchNorm(runningMean: nil, runningVar: nil, weight: v[1], bias: v[2], training: true) * upstream).sum()
             }
-            let leaves = xs.map { $0.detach().requiringGrad() }
-            try loss(leaves).backward()
-            let eps = 1e-6
-            for (i, x) in leaves.enumerated() {
-                let analytic = try XCTUnwrap(x.grad, "input \(i)").toArray(Double.self)
-                var values = x.toArray(Double.self)
-                for j in values.indices {
-                    let saved = values[j]
-                    func evaluate(_ v: Double) throws -> Double {
-                        values[j] = v
-                        var probe = xs
-                        probe[i] = try Tensor.zeros(x.shape, dtype: .float64)
-                        probe[i].assign(values)
-                        return try noGrad { try loss(probe).item() }
-                    }
-                    let numeric = (try evaluate(saved + eps) - evaluate(saved - eps)) / (2 * eps)
-                    values[j] = saved
-                    XCTAssertEqual(analytic[j], numeric, accuracy: 1e-6 + 1e-5 * Swift.abs(numeric), "shape \(shape), input \(i), element \(j)")
-                }
-            }
+            try assertGradientsMatchFiniteDifferences(loss, at: xs, "shape \(shape)")
         }
     }
 

@@ -1,5 +1,6 @@
 import XCTest
 @testable import Flint
+import FlintTestSupport
 
 /// Finite-difference gradient checks in float64 for every differentiable op,
 /// on the inputs of the PyTorch fixtures: for L(x) = Σ out(x) · w,
@@ -51,32 +52,13 @@ final class GradCheckTests: XCTestCase {
             }
             return total
         }
-        let leaves = try bases()
-        for (i, x) in leaves.enumerated() where i < differentiable.count && differentiable[i] { x.requiresGrad = true }
-        try loss(leaves).backward()
-        let eps = 1e-6
-        for (i, x) in leaves.enumerated() where x.requiresGrad {
-            let analytic = (x.grad ?? Tensor.zerosLike(x)).toArray(Double.self)
-            var values = c.inputs[i].values
-            for k in values.indices {
-                let saved = values[k]
-                func evaluate(_ v: Double) throws -> Double {
-                    values[k] = v
-                    var xs = try bases()
-                    let t = try Tensor.zeros(x.shape, dtype: .float64)
-                    t.assign(values)
-                    xs[i] = t
-                    return try noGrad { try loss(xs).item() }
-                }
-                let numeric = (try evaluate(saved + eps) - evaluate(saved - eps)) / (2 * eps)
-                values[k] = saved
-                let a = analytic[k]
-                if a.isNaN && numeric.isNaN { continue }
-                if !(Swift.abs(numeric - a) <= 1e-5 + 1e-4 * Swift.abs(numeric)) {
-                    XCTFail("\(c.label): d/dx\(i)[\(k)] autograd \(a), finite difference \(numeric)", file: file, line: line)
-                    return
-                }
+        try compareWithFiniteDifferences(loss, at: try bases(), differentiable: differentiable) { i, k, a, numeric in
+            if a.isNaN && numeric.isNaN { return true }
+            guard Swift.abs(numeric - a) <= 1e-5 + 1e-4 * Swift.abs(numeric) else {
+                XCTFail("\(c.label): d/dx\(i)[\(k)] autograd \(a), finite difference \(numeric)", file: file, line: line)
+                return false
             }
+            return true
         }
     }
 }

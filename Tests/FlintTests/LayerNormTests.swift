@@ -1,5 +1,6 @@
 import XCTest
 @testable import Flint
+import FlintTestSupport
 
 /// Layer norm runs the fused primitive (Tensor+LayerNorm.swift): its float64 gradients against central
 /// finite differences, and its forward and gradients against the formula written with primitives (each
@@ -34,26 +35,7 @@ final class LayerNormTests: XCTestCase {
             let xs = try inputs(c, seed: UInt64(50 + k))
             let upstream = try Tensor.randn(c.0, dtype: .float64, generator: Generator(seed: UInt64(60 + k)))
             func loss(_ v: [Tensor]) throws -> Tensor { try (run(c, v, fused: true) * upstream).sum() }
-            let leaves = xs.map { $0.detach().requiringGrad() }
-            try loss(leaves).backward()
-            let eps = 1e-6
-            for (i, x) in leaves.enumerated() {
-                let analytic = try XCTUnwrap(x.grad, "input \(i)").toArray(Double.self)
-                var values = x.toArray(Double.self)
-                for j in values.indices {
-                    let saved = values[j]
-                    func evaluate(_ v: Double) throws -> Double {
-                        values[j] = v
-                        var probe = xs
-                        probe[i] = try Tensor.zeros(x.shape, dtype: .float64)
-                        probe[i].assign(values)
-                        return try noGrad { try loss(probe).item() }
-                    }
-                    let numeric = (try evaluate(saved + eps) - evaluate(saved - eps)) / (2 * eps)
-                    values[j] = saved
-                    XCTAssertEqual(analytic[j], numeric, accuracy: 1e-6 + 1e-5 * Swift.abs(numeric), "case \(k), input \(i), element \(j)")
-                }
-            }
+            try assertGradientsMatchFiniteDifferences(loss, at: xs, "case \(k)")
         }
     }
 

@@ -1,5 +1,6 @@
 import XCTest
 @testable import Flint
+import FlintTestSupport
 
 /// The fused LSTM recurrence (`lstmRecurrence`): its float64 gradients against
 /// central finite differences, its forward and gradients against the same
@@ -37,27 +38,7 @@ final class RecurrentTests: XCTestCase {
             func loss(_ v: [Tensor]) throws -> Tensor {
                 try (v[0].lstmRecurrence(weightHH: v[1], h0: v[2], c0: v[3], reverse: reverse) * weight).sum()
             }
-            let leaves = xs.map { $0.detach().requiringGrad() }
-            try loss(leaves).backward()
-            let eps = 1e-6
-            for (i, x) in leaves.enumerated() {
-                let analytic = try XCTUnwrap(x.grad, "input \(i)").toArray(Double.self)
-                var values = x.toArray(Double.self)
-                for k in values.indices {
-                    let saved = values[k]
-                    func evaluate(_ v: Double) throws -> Double {
-                        values[k] = v
-                        var probe = xs
-                        probe[i] = try Tensor.zeros(x.shape, dtype: .float64)
-                        probe[i].assign(values)
-                        return try noGrad { try loss(probe).item() }
-                    }
-                    let numeric = (try evaluate(saved + eps) - evaluate(saved - eps)) / (2 * eps)
-                    values[k] = saved
-                    XCTAssertEqual(analytic[k], numeric, accuracy: 1e-7 + 1e-5 * Swift.abs(numeric),
-                                   "reverse \(reverse), input \(i), element \(k)")
-                }
-            }
+            try assertGradientsMatchFiniteDifferences(loss, at: xs, absolute: 1e-7, "reverse \(reverse)")
         }
     }
 

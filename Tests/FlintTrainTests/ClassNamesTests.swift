@@ -44,7 +44,7 @@ final class ClassNamesTests: XCTestCase {
         XCTAssertEqual(table.status, 0, table.err)
         XCTAssertTrue(table.out.contains("\nleft "), table.out)
         XCTAssertTrue(table.out.contains("\nright "), table.out)
-        let report = try FlintCommands.evaluateReport(checkpoint: result.checkpoint, split: "test", data: nil)
+        let report = try FlintCommands.evaluate(checkpoint: result.checkpoint, split: "test", data: nil)
         XCTAssertEqual(report.className(1), "right")
 
         let predictions = dir.appendingPathComponent("p.h5").path

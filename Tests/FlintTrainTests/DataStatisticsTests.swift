@@ -101,7 +101,7 @@ final class DataStatisticsTests: XCTestCase {
         let predicted = dir.appendingPathComponent("before.h5").path
         _ = try FlintCommands.predict(checkpoint: first.checkpoint, input: data + ":test/features", output: predicted)
         for (a, b) in zip(try outputs(predicted), expected) { XCTAssertEqual(a, b, accuracy: 1e-5) }
-        let evaluated = try FlintCommands.evaluateReport(checkpoint: first.checkpoint, split: "test", data: nil)
+        let evaluated = try FlintCommands.evaluate(checkpoint: first.checkpoint, split: "test", data: nil)
 
         // New training data: a refit would move every statistic.
         let file = try HDF5File.open(data, mode: .readWrite)
@@ -109,7 +109,7 @@ final class DataStatisticsTests: XCTestCase {
         try file.dataset("train/features").write(train.map { $0 * 10 + 3 })
         try file.close()
 
-        let again = try FlintCommands.evaluateReport(checkpoint: first.checkpoint, split: "test", data: nil).metrics
+        let again = try FlintCommands.evaluate(checkpoint: first.checkpoint, split: "test", data: nil).metrics
         XCTAssertEqual(again.keys.sorted(), evaluated.metrics.keys.sorted())
         for (name, value) in evaluated.metrics {
             XCTAssertTrue(again[name] == value || (again[name]?.isNaN == true && value.isNaN),

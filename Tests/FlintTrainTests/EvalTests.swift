@@ -93,7 +93,7 @@ final class EvalTests: XCTestCase {
     func testReportOfATrainedCheckpoint() throws {
         let dir = try TestSupport.tempDir(self)
         let (checkpoint, _) = try TestSupport.trainedCheckpoint(in: dir)
-        let report = try FlintCommands.evaluateReport(checkpoint: checkpoint, split: "test", data: nil, topK: 3)
+        let report = try FlintCommands.evaluate(checkpoint: checkpoint, split: "test", data: nil, scope: .full(topK: 3))
         XCTAssertEqual(report.samples, 50)
         let cm = try XCTUnwrap(report.confusion)
         XCTAssertEqual(cm.total, 50)
@@ -101,7 +101,7 @@ final class EvalTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(report.metrics["top_3_accuracy"]), try XCTUnwrap(report.metrics["accuracy"]))
         for name in ["precision", "recall", "f1", "weighted_f1", "auroc"] { XCTAssertNotNil(report.metrics[name], name) }
         // The trainer's evaluation gives the same loss and accuracy.
-        let (_, plain) = try FlintCommands.evaluate(checkpoint: checkpoint, split: "test", data: nil)
+        let plain = try FlintCommands.evaluate(checkpoint: checkpoint, split: "test", data: nil, scope: .logged).metrics
         XCTAssertEqual(try XCTUnwrap(plain["accuracy"]), try XCTUnwrap(report.metrics["accuracy"]), accuracy: 1e-12)
         XCTAssertEqual(try XCTUnwrap(plain["loss"]), try XCTUnwrap(report.metrics["loss"]), accuracy: 1e-9)
 

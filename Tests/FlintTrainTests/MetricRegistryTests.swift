@@ -102,7 +102,7 @@ final class MetricRegistryTests: XCTestCase {
         XCTAssertEqual(summary["best_metric"] as? String, "val/top_3_accuracy")
 
         // The validation metrics are what `flint eval` computes from the last checkpoint.
-        let (_, evaluated) = try FlintCommands.evaluate(checkpoint: result.checkpoint, split: "val", data: nil)
+        let evaluated = try FlintCommands.evaluate(checkpoint: result.checkpoint, split: "val", data: nil, scope: .logged).metrics
         for name in ["f1", "top_3_accuracy", "auroc", "loss"] {
             XCTAssertEqual(try XCTUnwrap(evaluated[name], name), try XCTUnwrap(epochs.last?.values["val/" + name]), accuracy: 1e-9, name)
         }
@@ -149,9 +149,9 @@ final class MetricRegistryTests: XCTestCase {
         let bestEpoch = try XCTUnwrap(try TestSupport.jsonObject(a.runDir + "/summary.json")["best_epoch"] as? Int)
         XCTAssertEqual(bestEpoch, 1)
         XCTAssertEqual(a.testCheckpoint, a.runDir + "/checkpoints/best.h5")
-        let (_, fromBest) = try FlintCommands.evaluate(checkpoint: a.runDir + "/checkpoints/best.h5", split: "test", data: nil)
+        let fromBest = try FlintCommands.evaluate(checkpoint: a.runDir + "/checkpoints/best.h5", split: "test", data: nil, scope: .logged).metrics
         XCTAssertEqual(try XCTUnwrap(a.metrics["test/loss"]), try XCTUnwrap(fromBest["loss"]), accuracy: 1e-9)
-        let (_, fromLast) = try FlintCommands.evaluate(checkpoint: a.checkpoint, split: "test", data: nil)
+        let fromLast = try FlintCommands.evaluate(checkpoint: a.checkpoint, split: "test", data: nil, scope: .logged).metrics
         XCTAssertNotEqual(try XCTUnwrap(a.metrics["test/loss"]), try XCTUnwrap(fromLast["loss"]))
 
         let last = try trainSpec("  checkpoint: {best: {metric: train/loss, mode: max}}\n  test_checkpoint: last", name: "last.yaml")

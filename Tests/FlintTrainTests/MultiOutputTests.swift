@@ -198,7 +198,7 @@ final class MultiOutputTests: XCTestCase {
         crossEntropy /= Double(labels.count)
         let mse = zip(recon, x).map { ($0 - $1) * ($0 - $1) }.reduce(0, +) / Double(x.count)
 
-        let report = try FlintCommands.evaluateReport(checkpoint: checkpoint, split: "test", data: nil)
+        let report = try FlintCommands.evaluate(checkpoint: checkpoint, split: "test", data: nil)
         XCTAssertEqual(report.samples, 50)
         XCTAssertEqual(try XCTUnwrap(report.metrics["loss"]), crossEntropy + 0.1 * mse, accuracy: 1e-4)
         XCTAssertEqual(try XCTUnwrap(report.metrics["accuracy"]), Double(correct) / 50, accuracy: 1e-12)

@@ -21,7 +21,7 @@ final class QuickRunTests: XCTestCase {
         let r = try FlintCommands.train(specPath: spec, overrides: [], runDir: dir.appendingPathComponent("run").path, resume: nil, quiet: true)
         XCTAssertEqual(try Checkpoint.read(from: r.checkpoint).step, 4, "two batches in each of two epochs")
         // `flint eval` ignores the limits: it sees the whole test split.
-        let report = try FlintCommands.evaluateReport(checkpoint: r.checkpoint, split: "test", data: nil)
+        let report = try FlintCommands.evaluate(checkpoint: r.checkpoint, split: "test", data: nil)
         XCTAssertEqual(report.samples, 40)
     }
 

@@ -2,19 +2,15 @@ import Foundation
 import XCTest
 import Flint
 import FlintHDF5
+import FlintTestSupport
 
 /// Paths and fixtures shared by the training and CLI tests.
 enum TestSupport {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repoRoot = Repository.root
     static let mnist = repoRoot.appendingPathComponent("datasets/mnist.h5").path
 
     /// A fresh temporary directory, removed when the test ends.
-    static func tempDir(_ test: XCTestCase) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flint-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        return url
-    }
+    static func tempDir(_ test: XCTestCase) throws -> URL { try temporaryDirectory(for: test) }
 
     /// The first `train` and `test` rows of MNIST, written to a small HDF5 file.
     static func mnistSlice(in dir: URL, train: Int, test: Int) throws -> String {

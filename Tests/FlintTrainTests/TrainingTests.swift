@@ -21,7 +21,8 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(result.epochs, 3)
 
         // The checkpoint alone reproduces the test metrics.
-        let (samples, metrics) = try FlintCommands.evaluate(checkpoint: result.checkpoint, split: "test", data: nil)
+        let report = try FlintCommands.evaluate(checkpoint: result.checkpoint, split: "test", data: nil, scope: .logged)
+        let (samples, metrics) = (report.samples, report.metrics)
         XCTAssertEqual(samples, 500)
         XCTAssertEqual(try XCTUnwrap(metrics["accuracy"]), try XCTUnwrap(result.metrics["test/accuracy"]), accuracy: 1e-12)
         XCTAssertEqual(try XCTUnwrap(metrics["loss"]), try XCTUnwrap(result.metrics["test/loss"]), accuracy: 1e-6)

@@ -74,4 +74,81 @@ public enum FileSafety {
         default: return nil
         }
     }
+
+    /// What the machine did wrong when a write of `path` failed with `code`: the errno's
+    /// reason, or "the disk is full" when less than 1 MiB is left (libraries such as
+    /// libhdf5 report a full disk as a plain write failure and leave errno elsewhere).
+    public static func writeProblem(_ code: Int32, near path: String) -> String? {
+        describeWriteFailure(code) ?? (freeBytes(near: path).map { $0 < 1 << 20 } == true ? "the disk is full" : nil)
+    }
+
+    /// The first of `inputs` that `output` is (by device and inode), which writing `output` would destroy.
+    public static func input(_ inputs: [String], replacedBy output: String) -> String? {
+        inputs.first { isSameFile(output, $0) }
+    }
+}
+
+/// A failure of the file system while finishing a file (flush, rename): the machine's
+/// problem, never the input's.
+public struct FileWriteError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// A file that appears at its destination only when complete, the one way Flint writes
+/// the files it is asked for (checkpoints, exports, predictions, imports): the content
+/// goes to a hidden temporary file beside the destination (`FileSafety.temporaryPath`,
+/// which also removes dead writers' leftovers), is flushed to disk and renamed over the
+/// destination. A crash or an error never leaves a torn file and never replaces a good one.
+///
+///     try AtomicFile(destination: "model.safetensors").write(bytes)
+public struct AtomicFile {
+    public let destination: String
+    /// Where the content is written before it is renamed into place.
+    public let temporary: String
+
+    public init(destination: String) {
+        self.destination = destination
+        temporary = FileSafety.temporaryPath(for: destination)
+    }
+
+    /// Runs `body` with the temporary path, then flushes the file and renames it over the
+    /// destination. Whatever fails, the temporary file is removed, the destination is left
+    /// as it was, and `failure` turns the error into the caller's, given what the machine did
+    /// wrong when that is known (a full disk, `FileSafety.writeProblem`).
+    public func write<R>(_ body: (_ temporary: String) throws -> R,
+                         failure: (_ error: Error, _ machineProblem: String?) -> Error = { error, _ in error }) throws -> R {
+        do {
+            let result = try body(temporary)
+            try commit()
+            return result
+        } catch {
+            let code = errno
+            unlink(temporary)
+            throw failure(error, FileSafety.writeProblem(code, near: destination))
+        }
+    }
+
+    /// Writes `data` to the destination atomically.
+    public func write(_ data: Data, failure: (_ error: Error, _ machineProblem: String?) -> Error = { error, _ in error }) throws {
+        try write({ path in
+            guard FileManager.default.createFile(atPath: path, contents: data) else {
+                throw FileWriteError(description: "cannot write \(path): \(String(cString: strerror(errno)))")
+            }
+        }, failure: failure)
+    }
+
+    /// Flushes the temporary file to disk and renames it over the destination.
+    private func commit() throws {
+        let fd = open(temporary, O_RDONLY)
+        guard fd >= 0 else {
+            throw FileWriteError(description: "cannot reopen \(temporary) to flush it: \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else {
+            throw FileWriteError(description: "cannot flush \(temporary) to disk: \(String(cString: strerror(errno)))")
+        }
+        guard rename(temporary, destination) == 0 else {
+            throw FileWriteError(description: "cannot move the finished file into place at \(destination): \(String(cString: strerror(errno)))")
+        }
+    }
 }

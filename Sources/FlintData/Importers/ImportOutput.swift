@@ -16,40 +16,34 @@ func writeImport(to output: String, overwrite: Bool, format: String, sources: [S
     }
 }
 
-/// Creates `output` through a temporary file beside it that is renamed into place only when
-/// complete: a failed import leaves no half-written file and the previous one intact. An
-/// output that is one of the `sources` (by device and inode) is refused even with `overwrite`.
-/// A failure to write (a full disk) is `DataError.writeFailed`, not a problem of the input.
+/// Creates `output` through `AtomicFile` (a temporary file beside it, flushed and renamed
+/// into place only when complete): a failed import leaves no half-written file and the
+/// previous one intact. An output that is one of the `sources` (by device and inode) is
+/// refused even with `overwrite`. A failure to write (a full disk) is `DataError.writeFailed`,
+/// not a problem of the input.
 func writeAtomically(to output: String, overwrite: Bool, sources: [String], body: (HDF5File) throws -> Void) throws {
-    if let source = sources.first(where: { FileSafety.isSameFile(output, $0) }) {
+    if let source = FileSafety.input(sources, replacedBy: output) {
         throw DataError.invalid("\(output): is the input \(source); an import cannot replace its own source")
     }
     if FileManager.default.fileExists(atPath: output) && !overwrite {
         throw DataError.invalid("\(output): already exists (pass --force to replace it)")
     }
-    let temporary = FileSafety.temporaryPath(for: output)
+    let atomic = AtomicFile(destination: output)
     var writing = false
-    do {
+    try atomic.write({ temporary in
         let file = try HDF5File.create(temporary)
         writing = true
         try body(file)
         try file.close()
-        guard rename(temporary, output) == 0 else {
-            throw DataError.writeFailed("\(output): cannot move the finished file into place: \(String(cString: strerror(errno)))")
+    }, failure: { error, problem in
+        if let error = error as? FileWriteError { return DataError.writeFailed("\(output): \(error)") }
+        guard let error = error as? HDF5Error, error.file == atomic.temporary else { return error }
+        // Out of space or quota while writing: this machine's problem, not the input's.
+        if writing, error.kind == .io || error.kind == .fileAccess, let problem {
+            return DataError.writeFailed("\(output): cannot write (\(problem)): \(error.message)")
         }
-    } catch {
-        let code = errno
-        unlink(temporary)
-        if let error = error as? HDF5Error, error.file == temporary {
-            // Out of space or quota while writing: this machine's problem, not the input's.
-            if writing, error.kind == .io || error.kind == .fileAccess, let reason = FileSafety.describeWriteFailure(code)
-                ?? (FileSafety.freeBytes(near: output).map { $0 < 1 << 20 } == true ? "the disk is full" : nil) {
-                throw DataError.writeFailed("\(output): cannot write (\(reason)): \(error.message)")
-            }
-            throw HDF5Error(error.kind, file: output, object: error.object, error.message)
-        }
-        throw error
-    }
+        return HDF5Error(error.kind, file: output, object: error.object, error.message)
+    })
 }
 
 /// Appends rows to a dataset made at its final size, writing them a block at

@@ -22,6 +22,20 @@ extension LayerTypes {
         ]
     }
 
+    /// LSTM and GRU, whose constructors take the same arguments:
+    /// `(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional)`.
+    private static func gated(_ name: String, _ pytorch: String,
+                              _ make: @escaping (Int, Int, Int, Bool, Bool, Double, Bool) throws -> Module) -> LayerType {
+        LayerType(TypeSchema(name, pytorch: "torch.nn.\(pytorch)",
+                             doc: "\(pytorch) over `[N, L, features]`; outputs every step's hidden state `[N, L, D·hidden_size]`.",
+                             fields: recurrentFields(nonlinearity: false), check: checkBatchFirst),
+                  example: .init("hidden_size: 3", input: sequenceInput)) { e, input in
+            try shaped(make(try sequenceFeatures(e, "input_size", input), try e.intValue("hidden_size"),
+                            try e.intValue("num_layers"), try e.boolValue("bias"), true, try e.doubleValue("dropout"),
+                            try e.boolValue("bidirectional")), input)
+        }
+    }
+
     /// Attention splits the features among the heads, so the heads must divide them: checked
     /// on written values when validating, and on the size inferred from the input when building.
     private static func checkHeads(_ heads: String, dividing features: String) -> EntryCheck {
@@ -55,21 +69,11 @@ extension LayerTypes {
                            bias: try e.boolValue("bias"), batchFirst: true, dropout: try e.doubleValue("dropout"),
                            bidirectional: try e.boolValue("bidirectional")), input)
         },
-        LayerType(TypeSchema("lstm", pytorch: "torch.nn.LSTM",
-                             doc: "LSTM over `[N, L, features]`; outputs every step's hidden state `[N, L, D·hidden_size]`.",
-                             fields: recurrentFields(nonlinearity: false), check: checkBatchFirst),
-                  example: .init("hidden_size: 3", input: sequenceInput)) { e, input in
-            try shaped(LSTM(inputSize: try sequenceFeatures(e, "input_size", input), hiddenSize: try e.intValue("hidden_size"),
-                            numLayers: try e.intValue("num_layers"), bias: try e.boolValue("bias"), batchFirst: true,
-                            dropout: try e.doubleValue("dropout"), bidirectional: try e.boolValue("bidirectional")), input)
+        gated("lstm", "LSTM") {
+            try LSTM(inputSize: $0, hiddenSize: $1, numLayers: $2, bias: $3, batchFirst: $4, dropout: $5, bidirectional: $6)
         },
-        LayerType(TypeSchema("gru", pytorch: "torch.nn.GRU",
-                             doc: "GRU over `[N, L, features]`; outputs every step's hidden state `[N, L, D·hidden_size]`.",
-                             fields: recurrentFields(nonlinearity: false), check: checkBatchFirst),
-                  example: .init("hidden_size: 3", input: sequenceInput)) { e, input in
-            try shaped(GRU(inputSize: try sequenceFeatures(e, "input_size", input), hiddenSize: try e.intValue("hidden_size"),
-                           numLayers: try e.intValue("num_layers"), bias: try e.boolValue("bias"), batchFirst: true,
-                           dropout: try e.doubleValue("dropout"), bidirectional: try e.boolValue("bidirectional")), input)
+        gated("gru", "GRU") {
+            try GRU(inputSize: $0, hiddenSize: $1, numLayers: $2, bias: $3, batchFirst: $4, dropout: $5, bidirectional: $6)
         },
         LayerType(TypeSchema("multihead_attention", pytorch: "torch.nn.MultiheadAttention",
                              doc: "Self-attention over `[N, L, embed_dim]` sequences.", fields: [

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import FlintTestSupport
 @testable import FlintData
 
 /// The torchvision fixtures written by `Tests/Fixtures/data/generate_data.py`.
@@ -28,8 +29,7 @@ struct DataFixture {
     let cases: [Case]
     let images: [DecodedImageRecord]
 
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Fixtures/data")
+    static let directory = Repository.fixtures("data")
 
     static func load() throws -> DataFixture {
         let data = try Data(contentsOf: directory.appendingPathComponent("transforms.json"))

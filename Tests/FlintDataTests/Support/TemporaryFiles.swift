@@ -1,31 +1,13 @@
 import Foundation
 import XCTest
+import FlintTestSupport
 @testable import FlintData
 
 /// A fresh directory per test, removed afterwards.
-class DataTestCase: XCTestCase {
-    private(set) var directory = URL(fileURLWithPath: NSTemporaryDirectory())
-
-    override func setUpWithError() throws {
-        directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("flint-data-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
-
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
-
+class DataTestCase: TemporaryDirectoryTestCase {
     /// The `DataError` that `body` throws; fails the test otherwise.
     func dataError<T>(_ body: @autoclosure () throws -> T, file: StaticString = #filePath, line: UInt = #line) -> DataError? {
-        do {
-            _ = try body()
-            XCTFail("expected a DataError", file: file, line: line)
-        } catch let error as DataError {
-            return error
-        } catch {
-            XCTFail("expected a DataError, got \(error)", file: file, line: line)
-        }
-        return nil
+        thrown(DataError.self, by: try body(), file: file, line: line)
     }
 
     /// Every batch of one epoch: sample positions and the first input's values.

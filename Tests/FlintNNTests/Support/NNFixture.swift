@@ -1,12 +1,11 @@
 import Foundation
 import XCTest
 import FlintNN
+import FlintTestSupport
 
 /// Reads the fixtures that `Tests/Fixtures/nn/generate_nn.py` writes from PyTorch.
 enum NNFixture {
-    static let directory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/nn")
+    static let directory = Repository.fixtures("nn")
 
     /// The cases of `family.json`.
     static func cases(_ family: String) throws -> [[String: Any]] {

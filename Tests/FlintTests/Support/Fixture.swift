@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Flint
+import FlintTestSupport
 
 /// One tensor as the generator wrote it.
 struct FixtureTensor {
@@ -136,8 +137,7 @@ struct FixtureCase {
 }
 
 enum Fixtures {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static let directory = Repository.fixtures()
 
     static func load(_ family: String) throws -> [FixtureCase] {
         let data = try Data(contentsOf: directory.appendingPathComponent("\(family).json"))
