@@ -125,8 +125,7 @@ extension TestSupport {
           layers:
         \(layers)
         loss: {type: cross_entropy_loss}
-        optimizer: \(optimizer)
-        \(extra)
+        optimizer: \(optimizer)\(extra.isEmpty ? "" : "\n" + extra)
         train:
           epochs: \(epochs)
 
