@@ -8,7 +8,7 @@ classes that read them (`swift test --skip-build`, so build the tests first:
 `swift build -c release -Xswiftc -enable-testing --build-tests`), restores the
 fixtures, and prints one line per seed with the tests that failed.
 
-    python3 Tests/Fixtures/seed_sweep.py --seeds 20 [--first-seed 1] [--only spec_training,nn]
+    python3 Tests/Fixtures/seed_sweep.py --seeds 20 [--first-seed 1] [--seed-list 572647,...] [--only spec_training,nn]
 
 Needs torch (as the generators do). Exits 1 when any seed failed.
 """
@@ -66,11 +66,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--first-seed", type=int, help="sweep seeds from this one up (default: random seeds)")
+    parser.add_argument("--seed-list", help="comma-separated seeds to sweep (replays seeds that failed), before the others")
     parser.add_argument("--only", help="comma-separated generators: " + ", ".join(GENERATORS))
     args = parser.parse_args()
     names = args.only.split(",") if args.only else list(GENERATORS)
-    seeds = (list(range(args.first_seed, args.first_seed + args.seeds)) if args.first_seed is not None
-             else random.SystemRandom().sample(range(1, 2**31), args.seeds))
+    listed = [int(s) for s in args.seed_list.split(",")] if args.seed_list else []
+    count = max(args.seeds - len(listed), 0)
+    seeds = listed + (list(range(args.first_seed, args.first_seed + count)) if args.first_seed is not None
+                      else random.SystemRandom().sample(range(1, 2**31), count))
     saved = tempfile.mkdtemp(prefix="flint-fixtures-")
     shutil.copytree(HERE, os.path.join(saved, "Fixtures"))
     bad = 0
