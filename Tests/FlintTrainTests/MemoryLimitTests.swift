@@ -79,7 +79,7 @@ final class MemoryLimitTests: XCTestCase {
         let dir = try TestSupport.tempDir(self)
         let samples = (train: 2_000, test: 200)
         let data = try TestSupport.mnistSlice(in: dir, train: samples.train, test: samples.test)
-        let layers = (["    - {type: flatten}"] + Array(repeating: "    - {type: identity}", count: 600)
+        let layers = (["    - {type: flatten}"] + Array(repeating: "    - {type: identity}", count: 1200)
                       + ["    - {type: linear, out_features: 10}"]).joined(separator: "\n")
         let spec = try TestSupport.write(TestSupport.spec(data: data, batchSize: 256, layers: layers), dir, "spec.yaml")
         let model = try XCTUnwrap(SpecCheck.run(Spec.load(path: spec)).model)

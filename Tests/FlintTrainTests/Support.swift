@@ -48,7 +48,8 @@ enum TestSupport {
         let p = Process()
         if let addressSpaceLimit {
             p.executableURL = URL(fileURLWithPath: "/bin/sh")
-            p.arguments = ["-c", "ulimit -v \(addressSpaceLimit / 1024) && exec \"$0\" \"$@\"", binary] + args
+            // OpenBLAS spins when its buffer cannot be allocated: a run out of address space ends after 2 minutes.
+            p.arguments = ["-c", "ulimit -v \(addressSpaceLimit / 1024) && exec timeout 120 \"$0\" \"$@\"", binary] + args
         } else {
             p.executableURL = URL(fileURLWithPath: binary)
             p.arguments = args
