@@ -77,7 +77,8 @@ final class RegistryTests: XCTestCase {
             for child in m.children {
                 let value = child.value
                 let style = Mirror(reflecting: value).displayStyle
-                if value is Int || value is Double || value is Bool || value is String || value is [Int] || value is Int?
+                if value is Int || value is Double || value is Bool || value is String || value is [Int] || value is [Double]
+                    || value is Int?
                     || value is Double? || style == .enum {
                     out.append("\(child.label ?? "?") = \(value)")
                 }
@@ -172,6 +173,58 @@ final class RegistryTests: XCTestCase {
             case .pair(let make): built = try make(entry)
             }
             XCTAssertEqual(settings(of: built), settings(of: try XCTUnwrap(initialisers[type.name])), type.name)
+        }
+    }
+
+    /// A scheduler's schema defaults are its FlintNN initialiser's: the scheduler the registry builds from the
+    /// example (every other field at its schema default) has the settings, and steps through the learning rates
+    /// and momenta, of the one the initialiser makes from the same required arguments and its default arguments.
+    func testSchedulerSchemaDefaultsAreTheInitialisersDefaults() throws {
+        func same<S: LRScheduler>(_ make: @escaping (S, Optimizer) throws -> LRScheduler)
+            -> (LRScheduler, Optimizer) throws -> LRScheduler {
+            { scheduler, optimizer in
+                try make(try XCTUnwrap(scheduler as? S, "\(type(of: scheduler)) is no \(S.self)"), optimizer)
+            }
+        }
+        let initialisers: [String: (LRScheduler, Optimizer) throws -> LRScheduler] = [
+            "step_lr": same { (s: StepLR, o) in StepLR(optimizer: o, stepSize: s.stepSize) },
+            "multi_step_lr": same { (s: MultiStepLR, o) in MultiStepLR(optimizer: o, milestones: s.milestones) },
+            "cosine_annealing_lr": same { (s: CosineAnnealingLR, o) in CosineAnnealingLR(optimizer: o, tMax: s.tMax) },
+            "cosine_annealing_warm_restarts": same { (s: CosineAnnealingWarmRestarts, o) in
+                try CosineAnnealingWarmRestarts(optimizer: o, t0: s.t0)
+            },
+            "linear_lr": same { (_: LinearLR, o) in try LinearLR(optimizer: o) },
+            "constant_lr": same { (_: ConstantLR, o) in try ConstantLR(optimizer: o) },
+            "polynomial_lr": same { (_: PolynomialLR, o) in try PolynomialLR(optimizer: o) },
+            "one_cycle_lr": same { (s: OneCycleLR, o) in
+                try OneCycleLR(optimizer: o, maxLR: s.maxLRs, totalSteps: s.totalSteps)
+            },
+            "reduce_lr_on_plateau": same { (_: ReduceLROnPlateau, o) in try ReduceLROnPlateau(optimizer: o) },
+        ]
+        let parameters = [(name: "weight", tensor: try Tensor.zeros([2, 2]))]
+        for type in SchedulerTypes.all {
+            guard let initialiser = initialisers[type.name] else {
+                XCTAssertEqual(type.schema.fields.filter { $0.defaultValue != nil }.map(\.name), [],
+                               "\(type.name) has defaults but no initialiser in this test")
+                continue
+            }
+            let entry = "{type: \(type.name)" + (type.example.isEmpty ? "" : ", \(type.example)") + "}"
+            let text = spec(input: [4], layers: ["{type: linear, out_features: 3}"], rest: "scheduler: \(entry)\n")
+            let loaded = try XCTUnwrap(parsed(text), type.name)
+            let builtOptimizer = try Builder.optimizer(loaded.optimizer, parameters: parameters)
+            let plainOptimizer = try Builder.optimizer(loaded.optimizer, parameters: parameters)
+            let built = try Builder.scheduler(try XCTUnwrap(loaded.scheduler), optimizer: builtOptimizer, runSteps: 20)
+            let plain = try initialiser(built, plainOptimizer)
+            XCTAssertEqual(settings(of: built), settings(of: plain), type.name)
+            // Settings the reflection cannot see (OneCycleLR's phases) show in the rates and momenta it steps through;
+            // a constant metric makes ReduceLROnPlateau decay after patience epochs.
+            func trajectory(_ scheduler: LRScheduler, _ optimizer: Optimizer) -> [String] {
+                (0..<30).map { _ in
+                    scheduler.step(metric: 1)
+                    return optimizer.paramGroups.map { "\($0.lr) \(String(describing: $0.momentum))" }.joined(separator: ", ")
+                }
+            }
+            XCTAssertEqual(trajectory(built, builtOptimizer), trajectory(plain, plainOptimizer), type.name)
         }
     }
 
