@@ -22,6 +22,7 @@
 #include "FlintRecurrent.h"
 #include "FlintNorm.h"
 #include "FlintPool.h"
+#include "FlintAttention.h"
 
 // Compiles a function for AVX-512, AVX2 with FMA and baseline x86-64; the loader picks one for the CPU.
 #if defined(__x86_64__) && defined(__linux__)
