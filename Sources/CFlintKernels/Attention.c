@@ -2,14 +2,18 @@
 #include "FlintAttention.h"
 
 // One (batch, head) pair at a time, all in L1 for the sequence lengths of the models (K and V of one head
-// at L = 64, E = 32 are 8 KB each). Every inner loop runs over a contiguous row (the keys of one score
-// row through Kᵀ, or the E values of one head's row) so that it vectorises; the pair's Kᵀ and Vᵀ are
-// transposed once into scratch.
+// at L = 64, E = 32 are 8 KB each). Every product is `combine`: a weighted sum of rows accumulated in
+// registers over blocks of 16 to 64 columns, so that each step is one broadcast, one load and one FMA per
+// vector (written as loops over rows of Kᵀ it ran at half the speed of one cblas_sgemm per product). The
+// pair's operands are first copied into scratch with rows padded to a multiple of 16 columns, which lets
+// every block read whole vectors; the padding columns are computed and never stored.
 
 enum { ATTENTION_LANES = 16 };
 
+static inline __attribute__((always_inline)) ptrdiff_t round16(ptrdiff_t n) { return (n + 15) & ~(ptrdiff_t)15; }
+
 /// Σ x[j]·y[j] in lanes, so that it vectorises without reassociating.
-static inline float dot_lanes(const float *restrict x, const float *restrict y, ptrdiff_t n) {
+static inline __attribute__((always_inline)) float dot_lanes(const float *restrict x, const float *restrict y, ptrdiff_t n) {
     float lane[ATTENTION_LANES] = {0};
     ptrdiff_t j = 0;
     for (; j + ATTENTION_LANES <= n; j += ATTENTION_LANES)
@@ -20,8 +24,8 @@ static inline float dot_lanes(const float *restrict x, const float *restrict y, 
     return total;
 }
 
-/// The largest of row[0 ..< n] (−inf when empty), in lanes so that it vectorises.
-static inline float row_max(const float *x, ptrdiff_t n) {
+/// The largest of x[0 ..< n] (−inf when empty), in lanes so that it vectorises.
+static inline __attribute__((always_inline)) float row_max(const float *x, ptrdiff_t n) {
     float lane[ATTENTION_LANES];
     for (int l = 0; l < ATTENTION_LANES; l++) lane[l] = -__builtin_inff();
     ptrdiff_t j = 0;
@@ -33,32 +37,64 @@ static inline float row_max(const float *x, ptrdiff_t n) {
     return m;
 }
 
-/// row[j] = Σ_d x[d]·t[d·s + j] for j < n: one row of X·Yᵀ through Yᵀ (t, [e, s]).
-static inline void row_times_transposed(const float *restrict x, const float *restrict t, float *restrict row,
-                                        ptrdiff_t e, ptrdiff_t s, ptrdiff_t n, float scale) {
-    for (ptrdiff_t j = 0; j < n; j++) row[j] = 0;
-    for (ptrdiff_t d = 0; d < e; d++) {
-        float xd = x[d] * scale;
-        const float *td = t + d * s;
-        for (ptrdiff_t j = 0; j < n; j++) row[j] += xd * td[j];
+#define COMBINE_BLOCK(W)                                                                                        \
+    {                                                                                                           \
+        float acc[W] = {0};                                                                                     \
+        for (ptrdiff_t r = 0; r < rows; r++) {                                                                  \
+            float c = coef[r * coef_stride];                                                                    \
+            const float *mr = m + r * m_stride + c0;                                                            \
+            for (int l = 0; l < W; l++) acc[l] += c * mr[l];                                                    \
+        }                                                                                                       \
+        for (int l = 0; l < W && c0 + l < width; l++) dst[c0 + l] = acc[l] * scale;                             \
+        c0 += W;                                                                                                \
     }
+
+/// dst[c] = scale·Σ_{r < rows} coef[r·coef_stride]·m[r·m_stride + c] for c < width, where m's rows may be read up
+/// to round16(width) columns: every product of the kernel (scores through Kᵀ, the weighted sum of V, and each
+/// gradient) is this weighted sum of rows.
+static inline __attribute__((always_inline)) void combine(const float *restrict coef, ptrdiff_t coef_stride, const float *restrict m, ptrdiff_t m_stride,
+                           ptrdiff_t rows, float *restrict dst, ptrdiff_t width, float scale) {
+    ptrdiff_t padded = round16(width), c0 = 0;
+    while (padded - c0 >= 64) COMBINE_BLOCK(64)
+    if (padded - c0 >= 32) COMBINE_BLOCK(32)
+    if (padded - c0 >= 16) COMBINE_BLOCK(16)
 }
 
-/// t[d·s + j] = x[j·stride + d]: the transpose of s rows of e values.
-static inline void transpose_rows(const float *restrict x, ptrdiff_t stride, float *restrict t, ptrdiff_t s, ptrdiff_t e) {
+/// t[d·ts + j] = x[j·stride + d] for j < s, d < e: s rows of e values transposed.
+static inline __attribute__((always_inline)) void transpose_rows(const float *restrict x, ptrdiff_t stride, float *restrict t, ptrdiff_t ts, ptrdiff_t s,
+                                  ptrdiff_t e) {
     for (ptrdiff_t j = 0; j < s; j++)
-        for (ptrdiff_t d = 0; d < e; d++) t[d * s + j] = x[j * stride + d];
+        for (ptrdiff_t d = 0; d < e; d++) t[d * ts + j] = x[j * stride + d];
+}
+
+/// y[j·ys + d] = x[j·stride + d] for j < s, d < e: s rows of e values, re-strided.
+static inline __attribute__((always_inline)) void copy_rows(const float *restrict x, ptrdiff_t stride, float *restrict y, ptrdiff_t ys, ptrdiff_t s,
+                             ptrdiff_t e) {
+    for (ptrdiff_t j = 0; j < s; j++)
+        for (ptrdiff_t d = 0; d < e; d++) y[j * ys + d] = x[j * stride + d];
 }
 
 /// How many keys row i sees: all s, or j ≤ i when causal.
-static inline ptrdiff_t keys_seen(const flint_attention *a, ptrdiff_t i) {
+static inline __attribute__((always_inline)) ptrdiff_t keys_seen(const flint_attention *a, ptrdiff_t i) {
     return a->causal ? (i + 1 < a->s ? i + 1 : a->s) : a->s;
+}
+
+/// Scratch floats of the forward: Kᵀ, V padded, a score row and its dropped copy.
+ptrdiff_t flint_attention_forward_scratch(const flint_attention *a) {
+    ptrdiff_t sp = round16(a->s);
+    return a->e * sp + a->s * round16(a->ev) + 2 * sp + 64;
+}
+
+/// Scratch floats of the backward: Vᵀ, K, Q and dO padded, dS and the dropped probabilities.
+ptrdiff_t flint_attention_backward_scratch(const flint_attention *a) {
+    ptrdiff_t sp = round16(a->s), ep = round16(a->e), evp = round16(a->ev);
+    return a->ev * sp + a->s * ep + a->l * ep + a->l * evp + 2 * a->l * sp + sp + 64;
 }
 
 FLINT_CLONES void flint_attention_forward_f32(const flint_attention *a, const float *q, const float *k, const float *v,
                                               float *o, float *p, float *scratch, ptrdiff_t bh0, ptrdiff_t bh1) {
-    const ptrdiff_t L = a->l, S = a->s, E = a->e, EV = a->ev;
-    float *kt = scratch, *spare = scratch + E * S;
+    const ptrdiff_t L = a->l, S = a->s, E = a->e, EV = a->ev, sp = round16(S), evp = round16(EV);
+    float *kt = scratch, *vpad = kt + E * sp, *row = vpad + S * evp, *dropped = row + sp;
     for (ptrdiff_t bh = bh0; bh < bh1; bh++) {
         ptrdiff_t b = bh / a->heads, h = bh % a->heads;
         const float *qb = q + b * a->q_batch + h * a->q_head, *kb = k + b * a->k_batch + h * a->k_head;
@@ -66,20 +102,22 @@ FLINT_CLONES void flint_attention_forward_f32(const flint_attention *a, const fl
         float *ob = o + b * a->o_batch + h * a->o_head;
         const float *mask = a->mask ? a->mask + b * a->mask_batch + h * a->mask_head : NULL;
         const float *key_mask = a->key_mask ? a->key_mask + b * S : NULL;
-        transpose_rows(kb, a->k_row, kt, S, E);
+        transpose_rows(kb, a->k_row, kt, sp, S, E);
+        copy_rows(vb, a->v_row, vpad, evp, S, EV);
         for (ptrdiff_t i = 0; i < L; i++) {
             ptrdiff_t n = keys_seen(a, i);
-            float *row = p ? p + (bh * L + i) * S : spare, *oi = ob + i * a->o_row;
-            row_times_transposed(qb + i * a->q_row, kt, row, E, S, n, a->scale);
+            float *oi = ob + i * a->o_row, *pi = p ? p + (bh * L + i) * S : NULL;
+            combine(qb + i * a->q_row, 1, kt, sp, E, row, n, a->scale);
             if (mask)
                 for (ptrdiff_t j = 0; j < n; j++) row[j] += mask[i * S + j];
             if (key_mask)
                 for (ptrdiff_t j = 0; j < n; j++) row[j] += key_mask[j];
             float m = row_max(row, n);
-            for (ptrdiff_t e = 0; e < EV; e++) oi[e] = 0;
             if (m == -__builtin_inff()) {
                 // Every key masked: the row attends to nothing (zeros, as PyTorch's safe softmax gives).
-                for (ptrdiff_t j = 0; j < S; j++) row[j] = 0;
+                for (ptrdiff_t e = 0; e < EV; e++) oi[e] = 0;
+                if (pi)
+                    for (ptrdiff_t j = 0; j < S; j++) pi[j] = 0;
                 continue;
             }
             float lane[ATTENTION_LANES] = {0};
@@ -98,14 +136,17 @@ FLINT_CLONES void flint_attention_forward_f32(const flint_attention *a, const fl
             }
             float inv = 1.0f / total;
             for (j = 0; j < n; j++) row[j] *= inv;
-            for (j = n; j < S; j++) row[j] = 0;
-            const float *drop = a->dropout ? a->dropout + (bh * L + i) * S : NULL;
-            for (j = 0; j < n; j++) {
-                float w = drop ? row[j] * drop[j] : row[j];
-                if (w == 0) continue;
-                const float *vj = vb + j * a->v_row;
-                for (ptrdiff_t e = 0; e < EV; e++) oi[e] += w * vj[e];
+            if (pi) {
+                for (j = 0; j < n; j++) pi[j] = row[j];
+                for (j = n; j < S; j++) pi[j] = 0;
             }
+            const float *weights = row;
+            if (a->dropout) {
+                const float *drop = a->dropout + (bh * L + i) * S;
+                for (j = 0; j < n; j++) dropped[j] = row[j] * drop[j];
+                weights = dropped;
+            }
+            combine(weights, 1, vpad, evp, n, oi, EV, 1.0f);
         }
     }
 }
@@ -114,54 +155,49 @@ FLINT_CLONES void flint_attention_backward_f32(const flint_attention *a, const f
                                                const float *p, const float *dout, float *dq, float *dk, float *dv,
                                                float *scratch, ptrdiff_t bh0, ptrdiff_t bh1) {
     const ptrdiff_t L = a->l, S = a->s, E = a->e, EV = a->ev;
-    float *vt = scratch, *ds = scratch + EV * S;
+    const ptrdiff_t sp = round16(S), ep = round16(E), evp = round16(EV);
+    float *vt = scratch, *kpad = vt + EV * sp, *qpad = kpad + S * ep, *dopad = qpad + L * ep;
+    float *ds = dopad + L * evp, *pdrop = ds + L * sp, *dp = pdrop + L * sp;
     for (ptrdiff_t bh = bh0; bh < bh1; bh++) {
         ptrdiff_t b = bh / a->heads, h = bh % a->heads;
         ptrdiff_t qo = b * a->q_batch + h * a->q_head, ko = b * a->k_batch + h * a->k_head;
         ptrdiff_t vo = b * a->v_batch + h * a->v_head, oo = b * a->o_batch + h * a->o_head;
-        const float *qb = q + qo, *kb = k + ko, *vb = v + vo, *dob = dout + oo;
-        float *dqb = dq ? dq + qo : NULL, *dkb = dk ? dk + ko : NULL, *dvb = dv ? dv + vo : NULL;
-        for (ptrdiff_t j = 0; j < S; j++) {
-            if (dkb)
-                for (ptrdiff_t d = 0; d < E; d++) dkb[j * a->k_row + d] = 0;
-            if (dvb)
-                for (ptrdiff_t e = 0; e < EV; e++) dvb[j * a->v_row + e] = 0;
+        const float *pb = p + bh * L * S, *drop = a->dropout ? a->dropout + bh * L * S : NULL;
+        copy_rows(dout + oo, a->o_row, dopad, evp, L, EV);
+        // dV = (P∘M)ᵀ·dO, column j of P∘M weighting the rows of dO.
+        const float *weights = pb;
+        ptrdiff_t weights_stride = S;
+        if (drop && dv) {
+            for (ptrdiff_t i = 0; i < L; i++)
+                for (ptrdiff_t j = 0; j < S; j++) pdrop[i * sp + j] = pb[i * S + j] * drop[i * S + j];
+            weights = pdrop;
+            weights_stride = sp;
         }
-        if (dqb || dkb) transpose_rows(vb, a->v_row, vt, S, EV);
+        if (dv)
+            for (ptrdiff_t j = 0; j < S; j++) {
+                ptrdiff_t i0 = a->causal ? j : 0, rows = L > i0 ? L - i0 : 0;
+                combine(weights + i0 * weights_stride + j, weights_stride, dopad + i0 * evp, evp, rows, dv + vo + j * a->v_row, EV, 1.0f);
+            }
+        if (!dq && !dk) continue;
+        transpose_rows(v + vo, a->v_row, vt, sp, S, EV);
+        copy_rows(k + ko, a->k_row, kpad, ep, S, E);
+        copy_rows(q + qo, a->q_row, qpad, ep, L, E);
         for (ptrdiff_t i = 0; i < L; i++) {
             ptrdiff_t n = keys_seen(a, i);
-            const float *row = p + (bh * L + i) * S, *doi = dob + i * a->o_row, *qi = qb + i * a->q_row;
-            const float *drop = a->dropout ? a->dropout + (bh * L + i) * S : NULL;
-            if (dvb)
-                for (ptrdiff_t j = 0; j < n; j++) {
-                    float w = drop ? row[j] * drop[j] : row[j];
-                    if (w == 0) continue;
-                    float *dvj = dvb + j * a->v_row;
-                    for (ptrdiff_t e = 0; e < EV; e++) dvj[e] += w * doi[e];
-                }
-            if (!dqb && !dkb) continue;
-            row_times_transposed(doi, vt, ds, EV, S, n, 1.0f);
+            const float *pi = pb + i * S;
+            float *dsi = ds + i * sp;
+            // dP = (dO·Vᵀ)∘M; dS = P∘(dP − rowsum(P∘dP)), with the scale of the scores folded in.
+            combine(dopad + i * evp, 1, vt, sp, EV, dp, n, 1.0f);
             if (drop)
-                for (ptrdiff_t j = 0; j < n; j++) ds[j] *= drop[j];
-            float delta = dot_lanes(row, ds, n);
-            for (ptrdiff_t j = 0; j < n; j++) ds[j] = row[j] * (ds[j] - delta) * a->scale;
-            if (dqb) {
-                float *dqi = dqb + i * a->q_row;
-                for (ptrdiff_t d = 0; d < E; d++) dqi[d] = 0;
-                for (ptrdiff_t j = 0; j < n; j++) {
-                    float s = ds[j];
-                    if (s == 0) continue;
-                    const float *kj = kb + j * a->k_row;
-                    for (ptrdiff_t d = 0; d < E; d++) dqi[d] += s * kj[d];
-                }
-            }
-            if (dkb)
-                for (ptrdiff_t j = 0; j < n; j++) {
-                    float s = ds[j];
-                    if (s == 0) continue;
-                    float *dkj = dkb + j * a->k_row;
-                    for (ptrdiff_t d = 0; d < E; d++) dkj[d] += s * qi[d];
-                }
+                for (ptrdiff_t j = 0; j < n; j++) dp[j] *= drop[i * S + j];
+            float delta = dot_lanes(pi, dp, n);
+            for (ptrdiff_t j = 0; j < n; j++) dsi[j] = pi[j] * (dp[j] - delta) * a->scale;
+            if (dq) combine(dsi, 1, kpad, ep, n, dq + qo + i * a->q_row, E, 1.0f);
         }
+        if (dk)
+            for (ptrdiff_t j = 0; j < S; j++) {
+                ptrdiff_t i0 = a->causal ? j : 0, rows = L > i0 ? L - i0 : 0;
+                combine(ds + i0 * sp + j, sp, qpad + i0 * ep, ep, rows, dk + ko + j * a->k_row, E, 1.0f);
+            }
     }
 }

@@ -31,7 +31,7 @@ typedef struct {
     const float *dropout;
 } flint_attention;
 
-/// O for pairs bh0 ..< bh1, with scratch for (e + 1)·s floats. p, when not NULL, receives the probabilities softmax(...) before dropout,
+/// O for pairs bh0 ..< bh1, with scratch for flint_attention_forward_scratch(a) floats. p, when not NULL, receives the probabilities softmax(...) before dropout,
 /// [batch·heads, L, S] contiguous, which the backward needs; rows whose every key is masked get zeros
 /// (PyTorch's safe softmax), so their output is zero.
 void flint_attention_forward_f32(const flint_attention *a, const float *q, const float *k, const float *v, float *o,
@@ -39,9 +39,14 @@ void flint_attention_forward_f32(const flint_attention *a, const float *q, const
 
 /// dQ, dK, dV (each may be NULL) from dO and the forward's probabilities p, for pairs bh0 ..< bh1:
 /// dV = (P∘M)ᵀ·dO, dP = (dO·Vᵀ)∘M, dS = P∘(dP − rowsum(P∘dP)), dQ = dS·K·scale, dK = dSᵀ·Q·scale.
-/// dO has O's strides; dQ, dK, dV those of Q, K, V, and are overwritten. scratch holds (ev + 1)·s floats.
+/// dO has O's strides; dQ, dK, dV those of Q, K, V, and are overwritten. scratch holds
+/// flint_attention_backward_scratch(a) floats.
 void flint_attention_backward_f32(const flint_attention *a, const float *q, const float *k, const float *v,
                                   const float *p, const float *dout, float *dq, float *dk, float *dv, float *scratch,
                                   ptrdiff_t bh0, ptrdiff_t bh1);
+
+/// The scratch floats each call needs, for one chunk of pairs.
+ptrdiff_t flint_attention_forward_scratch(const flint_attention *a);
+ptrdiff_t flint_attention_backward_scratch(const flint_attention *a);
 
 #endif

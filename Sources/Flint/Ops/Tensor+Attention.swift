@@ -53,12 +53,12 @@ extension AttentionLayout {
     }
 }
 
-/// Runs `body` over the (batch, head) pairs split across the worker pool, with `perPair` floats of scratch per chunk.
+/// Runs `body` over the (batch, head) pairs split across the worker pool, with `floats` of scratch per chunk.
 /// A pair costs about L·S·(E + Ev) multiply-adds; chunks of at least 2¹⁸ of them outweigh waking a worker.
-private func forEachPairChunk(_ a: flint_attention, scratch perPair: Int, _ body: (UnsafeMutablePointer<Float>, Int, Int) -> Void) {
+private func forEachPairChunk(_ a: flint_attention, scratch floats: Int, _ body: (UnsafeMutablePointer<Float>, Int, Int) -> Void) {
     let pairs = a.batch * a.heads, work = Swift.max(1, a.l * a.s * (a.e + a.ev))
     parallelFor(count: pairs, minChunk: Swift.max(1, (1 << 18) / work)) { range in
-        withScratch(Float.self, count: perPair) { scratch in body(scratch, range.lowerBound, range.upperBound) }
+        withScratch(Float.self, count: floats) { scratch in body(scratch, range.lowerBound, range.upperBound) }
     }
 }
 
@@ -177,7 +177,7 @@ extension Tensor {
             let qp = qd.pointer(Float.self), kp = kd.pointer(Float.self), vp = vd.pointer(Float.self)
             let op = out.pointer(Float.self), pp = probabilities?.pointer(Float.self)
             let geometry = a
-            forEachPairChunk(geometry, scratch: (geometry.e + 1) * geometry.s) { scratch, first, end in
+            forEachPairChunk(geometry, scratch: withUnsafePointer(to: geometry) { flint_attention_forward_scratch($0) }) { scratch, first, end in
                 withUnsafePointer(to: geometry) { flint_attention_forward_f32($0, qp, kp, vp, op, pp, scratch, first, end) }
             }
         }
@@ -202,7 +202,7 @@ extension AttentionSaved {
             let pp = probabilities.pointer(Float.self), gp = gy.pointer(Float.self)
             let dqp = dq?.pointer(Float.self), dkp = dk?.pointer(Float.self), dvp = dv?.pointer(Float.self)
             let geometry = a
-            forEachPairChunk(geometry, scratch: (geometry.ev + 1) * geometry.s) { scratch, first, end in
+            forEachPairChunk(geometry, scratch: withUnsafePointer(to: geometry) { flint_attention_backward_scratch($0) }) { scratch, first, end in
                 withUnsafePointer(to: geometry) { flint_attention_backward_f32($0, qp, kp, vp, pp, gp, dqp, dkp, dvp, scratch, first, end) }
             }
         }
