@@ -166,9 +166,14 @@ public final class Mul: Module {
 
 /// `torch.cat` of several branches along `dim` (of the batched tensors: 1 is the channels of `[N, C, H, W]`).
 public final class Cat: Module {
+    /// The default, written once: the initialiser's argument and the spec's schema read it. Dimension 1 of the
+    /// batched tensors (torch.cat's default, 0, would be the batch).
+    public enum Defaults {
+        public static let dim = 1
+    }
     public let dim: Int
 
-    public init(dim: Int = 1) {
+    public init(dim: Int = Defaults.dim) {
         self.dim = dim
         super.init()
     }

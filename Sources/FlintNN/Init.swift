@@ -16,20 +16,54 @@ public enum Init {
         return (MemoryBudget.product(shape[1], receptive) ?? Int.max, MemoryBudget.product(shape[0], receptive) ?? Int.max)
     }
 
+    /// The nonlinearities `calculate_gain` knows, in PyTorch's order: the one table behind `gain` and the
+    /// spec's `nonlinearity` choices.
+    public enum Nonlinearity: String, CaseIterable, Sendable {
+        case linear, conv1d, conv2d, conv3d
+        case convTranspose1d = "conv_transpose1d", convTranspose2d = "conv_transpose2d", convTranspose3d = "conv_transpose3d"
+        case sigmoid, tanh, relu
+        case leakyReLU = "leaky_relu"
+        case selu
+
+        /// `calculate_gain(self, param)`; `param` is leaky_relu's negative slope (LeakyReLU's default when nil).
+        public func gain(param: Double? = nil) -> Double {
+            switch self {
+            case .linear, .conv1d, .conv2d, .conv3d, .convTranspose1d, .convTranspose2d, .convTranspose3d, .sigmoid: return 1
+            case .tanh: return 5.0 / 3
+            case .relu: return 2.0.squareRoot()
+            case .leakyReLU: return leakyReLUGain(param ?? LeakyReLU.Defaults.negativeSlope)
+            case .selu: return 3.0 / 4
+            }
+        }
+    }
+
+    /// PyTorch's defaults of these functions' arguments, written once: the arguments and the spec's schema read them.
+    public enum Defaults {
+        /// kaiming's negative slope `a`, `mode` and `nonlinearity`.
+        public static let negativeSlope = 0.0
+        public static let mode = FanMode.fanIn
+        public static let nonlinearity = Nonlinearity.leakyReLU
+        /// xavier's and orthogonal's `gain`.
+        public static let gain = 1.0
+        /// normal's and trunc_normal's `mean` and `std`.
+        public static let mean = 0.0
+        public static let std = 1.0
+        /// uniform's bounds `a` and `b`.
+        public static let uniformBounds = (a: 0.0, b: 1.0)
+        /// trunc_normal's bounds `a` and `b`.
+        public static let truncatedBounds = (a: -2.0, b: 2.0)
+    }
+
     /// `torch.nn.init.calculate_gain(nonlinearity, param)`.
     ///
     /// - Parameter param: the negative slope for `leaky_relu` (default 0.01).
     public static func gain(_ nonlinearity: String, param: Double? = nil) throws -> Double {
-        switch nonlinearity {
-        case "linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "sigmoid":
-            return 1
-        case "tanh": return 5.0 / 3
-        case "relu": return 2.0.squareRoot()
-        case "leaky_relu": return leakyReLUGain(param ?? 0.01)
-        case "selu": return 3.0 / 4
-        default:
-            throw TensorError.invalidArgument(op: "calculate_gain", message: "unsupported nonlinearity '\(nonlinearity)'; expected linear, conv1d, conv2d, sigmoid, tanh, relu, leaky_relu or selu")
+        guard let known = Nonlinearity(rawValue: nonlinearity) else {
+            let names = Nonlinearity.allCases.map(\.rawValue)
+            throw TensorError.invalidArgument(op: "calculate_gain", message: "unsupported nonlinearity '\(nonlinearity)'; expected "
+                                              + names.dropLast().joined(separator: ", ") + " or " + (names.last ?? ""))
         }
+        return known.gain(param: param)
     }
 
     /// Gain of `calculate_gain('leaky_relu', a)`: √(2 / (1 + a²)).
@@ -44,7 +78,8 @@ public enum Init {
     }
 
     /// `kaiming_uniform_(a, mode, nonlinearity)`: U(−b, b), b = gain·√(3 / fan).
-    public static func kaimingUniform(_ shape: [Int], a: Double = 0, mode: FanMode = .fanIn, nonlinearity: String = "leaky_relu",
+    public static func kaimingUniform(_ shape: [Int], a: Double = Defaults.negativeSlope, mode: FanMode = Defaults.mode,
+                                      nonlinearity: String = Defaults.nonlinearity.rawValue,
                                       generator: Generator = .default) throws -> Tensor {
         let n = try fan(shape, mode, "kaiming_uniform_")
         let bound = n > 0 ? try gain(nonlinearity, param: a) * (3.0 / Double(n)).squareRoot() : 0
@@ -66,7 +101,8 @@ public enum Init {
     }
 
     /// `kaiming_normal_(a, mode, nonlinearity)`: N(0, σ²), σ = gain / √fan.
-    public static func kaimingNormal(_ shape: [Int], a: Double = 0, mode: FanMode = .fanIn, nonlinearity: String = "leaky_relu",
+    public static func kaimingNormal(_ shape: [Int], a: Double = Defaults.negativeSlope, mode: FanMode = Defaults.mode,
+                                     nonlinearity: String = Defaults.nonlinearity.rawValue,
                                      generator: Generator = .default) throws -> Tensor {
         let n = try fan(shape, mode, "kaiming_normal_")
         let std = n > 0 ? try gain(nonlinearity, param: a) / Double(n).squareRoot() : 0
@@ -74,7 +110,7 @@ public enum Init {
     }
 
     /// `xavier_uniform_(gain)`: U(−b, b), b = gain·√(6 / (fan_in + fan_out)).
-    public static func xavierUniform(_ shape: [Int], gain: Double = 1, generator: Generator = .default) throws -> Tensor {
+    public static func xavierUniform(_ shape: [Int], gain: Double = Defaults.gain, generator: Generator = .default) throws -> Tensor {
         _ = try fan(shape, .fanIn, "xavier_uniform_")
         let f = fans(shape)
         let bound = gain * (6.0 / Double(Swift.max(f.fanIn + f.fanOut, 1))).squareRoot()
@@ -82,19 +118,19 @@ public enum Init {
     }
 
     /// `xavier_normal_(gain)`: N(0, σ²), σ = gain·√(2 / (fan_in + fan_out)).
-    public static func xavierNormal(_ shape: [Int], gain: Double = 1, generator: Generator = .default) throws -> Tensor {
+    public static func xavierNormal(_ shape: [Int], gain: Double = Defaults.gain, generator: Generator = .default) throws -> Tensor {
         _ = try fan(shape, .fanIn, "xavier_normal_")
         let f = fans(shape)
         return try Tensor.randn(shape, std: gain * (2.0 / Double(Swift.max(f.fanIn + f.fanOut, 1))).squareRoot(), generator: generator)
     }
 
     /// `normal_(mean, std)`.
-    public static func normal(_ shape: [Int], mean: Double = 0, std: Double = 1, generator: Generator = .default) throws -> Tensor {
+    public static func normal(_ shape: [Int], mean: Double = Defaults.mean, std: Double = Defaults.std, generator: Generator = .default) throws -> Tensor {
         try Tensor.randn(shape, mean: mean, std: std, generator: generator)
     }
 
     /// `uniform_(a, b)`.
-    public static func uniform(_ shape: [Int], a: Double = 0, b: Double = 1, generator: Generator = .default) throws -> Tensor {
+    public static func uniform(_ shape: [Int], a: Double = Defaults.uniformBounds.a, b: Double = Defaults.uniformBounds.b, generator: Generator = .default) throws -> Tensor {
         try Tensor.uniform(shape, low: a, high: b, generator: generator)
     }
 
@@ -106,7 +142,8 @@ public enum Init {
 
     /// `trunc_normal_(mean, std, a, b)`: N(mean, std²) conditioned on [a, b]
     /// (absolute bounds, as in PyTorch), by rejection.
-    public static func truncNormal(_ shape: [Int], mean: Double = 0, std: Double = 1, a: Double = -2, b: Double = 2,
+    public static func truncNormal(_ shape: [Int], mean: Double = Defaults.mean, std: Double = Defaults.std,
+                                   a: Double = Defaults.truncatedBounds.a, b: Double = Defaults.truncatedBounds.b,
                                    generator: Generator = .default) throws -> Tensor {
         guard a < b, std > 0 else {
             throw TensorError.invalidArgument(op: "trunc_normal_", message: "need a < b and std > 0, got a=\(a), b=\(b), std=\(std)")
@@ -131,7 +168,7 @@ public enum Init {
     /// `orthogonal_(gain)`: a (semi-)orthogonal matrix from the QR
     /// decomposition of a normal one, signs fixed by R's diagonal, over the
     /// weight flattened to `[shape[0], rest]`.
-    public static func orthogonal(_ shape: [Int], gain: Double = 1, generator: Generator = .default) throws -> Tensor {
+    public static func orthogonal(_ shape: [Int], gain: Double = Defaults.gain, generator: Generator = .default) throws -> Tensor {
         guard shape.count >= 2 else {
             throw TensorError.invalidArgument(op: "orthogonal_", message: "only tensors with 2 or more dimensions are supported (shape \(shape))")
         }

@@ -93,25 +93,30 @@ public enum SpecSchema {
                             + "mis-shaped keys on stderr."),
         ], shorthand: "path")
 
+    // The loop's defaults are written once, in `TrainSpec`'s initialisers (TrainSpec.swift).
+    private static let loop = TrainSpec()
+    // `max_norm` is required; any value shows the other fields' defaults.
+    private static let clip = ClipGradNormSpec(maxNorm: 1)
+
     public static let train = SectionSchema(name: "train", doc: "The training loop.", fields: [
-        FieldSchema("epochs", .int, .defaulted(.int(1)), range: .positive, doc: "Passes over the training split."),
+        FieldSchema("epochs", .int, .defaulted(.int(loop.epochs)), range: .positive, doc: "Passes over the training split."),
         FieldSchema("metrics", .entries(metrics), .optional,
                     doc: "Reported for every split besides the loss (see Metrics): `[accuracy, f1, {type: top_k_accuracy, k: 5}]`; "
                         + "`val/accuracy` for classifiers when omitted."),
         FieldSchema("log_every_steps", .int, .optional, range: .positive,
                     doc: "Log the running loss every this many steps; once per epoch when omitted."),
-        FieldSchema("eval_every_epochs", .int, .defaulted(.int(1)), range: .positive,
+        FieldSchema("eval_every_epochs", .int, .defaulted(.int(loop.evalEveryEpochs)), range: .positive,
                     doc: "Validate every this many epochs, and always after the last one."),
-        FieldSchema("accumulate_steps", .int, .defaulted(.int(1)), range: .positive,
+        FieldSchema("accumulate_steps", .int, .defaulted(.int(loop.accumulateSteps)), range: .positive,
                     doc: "Micro-batches whose gradients add up to one optimizer step (Lightning's `accumulate_grad_batches`)."),
         FieldSchema("max_time", .string, .optional,
                     doc: "Stop with a checkpoint after this long, resumed time included: seconds (`3600`), "
                         + "`DD:HH:MM:SS`, or units such as `90m`, `1h30m`, `2d`."),
-        FieldSchema("nan_guard", .choice(["stop", "skip"]), .defaulted(.string("stop")),
+        FieldSchema("nan_guard", .choice(TrainSpec.NaNGuard.allCases.map(\.rawValue)), .defaulted(.string(loop.nanGuard.rawValue)),
                     doc: "When the loss, a gradient or a parameter is not finite: `stop` fails the run, "
                         + "`skip` drops the batch."),
-        FieldSchema("tensorboard", .bool, .defaulted(.bool(false)), doc: "Write TensorBoard event files to `<run>/tensorboard`."),
-        FieldSchema("tensorboard_histograms", .bool, .defaulted(.bool(false)),
+        FieldSchema("tensorboard", .bool, .defaulted(.bool(loop.tensorboard)), doc: "Write TensorBoard event files to `<run>/tensorboard`."),
+        FieldSchema("tensorboard_histograms", .bool, .defaulted(.bool(loop.tensorboardHistograms)),
                     doc: "Also write a histogram of every parameter at the end of each epoch."),
         FieldSchema("clip_grad_norm", .section(clipGradNorm), .optional,
                     doc: "Rescale the gradients to a largest joint norm before each optimizer step "
@@ -129,7 +134,7 @@ public enum SpecSchema {
                     doc: "Validate on at most this many batches (Lightning's `limit_val_batches`); every batch when omitted."),
         FieldSchema("limit_test_batches", .int, .optional, range: .positive,
                     doc: "Test on at most this many batches (Lightning's `limit_test_batches`); every batch when omitted."),
-        FieldSchema("test_checkpoint", .choice(["best", "last"]), .optional,
+        FieldSchema("test_checkpoint", .choice(TrainSpec.TestCheckpoint.allCases.map(\.rawValue)), .optional,
                     doc: "Which weights the test metrics at the end of training come from: `best.h5`'s or the last "
                         + "epoch's; `best` when `checkpoint.best` or `early_stopping` chooses a best checkpoint, else "
                         + "`last`. The output names it (`test (best.h5, epoch 3)`, `test_checkpoint` in `--json`)."),
@@ -139,23 +144,23 @@ public enum SpecSchema {
         name: "train.clip_grad_norm", doc: "`torch.nn.utils.clip_grad_norm_` over every parameter, before each optimizer step.",
         fields: [
             FieldSchema("max_norm", .float, .required, range: .positive, doc: "Largest joint norm of the gradients."),
-            FieldSchema("norm_type", .float, .defaulted(.double(2)), range: .positive, allowsInfinity: true,
+            FieldSchema("norm_type", .float, .defaulted(.double(clip.normType)), range: .positive, allowsInfinity: true,
                         doc: "p of the p-norm; `.inf` for the largest absolute value."),
-            FieldSchema("error_if_nonfinite", .bool, .defaulted(.bool(false)),
+            FieldSchema("error_if_nonfinite", .bool, .defaulted(.bool(clip.errorIfNonfinite)),
                         doc: "Fail the run when the joint norm is NaN or infinite."),
         ], absentMeansOff: true)
 
     static let earlyStopping = SectionSchema(
         name: "train.early_stopping", doc: "Lightning's `EarlyStopping` callback, checked after each validation.", fields: [
-            FieldSchema("monitor", .string, .defaulted(.string("val/loss")), doc: "Metric watched, e.g. `val/loss`, `val/accuracy`."),
-            FieldSchema("mode", .choice(["min", "max"]), .optional,
+            FieldSchema("monitor", .string, .defaulted(.string(EarlyStoppingSpec().monitor)), doc: "Metric watched, e.g. `val/loss`, `val/accuracy`."),
+            FieldSchema("mode", .choice(MetricMode.allCases.map(\.rawValue)), .optional,
                         doc: "Whether lower or higher is better; from the metric's name (loss: min, accuracy: max) when omitted."),
-            FieldSchema("patience", .int, .defaulted(.int(3)), range: .nonNegative,
+            FieldSchema("patience", .int, .defaulted(.int(EarlyStoppingSpec().patience)), range: .nonNegative,
                         doc: "Checks without improvement before stopping."),
-            FieldSchema("min_delta", .float, .defaulted(.double(0)), range: .nonNegative,
+            FieldSchema("min_delta", .float, .defaulted(.double(EarlyStoppingSpec().minDelta)), range: .nonNegative,
                         doc: "Smallest change that counts as an improvement."),
-            FieldSchema("strict", .bool, .defaulted(.bool(true)), doc: "Fail when the monitored metric is missing."),
-            FieldSchema("check_finite", .bool, .defaulted(.bool(true)), doc: "Stop when the metric is NaN or infinite."),
+            FieldSchema("strict", .bool, .defaulted(.bool(EarlyStoppingSpec().strict)), doc: "Fail when the monitored metric is missing."),
+            FieldSchema("check_finite", .bool, .defaulted(.bool(EarlyStoppingSpec().checkFinite)), doc: "Stop when the metric is NaN or infinite."),
             FieldSchema("stopping_threshold", .float, .optional, doc: "Stop as soon as the metric is this good."),
             FieldSchema("divergence_threshold", .float, .optional, doc: "Stop as soon as the metric is this bad."),
         ], absentMeansOff: true)
@@ -163,14 +168,14 @@ public enum SpecSchema {
     static let checkpointBest = SectionSchema(
         name: "train.checkpoint.best", doc: "Keep a copy of the best checkpoint by a metric.", fields: [
             FieldSchema("metric", .string, .required, doc: "Metric compared, e.g. `val/accuracy`."),
-            FieldSchema("mode", .choice(["min", "max"]), .optional,
+            FieldSchema("mode", .choice(MetricMode.allCases.map(\.rawValue)), .optional,
                         doc: "Whether lower or higher is better; from the metric's name when omitted."),
         ])
 
     static let checkpoint = SectionSchema(name: "train.checkpoint", doc: "When checkpoints are written and kept.", fields: [
-        FieldSchema("every_epochs", .int, .defaulted(.int(1)), range: .positive, doc: "Write one every this many epochs."),
+        FieldSchema("every_epochs", .int, .defaulted(.int(CheckpointSpec().everyEpochs)), range: .positive, doc: "Write one every this many epochs."),
         FieldSchema("every_steps", .int, .optional, range: .positive, doc: "Also write one every this many steps."),
-        FieldSchema("keep_last", .int, .defaulted(.int(0)), range: .atLeast(-1),
+        FieldSchema("keep_last", .int, .defaulted(.int(CheckpointSpec().keepLast)), range: .atLeast(-1),
                     doc: "Numbered checkpoints kept besides `last.h5` and `best.h5`; 0 keeps none, -1 keeps all."),
         FieldSchema("best", .section(checkpointBest), .optional, doc: "Also keep the best checkpoint by a metric."),
     ])

@@ -95,7 +95,7 @@ public struct Spec: Sendable {
               let model = values.sections["model"].flatMap(ModelSpec.init),
               let losses = values.entries["loss"], let loss = losses.first,
               let optimizer = values.entries["optimizer"]?.first, let seed = values.int("seed"),
-              let train = TrainSpec(values.sections["train"] ?? SectionValues(schema: SpecSchema.train, location: values.location))
+              let train = TrainSpec(values.section("train", orDefaultsOf: SpecSchema.train))
         else { return nil }
         self.name = values.string("name") ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension
         self.seed = seed
@@ -262,24 +262,6 @@ public struct InitialWeightsSpec: Sendable, Equatable {
     init?(_ values: SectionValues) {
         guard let path = values.string("path"), let strict = values.bool("strict") else { return nil }
         self.init(path: path, strict: strict, location: values.location)
-    }
-}
-
-/// The training loop.
-public struct TrainSpec: Sendable {
-    public var epochs: Int
-    /// Metrics reported besides the loss: `accuracy`, `f1`, ….
-    public var metrics: [MetricSpec]
-    /// Log the running loss every this many steps; nil logs once per epoch.
-    public var logEverySteps: Int?
-    public var location: SourceLocation
-
-    init?(_ values: SectionValues) {
-        guard let epochs = values.int("epochs") else { return nil }
-        self.epochs = epochs
-        self.metrics = (values.entries["metrics"] ?? []).compactMap(MetricSpec.init)
-        self.logEverySteps = values.int("log_every_steps")
-        self.location = values.location
     }
 }
 

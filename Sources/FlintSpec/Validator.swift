@@ -12,6 +12,11 @@ struct SectionValues {
     func value(_ name: String) -> SpecValue? { values[name] ?? schema.field(name)?.defaultValue }
     func location(of name: String) -> SourceLocation { locations[name] ?? location }
 
+    /// A nested section's values; when it is not written, `schema`'s defaults (an omitted `train:` is all defaults).
+    func section(_ name: String, orDefaultsOf schema: SectionSchema) -> SectionValues {
+        sections[name] ?? SectionValues(schema: schema, location: location)
+    }
+
     func int(_ name: String) -> Int? {
         if case .int(let value)? = value(name) { return value }
         return nil
@@ -43,6 +48,11 @@ struct SectionValues {
     func strings(_ name: String) -> [String]? {
         if case .strings(let values)? = value(name) { return values }
         return nil
+    }
+
+    /// A `.choice` field as its enum.
+    func choice<T: RawRepresentable<String>>(_ name: String, as type: T.Type) -> T? {
+        string(name).flatMap(T.init(rawValue:))
     }
 }
 
@@ -554,17 +564,21 @@ extension Validator {
         }
         warnAboutUnusedBlocks()
         if let data = spec.sections["data"] { warnAboutFillAfterNormalizing(data) }
-        if let es = spec.sections["train"]?.sections["early_stopping"], es.bool("strict") ?? true,
-           let monitor = es.string("monitor") {
+        let train = spec.section("train", orDefaultsOf: SpecSchema.train)
+        if let text = train.string("max_time"), TrainSpec.parseDuration(text) == nil {
+            error("train.max_time must be seconds, DD:HH:MM:SS or a duration such as 90m or 1h30m, got '\(text)'",
+                  at: train.location(of: "max_time"), path: ["train", "max_time"])
+        }
+        if let es = train.sections["early_stopping"], es.bool("strict") == true, let monitor = es.string("monitor") {
             checkMonitor(monitor, of: spec, at: es.location(of: "monitor"), path: "train.early_stopping.monitor",
                          field: "train.early_stopping.monitor")
         }
-        if let best = spec.sections["train"]?.sections["checkpoint"]?.sections["best"], let metric = best.string("metric") {
+        if let best = train.sections["checkpoint"]?.sections["best"], let metric = best.string("metric") {
             checkMonitor(metric, of: spec, at: best.location(of: "metric"), path: "train.checkpoint.best.metric",
                          field: "train.checkpoint.best.metric")
         }
         if let scheduler = spec.entries["scheduler"]?.first {
-            checkSchedule(scheduler, epochs: spec.sections["train"]?.int("epochs") ?? 1)
+            if let epochs = train.int("epochs") { checkSchedule(scheduler, epochs: epochs) }
             checkPlateau(scheduler, spec)
         }
     }

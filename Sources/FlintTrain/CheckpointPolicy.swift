@@ -1,5 +1,6 @@
 import Foundation
 import Flint
+import FlintSpec
 
 /// When the trainer writes checkpoints and which it keeps (`train.checkpoint`).
 /// `last.h5` is rewritten at every save point; numbered copies
@@ -16,12 +17,18 @@ public struct CheckpointPolicy: Sendable, Equatable {
     /// monitor, else `val/loss` when there is a validation split, else `train/loss`.
     public var best: (metric: String, mode: EarlyStopping.Mode)?
 
-    public init(everyEpochs: Int = 1, everySteps: Int? = nil, keepLast: Int = 0,
-                best: (metric: String, mode: EarlyStopping.Mode)? = nil) {
+    public init(everyEpochs: Int = CheckpointSpec().everyEpochs, everySteps: Int? = nil,
+                keepLast: Int = CheckpointSpec().keepLast, best: (metric: String, mode: EarlyStopping.Mode)? = nil) {
         self.everyEpochs = everyEpochs
         self.everySteps = everySteps
         self.keepLast = keepLast
         self.best = best
+    }
+
+    /// The spec's `train.checkpoint`.
+    public init(_ spec: CheckpointSpec) {
+        self.init(everyEpochs: spec.everyEpochs, everySteps: spec.everySteps, keepLast: spec.keepLast,
+                  best: spec.best.map { ($0.metric, $0.mode) })
     }
 
     public static func == (a: CheckpointPolicy, b: CheckpointPolicy) -> Bool {

@@ -1,3 +1,5 @@
+import FlintSpec
+
 /// Stops training when a monitored metric stops improving, with the semantics
 /// of PyTorch Lightning's `EarlyStopping` callback (2.x): the same arguments,
 /// the same decision at every check, and the same state in checkpoints.
@@ -6,40 +8,10 @@
 /// `current ∓ min_delta` with the best score in float32; so does this, so a
 /// history that Lightning stops on stops here at the same epoch.
 public struct EarlyStopping {
-    public enum Mode: String, Sendable {
-        case min, max
-    }
-
-    public struct Config: Sendable, Equatable {
-        /// The metric to watch, e.g. `val/loss` or `val/accuracy`.
-        public var monitor: String
-        public var mode: Mode
-        /// Checks without improvement after which training stops.
-        public var patience: Int
-        /// A change of at most this much (absolute) is no improvement.
-        public var minDelta: Double
-        /// Fail when the monitored metric is missing at a check (else skip the check).
-        public var strict: Bool
-        /// Stop when the metric becomes NaN or infinite.
-        public var checkFinite: Bool
-        /// Stop as soon as the metric is better than this.
-        public var stoppingThreshold: Double?
-        /// Stop as soon as the metric is worse than this.
-        public var divergenceThreshold: Double?
-
-        public init(monitor: String = "val/loss", mode: Mode = .min, patience: Int = 3, minDelta: Double = 0,
-                    strict: Bool = true, checkFinite: Bool = true, stoppingThreshold: Double? = nil,
-                    divergenceThreshold: Double? = nil) {
-            self.monitor = monitor
-            self.mode = mode
-            self.patience = patience
-            self.minDelta = minDelta
-            self.strict = strict
-            self.checkFinite = checkFinite
-            self.stoppingThreshold = stoppingThreshold
-            self.divergenceThreshold = divergenceThreshold
-        }
-    }
+    /// Whether lower or higher is better.
+    public typealias Mode = MetricMode
+    /// Lightning's `EarlyStopping` arguments; the spec's `train.early_stopping` is the same type.
+    public typealias Config = EarlyStoppingSpec
 
     public let config: Config
     /// Consecutive checks without improvement (`wait_count`).
@@ -104,11 +76,8 @@ public struct EarlyStopping {
 /// Whether a larger value of a metric is better, judged by its name, so that
 /// "best" needs no configuration for the usual metrics.
 public enum MetricDirection {
-    private static let higherIsBetter = ["accuracy", "precision", "recall", "f1", "r2", "auc", "top"]
-
     public static func mode(of metric: String) -> EarlyStopping.Mode {
-        let name = metric.lowercased()
-        return higherIsBetter.contains { name.contains($0) } ? .max : .min
+        MetricMode(of: metric)
     }
 
     public static func isBetter(_ a: Double, than b: Double, mode: EarlyStopping.Mode) -> Bool {

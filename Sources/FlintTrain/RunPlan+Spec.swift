@@ -52,7 +52,7 @@ extension RunPlan {
             throw SpecError([.error(at: at, "\(error)")])
         }
 
-        let control = try TrainingControl(spec: spec)
+        let control = TrainingControl(spec: spec)
         // Only the training split drops its last partial batch: evaluation must see every sample.
         // Evaluation shards read each sample once (uneven); training shards are padded or cut to equal length.
         func loader(_ d: DataSource, shuffle: Bool, dropLast: Bool, extra: [Transform], limit: Int?, training: Bool = false) throws(SpecError) -> DataLoader {

@@ -200,7 +200,7 @@ public final class Trainer {
         func writeSummary() {
             guard writes else { return }
             // A summary that cannot be written must not end a training run; the metrics files still hold it all.
-            try? (summary.json(gitCommit: gitCommit) + "\n").write(toFile: summaryPath, atomically: true, encoding: .utf8)
+            try? AtomicFile(destination: summaryPath).write(Data((summary.json(gitCommit: gitCommit) + "\n").utf8))
         }
     }
 
@@ -286,8 +286,8 @@ public final class Trainer {
         if parallel.isDistributed {
             header += "# data.batch_size is per process: \(parallel.world.size) processes x \(plan.train.batchSize) = global batch \(parallel.world.size * plan.train.batchSize)\n"
         }
-        try (header + plan.config).write(toFile: options.runDir + "/config.yaml", atomically: true, encoding: .utf8)
-        try (overrides.map { $0 + "\n" }.joined()).write(toFile: options.runDir + "/overrides.txt", atomically: true, encoding: .utf8)
+        try AtomicFile(destination: options.runDir + "/config.yaml").write(Data((header + plan.config).utf8))
+        try AtomicFile(destination: options.runDir + "/overrides.txt").write(Data(overrides.map { $0 + "\n" }.joined().utf8))
     }
 
     // MARK: - The loop

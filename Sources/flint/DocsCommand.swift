@@ -15,10 +15,8 @@ struct DocsCommand: ParsableCommand {
         try reportingErrors {
             let markdown = SpecSchema.markdown()
             guard let output else { return print(markdown, terminator: "") }
-            do {
-                try markdown.write(toFile: output, atomically: true, encoding: .utf8)
-            } catch {
-                throw TrainError.badInput("cannot write \(output): \(error.localizedDescription)")
+            try AtomicFile(destination: output).write(Data(markdown.utf8)) { error, problem in
+                TrainError.badInput("cannot write \(output)\(problem.map { " (\($0))" } ?? ""): \(error)")
             }
         }
     }

@@ -31,10 +31,8 @@ struct PlotCommand: ParsableCommand {
             }
             let xLabel = x == "elapsed" ? "seconds" : x
             let image = png ? try Plot.png(series, metric: metric, xLabel: xLabel) : Data(Plot.svg(series, metric: metric, xLabel: xLabel).utf8)
-            do {
-                try image.write(to: URL(fileURLWithPath: output), options: .atomic)
-            } catch {
-                throw TrainError.badInput("cannot write \(output): \(error.localizedDescription)")
+            try AtomicFile(destination: output).write(image) { error, problem in
+                TrainError.badInput("cannot write \(output)\(problem.map { " (\($0))" } ?? ""): \(error)")
             }
             print(output)
         }

@@ -68,6 +68,88 @@ final class RegistryTests: XCTestCase {
         }
     }
 
+    /// A module's settings as text: its stored numbers, flags, strings and enums (through its superclasses),
+    /// and the names and shapes of its parameters and buffers (which show `bias` and `affine`).
+    private func settings(of module: Module) -> [String] {
+        var out = module.stateDict().map { "\($0.name) \($0.tensor.shape)" }
+        var mirror: Mirror? = Mirror(reflecting: module)
+        while let m = mirror {
+            for child in m.children {
+                let value = child.value
+                let style = Mirror(reflecting: value).displayStyle
+                if value is Int || value is Double || value is Bool || value is String || value is [Int] || value is Int?
+                    || value is Double? || style == .enum {
+                    out.append("\(child.label ?? "?") = \(value)")
+                }
+            }
+            mirror = m.superclassMirror
+        }
+        return out.sorted()
+    }
+
+    /// A layer's schema defaults are its FlintNN initialiser's: the module the registry builds from the example
+    /// (every other field at its schema default) has the settings of the one FlintNN's initialiser makes from the
+    /// same required arguments and its own default arguments. Sequence layers pass `batchFirst: true`, which a
+    /// spec always is (PyTorch's and the initialiser's default is false).
+    func testLayerSchemaDefaultsAreTheInitialisersDefaults() throws {
+        func same<M: Module>(_ make: @escaping (M) throws -> Module) -> (Module) throws -> Module {
+            { module in try make(try XCTUnwrap(module as? M, "\(type(of: module)) is no \(M.self)")) }
+        }
+        let initialisers: [String: (Module) throws -> Module] = [
+            "leaky_relu": same { (_: LeakyReLU) in LeakyReLU() }, "prelu": same { (_: PReLU) in try PReLU() },
+            "elu": same { (_: ELU) in ELU() }, "celu": same { (_: CELU) in try CELU() },
+            "gelu": same { (_: GELU) in try GELU() }, "hardtanh": same { (_: Hardtanh) in try Hardtanh() },
+            "softplus": same { (_: Softplus) in Softplus() }, "softshrink": same { (_: Softshrink) in try Softshrink() },
+            "hardshrink": same { (_: Hardshrink) in Hardshrink() }, "glu": same { (_: GLU) in GLU() },
+            "flatten": same { (_: Flatten) in Flatten() }, "cat": same { (_: Cat) in Cat() },
+            "dropout": same { (_: Dropout) in try Dropout() }, "dropout2d": same { (_: Dropout2d) in try Dropout2d() },
+            "linear": same { (m: Linear) in try Linear(inFeatures: m.inFeatures, outFeatures: m.outFeatures) },
+            "bilinear": same { (m: Bilinear) in
+                try Bilinear(in1Features: m.in1Features, in2Features: m.in2Features, outFeatures: m.outFeatures)
+            },
+            "conv1d": same { (m: Conv1d) in
+                try Conv1d(inChannels: m.inChannels, outChannels: m.outChannels, kernelSize: m.kernelSize[0])
+            },
+            "conv2d": same { (m: Conv2d) in try Conv2d(inChannels: m.inChannels, outChannels: m.outChannels, kernelSize: m.kernelSize) },
+            "conv_transpose2d": same { (m: ConvTranspose2d) in
+                try ConvTranspose2d(inChannels: m.inChannels, outChannels: m.outChannels, kernelSize: m.kernelSize)
+            },
+            "max_pool1d": same { (m: MaxPool1d) in try MaxPool1d(kernelSize: m.kernelSize[0], stride: m.stride[0]) },
+            "max_pool2d": same { (m: MaxPool2d) in try MaxPool2d(kernelSize: m.kernelSize, stride: m.stride) },
+            "avg_pool1d": same { (m: AvgPool1d) in try AvgPool1d(kernelSize: m.kernelSize[0], stride: m.stride[0]) },
+            "avg_pool2d": same { (m: AvgPool2d) in try AvgPool2d(kernelSize: m.kernelSize, stride: m.stride) },
+            "batch_norm1d": same { (m: BatchNorm1d) in try BatchNorm1d(numFeatures: m.numFeatures) },
+            "batch_norm2d": same { (m: BatchNorm2d) in try BatchNorm2d(numFeatures: m.numFeatures) },
+            "layer_norm": same { (m: LayerNorm) in try LayerNorm(normalizedShape: m.normalizedShape) },
+            "group_norm": same { (m: GroupNorm) in try GroupNorm(numGroups: m.numGroups, numChannels: m.numChannels) },
+            "rnn": same { (m: RNN) in try RNN(inputSize: m.inputSize, hiddenSize: m.hiddenSize, batchFirst: true) },
+            "lstm": same { (m: LSTM) in try LSTM(inputSize: m.inputSize, hiddenSize: m.hiddenSize, batchFirst: true) },
+            "gru": same { (m: GRU) in try GRU(inputSize: m.inputSize, hiddenSize: m.hiddenSize, batchFirst: true) },
+            "multihead_attention": same { (m: MultiheadAttention) in
+                try MultiheadAttention(embedDim: m.embedDim, numHeads: m.numHeads, batchFirst: true)
+            },
+            "transformer_encoder_layer": same { (m: TransformerEncoderLayer) in
+                try TransformerEncoderLayer(dModel: m.dModel, nhead: m.nhead, batchFirst: true)
+            },
+            "positional_embedding": same { (m: PositionalEmbedding) in
+                try PositionalEmbedding(maxLen: m.maxLen, embeddingDim: m.embeddingDim)
+            },
+        ]
+        // Defaults that are the spec's own (no initialiser argument, or a spec rule such as batch_first).
+        let specOnly: Set<String> = ["inplace", "padding_mode", "batch_first"]
+        for type in LayerTypes.all {
+            let defaulted = type.schema.fields.filter { $0.defaultValue != nil && !specOnly.contains($0.name) }
+            guard let initialiser = initialisers[type.name] else {
+                XCTAssertEqual(defaulted.map(\.name), [], "\(type.name) has defaults but no initialiser in this test")
+                continue
+            }
+            let text = spec(input: type.example.input, layers: [type.exampleEntry])
+            let built = try Builder.build(try XCTUnwrap(parsed(text), type.name).model)
+            let layer = try XCTUnwrap(built.module.child("0"), type.name)
+            XCTAssertEqual(settings(of: layer), settings(of: try initialiser(layer)), type.name)
+        }
+    }
+
     func testEveryLossBuildsFromItsExample() throws {
         for type in LossTypes.all {
             let entry = "{type: \(type.name)" + (type.example.isEmpty ? "" : ", \(type.example)") + "}"

@@ -116,4 +116,61 @@ final class ParallelTests: XCTestCase {
         let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
         return user + system
     }
+
+    /// `GemmSplit` hands out slices of C's longer side that cover it once, in
+    /// multiples of 16 (the last one excepted), one per thread at most, and
+    /// does not split small or huge products.
+    func testGemmSplitCoversTheLongerSideOnce() {
+        for threads in [1, 2, 3, 4, 8] {
+            for (m, n, k) in [(64, 256, 784), (256, 784, 64), (64, 784, 256), (1000, 33, 300), (16, 16, 1 << 14),
+                              (4, 100_000, 8), (31, 31, 5000), (2048, 2048, 2048), (64, 128, 128)] {
+                let split = GemmSplit(m: m, n: n, k: k, threads: threads)
+                let flops = 2 * m * n * k, length = max(m, n)
+                XCTAssertEqual(split.overRows, m > n)
+                if threads == 1 || flops < (1 << 22) || flops >= (1 << 27) || length < 32 {
+                    XCTAssertEqual(split.parts, 1, "\(m)x\(n)x\(k) threads \(threads)")
+                } else {
+                    XCTAssertGreaterThan(split.parts, 1, "\(m)x\(n)x\(k) threads \(threads)")
+                }
+                XCTAssertLessThanOrEqual(split.parts, threads)
+                let slices = (0..<split.parts).map(split.slice)
+                XCTAssertEqual(slices.first?.lowerBound, 0)
+                XCTAssertEqual(slices.last?.upperBound, length)
+                for (a, b) in zip(slices, slices.dropFirst()) {
+                    XCTAssertEqual(a.upperBound, b.lowerBound)
+                    XCTAssertEqual(a.count % 16, 0, "\(m)x\(n)x\(k) threads \(threads)")
+                }
+                XCTAssertTrue(slices.allSatisfy { !$0.isEmpty })
+            }
+        }
+    }
+
+    /// Matrix products split over the pool (by rows, by columns, with either
+    /// operand transposed, and bmm's whole products per thread) give what one
+    /// thread gives, and both agree with a float64 product within float32 rounding.
+    func testSplitProductsMatchOneThread() throws {
+        let g = Generator(seed: 7)
+        for (m, k, n) in [(64, 784, 256), (256, 64, 784), (300, 200, 40), (40, 500, 300)] {
+            for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                let a0 = try Tensor.randn(ta ? [k, m] : [m, k], generator: g), b0 = try Tensor.randn(tb ? [n, k] : [k, n], generator: g)
+                let a = ta ? try a0.t() : a0, b = tb ? try b0.t() : b0
+                Parallelism.threads = 1
+                let one = try a.matmul(b)
+                Parallelism.threads = 2
+                XCTAssertGreaterThan(GemmSplit(m: m, n: n, k: k).parts, 1)
+                let two = try a.matmul(b)
+                let exact = try a.casted(to: .float64).matmul(b.casted(to: .float64))
+                // Each output is a k-term float32 dot product of unit normals: rounding error grows like k·eps·|a||b|.
+                let tolerance = Double(k) * Double(Float.ulpOfOne) * Double(k).squareRoot()
+                XCTAssertLessThanOrEqual(try (one.casted(to: .float64) - exact).abs().max().item(), tolerance)
+                XCTAssertLessThanOrEqual(try (two.casted(to: .float64) - exact).abs().max().item(), tolerance)
+            }
+        }
+        let x = try Tensor.randn([48, 64, 32], generator: g), y = try Tensor.randn([48, 32, 64], generator: g)
+        Parallelism.threads = 1
+        let one = try x.bmm(y)
+        Parallelism.threads = 2
+        let two = try x.bmm(y)
+        XCTAssertEqual(try (one - two).abs().max().item(), 0, "bmm runs whole products per thread: same arithmetic")
+    }
 }

@@ -221,9 +221,7 @@ final class ControlTests: XCTestCase {
     // MARK: - Reading the spec
 
     func testControlIsReadFromTheTrainSection() throws {
-        let yaml = """
-            train:
-              epochs: 4
+        let yaml = TestSupport.spec(data: data, epochs: 4) + """
               log_every_steps: 10
               eval_every_epochs: 2
               accumulate_steps: 4
@@ -232,10 +230,10 @@ final class ControlTests: XCTestCase {
               tensorboard: true
               early_stopping: {monitor: val/accuracy, patience: 5, min_delta: 0.001}
               checkpoint: {every_epochs: 2, every_steps: 500, keep_last: 3, best: {metric: val/accuracy}}
+
             """
         let path = try TestSupport.write(yaml, dir, "train.yaml")
-        let node = try XCTUnwrap(Spec.resolve(path: path).node)
-        let c = try TrainingControl(train: node["train"])
+        let c = TrainingControl(spec: try Spec.load(path: path))
         XCTAssertEqual(c.logEverySteps, 10)
         XCTAssertEqual(c.evalEveryEpochs, 2)
         XCTAssertEqual(c.accumulateSteps, 4)
@@ -246,28 +244,43 @@ final class ControlTests: XCTestCase {
         XCTAssertEqual(c.checkpoint, CheckpointPolicy(everyEpochs: 2, everySteps: 500, keepLast: 3, best: (metric: "val/accuracy", mode: .max)))
     }
 
+    /// A spec without `train:` and `TrainingControl()` run the same loop: both take `TrainSpec`'s defaults.
+    func testAnOmittedTrainSectionIsTheLibraryDefault() throws {
+        let yaml = TestSupport.spec(data: data).replacingOccurrences(of: "train:\n  epochs: 2\n", with: "")
+        XCTAssertFalse(yaml.contains("train:\n"), yaml)
+        let spec = try Spec.load(path: try TestSupport.write(yaml, dir, "untrained.yaml"))
+        XCTAssertEqual(TrainingControl(spec: spec), TrainingControl())
+        let written = "  early_stopping: {}\n  checkpoint: {}\n  clip_grad_norm: {max_norm: 1}\n"
+        let control = TrainingControl(spec: try Spec.load(path: try TestSupport.write(TestSupport.spec(data: data) + written,
+                                                                                      dir, "sections.yaml")))
+        XCTAssertEqual(control.earlyStopping, EarlyStopping.Config())
+        XCTAssertEqual(control.checkpoint, CheckpointPolicy())
+        XCTAssertEqual(control.gradientClipping, .norm(maxNorm: 1, normType: ClipGradNormSpec(maxNorm: 1).normType,
+                                                       errorIfNonfinite: ClipGradNormSpec(maxNorm: 1).errorIfNonfinite))
+    }
+
     func testBadControlValuesAreReportedAtTheirLines() throws {
-        let yaml = "train:\n  accumulate_steps: 0\n  nan_guard: ignore\n  max_time: soon\n  early_stopping: {mode: up}\n"
+        let yaml = TestSupport.spec(data: data) + "  accumulate_steps: 0\n  nan_guard: ignore\n  max_time: soon\n  early_stopping: {mode: up}\n"
         let path = try TestSupport.write(yaml, dir, "bad.yaml")
-        let node = try XCTUnwrap(Spec.resolve(path: path).node)
-        XCTAssertThrowsError(try TrainingControl(train: node["train"])) { error in
+        let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
+        func line(_ key: String) -> Int { (lines.firstIndex { $0.hasPrefix("  \(key):") } ?? -1) + 1 }
+        XCTAssertThrowsError(try Spec.load(path: path)) { error in
             let text = "\(error)"
-            XCTAssertTrue(text.contains("bad.yaml:2:"), text)
-            XCTAssertTrue(text.contains("train.accumulate_steps must be at least 1"), text)
-            XCTAssertTrue(text.contains("train.nan_guard must be 'stop' or 'skip'"), text)
+            for key in ["accumulate_steps", "nan_guard", "max_time", "early_stopping"] {
+                XCTAssertTrue(text.contains("bad.yaml:\(line(key)):"), "\(key): \(text)")
+            }
             XCTAssertTrue(text.contains("train.max_time must be"), text)
-            XCTAssertTrue(text.contains("train.early_stopping.mode must be 'min' or 'max'"), text)
         }
     }
 
     func testDurations() {
-        XCTAssertEqual(TrainingControl.parseDuration("90"), 90)
-        XCTAssertEqual(TrainingControl.parseDuration("1h30m"), 5400)
-        XCTAssertEqual(TrainingControl.parseDuration("45s"), 45)
-        XCTAssertEqual(TrainingControl.parseDuration("00:12:00:00"), 43_200)
-        XCTAssertEqual(TrainingControl.parseDuration("02:30"), 150)
-        XCTAssertNil(TrainingControl.parseDuration("soon"))
-        XCTAssertNil(TrainingControl.parseDuration("-5"))
-        XCTAssertNil(TrainingControl.parseDuration("1:x"))
+        XCTAssertEqual(TrainSpec.parseDuration("90"), 90)
+        XCTAssertEqual(TrainSpec.parseDuration("1h30m"), 5400)
+        XCTAssertEqual(TrainSpec.parseDuration("45s"), 45)
+        XCTAssertEqual(TrainSpec.parseDuration("00:12:00:00"), 43_200)
+        XCTAssertEqual(TrainSpec.parseDuration("02:30"), 150)
+        XCTAssertNil(TrainSpec.parseDuration("soon"))
+        XCTAssertNil(TrainSpec.parseDuration("-5"))
+        XCTAssertNil(TrainSpec.parseDuration("1:x"))
     }
 }

@@ -71,34 +71,11 @@ enum TestSupport {
         return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 
-    /// The MLP spec of `models/` pointed at `data`, as text.
+    /// The MLP spec of `models/` pointed at `data`, as text; `extra` is appended (to the `train:` section, or top-level keys).
     static func mlpSpec(data: String, epochs: Int = 1, extra: String = "") -> String {
-        """
-        name: test-mlp
-        seed: 0
-        data:
-          source: \(data)
-          train: {x: train/images, y: train/labels}
-          val: {split: 0.1}
-          test: {x: test/images, y: test/labels}
-          batch_size: 32
-          shuffle: true
-          transforms:
-            - {type: to_tensor}
-            - {type: normalize, mean: [0.1307], std: [0.3081]}
-        model:
-          input: [1, 28, 28]
-          layers:
-            - {type: flatten}
-            - {type: linear, out_features: 64}
-            - {type: relu}
-            - {type: linear, out_features: 10}
-        loss: {type: cross_entropy_loss}
-        optimizer: {type: sgd, lr: 0.05, momentum: 0.9}
-        train:
-          epochs: \(epochs)
-        \(extra)
-        """
+        spec(data: data, name: "test-mlp", epochs: epochs,
+             layers: "    - {type: flatten}\n    - {type: linear, out_features: 64}\n    - {type: relu}\n    - {type: linear, out_features: 10}")
+            + extra + "\n"
     }
 }
 
@@ -142,15 +119,13 @@ extension TestSupport {
           shuffle: true
           transforms:
             - {type: to_tensor}
-            - {type: normalize, mean: [0.1307], std: [0.3081]}
-        \(augment)
+            - {type: normalize, mean: [0.1307], std: [0.3081]}\(augment.isEmpty ? "" : "\n" + augment)
         model:
           input: [1, 28, 28]
           layers:
         \(layers)
         loss: {type: cross_entropy_loss}
-        optimizer: \(optimizer)
-        \(extra)
+        optimizer: \(optimizer)\(extra.isEmpty ? "" : "\n" + extra)
         train:
           epochs: \(epochs)
 

@@ -82,6 +82,35 @@ def slice_file(source, path):
     return path
 
 
+NORMALIZED = ["{type: to_tensor}", "{type: normalize, mean: [0.1307], std: [0.3081]}"]
+
+
+def write_mnist_spec(path, name, data, layers, transforms=NORMALIZED, input="[1, 28, 28]", model=(),
+                     loss="{type: cross_entropy_loss}", optimizer="{type: sgd, lr: 0.05, momentum: 0.9}", batch_size=64):
+    """Writes a spec on the MNIST slice (train/ and test/ images and labels): the header once, the
+    layers, transforms, losses and extra `model:` lines (`outputs: [a, b]`) each a YAML line."""
+    lines = "\n".join
+    loss = loss if isinstance(loss, str) else "\n" + lines(f"  - {term}" for term in loss)
+    path.write_text(f"""name: {name}
+seed: 0
+data:
+  source: {data}
+  train: {{x: train/images, y: train/labels}}
+  test: {{x: test/images, y: test/labels}}
+  batch_size: {batch_size}
+  transforms:
+{lines(f"    - {t}" for t in transforms)}
+model:
+  input: {input}
+{lines(f"  {m}" for m in model)}
+  layers:
+{lines(f"    - {layer}" for layer in layers)}
+loss: {loss}
+optimizer: {optimizer}
+""")
+    return path
+
+
 def train(spec, workdir, data, name, extra=()):
     run_dir = workdir / f"run-{name}"
     result = run_flint("train", spec, "--set", f"data.source={data}", "--set", "train.epochs=1",

@@ -4,28 +4,14 @@ and that only partly fit: strict refuses, naming every key; `strict: false`
 `load_state_dict(strict=False)` would, and reports the rest on stderr."""
 import numpy as np
 
-from conftest import last_json, need, run_flint
+from conftest import last_json, need, run_flint, write_mnist_spec
 
-SPEC = """
-name: init-from
-seed: 0
-data:
-  source: {data}
-  train: {{x: train/images, y: train/labels}}
-  test: {{x: test/images, y: test/labels}}
-  batch_size: 100
-  transforms: [{{type: to_tensor}}]
-model:
-  input: [1, 28, 28]
-  init_from: {init_from}
-  layers:
-    - {{type: flatten}}
-    - {{type: linear, out_features: 16}}
-    - {{type: relu}}
-    - {{type: linear, out_features: 10}}
-loss: {{type: cross_entropy_loss}}
-optimizer: {{type: sgd, lr: 0.0}}
-"""
+LAYERS = ["{type: flatten}", "{type: linear, out_features: 16}", "{type: relu}", "{type: linear, out_features: 10}"]
+
+
+def write_spec(path, data, init_from):
+    return write_mnist_spec(path, "init-from", data, LAYERS, transforms=["{type: to_tensor}"], model=[f"init_from: {init_from}"],
+                            optimizer="{type: sgd, lr: 0.0}", batch_size=100)
 
 
 def partial_weights(path):
@@ -56,7 +42,7 @@ def test_strict_refuses_and_names_the_keys(workdir, mnist_slice):
     weights = workdir / "partial-strict.safetensors"
     partial_weights(weights)
     spec = workdir / "init-strict.yaml"
-    spec.write_text(SPEC.format(data=mnist_slice, init_from=weights))
+    write_spec(spec, mnist_slice, weights)
     result = run_flint("train", spec, "--run-dir", workdir / "init-strict", "--quiet", check=False)
     assert result.returncode == 2, result.stderr
     assert f"{spec}:" in result.stderr and "model.init_from" in result.stderr
@@ -67,10 +53,10 @@ def test_non_strict_loads_what_fits_and_reports_the_rest(workdir, mnist_slice):
     weights = workdir / "partial.safetensors"
     torch_weights = partial_weights(weights)
     spec = workdir / "init-lenient.yaml"
-    spec.write_text(SPEC.format(data=mnist_slice, init_from=f"{{path: {weights}, strict: false}}"))
+    write_spec(spec, mnist_slice, f"{{path: {weights}, strict: false}}")
     for name, extra in [("spec", []), ("cli", ["--init", weights, "--init-non-strict"])]:
         if name == "cli":
-            spec.write_text(SPEC.format(data=mnist_slice, init_from="null"))
+            write_spec(spec, mnist_slice, "null")
         result = run_flint("train", spec, "--set", "train.epochs=1", *extra, "--run-dir", workdir / f"init-{name}", "--json")
         assert f"init from {weights} (strict: false) loaded 1 of 4 tensors; {REPORT}" in result.stderr
         loaded = checkpoint_weights(last_json(result.stdout)["checkpoint"])

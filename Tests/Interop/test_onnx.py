@@ -5,7 +5,7 @@ are in test_onnx_layers.py."""
 import numpy as np
 import pytest
 
-from conftest import export_onnx, model_inputs, need, predict, run_flint, train
+from conftest import NORMALIZED, export_onnx, model_inputs, need, predict, run_flint, train, write_mnist_spec
 
 
 def check_onnx(checkpoint, workdir, data, name):
@@ -24,119 +24,54 @@ def test_models_run_in_onnxruntime(model_run, workdir):
     check_onnx(checkpoint, workdir, data, "model")
 
 
-CNN = """
-name: interop-cnn
-seed: 0
-data:
-  source: {data}
-  train: {{x: train/images, y: train/labels}}
-  test: {{x: test/images, y: test/labels}}
-  batch_size: 64
-  transforms:
-    - {{type: to_tensor}}
-    - {{type: normalize, mean: [0.1307], std: [0.3081]}}
-model:
-  input: [1, 28, 28]
-  layers:
-    - {{type: conv2d, out_channels: 4, kernel_size: 3, padding: 1}}
-    - {{type: batch_norm2d}}
-    - {{type: relu}}
-    - {{type: max_pool2d, kernel_size: 2}}
-    - {{type: conv2d, out_channels: 6, kernel_size: 3, stride: 2}}
-    - {{type: gelu}}
-    - {{type: max_pool2d, kernel_size: 2, stride: 1}}
-    - {{type: flatten}}
-    - {{type: dropout, p: 0.2}}
-    - {{type: linear, out_features: 16}}
-    - {{type: leaky_relu, negative_slope: 0.1}}
-    - {{type: linear, out_features: 10}}
-loss: {{type: cross_entropy_loss}}
-optimizer: {{type: sgd, lr: 0.05, momentum: 0.9}}
-"""
+CNN = [
+    "{type: conv2d, out_channels: 4, kernel_size: 3, padding: 1}",
+    "{type: batch_norm2d}",
+    "{type: relu}",
+    "{type: max_pool2d, kernel_size: 2}",
+    "{type: conv2d, out_channels: 6, kernel_size: 3, stride: 2}",
+    "{type: gelu}",
+    "{type: max_pool2d, kernel_size: 2, stride: 1}",
+    "{type: flatten}",
+    "{type: dropout, p: 0.2}",
+    "{type: linear, out_features: 16}",
+    "{type: leaky_relu, negative_slope: 0.1}",
+    "{type: linear, out_features: 10}",
+]
 
 
-def test_convolutional_layers_run_in_onnxruntime(workdir, mnist_slice):
-    spec = workdir / "cnn.yaml"
-    spec.write_text(CNN.format(data=mnist_slice))
-    try:
-        checkpoint = train(spec, workdir, mnist_slice, "cnn")
-    except AssertionError as error:
-        if any(m in str(error) for m in ("cannot be built yet", "no builder", "unknown layer type")):
-            pytest.skip(f"the spec builder cannot build every layer of this CNN yet: {error}")
-        raise
-    check_onnx(checkpoint, workdir, mnist_slice, "cnn")
+GRAPH = [
+    "{type: flatten, name: flat}",
+    "{type: linear, out_features: 32, name: a}",
+    "{type: tanh, name: t}",
+    "{type: linear, out_features: 32, name: b}",
+    "{type: gelu, approximate: tanh, name: g}",
+    "{type: add, inputs: [a, g], name: residual}",
+    "{type: sigmoid, name: s, inputs: [residual]}",
+    "{type: mul, inputs: [s, residual], name: gate}",
+    "{type: cat, inputs: [gate, a], dim: 1, name: both}",
+    "{type: linear, out_features: 10, name: head}",
+    "{type: log_softmax, dim: 1, name: out}",
+]
 
 
-GRAPH = """
-name: interop-graph
-seed: 0
-data:
-  source: {data}
-  train: {{x: train/images, y: train/labels}}
-  test: {{x: test/images, y: test/labels}}
-  batch_size: 64
-  transforms:
-    - {{type: to_tensor}}
-    - {{type: normalize, mean: [0.1307], std: [0.3081]}}
-model:
-  input: [1, 28, 28]
-  layers:
-    - {{type: flatten, name: flat}}
-    - {{type: linear, out_features: 32, name: a}}
-    - {{type: tanh, name: t}}
-    - {{type: linear, out_features: 32, name: b}}
-    - {{type: gelu, approximate: tanh, name: g}}
-    - {{type: add, inputs: [a, g], name: residual}}
-    - {{type: sigmoid, name: s, inputs: [residual]}}
-    - {{type: mul, inputs: [s, residual], name: gate}}
-    - {{type: cat, inputs: [gate, a], dim: 1, name: both}}
-    - {{type: linear, out_features: 10, name: head}}
-    - {{type: log_softmax, dim: 1, name: out}}
-loss: {{type: cross_entropy_loss}}
-optimizer: {{type: sgd, lr: 0.05, momentum: 0.9}}
-"""
+@pytest.mark.parametrize("name, layers", [("cnn", CNN), ("graph", GRAPH)], ids=["convolutional-layers", "graph-with-merges"])
+def test_spec_runs_in_onnxruntime(workdir, mnist_slice, name, layers):
+    """A CNN with many layer types, and a graph whose branches merge (add, mul, cat)."""
+    spec = write_mnist_spec(workdir / f"{name}.yaml", f"interop-{name}", mnist_slice, layers)
+    check_onnx(train(spec, workdir, mnist_slice, name), workdir, mnist_slice, name)
 
 
-def test_graph_with_merges_runs_in_onnxruntime(workdir, mnist_slice):
-    spec = workdir / "graph.yaml"
-    spec.write_text(GRAPH.format(data=mnist_slice))
-    try:
-        checkpoint = train(spec, workdir, mnist_slice, "graph")
-    except AssertionError as error:
-        if any(m in str(error) for m in ("cannot be built yet", "no builder", "unknown layer type", "not supported yet")):
-            pytest.skip(f"the spec builder cannot build this graph yet: {error}")
-        raise
-    check_onnx(checkpoint, workdir, mnist_slice, "graph")
-
-
-MULTI_OUTPUT = """
-name: interop-two-heads
-seed: 0
-data:
-  source: {data}
-  train: {{x: train/images, y: train/labels}}
-  test: {{x: test/images, y: test/labels}}
-  batch_size: 64
-  transforms:
-    - {{type: to_tensor}}
-    - {{type: normalize, mean: [0.1307], std: [0.3081]}}
-model:
-  input: [1, 28, 28]
-  outputs: {outputs}
-  layers:
-    - {{type: conv2d, out_channels: 4, kernel_size: 3, padding: 1, name: conv}}
-    - {{type: relu, name: act}}
-    - {{type: flatten, name: flat}}
-    - {{type: linear, out_features: 16, name: code}}
-    - {{type: tanh, name: squash}}
-    - {{type: linear, out_features: 10, name: logits}}
-    - {{type: linear, out_features: 784, name: dec, inputs: [squash]}}
-    - {{type: unflatten, dim: 1, unflattened_size: [1, 28, 28], name: recon}}
-loss:
-  - {{type: cross_entropy_loss, output: logits}}
-  - {{type: mse_loss, output: recon, target: x, loss_weight: 0.1}}
-optimizer: {{type: sgd, lr: 0.05, momentum: 0.9}}
-"""
+MULTI_OUTPUT = [
+    "{type: conv2d, out_channels: 4, kernel_size: 3, padding: 1, name: conv}",
+    "{type: relu, name: act}",
+    "{type: flatten, name: flat}",
+    "{type: linear, out_features: 16, name: code}",
+    "{type: tanh, name: squash}",
+    "{type: linear, out_features: 10, name: logits}",
+    "{type: linear, out_features: 784, name: dec, inputs: [squash]}",
+    "{type: unflatten, dim: 1, unflattened_size: [1, 28, 28], name: recon}",
+]
 
 
 @pytest.mark.parametrize("outputs", [["logits", "recon"], ["recon", "act", "logits"]], ids=["two", "three-with-inner"])
@@ -147,7 +82,8 @@ def test_multi_output_model_runs_in_onnxruntime(workdir, mnist_slice, outputs):
     h5py = need("h5py")
     name = "multi-" + "-".join(outputs)
     spec = workdir / f"{name}.yaml"
-    spec.write_text(MULTI_OUTPUT.format(data=mnist_slice, outputs="[" + ", ".join(outputs) + "]"))
+    write_mnist_spec(spec, "interop-two-heads", mnist_slice, MULTI_OUTPUT, model=["outputs: [" + ", ".join(outputs) + "]"],
+                     loss=["{type: cross_entropy_loss, output: logits}", "{type: mse_loss, output: recon, target: x, loss_weight: 0.1}"])
     checkpoint = train(spec, workdir, mnist_slice, name)
 
     model, session = export_onnx(checkpoint, workdir / f"{name}.onnx")
@@ -197,33 +133,18 @@ def test_preprocessing_graph_takes_raw_inputs(model_run, workdir):
             np.testing.assert_allclose(got, outputs[:rows], rtol=1e-5, atol=1e-5)
 
 
-CROPPED = """
-name: interop-cropped
-seed: 0
-data:
-  source: {data}
-  train: {{x: train/images, y: train/labels}}
-  test: {{x: test/images, y: test/labels}}
-  batch_size: 64
-  transforms:
-    - {{type: center_crop, size: 21}}
-    - {{type: to_tensor}}
-    - {{type: normalize, mean: [0.1307], std: [0.3081]}}
-model:
-  input: [1, 21, 21]
-  layers:
-    - {{type: flatten}}
-    - {{type: linear, out_features: 10}}
-loss: {{type: cross_entropy_loss}}
-optimizer: {{type: sgd, lr: 0.05}}
-"""
+CROPPED = [
+    "{type: flatten}",
+    "{type: linear, out_features: 10}",
+]
 
 
 def test_preprocessing_graph_crops_like_center_crop(workdir, mnist_slice):
     """center_crop (an odd margin: 28 to 21, torchvision's rounding) as a Slice in front of to_tensor and normalize."""
     h5py = need("h5py")
     spec = workdir / "cropped.yaml"
-    spec.write_text(CROPPED.format(data=mnist_slice))
+    write_mnist_spec(spec, "interop-cropped", mnist_slice, CROPPED, transforms=["{type: center_crop, size: 21}", *NORMALIZED],
+                     input="[1, 21, 21]", optimizer="{type: sgd, lr: 0.05}")
     checkpoint = train(spec, workdir, mnist_slice, "cropped")
     _, session = export_onnx(checkpoint, workdir / "cropped.onnx", "--preprocessing")
     with h5py.File(mnist_slice, "r") as f:

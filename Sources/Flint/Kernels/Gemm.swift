@@ -22,7 +22,9 @@ struct GemmOperand {
 }
 
 /// C[m, n] = alpha · A[m, k] · B[k, n] + beta · C, with C contiguous.
-func gemm(_ a: Tensor, _ b: Tensor, into c: Tensor, beta: Double = 0) {
+/// `setThreads: false` when the caller already runs GEMMs on several threads
+/// and has put OpenBLAS on one (see `blasGemm`).
+func gemm(_ a: Tensor, _ b: Tensor, into c: Tensor, beta: Double = 0, setThreads: Bool = true) {
     let m = a.shape[0], k = a.shape[1], n = b.shape[1]
     if m == 0 || n == 0 { return }
     if k == 0 {
@@ -35,10 +37,10 @@ func gemm(_ a: Tensor, _ b: Tensor, into c: Tensor, beta: Double = 0) {
         switch c.dtype {
         case .float64:
             blasGemm(transA: A.trans, transB: B.trans, m: m, n: n, k: k, A.tensor.pointer(Double.self), lda: A.ld,
-                     B.tensor.pointer(Double.self), ldb: B.ld, beta: beta, c.pointer(Double.self), ldc: n)
+                     B.tensor.pointer(Double.self), ldb: B.ld, beta: beta, c.pointer(Double.self), ldc: n, setThreads: setThreads)
         default:
             blasGemm(transA: A.trans, transB: B.trans, m: m, n: n, k: k, A.tensor.pointer(Float.self), lda: A.ld,
-                     B.tensor.pointer(Float.self), ldb: B.ld, beta: Float(beta), c.pointer(Float.self), ldc: n)
+                     B.tensor.pointer(Float.self), ldb: B.ld, beta: Float(beta), c.pointer(Float.self), ldc: n, setThreads: setThreads)
         }
     }
 }

@@ -63,16 +63,27 @@ extension Tensor {
         let a = casted(to: dtype), b = other.casted(to: dtype)
         let batch = shape[0], n = shape[1], p = other.shape[2]
         let out = Tensor(empty: [batch, n, p], dtype: dtype)
-        for i in 0..<batch {
+        func product(_ i: Int, setThreads: Bool) {
             let ai = a.view(Layout(shape: [n, shape[2]], strides: [a.strides[1], a.strides[2]], offset: a.layout.offset + i * a.strides[0]))
             let bi = b.view(Layout(shape: [other.shape[1], p], strides: [b.strides[1], b.strides[2]], offset: b.layout.offset + i * b.strides[0]))
             let oi = out.view(Layout(shape: [n, p], strides: [p, 1], offset: i * n * p))
             switch dtype {
-            case .float32, .float64: gemm(ai, bi, into: oi)
+            case .float32, .float64: gemm(ai, bi, into: oi, setThreads: setThreads)
             case .int64: integerGemm(ai, bi, into: oi, Int64.self)
             case .int32: integerGemm(ai, bi, into: oi, Int32.self)
             default: integerGemm(ai, bi, into: oi, UInt8.self)
             }
+        }
+        // Many small products (attention's per-head scores): whole products per
+        // core, each on one OpenBLAS thread, in runs of at least ~1 MFLOP.
+        let flops = Swift.max(1, 2 &* n &* shape[2] &* p)
+        if dtype.isFloatingPoint && Parallelism.threads > 1 && batch > 1 && batch &* flops >= (1 << 21) {
+            useBlasThreads(m: 1, n: 1, k: 1)
+            parallelFor(count: batch, minChunk: Swift.max(1, (1 << 20) / flops)) { range in
+                for i in range { product(i, setThreads: false) }
+            }
+        } else {
+            for i in 0..<batch { product(i, setThreads: true) }
         }
         return dtype.isFloatingPoint ? Autograd.record(out, .bmm(a, b), inputs: [self, other]) : out
     }

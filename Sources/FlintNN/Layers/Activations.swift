@@ -45,8 +45,12 @@ public final class Tanhshrink: PointwiseActivation { public init() { super.init(
 
 /// `torch.nn.GELU(approximate)`: x·Φ(x), or its tanh approximation.
 public final class GELU: PointwiseActivation {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let approximate = "none"
+    }
     public let approximate: String
-    public init(approximate: String = "none") throws {
+    public init(approximate: String = Defaults.approximate) throws {
         guard approximate == "none" || approximate == "tanh" else {
             throw TensorError.invalidArgument(op: "gelu", message: "approximate must be 'none' or 'tanh', got '\(approximate)'")
         }
@@ -57,8 +61,12 @@ public final class GELU: PointwiseActivation {
 
 /// `torch.nn.ELU(alpha)`: x for x > 0, else α·(eˣ − 1).
 public final class ELU: PointwiseActivation {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let alpha = 1.0
+    }
     public let alpha: Double
-    public init(alpha: Double = 1) {
+    public init(alpha: Double = Defaults.alpha) {
         self.alpha = alpha
         super.init("elu") { try $0.elu(alpha: alpha) }
     }
@@ -66,8 +74,12 @@ public final class ELU: PointwiseActivation {
 
 /// `torch.nn.CELU(alpha)`: max(0, x) + min(0, α·(e^(x/α) − 1)).
 public final class CELU: PointwiseActivation {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let alpha = 1.0
+    }
     public let alpha: Double
-    public init(alpha: Double = 1) throws {
+    public init(alpha: Double = Defaults.alpha) throws {
         guard alpha != 0 else { throw TensorError.invalidArgument(op: "celu", message: "alpha cannot be 0") }
         self.alpha = alpha
         super.init("celu") { try $0.celu(alpha: alpha) }
@@ -76,8 +88,12 @@ public final class CELU: PointwiseActivation {
 
 /// `torch.nn.LeakyReLU(negative_slope)`.
 public final class LeakyReLU: PointwiseActivation {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let negativeSlope = 0.01
+    }
     public let negativeSlope: Double
-    public init(negativeSlope: Double = 0.01) {
+    public init(negativeSlope: Double = Defaults.negativeSlope) {
         self.negativeSlope = negativeSlope
         super.init("leaky_relu") { try $0.leakyRelu(negativeSlope: negativeSlope) }
     }
@@ -85,8 +101,13 @@ public final class LeakyReLU: PointwiseActivation {
 
 /// `torch.nn.Hardtanh(min_val, max_val)`: x clamped to [min_val, max_val].
 public final class Hardtanh: PointwiseActivation {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let minVal = -1.0
+        public static let maxVal = 1.0
+    }
     public let minVal: Double, maxVal: Double
-    public init(minVal: Double = -1, maxVal: Double = 1) throws {
+    public init(minVal: Double = Defaults.minVal, maxVal: Double = Defaults.maxVal) throws {
         guard minVal <= maxVal else {
             throw TensorError.invalidArgument(op: "hardtanh", message: "min_val \(minVal) cannot be greater than max_val \(maxVal)")
         }
@@ -98,8 +119,13 @@ public final class Hardtanh: PointwiseActivation {
 
 /// `torch.nn.Softplus(beta, threshold)`: log(1 + e^(βx)) / β, linear above the threshold.
 public final class Softplus: PointwiseActivation {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let beta = 1.0
+        public static let threshold = 20.0
+    }
     public let beta: Double, threshold: Double
-    public init(beta: Double = 1, threshold: Double = 20) {
+    public init(beta: Double = Defaults.beta, threshold: Double = Defaults.threshold) {
         self.beta = beta
         self.threshold = threshold
         super.init("softplus") { try $0.softplus(beta: beta, threshold: threshold) }
@@ -108,8 +134,12 @@ public final class Softplus: PointwiseActivation {
 
 /// `torch.nn.Softshrink(lambd)`.
 public final class Softshrink: PointwiseActivation {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let lambd = 0.5
+    }
     public let lambd: Double
-    public init(lambd: Double = 0.5) throws {
+    public init(lambd: Double = Defaults.lambd) throws {
         guard lambd >= 0 else { throw TensorError.invalidArgument(op: "softshrink", message: "lambda must be greater or equal to 0, but found to be \(lambd)") }
         self.lambd = lambd
         super.init("softshrink") { try $0.softshrink(lambd: lambd) }
@@ -118,8 +148,12 @@ public final class Softshrink: PointwiseActivation {
 
 /// `torch.nn.Hardshrink(lambd)`.
 public final class Hardshrink: PointwiseActivation {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let lambd = 0.5
+    }
     public let lambd: Double
-    public init(lambd: Double = 0.5) {
+    public init(lambd: Double = Defaults.lambd) {
         self.lambd = lambd
         super.init("hardshrink") { try $0.hardshrink(lambd: lambd) }
     }
@@ -171,7 +205,11 @@ public final class Softmin: DimActivation {
 
 /// `torch.nn.GLU(dim)`: a·σ(b) for the halves a, b of `dim`, which halves that dimension.
 public final class GLU: DimActivation {
-    public init(dim: Int = -1) { super.init("glu", dim: dim) { try $0.glu(dim: $1) } }
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let dim = -1
+    }
+    public init(dim: Int = Defaults.dim) { super.init("glu", dim: dim) { try $0.glu(dim: $1) } }
 
     override public func outputShape(input: [Int]) throws -> [Int] {
         var out = try super.outputShape(input: input)
@@ -186,9 +224,14 @@ public final class GLU: DimActivation {
 /// `torch.nn.PReLU(num_parameters, init)`: leaky ReLU with a learned slope,
 /// one shared or one per channel (dim 1), `weight` initialised to `init`.
 public final class PReLU: Module {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let numParameters = 1
+        public static let initialValue = 0.25
+    }
     public let numParameters: Int
 
-    public init(numParameters: Int = 1, initialValue: Double = 0.25) throws {
+    public init(numParameters: Int = Defaults.numParameters, initialValue: Double = Defaults.initialValue) throws {
         guard numParameters > 0 else { throw TensorError.invalidArgument(op: "prelu", message: "num_parameters must be positive, got \(numParameters)") }
         self.numParameters = numParameters
         super.init()

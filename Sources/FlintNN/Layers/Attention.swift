@@ -9,13 +9,20 @@ import Flint
 /// - Parameters: `in_proj_weight` `[3E, E]` (xavier-uniform), `in_proj_bias`
 ///   `[3E]` (zeros), `out_proj.weight` `[E, E]` and `out_proj.bias` (zeros).
 public final class MultiheadAttention: Module {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let dropout = 0.0
+        public static let bias = true
+        public static let batchFirst = false
+    }
     public let embedDim: Int, numHeads: Int
     public let dropout: Double
     public let batchFirst: Bool
     public let generator: Generator
     public let outProj: Linear
 
-    public init(embedDim: Int, numHeads: Int, dropout: Double = 0, bias: Bool = true, batchFirst: Bool = false,
+    public init(embedDim: Int, numHeads: Int, dropout: Double = Defaults.dropout, bias: Bool = Defaults.bias,
+                batchFirst: Bool = Defaults.batchFirst,
                 generator: Generator = .default) throws {
         guard embedDim > 0, numHeads > 0, embedDim % numHeads == 0 else {
             throw TensorError.invalidArgument(op: "multihead_attention", message: "embed_dim (\(embedDim)) must be divisible by num_heads (\(numHeads))")

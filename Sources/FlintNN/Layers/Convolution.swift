@@ -34,6 +34,15 @@ func expandArgument(_ v: [Int], _ count: Int, _ name: String, _ layer: String) t
 /// What 1-D and 2-D convolutions share: sizes, checks, PyTorch's default
 /// initialisation and the 'same' padding arithmetic.
 public class ConvolutionBase: Module {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let stride = 1
+        public static let padding = 0
+        public static let outputPadding = 0
+        public static let dilation = 1
+        public static let groups = 1
+        public static let bias = true
+    }
     public let inChannels: Int, outChannels: Int, groups: Int
     public let kernelSize: [Int], stride: [Int], dilation: [Int]
     public let padding: ConvPadding
@@ -119,8 +128,9 @@ public class ConvolutionBase: Module {
 /// - Input: `[N, C_in, L]` (or `[C_in, L]`); output `[N, C_out, L_out]`.
 /// - Parameters: `weight` `[C_out, C_in / groups, k]`, `bias` `[C_out]`.
 public final class Conv1d: ConvolutionBase {
-    public init(inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1, padding: ConvPadding = .explicit([0]),
-                dilation: Int = 1, groups: Int = 1, bias: Bool = true, generator: Generator = .default) throws {
+    public init(inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = Defaults.stride,
+                padding: ConvPadding = .explicit([Defaults.padding]), dilation: Int = Defaults.dilation,
+                groups: Int = Defaults.groups, bias: Bool = Defaults.bias, generator: Generator = .default) throws {
         try super.init(name: "conv1d", spatial: 1, inChannels: inChannels, outChannels: outChannels, kernelSize: [kernelSize],
                        stride: [stride], padding: padding, dilation: [dilation], groups: groups, bias: bias, transposed: false,
                        generator: generator)
@@ -146,8 +156,9 @@ public final class Conv1d: ConvolutionBase {
 ///   `H_out = ⌊(H + 2·padding − dilation·(k − 1) − 1) / stride⌋ + 1`.
 /// - Parameters: `weight` `[C_out, C_in / groups, kH, kW]`, `bias` `[C_out]`.
 public final class Conv2d: ConvolutionBase {
-    public init(inChannels: Int, outChannels: Int, kernelSize: [Int], stride: [Int] = [1], padding: ConvPadding = .explicit([0]),
-                dilation: [Int] = [1], groups: Int = 1, bias: Bool = true, generator: Generator = .default) throws {
+    public init(inChannels: Int, outChannels: Int, kernelSize: [Int], stride: [Int] = [Defaults.stride],
+                padding: ConvPadding = .explicit([Defaults.padding]), dilation: [Int] = [Defaults.dilation],
+                groups: Int = Defaults.groups, bias: Bool = Defaults.bias, generator: Generator = .default) throws {
         try super.init(name: "conv2d", spatial: 2, inChannels: inChannels, outChannels: outChannels, kernelSize: kernelSize,
                        stride: stride, padding: padding, dilation: dilation, groups: groups, bias: bias, transposed: false,
                        generator: generator)
@@ -180,8 +191,9 @@ public final class Conv2d: ConvolutionBase {
 public final class ConvTranspose2d: ConvolutionBase {
     public let outputPadding: [Int]
 
-    public init(inChannels: Int, outChannels: Int, kernelSize: [Int], stride: [Int] = [1], padding: [Int] = [0],
-                outputPadding: [Int] = [0], groups: Int = 1, bias: Bool = true, dilation: [Int] = [1],
+    public init(inChannels: Int, outChannels: Int, kernelSize: [Int], stride: [Int] = [Defaults.stride],
+                padding: [Int] = [Defaults.padding], outputPadding: [Int] = [Defaults.outputPadding],
+                groups: Int = Defaults.groups, bias: Bool = Defaults.bias, dilation: [Int] = [Defaults.dilation],
                 generator: Generator = .default) throws {
         self.outputPadding = try expandArgument(outputPadding, 2, "output_padding", "conv_transpose2d")
         try super.init(name: "conv_transpose2d", spatial: 2, inChannels: inChannels, outChannels: outChannels, kernelSize: kernelSize,

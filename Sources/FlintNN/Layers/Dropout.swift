@@ -3,10 +3,14 @@ import Flint
 /// `torch.nn.Dropout(p)`: in training, zeroes each element with probability
 /// p and scales the rest by 1 / (1 − p); in eval, the identity.
 public final class Dropout: Module {
+    /// PyTorch's default, written once: the initialiser's argument and the spec's schema read it.
+    public enum Defaults {
+        public static let p = 0.5
+    }
     public let p: Double
     public let generator: Generator
 
-    public init(p: Double = 0.5, generator: Generator = .default) throws {
+    public init(p: Double = Defaults.p, generator: Generator = .default) throws {
         guard p >= 0 && p <= 1 else { throw TensorError.invalidArgument(op: "dropout", message: "dropout probability has to be between 0 and 1, but got \(p)") }
         self.p = p
         self.generator = generator
@@ -21,10 +25,14 @@ public final class Dropout: Module {
 /// `torch.nn.Dropout2d(p)`: in training, zeroes whole channels of
 /// `[N, C, H, W]` with probability p, scaling the rest by 1 / (1 − p).
 public final class Dropout2d: Module {
+    /// PyTorch's default, written once: the initialiser's argument and the spec's schema read it.
+    public enum Defaults {
+        public static let p = 0.5
+    }
     public let p: Double
     public let generator: Generator
 
-    public init(p: Double = 0.5, generator: Generator = .default) throws {
+    public init(p: Double = Defaults.p, generator: Generator = .default) throws {
         guard p >= 0 && p <= 1 else { throw TensorError.invalidArgument(op: "dropout2d", message: "dropout probability has to be between 0 and 1, but got \(p)") }
         self.p = p
         self.generator = generator

@@ -50,12 +50,16 @@ public final class Embedding: Module {
 /// - Parameter: `weight` `[max_len, d]`, N(0, 1) as `nn.Embedding`, when learned;
 ///   the sinusoidal table is computed, not a parameter or buffer.
 public final class PositionalEmbedding: Module {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let sinusoidal = false
+    }
     public let maxLen: Int, embeddingDim: Int
     public let sinusoidal: Bool
     /// The fixed table `[max_len, d]` when sinusoidal.
     private let fixedTable: Tensor?
 
-    public init(maxLen: Int, embeddingDim: Int, sinusoidal: Bool = false, generator: Generator = .default) throws {
+    public init(maxLen: Int, embeddingDim: Int, sinusoidal: Bool = Defaults.sinusoidal, generator: Generator = .default) throws {
         guard maxLen > 0, embeddingDim > 0 else {
             throw TensorError.invalidArgument(op: "positional_embedding", message: "max_len and embedding_dim must be positive, got \(maxLen) and \(embeddingDim)")
         }

@@ -13,12 +13,16 @@ func layerShapeError(_ layer: String, _ shape: [Int], expected: String) -> Tenso
 ///   both initialised as PyTorch does (kaiming-uniform with a = √5, which is
 ///   uniform ±1/√in_features, and bias uniform ±1/√in_features).
 public final class Linear: Module {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let bias = true
+    }
     public let inFeatures: Int
     public let outFeatures: Int
     public var weight: Tensor { parameterSlots[0].tensor }
     public var bias: Tensor? { parameter("bias") }
 
-    public init(inFeatures: Int, outFeatures: Int, bias: Bool = true, generator: Generator = .default) throws {
+    public init(inFeatures: Int, outFeatures: Int, bias: Bool = Defaults.bias, generator: Generator = .default) throws {
         guard inFeatures >= 0, outFeatures >= 0 else {
             throw TensorError.invalidArgument(op: "linear", message: "in_features (\(inFeatures)) and out_features (\(outFeatures)) must be non-negative")
         }
@@ -50,9 +54,13 @@ public final class Linear: Module {
 /// - Inputs: `[*, in1_features]` and `[*, in2_features]`; output `[*, out_features]`.
 /// - Parameters: `weight` `[out, in1, in2]`, `bias` `[out]`, both U(±1/√in1_features).
 public final class Bilinear: Module {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let bias = true
+    }
     public let in1Features: Int, in2Features: Int, outFeatures: Int
 
-    public init(in1Features: Int, in2Features: Int, outFeatures: Int, bias: Bool = true, generator: Generator = .default) throws {
+    public init(in1Features: Int, in2Features: Int, outFeatures: Int, bias: Bool = Defaults.bias, generator: Generator = .default) throws {
         self.in1Features = in1Features
         self.in2Features = in2Features
         self.outFeatures = outFeatures

@@ -9,6 +9,13 @@ import Flint
 /// `momentum` (or by a cumulative average when momentum is nil) and counts
 /// `num_batches_tracked`; in eval it uses the running statistics.
 public class BatchNormBase: Module {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let eps = 1e-5
+        public static let momentum = 0.1
+        public static let affine = true
+        public static let trackRunningStats = true
+    }
     public let numFeatures: Int
     public let eps: Double
     public let momentum: Double?
@@ -72,7 +79,8 @@ public class BatchNormBase: Module {
 
 /// `torch.nn.BatchNorm1d` over `[N, C]` or `[N, C, L]`.
 public final class BatchNorm1d: BatchNormBase {
-    public init(numFeatures: Int, eps: Double = 1e-5, momentum: Double? = 0.1, affine: Bool = true, trackRunningStats: Bool = true) throws {
+    public init(numFeatures: Int, eps: Double = Defaults.eps, momentum: Double? = Defaults.momentum, affine: Bool = Defaults.affine,
+                trackRunningStats: Bool = Defaults.trackRunningStats) throws {
         try super.init(name: "batch_norm1d", sampleRanks: [1, 2], sampleLayout: "[C] or [C, L]", numFeatures: numFeatures, eps: eps,
                        momentum: momentum, affine: affine, trackRunningStats: trackRunningStats)
     }
@@ -80,7 +88,8 @@ public final class BatchNorm1d: BatchNormBase {
 
 /// `torch.nn.BatchNorm2d` over `[N, C, H, W]`.
 public final class BatchNorm2d: BatchNormBase {
-    public init(numFeatures: Int, eps: Double = 1e-5, momentum: Double? = 0.1, affine: Bool = true, trackRunningStats: Bool = true) throws {
+    public init(numFeatures: Int, eps: Double = Defaults.eps, momentum: Double? = Defaults.momentum, affine: Bool = Defaults.affine,
+                trackRunningStats: Bool = Defaults.trackRunningStats) throws {
         try super.init(name: "batch_norm2d", sampleRanks: [3], sampleLayout: "[C, H, W]", numFeatures: numFeatures, eps: eps,
                        momentum: momentum, affine: affine, trackRunningStats: trackRunningStats)
     }
@@ -89,10 +98,17 @@ public final class BatchNorm2d: BatchNormBase {
 /// `torch.nn.LayerNorm(normalized_shape)`: normalises over the trailing
 /// `normalized_shape` dims with the biased variance; `weight` ones, `bias` zeros.
 public final class LayerNorm: Module {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let eps = 1e-5
+        public static let elementwiseAffine = true
+        public static let bias = true
+    }
     public let normalizedShape: [Int]
     public let eps: Double
 
-    public init(normalizedShape: [Int], eps: Double = 1e-5, elementwiseAffine: Bool = true, bias: Bool = true) throws {
+    public init(normalizedShape: [Int], eps: Double = Defaults.eps, elementwiseAffine: Bool = Defaults.elementwiseAffine,
+                bias: Bool = Defaults.bias) throws {
         guard !normalizedShape.isEmpty, normalizedShape.allSatisfy({ $0 > 0 }) else {
             throw TensorError.invalidArgument(op: "layer_norm", message: "normalized_shape must be non-empty and positive, got \(normalizedShape)")
         }
@@ -122,10 +138,15 @@ public final class LayerNorm: Module {
 /// `torch.nn.GroupNorm(num_groups, num_channels)` over `[N, C, *]`:
 /// statistics per sample over each group of C / num_groups channels.
 public final class GroupNorm: Module {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let eps = 1e-5
+        public static let affine = true
+    }
     public let numGroups: Int, numChannels: Int
     public let eps: Double
 
-    public init(numGroups: Int, numChannels: Int, eps: Double = 1e-5, affine: Bool = true) throws {
+    public init(numGroups: Int, numChannels: Int, eps: Double = Defaults.eps, affine: Bool = Defaults.affine) throws {
         guard numGroups > 0, numChannels > 0, numChannels % numGroups == 0 else {
             throw TensorError.invalidArgument(op: "group_norm", message: "num_channels (\(numChannels)) must be divisible by num_groups (\(numGroups))")
         }

@@ -6,6 +6,13 @@ import Flint
 
 /// Sizes and checks shared by the strided pools.
 public class StridedPool: Module {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let padding = 0
+        public static let dilation = 1
+        public static let ceilMode = false
+        public static let countIncludePad = true
+    }
     public let kernelSize: [Int], stride: [Int], padding: [Int], dilation: [Int]
     public let ceilMode: Bool
     let name: String, spatial: Int
@@ -47,7 +54,8 @@ public class StridedPool: Module {
 
 /// `torch.nn.MaxPool1d` over `[N, C, L]`.
 public final class MaxPool1d: StridedPool {
-    public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0, dilation: Int = 1, ceilMode: Bool = false) throws {
+    public init(kernelSize: Int, stride: Int? = nil, padding: Int = Defaults.padding, dilation: Int = Defaults.dilation,
+                ceilMode: Bool = Defaults.ceilMode) throws {
         try super.init(name: "max_pool1d", spatial: 1, kernelSize: [kernelSize], stride: stride.map { [$0] }, padding: [padding],
                        dilation: [dilation], ceilMode: ceilMode)
     }
@@ -59,7 +67,8 @@ public final class MaxPool1d: StridedPool {
 
 /// `torch.nn.MaxPool2d` over `[N, C, H, W]`.
 public final class MaxPool2d: StridedPool {
-    public init(kernelSize: [Int], stride: [Int]? = nil, padding: [Int] = [0], dilation: [Int] = [1], ceilMode: Bool = false) throws {
+    public init(kernelSize: [Int], stride: [Int]? = nil, padding: [Int] = [Defaults.padding], dilation: [Int] = [Defaults.dilation],
+                ceilMode: Bool = Defaults.ceilMode) throws {
         try super.init(name: "max_pool2d", spatial: 2, kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation,
                        ceilMode: ceilMode)
     }
@@ -73,7 +82,8 @@ public final class MaxPool2d: StridedPool {
 public final class AvgPool1d: StridedPool {
     public let countIncludePad: Bool
 
-    public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0, ceilMode: Bool = false, countIncludePad: Bool = true) throws {
+    public init(kernelSize: Int, stride: Int? = nil, padding: Int = Defaults.padding, ceilMode: Bool = Defaults.ceilMode,
+                countIncludePad: Bool = Defaults.countIncludePad) throws {
         self.countIncludePad = countIncludePad
         try super.init(name: "avg_pool1d", spatial: 1, kernelSize: [kernelSize], stride: stride.map { [$0] }, padding: [padding],
                        dilation: [1], ceilMode: ceilMode)
@@ -88,7 +98,8 @@ public final class AvgPool1d: StridedPool {
 public final class AvgPool2d: StridedPool {
     public let countIncludePad: Bool, divisorOverride: Int?
 
-    public init(kernelSize: [Int], stride: [Int]? = nil, padding: [Int] = [0], ceilMode: Bool = false, countIncludePad: Bool = true,
+    public init(kernelSize: [Int], stride: [Int]? = nil, padding: [Int] = [Defaults.padding], ceilMode: Bool = Defaults.ceilMode,
+                countIncludePad: Bool = Defaults.countIncludePad,
                 divisorOverride: Int? = nil) throws {
         self.countIncludePad = countIncludePad
         self.divisorOverride = divisorOverride

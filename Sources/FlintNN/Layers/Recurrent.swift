@@ -9,6 +9,15 @@ import Flint
 /// What the three recurrent layers share: parameters, shapes and the
 /// layer-by-layer, direction-by-direction loop over time.
 public class RecurrentBase: Module {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let numLayers = 1
+        public static let nonlinearity = "tanh"
+        public static let bias = true
+        public static let batchFirst = false
+        public static let dropout = 0.0
+        public static let bidirectional = false
+    }
     /// The cell each time step runs.
     enum Cell { case tanh, relu, lstm, gru }
 
@@ -195,8 +204,9 @@ public class RecurrentBase: Module {
 
 /// `torch.nn.RNN`: h' = act(W_ih x + b_ih + W_hh h + b_hh), act tanh or relu.
 public final class RNN: RecurrentBase {
-    public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, nonlinearity: String = "tanh", bias: Bool = true,
-                batchFirst: Bool = false, dropout: Double = 0, bidirectional: Bool = false, generator: Generator = .default) throws {
+    public init(inputSize: Int, hiddenSize: Int, numLayers: Int = Defaults.numLayers, nonlinearity: String = Defaults.nonlinearity,
+                bias: Bool = Defaults.bias, batchFirst: Bool = Defaults.batchFirst, dropout: Double = Defaults.dropout,
+                bidirectional: Bool = Defaults.bidirectional, generator: Generator = .default) throws {
         guard nonlinearity == "tanh" || nonlinearity == "relu" else {
             throw TensorError.invalidArgument(op: "rnn", message: "unknown nonlinearity '\(nonlinearity)'; select from 'tanh' or 'relu'")
         }
@@ -211,8 +221,9 @@ public final class RNN: RecurrentBase {
 
 /// `torch.nn.LSTM`, gates stacked i, f, g, o: c' = f⊙c + i⊙g, h' = o⊙tanh(c').
 public final class LSTM: RecurrentBase {
-    public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true, batchFirst: Bool = false,
-                dropout: Double = 0, bidirectional: Bool = false, generator: Generator = .default) throws {
+    public init(inputSize: Int, hiddenSize: Int, numLayers: Int = Defaults.numLayers, bias: Bool = Defaults.bias,
+                batchFirst: Bool = Defaults.batchFirst, dropout: Double = Defaults.dropout,
+                bidirectional: Bool = Defaults.bidirectional, generator: Generator = .default) throws {
         try super.init(name: "lstm", cell: .lstm, inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers, bias: bias,
                        batchFirst: batchFirst, dropout: dropout, bidirectional: bidirectional, generator: generator)
     }
@@ -221,8 +232,9 @@ public final class LSTM: RecurrentBase {
 /// `torch.nn.GRU`, gates stacked r, z, n: n = tanh(W_in x + b_in + r⊙(W_hn h + b_hn)),
 /// h' = (1 − z)⊙n + z⊙h.
 public final class GRU: RecurrentBase {
-    public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true, batchFirst: Bool = false,
-                dropout: Double = 0, bidirectional: Bool = false, generator: Generator = .default) throws {
+    public init(inputSize: Int, hiddenSize: Int, numLayers: Int = Defaults.numLayers, bias: Bool = Defaults.bias,
+                batchFirst: Bool = Defaults.batchFirst, dropout: Double = Defaults.dropout,
+                bidirectional: Bool = Defaults.bidirectional, generator: Generator = .default) throws {
         try super.init(name: "gru", cell: .gru, inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers, bias: bias,
                        batchFirst: batchFirst, dropout: dropout, bidirectional: bidirectional, generator: generator)
     }

@@ -9,9 +9,14 @@ public final class Identity: Module {
 
 /// `torch.nn.Flatten(start_dim=1, end_dim=-1)`; dims count the batch dimension.
 public final class Flatten: Module {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let startDim = 1
+        public static let endDim = -1
+    }
     public let startDim: Int, endDim: Int
 
-    public init(startDim: Int = 1, endDim: Int = -1) {
+    public init(startDim: Int = Defaults.startDim, endDim: Int = Defaults.endDim) {
         self.startDim = startDim
         self.endDim = endDim
         super.init()

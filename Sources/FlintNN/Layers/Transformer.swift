@@ -11,6 +11,17 @@ import Flint
 /// - Children, as PyTorch names them: `self_attn`, `linear1`, `dropout`,
 ///   `linear2`, `norm1`, `norm2`, `dropout1`, `dropout2`.
 public final class TransformerEncoderLayer: Module {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let dimFeedforward = 2048
+        public static let dropout = 0.1
+        public static let activation = "relu"
+        public static let layerNormEps = 1e-5
+        public static let batchFirst = false
+        public static let normFirst = false
+        public static let bias = true
+        public static let causal = false
+    }
     public let dModel: Int, nhead: Int, dimFeedforward: Int
     public let activation: String
     public let normFirst: Bool, batchFirst: Bool
@@ -21,9 +32,10 @@ public final class TransformerEncoderLayer: Module {
     let dropout: Dropout, dropout1: Dropout, dropout2: Dropout
     let norm1: LayerNorm, norm2: LayerNorm
 
-    public init(dModel: Int, nhead: Int, dimFeedforward: Int = 2048, dropout: Double = 0.1, activation: String = "relu",
-                layerNormEps: Double = 1e-5, batchFirst: Bool = false, normFirst: Bool = false, bias: Bool = true,
-                causal: Bool = false, generator: Generator = .default) throws {
+    public init(dModel: Int, nhead: Int, dimFeedforward: Int = Defaults.dimFeedforward, dropout: Double = Defaults.dropout,
+                activation: String = Defaults.activation, layerNormEps: Double = Defaults.layerNormEps,
+                batchFirst: Bool = Defaults.batchFirst, normFirst: Bool = Defaults.normFirst, bias: Bool = Defaults.bias,
+                causal: Bool = Defaults.causal, generator: Generator = .default) throws {
         guard activation == "relu" || activation == "gelu" else {
             throw TensorError.invalidArgument(op: "transformer_encoder_layer", message: "activation should be relu/gelu, not \(activation)")
         }

@@ -35,14 +35,14 @@ public enum InitializerTypes {
             try Init.xavierNormal(shape, gain: try e.doubleValue("gain"))
         },
         InitializerType(TypeSchema("normal", pytorch: "torch.nn.init.normal_", doc: "N(mean, std²).", fields: [
-            FieldSchema("mean", .float, .defaulted(.double(0)), doc: "Mean."),
-            FieldSchema("std", .float, .defaulted(.double(1)), range: .nonNegative, doc: "Standard deviation."),
+            FieldSchema("mean", .float, .defaulted(.double(Init.Defaults.mean)), doc: "Mean."),
+            FieldSchema("std", .float, .defaulted(.double(Init.Defaults.std)), range: .nonNegative, doc: "Standard deviation."),
         ])) { e, shape in
             try Init.normal(shape, mean: try e.doubleValue("mean"), std: try e.doubleValue("std"))
         },
         InitializerType(TypeSchema("uniform", pytorch: "torch.nn.init.uniform_", doc: "U(a, b).", fields: [
-            FieldSchema("a", .float, .defaulted(.double(0)), doc: "Lower bound."),
-            FieldSchema("b", .float, .defaulted(.double(1)), doc: "Upper bound."),
+            FieldSchema("a", .float, .defaulted(.double(Init.Defaults.uniformBounds.a)), doc: "Lower bound."),
+            FieldSchema("b", .float, .defaulted(.double(Init.Defaults.uniformBounds.b)), doc: "Upper bound."),
         ], check: { entry, report in
             if let a = entry.double("a"), let b = entry.double("b"), !(a <= b) {
                 report("uniform needs a <= b, got a=\(formatNumber(a)) and b=\(formatNumber(b))", "b")
@@ -52,10 +52,10 @@ public enum InitializerTypes {
         },
         InitializerType(TypeSchema("trunc_normal", pytorch: "torch.nn.init.trunc_normal_",
                                    doc: "N(mean, std²) redrawn until it falls in [a, b] (absolute bounds).", fields: [
-            FieldSchema("mean", .float, .defaulted(.double(0)), doc: "Mean."),
-            FieldSchema("std", .float, .defaulted(.double(1)), range: .positive, doc: "Standard deviation."),
-            FieldSchema("a", .float, .defaulted(.double(-2)), doc: "Lower bound."),
-            FieldSchema("b", .float, .defaulted(.double(2)), doc: "Upper bound."),
+            FieldSchema("mean", .float, .defaulted(.double(Init.Defaults.mean)), doc: "Mean."),
+            FieldSchema("std", .float, .defaulted(.double(Init.Defaults.std)), range: .positive, doc: "Standard deviation."),
+            FieldSchema("a", .float, .defaulted(.double(Init.Defaults.truncatedBounds.a)), doc: "Lower bound."),
+            FieldSchema("b", .float, .defaulted(.double(Init.Defaults.truncatedBounds.b)), doc: "Upper bound."),
         ], check: { entry, report in
             if let a = entry.double("a"), let b = entry.double("b"), !(a < b) {
                 report("trunc_normal needs a < b, got a=\(formatNumber(a)) and b=\(formatNumber(b))", "b")
@@ -83,18 +83,17 @@ public enum InitializerTypes {
     ]
 
     private static let fanMode = FieldSchema(
-        "mode", .choice(["fan_in", "fan_out"]), .defaulted(.string("fan_in")),
+        "mode", .choice([Init.FanMode.fanIn, .fanOut].map(\.rawValue)), .defaulted(.string(Init.Defaults.mode.rawValue)),
         doc: "`fan_in` keeps the variance of the forward pass, `fan_out` that of the backward pass.")
 
     private static let nonlinearity = FieldSchema(
         "nonlinearity",
-        .choice(["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
-                 "sigmoid", "tanh", "relu", "leaky_relu", "selu"]),
-        .defaulted(.string("leaky_relu")), doc: "The function after the layer, for `calculate_gain`.")
+        .choice(Init.Nonlinearity.allCases.map(\.rawValue)),
+        .defaulted(.string(Init.Defaults.nonlinearity.rawValue)), doc: "The function after the layer, for `calculate_gain`.")
 
     private static let negativeSlope = FieldSchema(
-        "a", .float, .defaulted(.double(0)), range: .nonNegative,
+        "a", .float, .defaulted(.double(Init.Defaults.negativeSlope)), range: .nonNegative,
         doc: "Negative slope of the leaky_relu after the layer (for `nonlinearity: leaky_relu`).")
 
-    private static let gain = FieldSchema("gain", .float, .defaulted(.double(1)), range: .positive, doc: "Scaling factor.")
+    private static let gain = FieldSchema("gain", .float, .defaulted(.double(Init.Defaults.gain)), range: .positive, doc: "Scaling factor.")
 }

@@ -102,7 +102,8 @@ public enum LayerTypes {
     static let inplace = FieldSchema("inplace", .bool, .defaulted(.bool(false)),
                                      doc: "Accepted for PyTorch compatibility; results are the same.")
 
-    static let bias = FieldSchema("bias", .bool, .defaulted(.bool(true)), doc: "Learn an additive bias.")
+    // Every layer with a `bias` argument defaults it to true; the test of layer defaults checks each against this one.
+    static let bias = FieldSchema("bias", .bool, .defaulted(.bool(Linear.Defaults.bias)), doc: "Learn an additive bias.")
 
     static func inferred(_ name: String, _ what: String) -> FieldSchema {
         FieldSchema(name, .int, .optional, range: .positive, doc: "\(what); inferred from the input when omitted.")

@@ -9,23 +9,23 @@ extension LayerTypes {
             inferred("in_channels", "Channels of the input"),
             FieldSchema("out_channels", .int, .required, range: .positive, doc: "Channels produced."),
             FieldSchema("kernel_size", size, .required, range: .positive, doc: "Size of the kernel: \(shape)."),
-            FieldSchema("stride", size, .defaulted(.int(1)), range: .positive, doc: "Stride of the convolution."),
+            FieldSchema("stride", size, .defaulted(.int(ConvolutionBase.Defaults.stride)), range: .positive, doc: "Stride of the convolution."),
         ]
         if transposed {
             fields += [
-                FieldSchema("padding", size, .defaulted(.int(0)), range: .nonNegative,
+                FieldSchema("padding", size, .defaulted(.int(ConvolutionBase.Defaults.padding)), range: .nonNegative,
                             doc: "`dilation · (kernel_size − 1) − padding` zeros added to both sides of the input."),
-                FieldSchema("output_padding", size, .defaulted(.int(0)), range: .nonNegative,
+                FieldSchema("output_padding", size, .defaulted(.int(ConvolutionBase.Defaults.outputPadding)), range: .nonNegative,
                             doc: "Size added to one side of the output, to choose among the sizes a stride allows."),
             ]
         } else {
             fields.append(FieldSchema("padding", .intOrTuple(count: spatial, keywords: ["valid", "same"]),
-                                      .defaulted(.int(0)), range: .nonNegative,
+                                      .defaulted(.int(ConvolutionBase.Defaults.padding)), range: .nonNegative,
                                       doc: "Zero padding added to both sides, or `valid` (none) / `same` (output as large as the input)."))
         }
         fields += [
-            FieldSchema("dilation", size, .defaulted(.int(1)), range: .positive, doc: "Spacing between kernel elements."),
-            FieldSchema("groups", .int, .defaulted(.int(1)), range: .positive,
+            FieldSchema("dilation", size, .defaulted(.int(ConvolutionBase.Defaults.dilation)), range: .positive, doc: "Spacing between kernel elements."),
+            FieldSchema("groups", .int, .defaulted(.int(ConvolutionBase.Defaults.groups)), range: .positive,
                         doc: "Blocked connections from input to output channels."),
             bias,
             FieldSchema("padding_mode", .choice(["zeros"]), .defaulted(.string("zeros")),

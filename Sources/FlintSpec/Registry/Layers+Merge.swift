@@ -20,7 +20,7 @@ extension LayerTypes {
             (Mul(), try broadcast(inputs))
         },
         LayerType.merge(TypeSchema("cat", pytorch: "torch.cat", doc: "Concatenates its inputs along a dimension.", fields: [
-            FieldSchema("dim", .int, .defaulted(.int(1)), doc: "Dimension to concatenate along (0 is the batch)."),
+            FieldSchema("dim", .int, .defaulted(.int(Cat.Defaults.dim)), doc: "Dimension to concatenate along (0 is the batch)."),
         ], check: checkMerge)) { e, inputs in
             let dim = try e.intValue("dim")
             let rank = (inputs.first?.count ?? 0) + 1

@@ -4,11 +4,12 @@ import FlintNN
 extension LayerTypes {
     private static let batchNormFields = [
         inferred("num_features", "Channels"),
-        FieldSchema("eps", .float, .defaulted(.double(1e-5)), range: .positive, doc: "Added to the variance for stability."),
-        FieldSchema("momentum", .float, .defaulted(.double(0.1)), range: .unitClosed,
+        FieldSchema("eps", .float, .defaulted(.double(BatchNormBase.Defaults.eps)), range: .positive,
+                    doc: "Added to the variance for stability."),
+        FieldSchema("momentum", .float, .defaulted(.double(BatchNormBase.Defaults.momentum)), range: .unitClosed,
                     doc: "Weight of the current batch in the running statistics."),
-        FieldSchema("affine", .bool, .defaulted(.bool(true)), doc: "Learn a per-channel scale and shift."),
-        FieldSchema("track_running_stats", .bool, .defaulted(.bool(true)),
+        FieldSchema("affine", .bool, .defaulted(.bool(BatchNormBase.Defaults.affine)), doc: "Learn a per-channel scale and shift."),
+        FieldSchema("track_running_stats", .bool, .defaulted(.bool(BatchNormBase.Defaults.trackRunningStats)),
                     doc: "Keep running mean and variance for evaluation."),
     ]
 
@@ -35,8 +36,9 @@ extension LayerTypes {
                              doc: "Normalises each sample over its trailing `normalized_shape` dimensions.", fields: [
             FieldSchema("normalized_shape", .ints(count: nil), .optional, range: .positive,
                         doc: "Trailing dimensions to normalise over; the last dimension of the input when omitted."),
-            FieldSchema("eps", .float, .defaulted(.double(1e-5)), range: .positive, doc: "Added to the variance for stability."),
-            FieldSchema("elementwise_affine", .bool, .defaulted(.bool(true)), doc: "Learn a scale (and a shift, with `bias`)."),
+            FieldSchema("eps", .float, .defaulted(.double(LayerNorm.Defaults.eps)), range: .positive,
+                        doc: "Added to the variance for stability."),
+            FieldSchema("elementwise_affine", .bool, .defaulted(.bool(LayerNorm.Defaults.elementwiseAffine)), doc: "Learn a scale (and a shift, with `bias`)."),
             bias,
         ])) { e, input in
             guard let last = input.last else { throw BuildProblem("expected an input with a feature dimension, got shape \(input)") }
@@ -48,8 +50,9 @@ extension LayerTypes {
                              doc: "Normalises each sample over groups of channels of `[N, C, *]` inputs.", fields: [
             FieldSchema("num_groups", .int, .required, range: .positive, doc: "Groups the channels are divided into."),
             inferred("num_channels", "Channels"),
-            FieldSchema("eps", .float, .defaulted(.double(1e-5)), range: .positive, doc: "Added to the variance for stability."),
-            FieldSchema("affine", .bool, .defaulted(.bool(true)), doc: "Learn a per-channel scale and shift."),
+            FieldSchema("eps", .float, .defaulted(.double(GroupNorm.Defaults.eps)), range: .positive,
+                        doc: "Added to the variance for stability."),
+            FieldSchema("affine", .bool, .defaulted(.bool(GroupNorm.Defaults.affine)), doc: "Learn a per-channel scale and shift."),
         ], check: { entry, report in
             if let groups = entry.int("num_groups"), let channels = entry.int("num_channels"), channels % groups != 0 {
                 report("num_channels must be divisible by num_groups (\(channels) and \(groups))", "num_channels")
@@ -67,12 +70,12 @@ extension LayerTypes {
         },
         LayerType(TypeSchema("dropout", pytorch: "torch.nn.Dropout",
                              doc: "Zeroes elements with probability p while training and scales the rest by 1/(1-p).", fields: [
-            FieldSchema("p", .float, .defaulted(.double(0.5)), range: .unitClosed, doc: "Probability of an element to be zeroed."),
+            FieldSchema("p", .float, .defaulted(.double(Dropout.Defaults.p)), range: .unitClosed, doc: "Probability of an element to be zeroed."),
             inplace,
         ])) { e, input in try shaped(Dropout(p: try e.doubleValue("p")), input) },
         LayerType(TypeSchema("dropout2d", pytorch: "torch.nn.Dropout2d",
                              doc: "Zeroes whole channels of `[N, C, H, W]` with probability p while training.", fields: [
-            FieldSchema("p", .float, .defaulted(.double(0.5)), range: .unitClosed, doc: "Probability of a channel to be zeroed."),
+            FieldSchema("p", .float, .defaulted(.double(Dropout2d.Defaults.p)), range: .unitClosed, doc: "Probability of a channel to be zeroed."),
             inplace,
         ]), example: .init(input: [2, 3, 3])) { e, input in try shaped(Dropout2d(p: try e.doubleValue("p")), input) },
     ]

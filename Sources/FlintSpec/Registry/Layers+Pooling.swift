@@ -7,17 +7,17 @@ extension LayerTypes {
         var fields = [
             FieldSchema("kernel_size", size, .required, range: .positive, doc: "Size of the window."),
             FieldSchema("stride", size, .optional, range: .positive, doc: "Stride of the window; `kernel_size` when omitted."),
-            FieldSchema("padding", size, .defaulted(.int(0)), range: .nonNegative,
+            FieldSchema("padding", size, .defaulted(.int(StridedPool.Defaults.padding)), range: .nonNegative,
                         doc: max ? "Implicit negative-infinity padding on both sides." : "Implicit zero padding on both sides."),
         ]
         if max {
-            fields.append(FieldSchema("dilation", size, .defaulted(.int(1)), range: .positive,
+            fields.append(FieldSchema("dilation", size, .defaulted(.int(StridedPool.Defaults.dilation)), range: .positive,
                                       doc: "Spacing between window elements."))
         }
-        fields.append(FieldSchema("ceil_mode", .bool, .defaulted(.bool(false)),
+        fields.append(FieldSchema("ceil_mode", .bool, .defaulted(.bool(StridedPool.Defaults.ceilMode)),
                                   doc: "Use ceil instead of floor for the output shape."))
         if !max {
-            fields.append(FieldSchema("count_include_pad", .bool, .defaulted(.bool(true)),
+            fields.append(FieldSchema("count_include_pad", .bool, .defaulted(.bool(StridedPool.Defaults.countIncludePad)),
                                       doc: "Count the zero padding in the averaging divisor."))
             if spatial == 2 {
                 fields.append(FieldSchema("divisor_override", .int, .optional, range: .positive,

@@ -6,18 +6,18 @@ extension LayerTypes {
         var fields = [
             inferred("input_size", "Features of each time step"),
             FieldSchema("hidden_size", .int, .required, range: .positive, doc: "Features of the hidden state."),
-            FieldSchema("num_layers", .int, .defaulted(.int(1)), range: .positive, doc: "Stacked recurrent layers."),
+            FieldSchema("num_layers", .int, .defaulted(.int(RecurrentBase.Defaults.numLayers)), range: .positive, doc: "Stacked recurrent layers."),
         ]
         if nonlinearity {
-            fields.append(FieldSchema("nonlinearity", .choice(["tanh", "relu"]), .defaulted(.string("tanh")),
+            fields.append(FieldSchema("nonlinearity", .choice(["tanh", "relu"]), .defaulted(.string(RecurrentBase.Defaults.nonlinearity)),
                                       doc: "Activation of the cell."))
         }
         return fields + [
             bias,
             batchFirst,
-            FieldSchema("dropout", .float, .defaulted(.double(0)), range: .unitClosed,
+            FieldSchema("dropout", .float, .defaulted(.double(RecurrentBase.Defaults.dropout)), range: .unitClosed,
                         doc: "Dropout on the outputs of each layer but the last, while training."),
-            FieldSchema("bidirectional", .bool, .defaulted(.bool(false)),
+            FieldSchema("bidirectional", .bool, .defaulted(.bool(RecurrentBase.Defaults.bidirectional)),
                         doc: "Also run each layer backwards in time; outputs are concatenated."),
         ]
     }
@@ -79,7 +79,7 @@ extension LayerTypes {
                              doc: "Self-attention over `[N, L, embed_dim]` sequences.", fields: [
             inferred("embed_dim", "Features of each position"),
             FieldSchema("num_heads", .int, .required, range: .positive, doc: "Parallel attention heads; must divide embed_dim."),
-            FieldSchema("dropout", .float, .defaulted(.double(0)), range: .unitClosed,
+            FieldSchema("dropout", .float, .defaulted(.double(MultiheadAttention.Defaults.dropout)), range: .unitClosed,
                         doc: "Dropout on the attention weights while training."),
             bias,
             batchFirst,
@@ -97,18 +97,19 @@ extension LayerTypes {
                                  + "keys get −inf before the softmax, so no position attends to padding.", fields: [
             inferred("d_model", "Features of each position"),
             FieldSchema("nhead", .int, .required, range: .positive, doc: "Attention heads; must divide d_model."),
-            FieldSchema("dim_feedforward", .int, .defaulted(.int(2048)), range: .positive,
+            FieldSchema("dim_feedforward", .int, .defaulted(.int(TransformerEncoderLayer.Defaults.dimFeedforward)), range: .positive,
                         doc: "Width of the feed-forward block."),
-            FieldSchema("dropout", .float, .defaulted(.double(0.1)), range: .unitClosed, doc: "Dropout while training."),
-            FieldSchema("activation", .choice(["relu", "gelu"]), .defaulted(.string("relu")),
+            FieldSchema("dropout", .float, .defaulted(.double(TransformerEncoderLayer.Defaults.dropout)), range: .unitClosed,
+                        doc: "Dropout while training."),
+            FieldSchema("activation", .choice(["relu", "gelu"]), .defaulted(.string(TransformerEncoderLayer.Defaults.activation)),
                         doc: "Activation of the feed-forward block."),
-            FieldSchema("layer_norm_eps", .float, .defaulted(.double(1e-5)), range: .positive,
+            FieldSchema("layer_norm_eps", .float, .defaulted(.double(TransformerEncoderLayer.Defaults.layerNormEps)), range: .positive,
                         doc: "Epsilon of the layer norms."),
             batchFirst,
-            FieldSchema("norm_first", .bool, .defaulted(.bool(false)),
+            FieldSchema("norm_first", .bool, .defaulted(.bool(TransformerEncoderLayer.Defaults.normFirst)),
                         doc: "Normalise before attention and feed-forward (pre-norm) instead of after."),
             bias,
-            FieldSchema("causal", .bool, .defaulted(.bool(false)),
+            FieldSchema("causal", .bool, .defaulted(.bool(TransformerEncoderLayer.Defaults.causal)),
                         doc: "Each position attends only to itself and earlier ones (PyTorch's `is_causal=True` with "
                             + "`generate_square_subsequent_mask`), for language models. Not a constructor argument in PyTorch."),
         ], check: checkHeads("nhead", dividing: "d_model")),

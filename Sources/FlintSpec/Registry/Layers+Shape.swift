@@ -19,7 +19,7 @@ extension LayerTypes {
             FieldSchema("max_len", .int, .optional, range: .positive,
                         doc: "Longest sequence; the input's length L when omitted."),
             inferred("embedding_dim", "Features of each position"),
-            FieldSchema("sinusoidal", .bool, .defaulted(.bool(false)),
+            FieldSchema("sinusoidal", .bool, .defaulted(.bool(PositionalEmbedding.Defaults.sinusoidal)),
                         doc: "Fixed sin/cos of the position (no parameters) instead of a learned table."),
         ]), example: .init(input: sequenceInput)) { e, input in
             let dim = try sequenceFeatures(e, "embedding_dim", input)
@@ -33,8 +33,8 @@ extension LayerTypes {
                               input)
         },
         LayerType(TypeSchema("flatten", pytorch: "torch.nn.Flatten", doc: "Flattens a range of dimensions into one.", fields: [
-            FieldSchema("start_dim", .int, .defaulted(.int(1)), doc: "First dimension to flatten (0 is the batch)."),
-            FieldSchema("end_dim", .int, .defaulted(.int(-1)), doc: "Last dimension to flatten."),
+            FieldSchema("start_dim", .int, .defaulted(.int(Flatten.Defaults.startDim)), doc: "First dimension to flatten (0 is the batch)."),
+            FieldSchema("end_dim", .int, .defaulted(.int(Flatten.Defaults.endDim)), doc: "Last dimension to flatten."),
         ]), example: .init(input: [2, 3])) { e, input in
             try shaped(Flatten(startDim: try e.intValue("start_dim"), endDim: try e.intValue("end_dim")), input)
         },

@@ -84,7 +84,7 @@ package final class MetricsLog {
     func reset(to records: [MetricRecord]) throws {
         self.records = records
         guard writes else { return }
-        try (records.map { $0.json + "\n" }.joined()).write(toFile: jsonlPath, atomically: true, encoding: .utf8)
+        try AtomicFile(destination: jsonlPath).write(Data(records.map { $0.json + "\n" }.joined().utf8))
         try rewriteCSV()
     }
 
@@ -105,7 +105,7 @@ package final class MetricsLog {
         csvColumns = MetricRecord.orderedKeys(Set(records.flatMap { $0.values.keys }))
         let header = (["kind", "epoch", "step"] + csvColumns).map(MetricsLog.csvField).joined(separator: ",")
         let text = ([header] + records.map(csvRow)).joined(separator: "\n") + "\n"
-        try text.write(toFile: csvPath, atomically: true, encoding: .utf8)
+        try AtomicFile(destination: csvPath).write(Data(text.utf8))
     }
 
     private func csvRow(_ r: MetricRecord) -> String {

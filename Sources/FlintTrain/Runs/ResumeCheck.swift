@@ -46,7 +46,7 @@ enum ResumeCheck {
         if let spec = try? Spec.parse(yaml: config, file: checkpoint + ":/config") { return spec.node }
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("flint-config-\(getpid())-\(UUID().uuidString).yaml").path
         defer { unlink(tmp) }
-        guard (try? config.write(toFile: tmp, atomically: true, encoding: .utf8)) != nil else { return nil }
+        guard FileManager.default.createFile(atPath: tmp, contents: Data(config.utf8)) else { return nil }
         return Spec.resolve(path: tmp).node
     }
 

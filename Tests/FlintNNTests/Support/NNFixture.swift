@@ -9,12 +9,7 @@ enum NNFixture {
 
     /// The cases of `family.json`.
     static func cases(_ family: String) throws -> [[String: Any]] {
-        let data = try Data(contentsOf: directory.appendingPathComponent("\(family).json"))
-        guard let root = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let cases = root["cases"] as? [[String: Any]] else {
-            throw NNFixtureError.malformed("\(family).json has no cases")
-        }
-        return cases
+        try FixtureJSON.cases(family, in: directory)
     }
 
     /// A tensor written by `encode(t)`: `{dtype, shape, values}`.
@@ -23,7 +18,7 @@ enum NNFixture {
               let shape = obj["shape"] as? [Int], let raw = obj["values"] as? [Any] else {
             throw NNFixtureError.malformed("tensor \(String(describing: json))")
         }
-        let values = try raw.map(number)
+        let values = try raw.map(FixtureJSON.number)
         switch dtype {
         case .float32: return try Tensor(values.map { Float($0) }, shape: shape)
         case .float64: return try Tensor(values, shape: shape)
@@ -37,18 +32,6 @@ enum NNFixture {
     static func tensors(_ json: Any?) throws -> [Tensor] {
         guard let list = json as? [Any] else { throw NNFixtureError.malformed("tensor list \(String(describing: json))") }
         return try list.map(tensor)
-    }
-
-    static func number(_ v: Any) throws -> Double {
-        if let b = v as? Bool { return b ? 1 : 0 }
-        if let d = v as? Double { return d }
-        if let i = v as? Int { return Double(i) }
-        switch v as? String {
-        case "nan": return .nan
-        case "inf": return .infinity
-        case "-inf": return -.infinity
-        default: throw NNFixtureError.malformed("value \(v)")
-        }
     }
 }
 

@@ -19,22 +19,9 @@ struct FixtureTensor {
         }
         self.dtype = dtype
         self.shape = shape
-        self.values = try raw.map(FixtureTensor.number)
+        self.values = try raw.map(FixtureJSON.number)
         self.layout = json["layout"] as? String ?? "c"
         self.viewShape = json["view_shape"] as? [Int] ?? shape
-    }
-
-    private static func number(_ v: Any) throws -> Double {
-        // Double first: Foundation bridges the numbers 0 and 1 to Bool too, and would lose −0.0.
-        if let d = v as? Double { return d }
-        if let b = v as? Bool { return b ? 1 : 0 }
-        if let i = v as? Int { return Double(i) }
-        switch v as? String {
-        case "nan": return .nan
-        case "inf": return .infinity
-        case "-inf": return -.infinity
-        default: throw FixtureError.malformed("value \(v)")
-        }
     }
 
     /// The base tensor, converted to `dtype` (float64 for gradient checks).
@@ -140,10 +127,7 @@ enum Fixtures {
     static let directory = Repository.fixtures()
 
     static func load(_ family: String) throws -> [FixtureCase] {
-        let data = try Data(contentsOf: directory.appendingPathComponent("\(family).json"))
-        guard let root = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let cases = root["cases"] as? [[String: Any]] else { throw FixtureError.malformed(family) }
-        return try cases.map(FixtureCase.init)
+        try FixtureJSON.cases(family, in: directory).map(FixtureCase.init)
     }
 
     static var families: [String] {
