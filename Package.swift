@@ -40,7 +40,7 @@ let package = Package(
         // chosen at load time (Swift has no per-function target attributes).
         .target(name: "CFlintKernels", path: "Sources/CFlintKernels"),
         .target(name: "Flint", dependencies: ["CBLAS", "CFlintKernels"]),
-        .target(name: "FlintNN", dependencies: ["Flint"]),
+        .target(name: "FlintNN", dependencies: ["Flint", "CFlintKernels"]),
         .target(name: "FlintHDF5", dependencies: ["CHDF5", "Flint"]),
         .target(name: "FlintData", dependencies: ["Flint", "FlintHDF5", "CZlib", "CImageCodecs"]),
         .target(name: "FlintDistributed", dependencies: ["CMPI", "Flint"]),

@@ -16,6 +16,10 @@ FLINT_CLONES void flint_sigmoid_f32(const float *x, float *y, ptrdiff_t n) {
     for (ptrdiff_t i = 0; i < n; i++) y[i] = flint_sigmoidf(x[i]);
 }
 
+FLINT_CLONES void flint_erf_f32(const float *x, float *y, ptrdiff_t n) {
+    for (ptrdiff_t i = 0; i < n; i++) y[i] = flint_erff(x[i]);
+}
+
 // Reductions keep 16 running lanes so that they vectorise without reassociating.
 enum { LANES = 16 };
 

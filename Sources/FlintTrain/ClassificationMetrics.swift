@@ -222,22 +222,23 @@ public struct ClassificationAccumulator {
     /// The Mann–Whitney form of the area under the ROC curve, ties counting a half, which equals the
     /// trapezoidal area sklearn's `roc_auc_score` computes; nil without both positives and negatives.
     static func binaryAUROC(_ scores: [Double], _ positive: [Bool]) -> Double? {
-        let positives = positive.filter { $0 }.count
-        let negatives = positive.count - positives
-        guard positives > 0, negatives > 0 else { return nil }
-        let order = scores.indices.sorted { scores[$0] < scores[$1] }
-        var rankSum = 0.0
-        var i = 0
-        while i < order.count {
-            var j = i
-            while j + 1 < order.count && scores[order[j + 1]] == scores[order[i]] { j += 1 }
-            // Tied scores share the mean of their 1-based ranks i+1 … j+1.
-            let rank = Double(i + j + 2) / 2
-            for m in i...j where positive[order[m]] { rankSum += rank }
-            i = j + 1
+        var positives: [Double] = [], negatives: [Double] = []
+        for (s, p) in zip(scores, positive) {
+            if p { positives.append(s) } else { negatives.append(s) }
         }
-        let p = Double(positives)
-        return (rankSum - p * (p + 1) / 2) / (p * Double(negatives))
+        guard !positives.isEmpty, !negatives.isEmpty else { return nil }
+        // Two plain sorts and one merge-like walk: 2U = Σ over positives of 2·(negatives below) +
+        // (negatives tied), exact in integers; U is the rank sum of the positives less p(p+1)/2.
+        positives.sort()
+        negatives.sort()
+        var twiceU = 0, below = 0, notAbove = 0
+        for s in positives {
+            while below < negatives.count && negatives[below] < s { below += 1 }
+            notAbove = Swift.max(notAbove, below)
+            while notAbove < negatives.count && negatives[notAbove] <= s { notAbove += 1 }
+            twiceU += below + notAbove
+        }
+        return Double(twiceU) / 2 / (Double(positives.count) * Double(negatives.count))
     }
 
     /// The value of one metric of the registry, or nil for the confusion matrix and regression metrics.

@@ -85,6 +85,22 @@ final class RandomTests: XCTestCase {
         }
     }
 
+    /// Dropout's output comes from the mask's own pass: `x * mask` value for value, contiguous or not,
+    /// and the input's gradient is the mask.
+    func testDropoutOutputIsTheInputTimesTheComposedMask() throws {
+        for dtype in [DType.float32, .float64] {
+            let base = try Tensor.randn([13, 7], dtype: dtype, generator: Generator(seed: 3))
+            for x in [base, try base.transpose(0, 1)] {
+                let input = x.detach().requiringGrad()
+                let y = try input.dropout(p: 0.4, generator: Generator(seed: 11))
+                let mask = try Tensor.rand(x.shape, dtype: dtype, generator: Generator(seed: 11)).lt(0.6).casted(to: dtype) / 0.6
+                XCTAssertEqual(y.toArray(Double.self), try (x * mask).toArray(Double.self), "\(dtype)")
+                try y.sum().backward()
+                XCTAssertEqual(try XCTUnwrap(input.grad).toArray(Double.self), mask.toArray(Double.self), "\(dtype)")
+            }
+        }
+    }
+
     func testDropout2dDropsWholeChannels() throws {
         let x = try Tensor.ones([4, 8, 3, 3])
         let y = try x.dropout2d(p: 0.5, generator: Generator(seed: 5))

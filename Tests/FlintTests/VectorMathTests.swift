@@ -57,6 +57,38 @@ final class VectorMathTests: XCTestCase {
         XCTAssertEqual(try Tensor([Float(-0.0)]).tanh().toArray(Float.self)[0].sign, .minus)
     }
 
+    /// The vectorised erf (FlintKernels.h, `flint_erff`) against erf in double rounded to float:
+    /// within 1.2 ulp of the exact value, so within 2 of its rounding; densest where its two branches meet.
+    func testErfMatchesDoublePrecision() throws {
+        let reference: (Float) -> Float = { Float(Foundation.erf(Double($0))) }
+        try check("erf", inputs(-10, 10, count: 200_001), { try $0.erf() }, reference)
+        try check("erf", inputs(0.85, 1.0), { try $0.erf() }, reference)
+        try check("erf", inputs(-1e-3, 1e-3), { try $0.erf() }, reference)
+        let special = try Tensor([Float.infinity, -.infinity, -0.0, .nan]).erf().toArray(Float.self)
+        XCTAssertEqual(Array(special[0..<2]), [1, -1])
+        XCTAssertEqual(special[2].sign, .minus)
+        XCTAssertTrue(special[3].isNaN)
+    }
+
+    /// Exact GELU in float32 (one C pass forward, one backward) against x·Φ(x) and Φ(x) + x·φ(x) in double.
+    /// Φ = ½(1 + erf(x/√2)) carries erf's absolute error (≤ 7e-8) and one rounding of 1 + erf, so the
+    /// output may be off by about 1e-7·|x| besides its own rounding, the gradient by a few 1e-7.
+    func testExactGELUAndItsGradientMatchDoublePrecision() throws {
+        let values = (0..<40_001).map { Float(-10 + 20 * Double($0) / 40_000) }
+        let x = try Tensor(values).requiringGrad()
+        let y = try x.gelu()
+        try y.sum().backward()
+        let out = y.toArray(Float.self), grad = try XCTUnwrap(x.grad).toArray(Float.self)
+        for (i, v) in values.enumerated() {
+            let d = Double(v), cdf = 0.5 * (1 + Foundation.erf(d / 2.0.squareRoot()))
+            let pdf = Foundation.exp(-0.5 * d * d) / (2 * Double.pi).squareRoot()
+            let expected = d * cdf, slope = cdf + d * pdf
+            XCTAssertLessThanOrEqual(Swift.abs(Double(out[i]) - expected), 1e-7 * Swift.abs(d) + Double(Float(expected).ulp),
+                                     "gelu(\(v))")
+            XCTAssertLessThanOrEqual(Swift.abs(Double(grad[i]) - slope), 3e-7, "gelu'(\(v))")
+        }
+    }
+
     func testSigmoidMatchesItsDefinition() throws {
         // σ(x) = 1 / (1 + e^−x), evaluated in double; checked above −87, where e^−x is finite in float32.
         try check("sigmoid", inputs(-87, 100), { try $0.sigmoid() }) { Float(1 / (1 + Foundation.exp(-Double($0)))) }

@@ -23,6 +23,8 @@
 #include "FlintNorm.h"
 #include "FlintPool.h"
 #include "FlintAttention.h"
+#include "FlintActivation.h"
+#include "FlintOptim.h"
 
 // Compiles a function for AVX-512, AVX2 with FMA and baseline x86-64; the loader picks one for the CPU.
 #if defined(__x86_64__) && defined(__linux__)
@@ -107,6 +109,32 @@ static inline float flint_tanhf(float x) {
     return a < 0.625f ? (x == 0.0f ? x : small) : signed_large;
 }
 
+/// erf x, branch-free (Norbert Juffa's float32 erff): below |x| = 475/512 an odd
+/// polynomial x + x·p(x²); above, 1 − e^q(|x|) with a degree-7 polynomial q, given
+/// the sign of x. Measured over every third float against erf in double: at most
+/// 1.17 ulp without FMA contraction, 1.02 ulp with it (absolute error 7e-8).
+static inline float flint_erff(float x) {
+    float t = x < 0.0f ? -x : x;
+    float s = x * x;
+    float q = -1.72853470e-5f * t + 3.83197126e-4f;
+    float u = -3.88396438e-3f * t + 2.42546219e-2f;
+    q = q * s + u;
+    q = q * t - 1.06777877e-1f;
+    q = q * t - 6.34846687e-1f;
+    q = q * t - 1.28717512e-1f;
+    q = q * t - t;
+    // copysign(1 − e^q, x) by bits; NaN takes the polynomial branch and stays NaN.
+    float large = flint_bits_to_float(flint_float_to_bits(1.0f - flint_expf(q)) | (flint_float_to_bits(x) & 0x80000000u));
+    float p = -5.96761703e-4f;
+    p = p * s + 4.99119423e-3f;
+    p = p * s - 2.67681349e-2f;
+    p = p * s + 1.12819925e-1f;
+    p = p * s - 3.76125336e-1f;
+    p = p * s + 1.28379166e-1f;
+    float small = p * x + x;
+    return t > 0.927734375f ? large : small;
+}
+
 /// σ(x) = 1 / (1 + e^−x).
 static inline float flint_sigmoidf(float x) { return 1.0f / (1.0f + flint_expf(-x)); }
 
@@ -115,6 +143,7 @@ void flint_exp_f32(const float *x, float *y, ptrdiff_t n);
 void flint_log_f32(const float *x, float *y, ptrdiff_t n);
 void flint_tanh_f32(const float *x, float *y, ptrdiff_t n);
 void flint_sigmoid_f32(const float *x, float *y, ptrdiff_t n);
+void flint_erf_f32(const float *x, float *y, ptrdiff_t n);
 
 /// Softmax (or log-softmax when `log` is nonzero) of each of `rows` contiguous
 /// rows of `n` floats, from x into y. A NaN in a row makes the whole row NaN.

@@ -109,6 +109,11 @@ struct Abs<T: FloatElement>: UnaryFunction {
     @inline(__always) func callAsFunction(_ x: T) -> T { Swift.abs(x) }
 }
 
+struct Erf<T: FloatElement>: VectorKernelFunction {
+    @inline(__always) func callAsFunction(_ x: T) -> T { T.ferf(x) }
+    static var float32Kernel: Float32Kernel { flint_erf_f32 }
+}
+
 /// The standard normal CDF Φ(x) = ½(1 + erf(x/√2)), GELU's gate, as PyTorch's GELU kernel computes it.
 struct NormalCDF<T: FloatElement>: UnaryFunction {
     @inline(__always) func callAsFunction(_ x: T) -> T { 0.5 * (1 + T.ferf(x * 0.7071067811865476)) }

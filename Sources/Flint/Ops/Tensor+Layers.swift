@@ -40,40 +40,48 @@ extension Tensor {
         if !training || p == 0 { return self }
         if p == 1 { return try self * Tensor.zeros([], dtype: dtype) }
         if dtype == .float32 || dtype == .float64 {
-            return try self * Tensor.dropoutMask(shape, p: p, dtype: dtype, generator: generator)
+            let (mask, output) = Tensor.dropoutMasked(contiguous(), p: p, generator: generator)
+            return Autograd.record(output, .mul(self, mask), inputs: [self, mask])
         }
         let keep = try Tensor.rand(shape, dtype: .float32, generator: generator).lt(1 - p)
         return try self * (keep.casted(to: dtype) / (1 - p))
     }
 
-    /// `(rand(shape) < 1 − p) / (1 − p)` in `dtype` (float32 or float64) in one pass: the same
-    /// draws, comparisons and values as those three ops, without the uniform and bool tensors.
-    static func dropoutMask(_ shape: [Int], p: Double, dtype: DType, generator: Generator) -> Tensor {
-        let mask = Tensor(empty: shape, dtype: dtype)
+    /// The mask `(rand(x.shape) < 1 − p) / (1 − p)` and `x * mask` for a contiguous float32 or float64 `x`,
+    /// in one pass: the same draws, comparisons and values as those ops, without the uniform and bool tensors.
+    static func dropoutMasked(_ x: Tensor, p: Double, generator: Generator) -> (mask: Tensor, output: Tensor) {
+        let mask = Tensor(empty: x.shape, dtype: x.dtype), output = Tensor(empty: x.shape, dtype: x.dtype)
+        let count = mask.count
         // A uniform draw is r·2⁻ᵇ for a b-bit integer r (24 bits for float32, 53 for float64), so
         // `draw < keep` is `r < ⌈keep·2ᵇ⌉` exactly; the comparison becomes a sign bit and the
         // select a mask of the scale's bits (a branch here mispredicts on every dropped element).
-        if dtype == .float64 {
-            let keep = 1 - p, scale = (1 / keep).bitPattern
-            let threshold = UInt64((keep * 0x1p53).rounded(.up))
-            mask.withMutableElements(UInt64.self) { b in
+        withExtendedLifetime((x, mask, output)) {
+            if x.dtype == .float64 {
+                let keep = 1 - p, scale = (1 / keep).bitPattern
+                let threshold = UInt64((keep * 0x1p53).rounded(.up))
+                let m = mask.pointer(UInt64.self), xp = x.pointer(Double.self), y = output.pointer(Double.self)
                 generator.withDraws { rng in
-                    for i in b.indices { b[i] = scale & (0 &- (((rng.next() >> 11) &- threshold) >> 63)) }
+                    for i in 0..<count {
+                        let bits = scale & (0 &- (((rng.next() >> 11) &- threshold) >> 63))
+                        m[i] = bits
+                        y[i] = xp[i] * Double(bitPattern: bits)
+                    }
                 }
-            }
-        } else {
-            // As `lt` and `div` take the Python scalar 1 − p: rounded to float32 first.
-            let keep = Float(1 - p), scale = (1 / keep).bitPattern
-            let threshold = UInt64((Double(keep) * 0x1p24).rounded(.up))
-            mask.withMutableElements(UInt32.self) { b in
+            } else {
+                // As `lt` and `div` take the Python scalar 1 − p: rounded to float32 first.
+                let keep = Float(1 - p), scale = (1 / keep).bitPattern
+                let threshold = UInt64((Double(keep) * 0x1p24).rounded(.up))
+                let m = mask.pointer(UInt32.self), xp = x.pointer(Float.self), y = output.pointer(Float.self)
                 generator.withDraws { rng in
-                    for i in b.indices {
-                        b[i] = scale & (0 &- UInt32(truncatingIfNeeded: ((rng.next() >> 40) &- threshold) >> 63))
+                    for i in 0..<count {
+                        let bits = scale & (0 &- UInt32(truncatingIfNeeded: ((rng.next() >> 40) &- threshold) >> 63))
+                        m[i] = bits
+                        y[i] = xp[i] * Float(bitPattern: bits)
                     }
                 }
             }
         }
-        return mask
+        return (mask, output)
     }
 
     /// `F.dropout2d(input, p, training)`: drops whole channels of `[N, C, H, W]` (or `[C, H, W]`).

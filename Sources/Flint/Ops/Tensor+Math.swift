@@ -73,7 +73,7 @@ extension Tensor {
         case .exp2: unaryApply(x, out, T.self, T.self) { T.fexp2($0) }
         case .rsqrt: unaryApply(x, out, T.self, T.self) { 1 / T.fsqrt($0) }
         case .reciprocal: unaryApply(x, out, T.self, T.self) { 1 / $0 }
-        case .erf: unaryApply(x, out, T.self, T.self) { T.ferf($0) }
+        case .erf: unaryApply(x, out, Erf<T>())
         case .erfc: unaryApply(x, out, T.self, T.self) { T.ferfc($0) }
         case .erfinv: unaryApply(x, out, T.self, T.self) { T(flintDouble: inverseErf($0.flintDouble)) }
         case .floor: unaryApply(x, out, T.self, T.self) { $0.rounded(.down) }

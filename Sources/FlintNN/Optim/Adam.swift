@@ -1,4 +1,5 @@
 import Foundation
+import CFlintKernels
 import Flint
 
 /// The Adam family (`torch.optim.Adam`, `AdamW`, `Adamax`, `NAdam`, `RAdam`):
@@ -190,55 +191,40 @@ public struct RAdamOptions: AdamFamilyOptions {
 /// p += −(lr / (1−β₁ᵗ)) · m / (√v / √(1−β₂ᵗ) + ε).
 private func adamUpdate<T: FloatElement, O>(_: T.Type, _ opt: TypedOptimizer<O>, _ o: AdamOptions, _ p: Tensor, _ grad: Tensor) throws {
     let step = opt.incrementStep(for: p)
-    let lr = o.lr, (beta1, beta2) = o.betas
-    let wd = o.weightDecay, decoupled = o.decoupledWeightDecay, amsgrad = o.amsgrad
-    let sign: T = o.maximize ? -1 : 1
-    let decay = T(flintDouble: wd), shrink = T(flintDouble: 1 - lr * wd)
-    let w1 = T(flintDouble: 1 - beta1), b2 = T(flintDouble: beta2), w2 = T(flintDouble: 1 - beta2)
-    let stepSize = T(flintDouble: -(lr / (1 - Foundation.pow(beta1, step))))
-    let bc2Sqrt = T(flintDouble: Foundation.pow(1 - Foundation.pow(beta2, step), 0.5))
-    let eps = T(flintDouble: o.eps)
+    let lr = o.lr, (beta1, beta2) = o.betas, wd = o.weightDecay
     let m = opt.buffer("exp_avg", for: p).tensor, v = opt.buffer("exp_avg_sq", for: p).tensor
-    let vMax = amsgrad ? opt.buffer("max_exp_avg_sq", for: p).tensor : v
-    let shrinking = decoupled && wd != 0, coupled = !decoupled && wd != 0, near = Swift.abs(w1) < 0.5
+    let vMax = o.amsgrad ? opt.buffer("max_exp_avg_sq", for: p).tensor : nil
+    // Each constant rounded to the parameter's precision, as PyTorch's Python scalars are.
+    let sign: Double = o.maximize ? -1 : 1, shrink = 1 - lr * wd, w1 = 1 - beta1, w2 = 1 - beta2
+    let stepSize = -(lr / (1 - Foundation.pow(beta1, step)))
+    let bc2Sqrt = Foundation.pow(1 - Foundation.pow(beta2, step), 0.5)
+    let coupled: Int32 = !o.decoupledWeightDecay && wd != 0 ? 1 : 0, decoupled: Int32 = o.decoupledWeightDecay && wd != 0 ? 1 : 0
+    let near: Int32 = Swift.abs(T(flintDouble: w1)) < 0.5 ? 1 : 0
     try grad.withUnsafeElements(T.self) { gb in
         try p.withUnsafeMutableElements(T.self) { wb in
             try m.withUnsafeMutableElements(T.self) { mb in
                 try v.withUnsafeMutableElements(T.self) { vb in
-                    try vMax.withUnsafeMutableElements(T.self) { xb in
-                        guard let g = gb.baseAddress, let w = wb.baseAddress, let m = mb.baseAddress,
-                              let v = vb.baseAddress, let x = xb.baseAddress else { return }
-                        let n = wb.count
-                        // Decoupled decay first touches p before anything reads it: its own pass.
-                        if shrinking { for i in 0..<n { w[i] *= shrink } }
-                        // One element's update; each call below passes constants, so each loop
-                        // is branch-free and vectorises.
-                        @inline(__always) func update(_ i: Int, coupled: Bool, near: Bool, amsgrad: Bool) {
-                            let d = effectiveGradient(g[i], w[i], sign: sign, decay: decay, coupled: coupled)
-                            let mi = m[i]
-                            let mNew = near ? mi + w1 * (d - mi) : d - (d - mi) * (1 - w1)  // lerp(m, d, w1)
-                            m[i] = mNew
-                            let vNew = v[i] * b2 + w2 * d * d
-                            v[i] = vNew
-                            var second = vNew
-                            if amsgrad {
-                                second = Swift.max(x[i], vNew)
-                                x[i] = second
-                            }
-                            let denom = second.squareRoot() / bc2Sqrt + eps
-                            w[i] += stepSize * mNew / denom
-                        }
-                        switch (coupled, near, amsgrad) {
-                        case (false, true, false): for i in 0..<n { update(i, coupled: false, near: true, amsgrad: false) }
-                        case (true, true, false): for i in 0..<n { update(i, coupled: true, near: true, amsgrad: false) }
-                        case (false, false, false): for i in 0..<n { update(i, coupled: false, near: false, amsgrad: false) }
-                        case (true, false, false): for i in 0..<n { update(i, coupled: true, near: false, amsgrad: false) }
-                        case (false, true, true): for i in 0..<n { update(i, coupled: false, near: true, amsgrad: true) }
-                        case (true, true, true): for i in 0..<n { update(i, coupled: true, near: true, amsgrad: true) }
-                        case (false, false, true): for i in 0..<n { update(i, coupled: false, near: false, amsgrad: true) }
-                        case (true, false, true): for i in 0..<n { update(i, coupled: true, near: false, amsgrad: true) }
+                    guard let g = gb.baseAddress, let w = wb.baseAddress, let m = mb.baseAddress,
+                          let v = vb.baseAddress else { return }
+                    let n = wb.count
+                    func run(_ x: UnsafeMutablePointer<T>?) {
+                        if T.self == Double.self {
+                            var k = flint_adam_f64_step(sign: sign, decay: wd, shrink: shrink, w1: w1, b2: beta2, w2: w2,
+                                                        step_size: stepSize, bc2_sqrt: bc2Sqrt, eps: o.eps,
+                                                        coupled: coupled, decoupled: decoupled, near: near)
+                            flint_adam_f64(kernelPointer(w), kernelPointer(g), kernelPointer(m), kernelPointer(v),
+                                           kernelPointer(x), n, &k)
+                        } else {
+                            var k = flint_adam_f32_step(sign: Float(sign), decay: Float(wd), shrink: Float(shrink), w1: Float(w1),
+                                                        b2: Float(beta2), w2: Float(w2), step_size: Float(stepSize),
+                                                        bc2_sqrt: Float(bc2Sqrt), eps: Float(o.eps),
+                                                        coupled: coupled, decoupled: decoupled, near: near)
+                            flint_adam_f32(kernelPointer(w), kernelPointer(g), kernelPointer(m), kernelPointer(v),
+                                           kernelPointer(x), n, &k)
                         }
                     }
+                    guard let vMax else { return run(nil) }
+                    try vMax.withUnsafeMutableElements(T.self) { run($0.baseAddress) }
                 }
             }
         }

@@ -254,3 +254,14 @@ public struct OptionCheck {
 func lerp<T: FloatElement>(_ a: T, _ b: T, _ w: T) -> T {
     Swift.abs(w) < 0.5 ? a + w * (b - a) : b - (b - a) * (1 - w)
 }
+
+/// `p` as the C update kernels take it: `T` is `Float` or `Double`, the caller picks the kernel for it.
+@inline(__always)
+func kernelPointer<T, U>(_ p: UnsafeMutablePointer<T>?) -> UnsafeMutablePointer<U>? {
+    p.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: U.self) }
+}
+
+@inline(__always)
+func kernelPointer<T, U>(_ p: UnsafePointer<T>) -> UnsafePointer<U> {
+    UnsafeRawPointer(p).assumingMemoryBound(to: U.self)
+}

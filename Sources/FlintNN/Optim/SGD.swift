@@ -1,3 +1,4 @@
+import CFlintKernels
 import Flint
 
 /// `torch.optim.SGD`'s arguments and defaults.
@@ -42,57 +43,28 @@ public struct SGDOptions: OptimizerOptions {
 public final class SGD: TypedOptimizer<SGDOptions> {
     override public class var name: String { "sgd" }
 
-    /// One fused pass per parameter: d = ±g + wd·p; buf = μ·buf + (1−τ)·d
-    /// (buf = d on the first step); d = d + μ·buf (Nesterov) or buf; p −= lr·d.
-    /// Each combination of the first step and Nesterov has its own branch-free
-    /// loop, so that each vectorises.
+    /// One fused pass per parameter (a C loop per setting, `flint_sgd_*`): d = ±g + wd·p;
+    /// buf = μ·buf + (1−τ)·d (buf = d on the first step); d = d + μ·buf (Nesterov) or buf; p −= lr·d.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     override public func update<T: FloatElement>(_: T.Type, _ o: SGDOptions, _ p: Tensor, _ grad: Tensor) throws {
-        let momentum = o.momentum, nesterov = o.nesterov
-        let lr = T(flintDouble: o.lr), mu = T(flintDouble: momentum)
-        let damp = T(flintDouble: 1 - o.dampening), decay = T(flintDouble: o.weightDecay)
-        let sign: T = o.maximize ? -1 : 1
+        let (buf, isNew) = o.momentum == 0 ? (nil, false) : buffer("momentum_buffer", for: p)
+        let fresh: Int32 = isNew ? 1 : 0, nesterov: Int32 = o.nesterov ? 1 : 0, sign: Double = o.maximize ? -1 : 1
         try grad.withUnsafeElements(T.self) { gb in
             try p.withUnsafeMutableElements(T.self) { wb in
                 guard let g = gb.baseAddress, let w = wb.baseAddress else { return }
                 let n = wb.count
-                if momentum == 0 {
-                    for i in 0..<n { w[i] -= lr * (sign * g[i] + decay * w[i]) }
-                    return
-                }
-                let (buf, isNew) = buffer("momentum_buffer", for: p)
-                try buf.withUnsafeMutableElements(T.self) { bb in
-                    guard let b = bb.baseAddress else { return }
-                    switch (isNew, nesterov) {
-                    case (true, false):
-                        for i in 0..<n {
-                            let d = sign * g[i] + decay * w[i]
-                            b[i] = d
-                            w[i] -= lr * d
-                        }
-                    case (true, true):
-                        for i in 0..<n {
-                            let d = sign * g[i] + decay * w[i]
-                            b[i] = d
-                            w[i] -= lr * (d + mu * d)
-                        }
-                    case (false, false):
-                        for i in 0..<n {
-                            let d = sign * g[i] + decay * w[i]
-                            let v = mu * b[i] + damp * d
-                            b[i] = v
-                            w[i] -= lr * v
-                        }
-                    case (false, true):
-                        for i in 0..<n {
-                            let d = sign * g[i] + decay * w[i]
-                            let v = mu * b[i] + damp * d
-                            b[i] = v
-                            w[i] -= lr * (d + mu * v)
-                        }
+                func run(_ b: UnsafeMutablePointer<T>?) {
+                    if T.self == Double.self {
+                        flint_sgd_f64(kernelPointer(w), kernelPointer(g), kernelPointer(b), n, o.lr, o.momentum,
+                                      1 - o.dampening, o.weightDecay, sign, fresh, nesterov)
+                    } else {
+                        flint_sgd_f32(kernelPointer(w), kernelPointer(g), kernelPointer(b), n, Float(o.lr), Float(o.momentum),
+                                      Float(1 - o.dampening), Float(o.weightDecay), Float(sign), fresh, nesterov)
                     }
                 }
+                guard let buf else { return run(nil) }
+                try buf.withUnsafeMutableElements(T.self) { run($0.baseAddress) }
             }
         }
     }
