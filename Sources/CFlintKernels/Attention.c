@@ -45,7 +45,10 @@ static inline __attribute__((always_inline)) float row_max(const float *x, ptrdi
             const float *mr = m + r * m_stride + c0;                                                            \
             for (int l = 0; l < W; l++) acc[l] += c * mr[l];                                                    \
         }                                                                                                       \
-        for (int l = 0; l < W && c0 + l < width; l++) dst[c0 + l] = acc[l] * scale;                             \
+        if (c0 + W <= width)                                                                                    \
+            for (int l = 0; l < W; l++) dst[c0 + l] = acc[l] * scale;                                           \
+        else                                                                                                    \
+            for (int l = 0; l < W && c0 + l < width; l++) dst[c0 + l] = acc[l] * scale;                         \
         c0 += W;                                                                                                \
     }
 
@@ -60,11 +63,14 @@ static inline __attribute__((always_inline)) void combine(const float *restrict 
     if (padded - c0 >= 16) COMBINE_BLOCK(16)
 }
 
-/// t[d·ts + j] = x[j·stride + d] for j < s, d < e: s rows of e values transposed.
+/// t[d·ts + j] = x[j·stride + d] for j < s, d < e: s rows of e values transposed, and zeros in columns
+/// s ..< ts, so that products over padded widths stay finite.
 static inline __attribute__((always_inline)) void transpose_rows(const float *restrict x, ptrdiff_t stride, float *restrict t, ptrdiff_t ts, ptrdiff_t s,
                                   ptrdiff_t e) {
     for (ptrdiff_t j = 0; j < s; j++)
         for (ptrdiff_t d = 0; d < e; d++) t[d * ts + j] = x[j * stride + d];
+    for (ptrdiff_t d = 0; d < e; d++)
+        for (ptrdiff_t j = s; j < ts; j++) t[d * ts + j] = 0;
 }
 
 /// y[j·ys + d] = x[j·stride + d] for j < s, d < e: s rows of e values, re-strided.
@@ -88,7 +94,7 @@ ptrdiff_t flint_attention_forward_scratch(const flint_attention *a) {
 /// Scratch floats of the backward: Vᵀ, K, Q and dO padded, dS and the dropped probabilities.
 ptrdiff_t flint_attention_backward_scratch(const flint_attention *a) {
     ptrdiff_t sp = round16(a->s), ep = round16(a->e), evp = round16(a->ev);
-    return a->ev * sp + a->s * ep + a->l * ep + a->l * evp + 2 * a->l * sp + sp + 64;
+    return a->ev * sp + a->s * ep + a->l * ep + a->l * evp + 2 * a->l * sp + 2 * sp + 64;
 }
 
 FLINT_CLONES void flint_attention_forward_f32(const flint_attention *a, const float *q, const float *k, const float *v,
@@ -107,12 +113,16 @@ FLINT_CLONES void flint_attention_forward_f32(const flint_attention *a, const fl
         for (ptrdiff_t i = 0; i < L; i++) {
             ptrdiff_t n = keys_seen(a, i);
             float *oi = ob + i * a->o_row, *pi = p ? p + (bh * L + i) * S : NULL;
-            combine(qb + i * a->q_row, 1, kt, sp, E, row, n, a->scale);
+            // Rows are handled over np = round16(n) columns, the padding at −inf (probability 0), so that
+            // every pass runs in whole vectors with no scalar tail.
+            ptrdiff_t np = round16(n);
+            combine(qb + i * a->q_row, 1, kt, sp, E, row, np, a->scale);
             if (mask)
                 for (ptrdiff_t j = 0; j < n; j++) row[j] += mask[i * S + j];
             if (key_mask)
                 for (ptrdiff_t j = 0; j < n; j++) row[j] += key_mask[j];
-            float m = row_max(row, n);
+            for (ptrdiff_t j = n; j < np; j++) row[j] = -__builtin_inff();
+            float m = row_max(row, np);
             if (m == -__builtin_inff()) {
                 // Every key masked: the row attends to nothing (zeros, as PyTorch's safe softmax gives).
                 for (ptrdiff_t e = 0; e < EV; e++) oi[e] = 0;
@@ -121,8 +131,7 @@ FLINT_CLONES void flint_attention_forward_f32(const flint_attention *a, const fl
                 continue;
             }
             float lane[ATTENTION_LANES] = {0};
-            ptrdiff_t j = 0;
-            for (; j + ATTENTION_LANES <= n; j += ATTENTION_LANES)
+            for (ptrdiff_t j = 0; j < np; j += ATTENTION_LANES)
                 for (int l = 0; l < ATTENTION_LANES; l++) {
                     float x = flint_expf(row[j + l] - m);
                     row[j + l] = x;
@@ -130,20 +139,16 @@ FLINT_CLONES void flint_attention_forward_f32(const flint_attention *a, const fl
                 }
             float total = 0;
             for (int l = 0; l < ATTENTION_LANES; l++) total += lane[l];
-            for (; j < n; j++) {
-                row[j] = flint_expf(row[j] - m);
-                total += row[j];
-            }
             float inv = 1.0f / total;
-            for (j = 0; j < n; j++) row[j] *= inv;
+            for (ptrdiff_t j = 0; j < np; j++) row[j] *= inv;
             if (pi) {
-                for (j = 0; j < n; j++) pi[j] = row[j];
-                for (j = n; j < S; j++) pi[j] = 0;
+                for (ptrdiff_t j = 0; j < n; j++) pi[j] = row[j];
+                for (ptrdiff_t j = n; j < S; j++) pi[j] = 0;
             }
             const float *weights = row;
             if (a->dropout) {
                 const float *drop = a->dropout + (bh * L + i) * S;
-                for (j = 0; j < n; j++) dropped[j] = row[j] * drop[j];
+                for (ptrdiff_t j = 0; j < n; j++) dropped[j] = row[j] * drop[j];
                 weights = dropped;
             }
             combine(weights, 1, vpad, evp, n, oi, EV, 1.0f);
@@ -157,7 +162,7 @@ FLINT_CLONES void flint_attention_backward_f32(const flint_attention *a, const f
     const ptrdiff_t L = a->l, S = a->s, E = a->e, EV = a->ev;
     const ptrdiff_t sp = round16(S), ep = round16(E), evp = round16(EV);
     float *vt = scratch, *kpad = vt + EV * sp, *qpad = kpad + S * ep, *dopad = qpad + L * ep;
-    float *ds = dopad + L * evp, *pdrop = ds + L * sp, *dp = pdrop + L * sp;
+    float *ds = dopad + L * evp, *pdrop = ds + L * sp, *dp = pdrop + L * sp, *prow = dp + sp;
     for (ptrdiff_t bh = bh0; bh < bh1; bh++) {
         ptrdiff_t b = bh / a->heads, h = bh % a->heads;
         ptrdiff_t qo = b * a->q_batch + h * a->q_head, ko = b * a->k_batch + h * a->k_head;
@@ -184,14 +189,17 @@ FLINT_CLONES void flint_attention_backward_f32(const flint_attention *a, const f
         copy_rows(q + qo, a->q_row, qpad, ep, L, E);
         for (ptrdiff_t i = 0; i < L; i++) {
             ptrdiff_t n = keys_seen(a, i);
-            const float *pi = pb + i * S;
+            // P's row padded with zeros to np = round16(n) columns, so that every pass runs in whole vectors.
+            ptrdiff_t np = round16(n);
+            for (ptrdiff_t j = 0; j < n; j++) prow[j] = pb[i * S + j];
+            for (ptrdiff_t j = n; j < np; j++) prow[j] = 0;
             float *dsi = ds + i * sp;
             // dP = (dO·Vᵀ)∘M; dS = P∘(dP − rowsum(P∘dP)), with the scale of the scores folded in.
-            combine(dopad + i * evp, 1, vt, sp, EV, dp, n, 1.0f);
+            combine(dopad + i * evp, 1, vt, sp, EV, dp, np, 1.0f);
             if (drop)
                 for (ptrdiff_t j = 0; j < n; j++) dp[j] *= drop[i * S + j];
-            float delta = dot_lanes(pi, dp, n);
-            for (ptrdiff_t j = 0; j < n; j++) dsi[j] = pi[j] * (dp[j] - delta) * a->scale;
+            float delta = dot_lanes(prow, dp, np);
+            for (ptrdiff_t j = 0; j < np; j++) dsi[j] = prow[j] * (dp[j] - delta) * a->scale;
             if (dq) combine(dsi, 1, kpad, ep, n, dq + qo + i * a->q_row, E, 1.0f);
         }
         if (dk)

@@ -160,7 +160,9 @@ extension Tensor {
             throw TensorError.shapeMismatch(op: "scaled_dot_product_attention", shapes: [keyMask.shape, [a.batch, a.s]],
                                             detail: "key_padding_mask must be [N, S]")
         }
-        let dropout = dropoutP > 0 ? Tensor.dropoutMask([pairs, a.l, a.s], p: dropoutP, dtype: .float32, generator: generator) : nil
+        // The mask of `F.dropout(weights, p)` (the same draws); the masked zeros it also returns are not needed.
+        let dropout = dropoutP > 0
+            ? Tensor.dropoutMasked(Tensor(shape: [pairs, a.l, a.s], filledWith: 0, dtype: .float32), p: dropoutP, generator: generator).mask : nil
         // [batch, L, Ev] or [L, N, heads·Ev]: the query's first two dims and the value's last.
         let out = Tensor(empty: [q.shape[0], q.shape[1], v.shape[2]], dtype: .float32)
         let recording = Autograd.isEnabled && (q.requiresGrad || k.requiresGrad || v.requiresGrad)
