@@ -81,6 +81,18 @@
         case 10: adam_loop_##S(w, g, m, v, vmax, n, k, 0, 1, 1, 0); break;                                       \
         default: adam_loop_##S(w, g, m, v, vmax, n, k, 0, 1, 1, 1); break;                                       \
         }                                                                                                        \
+    }                                                                                                            \
+                                                                                                                 \
+    /* Σ x² in double: the lanes are combined once at the end, in a fixed order. */                             \
+    FLINT_CLONES double flint_sum_squares_##S(const T *x, ptrdiff_t n) {                                         \
+        double lane[16] = {0};                                                                                   \
+        ptrdiff_t i = 0;                                                                                         \
+        for (; i + 16 <= n; i += 16)                                                                             \
+            for (int l = 0; l < 16; l++) lane[l] += (double)x[i + l] * (double)x[i + l];                         \
+        double total = 0;                                                                                        \
+        for (int l = 0; l < 16; l++) total += lane[l];                                                           \
+        for (; i < n; i++) total += (double)x[i] * (double)x[i];                                                 \
+        return total;                                                                                            \
     }
 
 OPTIM_KERNELS(float, f32)

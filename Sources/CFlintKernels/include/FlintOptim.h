@@ -28,4 +28,8 @@ typedef struct { double sign, decay, shrink, w1, b2, w2, step_size, bc2_sqrt, ep
 void flint_adam_f32(float *w, const float *g, float *m, float *v, float *vmax, ptrdiff_t n, const flint_adam_f32_step *k);
 void flint_adam_f64(double *w, const double *g, double *m, double *v, double *vmax, ptrdiff_t n, const flint_adam_f64_step *k);
 
+/// Σ x[i]² in double (the 2-norm's square for clip_grad_norm_), in 16 running lanes so that it vectorises.
+double flint_sum_squares_f32(const float *x, ptrdiff_t n);
+double flint_sum_squares_f64(const double *x, ptrdiff_t n);
+
 #endif

@@ -74,21 +74,26 @@ extension Tensor {
         let dtype: DType = self.dtype == .float64 ? .float64 : .float32
         let logp = try noGrad { try logits.detach().casted(to: dtype).logSoftmax(dim: 1) }
         let w = weight.map { $0.toArray(Double.self) } ?? [Double](repeating: 1, count: classes)
-        let lp = logp.toArray(Double.self)
         let rows = labels.count
         let eps = labelSmoothing
         let totalW = w.reduce(0, +)
         var nll = [Double](repeating: 0, count: rows), smooth = [Double](repeating: 0, count: rows)
         var denominator = 0.0
-        for i in 0..<rows where labels[i] != ignoreIndex {
-            let y = labels[i]
-            nll[i] = -w[y] * lp[i * classes + y]
-            if eps > 0 {
-                var s = 0.0
-                for c in 0..<classes { s -= w[c] * lp[i * classes + c] }
-                smooth[i] = s
+        // log p read in place (a row's every entry only under label smoothing), each entry widened to double.
+        func accumulate<T: FloatElement>(_ lp: UnsafeMutablePointer<T>) {
+            for i in 0..<rows where labels[i] != ignoreIndex {
+                let y = labels[i]
+                nll[i] = -w[y] * lp[i * classes + y].flintDouble
+                if eps > 0 {
+                    var s = 0.0
+                    for c in 0..<classes { s -= w[c] * lp[i * classes + c].flintDouble }
+                    smooth[i] = s
+                }
+                denominator += weight == nil ? 1 : w[y]
             }
-            denominator += weight == nil ? 1 : w[y]
+        }
+        withExtendedLifetime(logp) {
+            if dtype == .float64 { accumulate(logp.pointer(Double.self)) } else { accumulate(logp.pointer(Float.self)) }
         }
         let perRow = (0..<rows).map { (1 - eps) * nll[$0] + eps / Double(classes) * smooth[$0] }
         let out: Tensor

@@ -1,3 +1,4 @@
+import CFlintKernels
 import Foundation
 import Flint
 
@@ -67,9 +68,10 @@ public enum ClipGrad {
             for x in v { acc = Swift.max(acc, Swift.abs(x.flintDouble)) }
             return acc
         }
-        if p == 2 {
-            for x in v { acc += x.flintDouble * x.flintDouble }
-            return acc.squareRoot()
+        if p == 2, let base = v.baseAddress {
+            let squares = T.self == Double.self ? flint_sum_squares_f64(kernelPointer(base), v.count)
+                                                : flint_sum_squares_f32(kernelPointer(base), v.count)
+            return squares.squareRoot()
         }
         for x in v { acc += Foundation.pow(Swift.abs(x.flintDouble), p) }
         return p == 1 ? acc : Foundation.pow(acc, 1 / p)
