@@ -4,6 +4,39 @@ import Flint
 /// `torch.nn.init`: the initialisers layers use by default and specs can
 /// name (`init: kaiming_normal`), with PyTorch's gain and fan semantics.
 public enum Init {
+    /// How initialisers fill the parameters they make.
+    public enum Filling: Sendable {
+        /// Random values as PyTorch draws them: the default.
+        case drawn
+        /// Zeros, without drawing a number (`torch.nn.utils.skip_init`, then zeroed): a model
+        /// that runs, for weights that are loaded over it or for a check of shapes and data.
+        case zeros
+        /// One zero broadcast to the shape, without memory (PyTorch's `meta` tensors): a model
+        /// with every shape and parameter count, to be looked at, not run or written to.
+        case shapeOnly
+    }
+
+    /// How initialisers fill new parameters in the current task: `$filling.withValue(.shapeOnly) { ... }`
+    /// builds a model of any size in no time. Shapes and arguments are checked in every mode.
+    @TaskLocal public static var filling = Filling.drawn
+
+    /// Runs `body` with `filling` set to `mode` in the current task.
+    public static func withFilling<R, E: Error>(_ mode: Filling, _ body: () throws(E) -> R) throws(E) -> R {
+        try $filling.withValue(mode) { Result(catching: body) }.get()
+    }
+
+    /// The parameter `draw()` makes, or with `filling` other than `.drawn` the same shape
+    /// zeroed or as a stand-in, after the memory check drawing would make.
+    static func filled(_ shape: [Int], _ draw: () throws -> Tensor) throws -> Tensor {
+        switch filling {
+        case .drawn: return try draw()
+        case .zeros: return try Tensor.zeros(shape)
+        case .shapeOnly:
+            try MemoryBudget.check(shape, .float32, what: "parameters")
+            return try Tensor.zeros([]).expand(shape)
+        }
+    }
+
     /// Which fan a variance-scaling initialiser preserves (`mode=`).
     public enum FanMode: String, Sendable { case fanIn = "fan_in", fanOut = "fan_out" }
 
@@ -83,7 +116,7 @@ public enum Init {
                                       generator: Generator = .default) throws -> Tensor {
         let n = try fan(shape, mode, "kaiming_uniform_")
         let bound = n > 0 ? try gain(nonlinearity, param: a) * (3.0 / Double(n)).squareRoot() : 0
-        return try Tensor.uniform(shape, low: -bound, high: bound, generator: generator)
+        return try filled(shape) { try Tensor.uniform(shape, low: -bound, high: bound, generator: generator) }
     }
 
     /// The layers' default: `kaiming_uniform_(a=√5)` on a weight of rank ≥ 2,
@@ -91,13 +124,13 @@ public enum Init {
     static func kaimingUniformDefault(_ shape: [Int], generator: Generator) throws -> Tensor {
         let fanIn = fans(shape).fanIn
         let bound = fanIn > 0 ? 1 / Double(fanIn).squareRoot() : 0
-        return try Tensor.uniform(shape, low: -bound, high: bound, generator: generator)
+        return try filled(shape) { try Tensor.uniform(shape, low: -bound, high: bound, generator: generator) }
     }
 
     /// The layers' default bias: U(±1/√fan_in) of the weight.
     static func fanInUniform(_ shape: [Int], fanIn: Int, generator: Generator) throws -> Tensor {
         let bound = fanIn > 0 ? 1 / Double(fanIn).squareRoot() : 0
-        return try Tensor.uniform(shape, low: -bound, high: bound, generator: generator)
+        return try filled(shape) { try Tensor.uniform(shape, low: -bound, high: bound, generator: generator) }
     }
 
     /// `kaiming_normal_(a, mode, nonlinearity)`: N(0, σ²), σ = gain / √fan.
@@ -106,7 +139,7 @@ public enum Init {
                                      generator: Generator = .default) throws -> Tensor {
         let n = try fan(shape, mode, "kaiming_normal_")
         let std = n > 0 ? try gain(nonlinearity, param: a) / Double(n).squareRoot() : 0
-        return try Tensor.randn(shape, std: std, generator: generator)
+        return try filled(shape) { try Tensor.randn(shape, std: std, generator: generator) }
     }
 
     /// `xavier_uniform_(gain)`: U(−b, b), b = gain·√(6 / (fan_in + fan_out)).
@@ -114,24 +147,25 @@ public enum Init {
         _ = try fan(shape, .fanIn, "xavier_uniform_")
         let f = fans(shape)
         let bound = gain * (6.0 / Double(Swift.max(f.fanIn + f.fanOut, 1))).squareRoot()
-        return try Tensor.uniform(shape, low: -bound, high: bound, generator: generator)
+        return try filled(shape) { try Tensor.uniform(shape, low: -bound, high: bound, generator: generator) }
     }
 
     /// `xavier_normal_(gain)`: N(0, σ²), σ = gain·√(2 / (fan_in + fan_out)).
     public static func xavierNormal(_ shape: [Int], gain: Double = Defaults.gain, generator: Generator = .default) throws -> Tensor {
         _ = try fan(shape, .fanIn, "xavier_normal_")
         let f = fans(shape)
-        return try Tensor.randn(shape, std: gain * (2.0 / Double(Swift.max(f.fanIn + f.fanOut, 1))).squareRoot(), generator: generator)
+        let std = gain * (2.0 / Double(Swift.max(f.fanIn + f.fanOut, 1))).squareRoot()
+        return try filled(shape) { try Tensor.randn(shape, std: std, generator: generator) }
     }
 
     /// `normal_(mean, std)`.
     public static func normal(_ shape: [Int], mean: Double = Defaults.mean, std: Double = Defaults.std, generator: Generator = .default) throws -> Tensor {
-        try Tensor.randn(shape, mean: mean, std: std, generator: generator)
+        try filled(shape) { try Tensor.randn(shape, mean: mean, std: std, generator: generator) }
     }
 
     /// `uniform_(a, b)`.
     public static func uniform(_ shape: [Int], a: Double = Defaults.uniformBounds.a, b: Double = Defaults.uniformBounds.b, generator: Generator = .default) throws -> Tensor {
-        try Tensor.uniform(shape, low: a, high: b, generator: generator)
+        try filled(shape) { try Tensor.uniform(shape, low: a, high: b, generator: generator) }
     }
 
     /// `zeros_`.
@@ -155,6 +189,7 @@ public enum Init {
             throw TensorError.invalidArgument(op: "trunc_normal_", message: "[a, b] = [\(a), \(b)] is too far from mean \(mean) for std \(std)")
         }
         try MemoryBudget.check(shape, .float64, what: "trunc_normal_")
+        guard filling == .drawn else { return try filled(shape) { try Tensor.zeros(shape) } }
         let count = shape.reduce(1, *)
         var values = [Double]()
         values.reserveCapacity(count)
@@ -173,6 +208,7 @@ public enum Init {
             throw TensorError.invalidArgument(op: "orthogonal_", message: "only tensors with 2 or more dimensions are supported (shape \(shape))")
         }
         try MemoryBudget.check(shape, .float64, what: "orthogonal_")
+        guard filling == .drawn else { return try filled(shape) { try Tensor.zeros(shape) } }
         let rows = shape[0], cols = shape.dropFirst().reduce(1, *)
         guard rows > 0, cols > 0 else { return try Tensor.zeros(shape) }
         var flat = try Tensor.randn([rows, cols], dtype: .float64, generator: generator)

@@ -1,9 +1,12 @@
 import Flint
+import FlintNN
 import FlintSpec
 
 /// One training step's forward and backward pass on the first batch, without an
 /// optimizer step: the last thing that could stop training from starting.
-/// The weights to start from are loaded first, as `flint train` loads them.
+/// The weights to start from are loaded first, as `flint train` loads them; the others
+/// are zero, not drawn (`Init.Filling.zeros`), so that a check of a model of any size
+/// takes no longer than its one step.
 public struct FirstStep {
     public let input: [Int]
     /// The batched shape of every model output, in the order of `model.outputs`.
@@ -16,7 +19,7 @@ public struct FirstStep {
 
     /// - Parameter initFrom: weights that replace `model.init_from` (`--init`).
     public init(spec: Spec, initFrom: InitialWeightsSpec?) throws {
-        var plan = try RunPlan(spec: spec, initialWeights: initFrom == nil)
+        var plan = try Init.withFilling(.zeros) { () throws(SpecError) in try RunPlan(spec: spec, initialWeights: initFrom == nil) }
         warnings = plan.warnings
         if let initFrom { plan.initialWeightsReport = try loadInitialWeights(into: plan.model, from: initFrom) }
         if let report = plan.initialWeightsReport, let source = initFrom ?? spec.model.initFrom {

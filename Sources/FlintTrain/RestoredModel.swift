@@ -59,7 +59,8 @@ public struct RestoredModel {
         let (config, weights) = try Checkpoint.readModel(from: path)
         try Checkpoint.requireFiniteWeights(weights, path: path)
         let spec = try Spec.parse(yaml: config, file: path + ":/config", overrides: overrides)
-        let built = try Builder.build(spec.model)
+        // Zeros, not drawn: the checkpoint's weights replace every one (strictly).
+        let built = try Init.withFilling(.zeros) { () throws(SpecError) in try Builder.build(spec.model) }
         let objective = try Builder.objective(spec.losses, outputs: spec.model.outputs)
         try built.module.loadCheckpointWeights(weights, from: path)
         built.module.eval()

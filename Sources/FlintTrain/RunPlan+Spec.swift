@@ -19,6 +19,15 @@ extension RunPlan {
     /// (`data.batch_size` is then per process).
     public init(spec: Spec, dataOverride: String? = nil, initialWeights: Bool = true,
                 statistics: DataStatistics? = nil, batchLimits: Bool = true, shard: Shard = .whole) throws(SpecError) {
+        // Every shape and size first, without drawing or holding a weight (the data draws nothing
+        // from the default generator): a run that cannot fit in memory is refused before its
+        // weights fill it. Training clips a batch to the split's size.
+        let shapes = try Init.withFilling(.shapeOnly) { () throws(SpecError) in try Builder.build(spec.model) }
+        let data = try RunPlan.openData(spec.data, seed: spec.seed, sourceOverride: dataOverride)
+        if let tooLarge = MemoryEstimate.error(shapes, batchSize: Swift.min(spec.data.batchSize, data.train.count),
+                                               at: spec.data.batchSizeLocation) {
+            throw SpecError([tooLarge])
+        }
         Generator.manualSeed(UInt64(truncatingIfNeeded: spec.seed))
         let built = try Builder.build(spec.model)
         let model = built.module
@@ -37,7 +46,6 @@ extension RunPlan {
         // transforms draw independently of each other and of shuffling (seed + 1).
         var transforms = try Builder.transforms(spec.data.transforms, seed: seed &+ 100)
         let augment = try Builder.transforms(spec.data.augment, seed: seed &+ 200, augmenting: true)
-        let data = try RunPlan.openData(spec.data, seed: spec.seed, sourceOverride: dataOverride)
         try RunPlan.check(data: data, spec: spec, transforms: transforms + augment, objective: objective,
                           outputs: built.outputs)
         let fitted: DataStatistics
@@ -67,15 +75,6 @@ extension RunPlan {
         }
         let train = try loader(data.train, shuffle: spec.data.shuffle, dropLast: spec.data.dropLast, extra: augment,
                                limit: batchLimits ? control.limitBatches : nil, training: true)
-        // One batch's activations must fit, or the first forward pass fails to allocate.
-        let batch = Swift.min(spec.data.batchSize, data.train.count)
-        let (_, activations) = MemoryEstimate.trainingBytes(built, batchSize: batch)
-        guard activations <= Double(MemoryBudget.availableBytes) else {
-            throw SpecError([.error(at: spec.data.batchSizeLocation,
-                                    "`data.batch_size`: the activations of a batch of \(batch) need "
-                                    + "\(MemoryBudget.describe(bytes: activations)), which do not fit in memory "
-                                    + "(\(MemoryBudget.describeMemory(MemoryBudget.availableBytes)) here)", keyPath: "data.batch_size")])
-        }
         var schedule: (scheduler: LRScheduler, stepping: SchedulerStepping)?
         if let s = spec.scheduler {
             let stepping = RunPlan.stepping(of: s, hasValidation: data.val != nil)

@@ -39,6 +39,7 @@ struct CheckCommand: ParsableCommand {
             print("\(spec): ok: \(model.parameterCount) parameters; batch \(step.input) -> "
                   + (step.outputs.count == 1 ? "output \(step.outputs[0])" : "outputs " + outputs.map { "\($0) \($1)" }.joined(separator: ", "))
                   + "; loss \(String(format: "%.4f", step.loss)) on the first batch"
+                  + (step.initialWeights == nil ? " (weights zero, not drawn)" : "")
                   + (step.initialWeights.map { "; \($0.report.loaded) of \($0.report.modelTensors) tensors loaded from \($0.source.path)" } ?? ""))
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FlintNN
 import FlintSpec
 import FlintTrain
 
@@ -28,7 +29,9 @@ private func modelSummary(of path: String, overrides: [String]) throws -> ModelS
     let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
     guard exists, isDirectory.boolValue || path.hasSuffix(".h5") else {
         let spec = try Spec.load(path: path, overrides: overrides)
-        return ModelSummary(input: spec.model.input, built: try Builder.build(spec.model))
+        // Shapes and parameter counts only: no weight is drawn or held, whatever the model's size.
+        let built = try Init.withFilling(.shapeOnly) { () throws(SpecError) in try Builder.build(spec.model) }
+        return ModelSummary(input: spec.model.input, built: built)
     }
     let restored = try RestoredModel.load(checkpoint: path, overrides: overrides)
     return ModelSummary(input: restored.inputShape, built: restored.built)

@@ -36,11 +36,12 @@ def entry(op, fn, cases, grad=True, tol=None, fd=True):
 
     tol, when given, is (rtol, atol) for the forward comparison, for ops whose
     float32 result depends on the summation order (PyTorch's kernels and BLAS
-    differ there). fd=False skips the finite-difference check, for
+    differ there), or a function of a case's inputs and arguments giving it
+    (for results whose accuracy depends on the inputs, as a condition number). fd=False skips the finite-difference check, for
     piecewise-constant ops whose only nonzero differences are jumps.
     """
     return {"op": op, "fn": fn, "cases": [(c[0], c[1] if len(c) > 1 else {}) for c in cases], "grad": grad,
-            "tol": list(tol) if tol else None, "fd": fd}
+            "tol": tol if callable(tol) else (list(tol) if tol else None), "fd": fd}
 
 
 def unary_cases(positive=False, lo=-2.0, hi=2.0):

@@ -125,6 +125,8 @@ def run_case(op, fn, inputs, args, gen, grad, tol, fd=True):
     case = {"op": op, "args": {k: json_safe(v) for k, v in args.items()},
             "inputs": [dict(encode(b), layout=s.get("layout", "c"), view_shape=list(s["shape"]))
                        for b, s in zip(bases, inputs)]}
+    if callable(tol):
+        tol = list(tol(*views, **args))
     if tol:
         case["tol"] = tol
     if not fd:

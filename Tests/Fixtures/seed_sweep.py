@@ -29,6 +29,7 @@ GENERATORS = {
     "core": ("generate.py", ["FlintTests.ParityTests"]),
     "nn": ("nn/generate_nn.py", ["FlintNNTests.LayerParityTests", "FlintNNTests.LossParityTests",
                                  "FlintNNTests.OptimizerParityTests", "FlintNNTests.SchedulerParityTests"]),
+    "padding_mask": ("nn/padding_mask.py", ["FlintNNTests.PaddingMaskTests"]),
     "e2e": ("e2e/generate_e2e.py", ["FlintNNTests.EndToEndParityTests"]),
     "data": ("data/generate_data.py", ["FlintDataTests.TransformParityTests", "FlintDataTests.StandardizeTests",
                                        "FlintTrainTests.DataStatisticsTests"]),

@@ -41,6 +41,40 @@ final class InitTests: XCTestCase {
         XCTAssertEqual(checked, 15)
     }
 
+    /// `Init.filling`: built without drawing, every layer of the fixtures has the parameters and
+    /// shapes that drawing gives, and neither its generator nor the default one moved. `.zeros`
+    /// holds zeros where drawing would draw; `.shapeOnly` holds no more memory than one value.
+    func testLayersBuiltWithoutDrawingHaveTheShapesOfDrawnOnesAndDrawNothing() throws {
+        var checked = 0
+        for c in try NNFixture.cases("layers") {
+            guard let stats = c["init"] as? [String: [String: Any]] else { continue }
+            let type = c["type"] as? String ?? ""
+            let drawn = try LayerFactory.make(type, FixtureArgs(c["args"]), generator: Generator(seed: 7))
+            for mode in [Init.Filling.zeros, .shapeOnly] {
+                let generator = Generator(seed: 7), defaultState = Generator.default.snapshot
+                let built = try Init.withFilling(mode) { try LayerFactory.make(type, FixtureArgs(c["args"]), generator: generator) }
+                XCTAssertEqual(generator.snapshot, Generator(seed: 7).snapshot, "\(type) \(mode): drew from its generator")
+                XCTAssertEqual(Generator.default.snapshot, defaultState, "\(type) \(mode): drew from the default generator")
+                XCTAssertEqual(built.namedParameters().map(\.name), drawn.namedParameters().map(\.name), "\(type) \(mode)")
+                for ((name, p), (_, d)) in zip(built.namedParameters(), drawn.namedParameters()) {
+                    XCTAssertEqual(p.shape, d.shape, "\(type).\(name) \(mode)")
+                    guard (stats[name]?["std"] as? Double ?? 0) > 0 else { continue }
+                    switch mode {
+                    case .zeros: XCTAssertEqual(Set(p.toArray(Double.self)), [0], "\(type).\(name)")
+                    case .shapeOnly: XCTAssertLessThanOrEqual(p.storage.byteCount, 8, "\(type).\(name)")
+                    case .drawn: break
+                    }
+                }
+            }
+            checked += 1
+        }
+        XCTAssertEqual(checked, 15)
+        // A table of 2^29 values: 2 GiB if drawn, nothing held as a stand-in.
+        let table = try Init.withFilling(.shapeOnly) { try Embedding(numEmbeddings: 1 << 27, embeddingDim: 4) }
+        XCTAssertEqual(table.parameterCount, 1 << 29)
+        XCTAssertLessThanOrEqual(table.parameter("weight")?.storage.byteCount ?? .max, 8)
+    }
+
     func testInitialisersFollowPyTorchGainAndFan() throws {
         XCTAssertEqual(try Init.gain("relu"), 2.0.squareRoot())
         XCTAssertEqual(try Init.gain("tanh"), 5.0 / 3)

@@ -41,11 +41,18 @@ enum TestSupport {
     /// Runs `flint` with `args`; returns exit status, stdout and stderr. With `fileSizeLimit`
     /// the child may write no file past that many bytes (writes fail with EFBIG, as on a full
     /// disk): the limit and an ignored SIGXFSZ are in force while it starts, and it inherits both.
-    static func runFlint(_ args: [String], cwd: URL? = nil, fileSizeLimit: Int? = nil) throws -> (status: Int32, out: String, err: String) {
+    /// With `addressSpaceLimit` (bytes) the child runs under `ulimit -v`, which Flint takes as its memory.
+    static func runFlint(_ args: [String], cwd: URL? = nil, fileSizeLimit: Int? = nil,
+                         addressSpaceLimit: Int? = nil) throws -> (status: Int32, out: String, err: String) {
         guard let binary = flintBinary else { throw XCTSkip("the flint executable is not built; run `make test`") }
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = args
+        if let addressSpaceLimit {
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", "ulimit -v \(addressSpaceLimit / 1024) && exec \"$0\" \"$@\"", binary] + args
+        } else {
+            p.executableURL = URL(fileURLWithPath: binary)
+            p.arguments = args
+        }
         if let cwd { p.currentDirectoryURL = cwd }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out

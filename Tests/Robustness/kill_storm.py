@@ -8,17 +8,15 @@ temporary file may outlive the next start in its folder.
 
 Standard library only. Exits 1 on the first broken promise, printing what broke.
 """
-import argparse
 import glob
 import os
 import random
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from harness import ROOT, arguments, killed, run, scratch
 
 SPEC = """name: storm
 seed: 0
@@ -45,34 +43,18 @@ train:
 """
 
 
-def run(args, timeout=120, **kwargs):
-    return subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout, **kwargs)
-
-
-def killed(args, delay):
-    """Starts `args`, SIGKILLs it after `delay` seconds unless it ended first; returns its exit code."""
-    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        return p.wait(timeout=delay)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        return p.wait()
-
-
 def fail(message):
     print("FAIL:", message)
     sys.exit(1)
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--flint", default=os.path.join(ROOT, ".build/release/flint"))
+    parser = arguments(__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=100)
-    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     rng = random.Random(args.seed)
     flint = os.path.abspath(args.flint)
-    work = tempfile.mkdtemp(prefix="flint-storm-")
+    work = scratch("storm")
     data = os.path.join(ROOT, "datasets/digits.h5")
     spec = os.path.join(work, "storm.yaml")
     with open(spec, "w") as f:
@@ -98,14 +80,14 @@ def main():
         elif kind == "import":
             out = os.path.join(work, "table.h5")
             killed([flint, "import", "csv", csv, "--target", "y", "--output", out, "--force"], delay / 4)
-            if os.path.exists(out) and run([flint, "inspect", out]).returncode != 0:
+            if os.path.exists(out) and run([flint, "inspect", out], timeout=120).code != 0:
                 fail(f"kill {kill}: {out} is torn after a killed import")
         counts[kind] += 1
         # Every checkpoint that exists must load, and the run must resume from it.
         for checkpoint in glob.glob(os.path.join(run_dir, "checkpoints", "*.h5")):
-            r = run([flint, "eval", checkpoint, "--json"])
-            if r.returncode != 0:
-                fail(f"kill {kill}: {checkpoint} does not load: {r.stderr.decode()[-400:]}")
+            r = run([flint, "eval", checkpoint, "--json"], timeout=120)
+            if r.code != 0:
+                fail(f"kill {kill}: {checkpoint} does not load ({r.code}): {r.err[-400:]}")
             counts["evaluated"] += 1
         if kind == "train" and os.path.exists(last) and kill % 5 == 4:
             # A resume must start and train (it is killed again unless it finishes all epochs first).

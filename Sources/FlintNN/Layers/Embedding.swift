@@ -22,7 +22,7 @@ public final class Embedding: Module {
         self.embeddingDim = embeddingDim
         self.paddingIdx = paddingIdx.map { $0 < 0 ? $0 + numEmbeddings : $0 }
         super.init()
-        let weight = try Tensor.randn([numEmbeddings, embeddingDim], generator: generator)
+        let weight = try Init.normal([numEmbeddings, embeddingDim], generator: generator)
         if let pad = self.paddingIdx { try weight.narrow(0, start: pad, length: 1).copyFrom(Tensor.zeros([1, embeddingDim])) }
         registerParameter("weight", weight)
     }
@@ -68,7 +68,7 @@ public final class PositionalEmbedding: Module {
         self.sinusoidal = sinusoidal
         fixedTable = sinusoidal ? try Self.sinusoidTable(maxLen: maxLen, dim: embeddingDim) : nil
         super.init()
-        if !sinusoidal { registerParameter("weight", try Tensor.randn([maxLen, embeddingDim], generator: generator)) }
+        if !sinusoidal { registerParameter("weight", try Init.normal([maxLen, embeddingDim], generator: generator)) }
     }
 
     override public var typeName: String { "positional_embedding" }

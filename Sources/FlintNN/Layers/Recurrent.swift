@@ -66,7 +66,7 @@ public class RecurrentBase: Module {
                 let shapes = [("weight_ih", [gates * hiddenSize, layerInput]), ("weight_hh", [gates * hiddenSize, hiddenSize])]
                     + (bias ? [("bias_ih", [gates * hiddenSize]), ("bias_hh", [gates * hiddenSize])] : [])
                 for (param, shape) in shapes {
-                    registerParameter(param + suffix, try Tensor.uniform(shape, low: -bound, high: bound, generator: generator))
+                    registerParameter(param + suffix, try Init.uniform(shape, a: -bound, b: bound, generator: generator))
                 }
             }
         }

@@ -50,20 +50,32 @@ public enum MemoryEstimate {
         return (parameters, perSample * Double(batchSize) * 2)
     }
 
-    /// A warning when training the model with batches of `batchSize` likely needs more
-    /// memory than this machine has, at `location` (the batch size's). `cachedBytes` are the
-    /// splits `data.cache` holds in memory, known once the data is opened.
-    public static func warning(_ model: BuiltModel, batchSize: Int, cachedBytes: Double = 0,
-                               at location: SourceLocation) -> Diagnostic? {
+    /// Why training the model with batches of `batchSize` likely needs more memory than this
+    /// machine has, or nil. `cachedBytes` are the splits `data.cache` holds in memory, known once
+    /// the data is opened.
+    static func shortfall(_ model: BuiltModel, batchSize: Int, cachedBytes: Double = 0) -> String? {
         let (parameters, activations) = trainingBytes(model, batchSize: batchSize)
         let available = MemoryBudget.availableBytes
         let total = parameters + activations + cachedBytes
         guard total > Double(available) else { return nil }
         let cache = cachedBytes > 0 ? "; the data cache (data.cache) \(MemoryBudget.describe(bytes: cachedBytes))" : ""
-        return .warning(at: location, "training needs about \(MemoryBudget.describe(bytes: total)) "
-                        + "(parameters, gradients and optimizer state \(MemoryBudget.describe(bytes: parameters)); "
-                        + "activations of a batch of \(batchSize) \(MemoryBudget.describe(bytes: activations))\(cache)), "
-                        + "more than the \(MemoryBudget.describeMemory(available)) of memory here",
-                        keyPath: "data.batch_size")
+        return "training needs about \(MemoryBudget.describe(bytes: total)) "
+            + "(parameters, gradients and optimizer state \(MemoryBudget.describe(bytes: parameters)); "
+            + "activations of a batch of \(batchSize) \(MemoryBudget.describe(bytes: activations))\(cache)), "
+            + "more than the \(MemoryBudget.describeMemory(available)) of memory here"
+    }
+
+    /// `flint check`'s warning when training likely needs more memory than this machine has,
+    /// at `location` (the batch size's).
+    public static func warning(_ model: BuiltModel, batchSize: Int, cachedBytes: Double = 0,
+                               at location: SourceLocation) -> Diagnostic? {
+        shortfall(model, batchSize: batchSize, cachedBytes: cachedBytes).map {
+            .warning(at: location, $0, keyPath: "data.batch_size")
+        }
+    }
+
+    /// The same as an error: `flint train` refuses a run that cannot fit before it draws a weight.
+    public static func error(_ model: BuiltModel, batchSize: Int, at location: SourceLocation) -> Diagnostic? {
+        shortfall(model, batchSize: batchSize).map { .error(at: location, "`data.batch_size`: " + $0, keyPath: "data.batch_size") }
     }
 }

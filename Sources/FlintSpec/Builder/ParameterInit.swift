@@ -56,7 +56,9 @@ extension Builder {
             }
             for (name, tensor) in chosen {
                 do {
-                    try tensor.copyFrom(try initialValue(item.entry, shape: tensor.shape))
+                    let value = try initialValue(item.entry, shape: tensor.shape)
+                    // A model built without drawing (`Init.filling`) keeps its zeros or stand-ins; the arguments are checked all the same.
+                    if Init.filling == .drawn { try tensor.copyFrom(value) }
                 } catch {
                     var message = "\(error)"
                     if case TensorError.invalidArgument(_, let detail) = error { message = detail }

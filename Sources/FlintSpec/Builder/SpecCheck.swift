@@ -23,7 +23,8 @@ public struct SpecCheck {
         var model: BuiltModel?
         Generator.manualSeed(UInt64(truncatingIfNeeded: spec.seed))
         do {
-            model = try Builder.build(spec.model)
+            // Shapes and parameter counts only: a model of any size is checked without memory or drawing.
+            model = try Init.withFilling(.shapeOnly) { () throws(SpecError) in try Builder.build(spec.model) }
         } catch {
             found += error.diagnostics
         }

@@ -1,9 +1,10 @@
 @testable import Flint
 
 extension OpTable {
-    /// `A + shift·I`, as the generator builds invertible matrices.
+    /// `A + shift·I` (I the m×n identity when A is not square), as the generator builds
+    /// invertible and well-conditioned matrices.
     static func shifted(_ a: Tensor, _ shift: Double) throws -> Tensor {
-        try a + Tensor.eye(a.shape[a.rank - 1], dtype: a.dtype) * shift
+        try a + Tensor.eye(a.shape[a.rank - 2], a.shape[a.rank - 1], dtype: a.dtype) * shift
     }
 
     /// `A·Aᵀ + n·I`, as the generator builds positive-definite matrices.
@@ -112,7 +113,8 @@ extension OpTable {
         "linalg.lstsq": { x, a in
             let name = try a.string("driver")
             guard let driver = LstsqDriver(rawValue: name) else { throw FixtureError.malformed("unknown lstsq driver \(name)") }
-            let r = try Linalg.lstsq(a.bool("deficient") ? lastColumnZeroedInFirstMatrix(x[0]) : x[0], x[1],
+            let shiftedA = try shifted(x[0], a.double("shift", default: 0))
+            let r = try Linalg.lstsq(a.bool("deficient") ? lastColumnZeroedInFirstMatrix(shiftedA) : shiftedA, x[1],
                                      rcond: a.has("rcond") ? try a.double("rcond") : nil, driver: driver)
             return [r.solution, r.residuals, r.rank, r.singularValues]
         },
