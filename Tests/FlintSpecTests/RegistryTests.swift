@@ -68,11 +68,11 @@ final class RegistryTests: XCTestCase {
         }
     }
 
-    /// A module's settings as text: its stored numbers, flags, strings and enums (through its superclasses),
-    /// and the names and shapes of its parameters and buffers (which show `bias` and `affine`).
-    private func settings(of module: Module) -> [String] {
-        var out = module.stateDict().map { "\($0.name) \($0.tensor.shape)" }
-        var mirror: Mirror? = Mirror(reflecting: module)
+    /// A module's or loss's settings as text: its stored numbers, flags, strings and enums (through its
+    /// superclasses), and a module's parameter and buffer names and shapes (which show `bias` and `affine`).
+    private func settings(of object: Any) -> [String] {
+        var out = (object as? Module)?.stateDict().map { "\($0.name) \($0.tensor.shape)" } ?? []
+        var mirror: Mirror? = Mirror(reflecting: object)
         while let m = mirror {
             for child in m.children {
                 let value = child.value
@@ -147,6 +147,31 @@ final class RegistryTests: XCTestCase {
             let built = try Builder.build(try XCTUnwrap(parsed(text), type.name).model)
             let layer = try XCTUnwrap(built.module.child("0"), type.name)
             XCTAssertEqual(settings(of: layer), settings(of: try initialiser(layer)), type.name)
+        }
+    }
+
+    /// A loss's schema defaults are its FlintNN initialiser's (a spec's cross-entropy reads classes last).
+    func testLossSchemaDefaultsAreTheInitialisersDefaults() throws {
+        let initialisers: [String: Any] = [
+            "cross_entropy_loss": CrossEntropyLoss(classesLast: true), "nll_loss": NLLLoss(), "bce_loss": BCELoss(),
+            "bce_with_logits_loss": BCEWithLogitsLoss(), "kl_div_loss": KLDivLoss(), "mse_loss": MSELoss(),
+            "l1_loss": L1Loss(), "smooth_l1_loss": SmoothL1Loss(), "huber_loss": HuberLoss(),
+            "cosine_embedding_loss": CosineEmbeddingLoss(), "margin_ranking_loss": MarginRankingLoss(),
+        ]
+        XCTAssertEqual(Set(initialisers.keys), Set(LossTypes.all.map(\.name)))
+        for type in LossTypes.all {
+            let text = type.isPairwise
+                ? spec(input: [4], layers: ["{type: linear, out_features: 3, name: a}",
+                                            "{type: linear, out_features: 3, name: b, inputs: input}"],
+                       outputs: ["a", "b"], loss: "{type: \(type.name)}")
+                : spec(input: [4], layers: ["{type: linear, out_features: 3}"], loss: "{type: \(type.name)}")
+            let entry = try XCTUnwrap(try XCTUnwrap(parsed(text), type.name).losses.first)
+            let built: Any
+            switch type.build {
+            case .single(let make): built = try make(entry)
+            case .pair(let make): built = try make(entry)
+            }
+            XCTAssertEqual(settings(of: built), settings(of: try XCTUnwrap(initialisers[type.name])), type.name)
         }
     }
 
