@@ -1,6 +1,7 @@
 import XCTest
 import Flint
 import FlintNN
+import FlintData
 @testable import FlintSpec
 
 /// Every registered type builds from the example its registration carries and is
@@ -279,6 +280,36 @@ final class RegistryTests: XCTestCase {
                 of: "train: {x: a, y: b}}", with: "train: {x: a, y: b}, transforms: [\(entry)]}")
             let loaded = try XCTUnwrap(parsed(text), type.name)
             XCTAssertEqual(try Builder.transforms(loaded.data.transforms).count, 1, type.name)
+        }
+    }
+
+    /// A transform's schema defaults are its FlintData initialiser's: the transform the registry builds from the
+    /// example (seed 0, every other field at its schema default) prints as the one the initialiser makes from the
+    /// same required arguments and its default arguments (the description shows every stored value, tuples too).
+    func testTransformSchemaDefaultsAreTheInitialisersDefaults() throws {
+        let initialisers: [String: () throws -> Transform] = [
+            "random_crop": { try RandomCrop(size: [2, 2]) },
+            "random_horizontal_flip": { try RandomFlip(horizontal: true) },
+            "random_vertical_flip": { try RandomFlip(horizontal: false) },
+            "resize": { try Resize(size: [2]) },
+            "random_rotation": { try RandomRotation(degrees: [10]) },
+            "random_affine": { try RandomAffine(degrees: [10]) },
+            "color_jitter": { try ColorJitter() },
+            "random_erasing": { try RandomErasing() },
+            "gaussian_noise": { try GaussianNoise() },
+        ]
+        for type in TransformTypes.all {
+            guard let initialiser = initialisers[type.name] else {
+                XCTAssertEqual(type.schema.fields.filter { $0.defaultValue != nil }.map(\.name), [],
+                               "\(type.name) has defaults but no initialiser in this test")
+                continue
+            }
+            let entry = "{type: \(type.name)" + (type.example.isEmpty ? "" : ", \(type.example)") + "}"
+            let text = spec(input: [4], layers: ["{type: linear, out_features: 3}"]).replacingOccurrences(
+                of: "train: {x: a, y: b}}", with: "train: {x: a, y: b}, transforms: [\(entry)]}")
+            let loaded = try XCTUnwrap(parsed(text), type.name)
+            let built = try XCTUnwrap(try Builder.transforms(loaded.data.transforms).first, type.name)
+            XCTAssertEqual(String(describing: built), String(describing: try initialiser()), type.name)
         }
     }
 
