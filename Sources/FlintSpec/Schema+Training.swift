@@ -97,8 +97,9 @@ extension SpecSchema {
                     maximize(o.maximize),
                 ]
             }(), check: { entry, report in
-                let nesterov = entry.bool("nesterov") ?? false
-                if nesterov, (entry.double("momentum") ?? 0) <= 0 || (entry.double("dampening") ?? 0) != 0 {
+                // Every field here has a default, so each value is present.
+                if entry.bool("nesterov") == true, let momentum = entry.double("momentum"),
+                   let dampening = entry.double("dampening"), momentum <= 0 || dampening != 0 {
                     report("nesterov momentum requires a momentum and zero dampening", "nesterov")
                 }
             }),

@@ -227,10 +227,10 @@ public struct ClassificationAccumulator {
             if p { positives.append(s) } else { negatives.append(s) }
         }
         guard !positives.isEmpty, !negatives.isEmpty else { return nil }
-        // Two plain sorts and one merge-like walk: 2U = Σ over positives of 2·(negatives below) +
+        // Two sorts and one merge-like walk: 2U = Σ over positives of 2·(negatives below) +
         // (negatives tied), exact in integers; U is the rank sum of the positives less p(p+1)/2.
-        positives.sort()
-        negatives.sort()
+        positives = radixSorted(positives)
+        negatives = radixSorted(negatives)
         var twiceU = 0, below = 0, notAbove = 0
         for s in positives {
             while below < negatives.count && negatives[below] < s { below += 1 }
@@ -239,6 +239,31 @@ public struct ClassificationAccumulator {
             twiceU += below + notAbove
         }
         return Double(twiceU) / 2 / (Double(positives.count) * Double(negatives.count))
+    }
+
+    /// `values` in ascending order (−0 before +0): an LSD radix sort, 11 bits a pass, over keys that order
+    /// as the doubles do (a non-negative double's bits with the sign bit set, a negative one's flipped).
+    /// A pass whose digit is the same for every key is skipped, as the high bits of probabilities are.
+    /// Swift's comparison sort of the one-vs-rest columns took most of `flint eval`'s metric time.
+    static func radixSorted(_ values: [Double]) -> [Double] {
+        var keys = values.map { v -> UInt64 in
+            let b = v.bitPattern
+            return b >> 63 == 0 ? b | (1 << 63) : ~b
+        }
+        var scratch = keys
+        for shift in stride(from: UInt64(0), to: 64, by: 11) {
+            var starts = [Int](repeating: 0, count: 2049)
+            for k in keys { starts[Int((k >> shift) & 2047) + 1] += 1 }
+            if starts.contains(keys.count) { continue }
+            for d in 0..<2048 { starts[d + 1] += starts[d] }
+            for k in keys {
+                let d = Int((k >> shift) & 2047)
+                scratch[starts[d]] = k
+                starts[d] += 1
+            }
+            swap(&keys, &scratch)
+        }
+        return keys.map { k in Double(bitPattern: k >> 63 == 1 ? k & ~(1 << 63) : ~k) }
     }
 
     /// The value of one metric of the registry, or nil for the confusion matrix and regression metrics.

@@ -13,7 +13,7 @@ public struct LanguageModelAccumulator {
     private var tokens = 0
     private var correct = 0
 
-    public init(ignoreIndex: Int = -100) { self.ignoreIndex = ignoreIndex }
+    public init(ignoreIndex: Int = CrossEntropyLoss.Defaults.ignoreIndex) { self.ignoreIndex = ignoreIndex }
 
     /// Every rank's sums, gathered with `gather`, added into this one (a data-parallel job's shards).
     mutating func merge(_ gather: ([Double]) throws -> [[Double]]) rethrows {

@@ -52,7 +52,7 @@ public struct MetricAccumulator {
     let ignoreIndex: Int
 
     /// - Parameter loss: the type of the loss that reads the metric output (it tells binary classifiers from regressors).
-    public init(metrics: [MetricSpec], loss: String?, ignoreIndex: Int = -100) {
+    public init(metrics: [MetricSpec], loss: String?, ignoreIndex: Int = CrossEntropyLoss.Defaults.ignoreIndex) {
         self.metrics = metrics
         self.loss = loss
         self.ignoreIndex = ignoreIndex
@@ -159,7 +159,7 @@ public func evaluate(model: Module, objective: Objective, loader: DataLoader, me
     loader.startEpoch()
     var totalLoss = 0.0, seen = 0
     var accumulator = MetricAccumulator(metrics: metrics, loss: objective.metricLoss,
-                                        ignoreIndex: objective.metricIgnoreIndex ?? -100)
+                                        ignoreIndex: objective.metricIgnoreIndex ?? CrossEntropyLoss.Defaults.ignoreIndex)
     try noGrad {
         while let batch = try loader.next() {
             let outputs = try objective.outputs(of: model, batch.x)

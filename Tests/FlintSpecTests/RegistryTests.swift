@@ -1,6 +1,7 @@
 import XCTest
 import Flint
 import FlintNN
+import FlintData
 @testable import FlintSpec
 
 /// Every registered type builds from the example its registration carries and is
@@ -68,16 +69,17 @@ final class RegistryTests: XCTestCase {
         }
     }
 
-    /// A module's settings as text: its stored numbers, flags, strings and enums (through its superclasses),
-    /// and the names and shapes of its parameters and buffers (which show `bias` and `affine`).
-    private func settings(of module: Module) -> [String] {
-        var out = module.stateDict().map { "\($0.name) \($0.tensor.shape)" }
-        var mirror: Mirror? = Mirror(reflecting: module)
+    /// A module's or loss's settings as text: its stored numbers, flags, strings and enums (through its
+    /// superclasses), and a module's parameter and buffer names and shapes (which show `bias` and `affine`).
+    private func settings(of object: Any) -> [String] {
+        var out = (object as? Module)?.stateDict().map { "\($0.name) \($0.tensor.shape)" } ?? []
+        var mirror: Mirror? = Mirror(reflecting: object)
         while let m = mirror {
             for child in m.children {
                 let value = child.value
                 let style = Mirror(reflecting: value).displayStyle
-                if value is Int || value is Double || value is Bool || value is String || value is [Int] || value is Int?
+                if value is Int || value is Double || value is Bool || value is String || value is [Int] || value is [Double]
+                    || value is Int?
                     || value is Double? || style == .enum {
                     out.append("\(child.label ?? "?") = \(value)")
                 }
@@ -150,6 +152,83 @@ final class RegistryTests: XCTestCase {
         }
     }
 
+    /// A loss's schema defaults are its FlintNN initialiser's (a spec's cross-entropy reads classes last).
+    func testLossSchemaDefaultsAreTheInitialisersDefaults() throws {
+        let initialisers: [String: Any] = [
+            "cross_entropy_loss": CrossEntropyLoss(classesLast: true), "nll_loss": NLLLoss(), "bce_loss": BCELoss(),
+            "bce_with_logits_loss": BCEWithLogitsLoss(), "kl_div_loss": KLDivLoss(), "mse_loss": MSELoss(),
+            "l1_loss": L1Loss(), "smooth_l1_loss": SmoothL1Loss(), "huber_loss": HuberLoss(),
+            "cosine_embedding_loss": CosineEmbeddingLoss(), "margin_ranking_loss": MarginRankingLoss(),
+        ]
+        XCTAssertEqual(Set(initialisers.keys), Set(LossTypes.all.map(\.name)))
+        for type in LossTypes.all {
+            let text = type.isPairwise
+                ? spec(input: [4], layers: ["{type: linear, out_features: 3, name: a}",
+                                            "{type: linear, out_features: 3, name: b, inputs: input}"],
+                       outputs: ["a", "b"], loss: "{type: \(type.name)}")
+                : spec(input: [4], layers: ["{type: linear, out_features: 3}"], loss: "{type: \(type.name)}")
+            let entry = try XCTUnwrap(try XCTUnwrap(parsed(text), type.name).losses.first)
+            let built: Any
+            switch type.build {
+            case .single(let make): built = try make(entry)
+            case .pair(let make): built = try make(entry)
+            }
+            XCTAssertEqual(settings(of: built), settings(of: try XCTUnwrap(initialisers[type.name])), type.name)
+        }
+    }
+
+    /// A scheduler's schema defaults are its FlintNN initialiser's: the scheduler the registry builds from the
+    /// example (every other field at its schema default) has the settings, and steps through the learning rates
+    /// and momenta, of the one the initialiser makes from the same required arguments and its default arguments.
+    func testSchedulerSchemaDefaultsAreTheInitialisersDefaults() throws {
+        func same<S: LRScheduler>(_ make: @escaping (S, Optimizer) throws -> LRScheduler)
+            -> (LRScheduler, Optimizer) throws -> LRScheduler {
+            { scheduler, optimizer in
+                try make(try XCTUnwrap(scheduler as? S, "\(type(of: scheduler)) is no \(S.self)"), optimizer)
+            }
+        }
+        let initialisers: [String: (LRScheduler, Optimizer) throws -> LRScheduler] = [
+            "step_lr": same { (s: StepLR, o) in StepLR(optimizer: o, stepSize: s.stepSize) },
+            "multi_step_lr": same { (s: MultiStepLR, o) in MultiStepLR(optimizer: o, milestones: s.milestones) },
+            "cosine_annealing_lr": same { (s: CosineAnnealingLR, o) in CosineAnnealingLR(optimizer: o, tMax: s.tMax) },
+            "cosine_annealing_warm_restarts": same { (s: CosineAnnealingWarmRestarts, o) in
+                try CosineAnnealingWarmRestarts(optimizer: o, t0: s.t0)
+            },
+            "linear_lr": same { (_: LinearLR, o) in try LinearLR(optimizer: o) },
+            "constant_lr": same { (_: ConstantLR, o) in try ConstantLR(optimizer: o) },
+            "polynomial_lr": same { (_: PolynomialLR, o) in try PolynomialLR(optimizer: o) },
+            "one_cycle_lr": same { (s: OneCycleLR, o) in
+                try OneCycleLR(optimizer: o, maxLR: s.maxLRs, totalSteps: s.totalSteps)
+            },
+            "reduce_lr_on_plateau": same { (_: ReduceLROnPlateau, o) in try ReduceLROnPlateau(optimizer: o) },
+        ]
+        let parameters = [(name: "weight", tensor: try Tensor.zeros([2, 2]))]
+        for type in SchedulerTypes.all {
+            guard let initialiser = initialisers[type.name] else {
+                XCTAssertEqual(type.schema.fields.filter { $0.defaultValue != nil }.map(\.name), [],
+                               "\(type.name) has defaults but no initialiser in this test")
+                continue
+            }
+            let entry = "{type: \(type.name)" + (type.example.isEmpty ? "" : ", \(type.example)") + "}"
+            let text = spec(input: [4], layers: ["{type: linear, out_features: 3}"], rest: "scheduler: \(entry)\n")
+            let loaded = try XCTUnwrap(parsed(text), type.name)
+            let builtOptimizer = try Builder.optimizer(loaded.optimizer, parameters: parameters)
+            let plainOptimizer = try Builder.optimizer(loaded.optimizer, parameters: parameters)
+            let built = try Builder.scheduler(try XCTUnwrap(loaded.scheduler), optimizer: builtOptimizer, runSteps: 20)
+            let plain = try initialiser(built, plainOptimizer)
+            XCTAssertEqual(settings(of: built), settings(of: plain), type.name)
+            // Settings the reflection cannot see (OneCycleLR's phases) show in the rates and momenta it steps through;
+            // a constant metric makes ReduceLROnPlateau decay after patience epochs.
+            func trajectory(_ scheduler: LRScheduler, _ optimizer: Optimizer) -> [String] {
+                (0..<30).map { _ in
+                    scheduler.step(metric: 1)
+                    return optimizer.paramGroups.map { "\($0.lr) \(String(describing: $0.momentum))" }.joined(separator: ", ")
+                }
+            }
+            XCTAssertEqual(trajectory(built, builtOptimizer), trajectory(plain, plainOptimizer), type.name)
+        }
+    }
+
     func testEveryLossBuildsFromItsExample() throws {
         for type in LossTypes.all {
             let entry = "{type: \(type.name)" + (type.example.isEmpty ? "" : ", \(type.example)") + "}"
@@ -201,6 +280,36 @@ final class RegistryTests: XCTestCase {
                 of: "train: {x: a, y: b}}", with: "train: {x: a, y: b}, transforms: [\(entry)]}")
             let loaded = try XCTUnwrap(parsed(text), type.name)
             XCTAssertEqual(try Builder.transforms(loaded.data.transforms).count, 1, type.name)
+        }
+    }
+
+    /// A transform's schema defaults are its FlintData initialiser's: the transform the registry builds from the
+    /// example (seed 0, every other field at its schema default) prints as the one the initialiser makes from the
+    /// same required arguments and its default arguments (the description shows every stored value, tuples too).
+    func testTransformSchemaDefaultsAreTheInitialisersDefaults() throws {
+        let initialisers: [String: () throws -> Transform] = [
+            "random_crop": { try RandomCrop(size: [2, 2]) },
+            "random_horizontal_flip": { try RandomFlip(horizontal: true) },
+            "random_vertical_flip": { try RandomFlip(horizontal: false) },
+            "resize": { try Resize(size: [2]) },
+            "random_rotation": { try RandomRotation(degrees: [10]) },
+            "random_affine": { try RandomAffine(degrees: [10]) },
+            "color_jitter": { try ColorJitter() },
+            "random_erasing": { try RandomErasing() },
+            "gaussian_noise": { try GaussianNoise() },
+        ]
+        for type in TransformTypes.all {
+            guard let initialiser = initialisers[type.name] else {
+                XCTAssertEqual(type.schema.fields.filter { $0.defaultValue != nil }.map(\.name), [],
+                               "\(type.name) has defaults but no initialiser in this test")
+                continue
+            }
+            let entry = "{type: \(type.name)" + (type.example.isEmpty ? "" : ", \(type.example)") + "}"
+            let text = spec(input: [4], layers: ["{type: linear, out_features: 3}"]).replacingOccurrences(
+                of: "train: {x: a, y: b}}", with: "train: {x: a, y: b}, transforms: [\(entry)]}")
+            let loaded = try XCTUnwrap(parsed(text), type.name)
+            let built = try XCTUnwrap(try Builder.transforms(loaded.data.transforms).first, type.name)
+            XCTAssertEqual(String(describing: built), String(describing: try initialiser()), type.name)
         }
     }
 

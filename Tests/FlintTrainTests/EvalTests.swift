@@ -54,6 +54,25 @@ final class EvalTests: XCTestCase {
         return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
     }
 
+    /// AUROC's radix sort orders doubles as the comparison sort does: signs, zeros, subnormals,
+    /// infinities, ties, and probabilities whose high bits all agree (the skipped passes).
+    func testRadixSortOrdersDoublesAsComparisonSortDoes() {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return state
+        }
+        let special: [Double] = [0, -0.0, .infinity, -.infinity, .leastNonzeroMagnitude, -.leastNormalMagnitude,
+                                 .greatestFiniteMagnitude, -1, 1, 0.5, 0.5, 0.5]
+        let wide = (0..<3000).map { _ in Double(bitPattern: next()) }.filter { !$0.isNaN }
+        let probabilities = (0..<3000).map { _ in Double(Float(next() >> 40) * 0x1p-24) }
+        for values in [special + wide, probabilities, [2.0], special] {
+            let sorted = ClassificationAccumulator.radixSorted(values)
+            XCTAssertEqual(sorted, values.sorted())
+            XCTAssertTrue(zip(sorted, sorted.dropFirst()).allSatisfy { $0 <= $1 })
+        }
+    }
+
     func testClassificationMetricsMatchNumpyFixture() throws {
         let c = try XCTUnwrap(try fixture()["classification"] as? [String: Any])
         let classes = try XCTUnwrap(c["classes"] as? Int), k = try XCTUnwrap(c["top_k"] as? Int)

@@ -22,6 +22,7 @@
 #include "FlintRecurrent.h"
 #include "FlintNorm.h"
 #include "FlintPool.h"
+#include "FlintAttention.h"
 #include "FlintActivation.h"
 #include "FlintOptim.h"
 

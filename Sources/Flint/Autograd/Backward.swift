@@ -84,6 +84,7 @@ enum Backward {
     /// such as a sum across the processes of a data-parallel job.
     case function(name: String, backward: (Tensor) throws -> Tensor)
     case layerNorm(LayerNormSaved)
+    case attention(AttentionSaved)
 
     var name: String {
         switch self {
@@ -176,6 +177,7 @@ enum Backward {
         case .batchNorm: return "batch_norm"
         case .function(let name, _): return name
         case .layerNorm: return "layer_norm"
+        case .attention: return "scaled_dot_product_attention"
         }
     }
 
@@ -338,6 +340,7 @@ enum Backward {
         case let .lstm(saved): return saved.gradients(g, needed: inputs.map(\.requiresGrad))
         case let .batchNorm(saved): return saved.gradients(g, needed: inputs.map(\.requiresGrad))
         case let .layerNorm(saved): return saved.gradients(g, needed: inputs.map(\.requiresGrad))
+        case let .attention(saved): return saved.gradients(g, needed: inputs.map(\.requiresGrad))
         case let .whereMask(mask):
             let zero = Tensor.scalar(0, dtype: g.dtype)
             return [nil, try Tensor.whereMask(mask, g, zero), try Tensor.whereMask(mask, zero, g)]

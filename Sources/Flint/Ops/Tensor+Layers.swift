@@ -1,6 +1,5 @@
 /// The functional forms of common layers (`torch.nn.functional`): linear,
-/// dropout, embedding, normalisations and attention. All are
-/// composites of differentiable primitives and need no backward code.
+/// dropout, embedding and normalisations (attention: Tensor+Attention.swift).
 
 extension Tensor {
     /// `F.linear(input, weight, bias)`: `input @ weightᵀ + bias`.
@@ -256,40 +255,6 @@ extension Tensor {
         if let weight { y = try y * weight.reshape(channelShape()) }
         if let bias { y = try y + bias.reshape(channelShape()) }
         return y
-    }
-
-    /// `F.scaled_dot_product_attention(query, key, value, attn_mask, dropout_p, is_causal, scale)`.
-    ///
-    /// - Parameters:
-    ///   - self: query `[*, L, E]`; `key` `[*, S, E]`; `value` `[*, S, Ev]`.
-    ///   - attnMask: bool (true = attend) or float (added to the scores), broadcastable to `[*, L, S]`.
-    /// - Returns: `[*, L, Ev]`.
-    public func scaledDotProductAttention(_ key: Tensor, _ value: Tensor, attnMask: Tensor? = nil, dropoutP: Double = 0,
-                                          isCausal: Bool = false, scale: Double? = nil, generator: Generator = .default) throws -> Tensor {
-        guard rank >= 2, key.rank >= 2, value.rank >= 2, shape[rank - 1] == key.shape[key.rank - 1],
-              key.shape[key.rank - 2] == value.shape[value.rank - 2] else {
-            throw TensorError.shapeMismatch(op: "scaled_dot_product_attention", shapes: [shape, key.shape, value.shape])
-        }
-        let l = shape[rank - 2], s = key.shape[key.rank - 2]
-        let factor = scale ?? 1 / Double(shape[rank - 1]).squareRoot()
-        var scores = try matmul(key.transpose(-2, -1)) * factor
-        let negInf = Tensor.scalar(-.infinity, dtype: scores.dtype)
-        if isCausal {
-            // Query i attends to keys j ≤ i (PyTorch's lower-triangular mask).
-            let rows = try Tensor.arange(0, Double(l)).unsqueeze(1), cols = try Tensor.arange(0, Double(s)).unsqueeze(0)
-            let causal = try cols.le(rows)
-            scores = try Tensor.whereMask(causal, scores, negInf)
-        }
-        if let attnMask {
-            scores = attnMask.dtype == .bool ? try Tensor.whereMask(attnMask, scores, negInf) : try scores + attnMask
-        }
-        // Rows with every key masked attend to nothing (zeros, as PyTorch's safe softmax gives);
-        // they are softmaxed over zeros first so that no NaN reaches the gradient.
-        let blocked = try noGrad { try scores.isneginf().all(dims: [-1], keepdim: true) }
-        let zero = Tensor.scalar(0, dtype: scores.dtype)
-        let probabilities = try Tensor.whereMask(blocked, zero, Tensor.whereMask(blocked, zero, scores).softmax(dim: -1))
-        let weights = try probabilities.dropout(p: dropoutP, training: dropoutP > 0, generator: generator)
-        return try weights.matmul(value)
     }
 
     /// A 1-D tensor of `dtype` holding `values`.

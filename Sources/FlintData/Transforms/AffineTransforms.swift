@@ -53,8 +53,14 @@ public struct RandomRotation: RandomTransform {
     public let seed: UInt64
     public let generator: Generator
 
-    public init(degrees: [Double], interpolation: Interpolation = .nearest, center: [Double]? = nil,
-                fill: [Double] = [0], seed: UInt64 = 0) throws {
+    /// torchvision's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let interpolation = Interpolation.nearest
+        public static let fill = [0.0]
+    }
+
+    public init(degrees: [Double], interpolation: Interpolation = Defaults.interpolation, center: [Double]? = nil,
+                fill: [Double] = Defaults.fill, seed: UInt64 = 0) throws {
         self.degrees = try angleRange(degrees, op: "random_rotation", field: "degrees")
         self.interpolation = interpolation
         self.center = try center.map { try point($0, op: "random_rotation") }
@@ -100,9 +106,15 @@ public struct RandomAffine: RandomTransform {
     public let seed: UInt64
     public let generator: Generator
 
+    /// torchvision's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let interpolation = RandomRotation.Defaults.interpolation
+        public static let fill = RandomRotation.Defaults.fill
+    }
+
     public init(degrees: [Double], translate: [Double]? = nil, scale: [Double]? = nil, shear: [Double]? = nil,
-                interpolation: Interpolation = .nearest, center: [Double]? = nil, fill: [Double] = [0],
-                seed: UInt64 = 0) throws {
+                interpolation: Interpolation = Defaults.interpolation, center: [Double]? = nil,
+                fill: [Double] = Defaults.fill, seed: UInt64 = 0) throws {
         let op = "random_affine"
         self.degrees = try angleRange(degrees, op: op, field: "degrees")
         if let translate {

@@ -14,9 +14,17 @@ public struct ColorJitter: RandomTransform {
     public let seed: UInt64
     public let generator: Generator
 
+    /// torchvision's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let brightness = [0.0]
+        public static let contrast = [0.0]
+        public static let saturation = [0.0]
+        public static let hue = [0.0]
+    }
+
     /// Each argument is `v` (the range around 1, or ±v for hue) or `[lo, hi]`.
-    public init(brightness: [Double] = [0], contrast: [Double] = [0], saturation: [Double] = [0], hue: [Double] = [0],
-                seed: UInt64 = 0) throws {
+    public init(brightness: [Double] = Defaults.brightness, contrast: [Double] = Defaults.contrast,
+                saturation: [Double] = Defaults.saturation, hue: [Double] = Defaults.hue, seed: UInt64 = 0) throws {
         self.brightness = try Self.range(brightness, name: "brightness", center: 1, bound: (0, .infinity))
         self.contrast = try Self.range(contrast, name: "contrast", center: 1, bound: (0, .infinity))
         self.saturation = try Self.range(saturation, name: "saturation", center: 1, bound: (0, .infinity))

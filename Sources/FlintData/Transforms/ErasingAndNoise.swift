@@ -19,8 +19,16 @@ public struct RandomErasing: RandomTransform {
     public let seed: UInt64
     public let generator: Generator
 
-    public init(p: Double = 0.5, scale: [Double] = [0.02, 0.33], ratio: [Double] = [0.3, 3.3],
-                value: Value = .constant([0]), seed: UInt64 = 0) throws {
+    /// torchvision's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let p = 0.5
+        public static let scale = [0.02, 0.33]
+        public static let ratio = [0.3, 3.3]
+        public static let value = [0.0]
+    }
+
+    public init(p: Double = Defaults.p, scale: [Double] = Defaults.scale, ratio: [Double] = Defaults.ratio,
+                value: Value = .constant(Defaults.value), seed: UInt64 = 0) throws {
         let op = "random_erasing"
         guard (0...1).contains(p) else { throw DataError.invalid("\(op): p must be in [0, 1], got \(p)") }
         guard scale.count == 2, scale[0] >= 0, scale[0] <= scale[1], scale[1] <= 1 else {
@@ -113,7 +121,14 @@ public struct GaussianNoise: RandomTransform {
     public let seed: UInt64
     public let generator: Generator
 
-    public init(mean: Double = 0, sigma: Double = 0.1, clip: Bool = true, seed: UInt64 = 0) throws {
+    /// torchvision's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let mean = 0.0
+        public static let sigma = 0.1
+        public static let clip = true
+    }
+
+    public init(mean: Double = Defaults.mean, sigma: Double = Defaults.sigma, clip: Bool = Defaults.clip, seed: UInt64 = 0) throws {
         guard sigma >= 0 else { throw DataError.invalid("gaussian_noise: sigma must not be negative, got \(sigma)") }
         self.mean = mean
         self.sigma = sigma

@@ -13,7 +13,12 @@ public struct Resize: Transform {
     public let interpolation: Interpolation
     public let maxSize: Int?
 
-    public init(size: [Int], interpolation: Interpolation = .bilinear, maxSize: Int? = nil) throws {
+    /// torchvision's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let interpolation = Interpolation.bilinear
+    }
+
+    public init(size: [Int], interpolation: Interpolation = Defaults.interpolation, maxSize: Int? = nil) throws {
         _ = try pairSize(size, op: "resize")
         if let maxSize {
             guard size.count == 1, maxSize > size[0] else {
@@ -104,8 +109,16 @@ public struct RandomCrop: RandomTransform {
     public let seed: UInt64
     public let generator: Generator
 
-    public init(size: [Int], padding: [Int]? = nil, padIfNeeded: Bool = false, fill: [Double] = [0],
-                paddingMode: PaddingMode = .constant, seed: UInt64 = 0) throws {
+    /// torchvision's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let padIfNeeded = false
+        public static let fill = 0.0
+        public static let paddingMode = PaddingMode.constant
+    }
+
+    /// - Parameter fill: one value, or one per channel (the spec gives one).
+    public init(size: [Int], padding: [Int]? = nil, padIfNeeded: Bool = Defaults.padIfNeeded, fill: [Double] = [Defaults.fill],
+                paddingMode: PaddingMode = Defaults.paddingMode, seed: UInt64 = 0) throws {
         (height, width) = try pairSize(size, op: "random_crop")
         self.padding = try padding.map { try Padding($0, op: "random_crop") } ?? Padding(left: 0, top: 0, right: 0, bottom: 0)
         guard !fill.isEmpty else { throw DataError.invalid("random_crop: fill needs a value") }
@@ -186,7 +199,12 @@ public struct RandomFlip: RandomTransform {
     public let seed: UInt64
     public let generator: Generator
 
-    public init(horizontal: Bool, p: Double = 0.5, seed: UInt64 = 0) throws {
+    /// torchvision's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let p = 0.5
+    }
+
+    public init(horizontal: Bool, p: Double = Defaults.p, seed: UInt64 = 0) throws {
         guard (0...1).contains(p) else {
             throw DataError.invalid("random_\(horizontal ? "horizontal" : "vertical")_flip: p must be in [0, 1], got \(p)")
         }

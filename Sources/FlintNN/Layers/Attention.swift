@@ -91,44 +91,58 @@ public final class MultiheadAttention: Module {
         }
         guard let w = parameter("in_proj_weight") else { throw TensorError.invalidArgument(op: typeName, message: "in_proj_weight is missing") }
         let b = parameter("in_proj_bias")
-        func project(_ x: Tensor, _ i: Int, _ length: Int) throws -> Tensor {
+        func project(_ x: Tensor, _ i: Int) throws -> Tensor {
             let wi = try w.narrow(0, start: i * embedDim, length: embedDim)
             let bi = try b.map { try $0.narrow(0, start: i * embedDim, length: embedDim) }
-            // [T, N, E] -> [T, N·heads, head_dim] -> [N·heads, T, head_dim]
-            return try Functional.linear(x, weight: wi, bias: bi).reshape([length, n * heads, headDim]).transpose(0, 1)
+            return try Functional.linear(x, weight: wi, bias: bi)
         }
-        let qh = try project(q, 0, l) * (1 / Double(headDim).squareRoot())
-        let kh = try project(k, 1, s), vh = try project(v, 2, s)
-        var scores = try qh.bmm(kh.transpose(1, 2))
-        let negInf = try Tensor.full([], -.infinity, dtype: scores.dtype)
+        // [T, N, E]: head h of sample n is columns h·head_dim ..< (h+1)·head_dim of row (t, n).
+        let qp = try project(q, 0), kp = try project(k, 1), vp = try project(v, 2)
+        let negInf = try Tensor.full([], -.infinity, dtype: qp.dtype), zero = try Tensor.zeros([], dtype: qp.dtype)
         // Masks are added as 0 / −inf, as PyTorch turns boolean masks into float ones: one pass
         // forward and none backward (the gradient passes through the sum unchanged).
-        if isCausal && attnMask == nil {
-            scores = try scores + Tensor.full([l, s], -.infinity, dtype: scores.dtype).triu(1)
-        }
-        if let attnMask {
-            guard attnMask.shape == [l, s] || attnMask.shape == [n * heads, l, s] else {
-                throw TensorError.shapeMismatch(op: typeName, shapes: [attnMask.shape, [l, s]], detail: "attn_mask must be [L, S] or [N·num_heads, L, S]")
+        let additiveMask = try attnMask.map { mask in
+            guard mask.shape == [l, s] || mask.shape == [n * heads, l, s] else {
+                throw TensorError.shapeMismatch(op: typeName, shapes: [mask.shape, [l, s]], detail: "attn_mask must be [L, S] or [N·num_heads, L, S]")
             }
-            let additive = attnMask.dtype == .bool
-                ? try Tensor.whereMask(attnMask, negInf, Tensor.zeros([], dtype: scores.dtype)) : attnMask
-            scores = try scores + additive
+            return mask.dtype == .bool ? try Tensor.whereMask(mask, negInf, zero) : mask
         }
-        if let keyPaddingMask {
-            let mask = unbatched ? try keyPaddingMask.unsqueeze(0) : keyPaddingMask
-            guard mask.shape == [n, s] else {
-                throw TensorError.shapeMismatch(op: typeName, shapes: [keyPaddingMask.shape, [n, s]], detail: "key_padding_mask must be [N, S]")
+        let paddingMask = try keyPaddingMask.map { mask in
+            let perSample = unbatched ? try mask.unsqueeze(0) : mask
+            guard perSample.shape == [n, s] else {
+                throw TensorError.shapeMismatch(op: typeName, shapes: [mask.shape, [n, s]], detail: "key_padding_mask must be [N, S]")
             }
-            let perHead = try scores.reshape([n, heads, l, s])
-            let m = try mask.reshape([n, 1, 1, s])
-            scores = try (mask.dtype == .bool ? Tensor.whereMask(m, negInf, perHead) : perHead + m).reshape([n * heads, l, s])
+            return perSample.dtype == .bool ? try Tensor.whereMask(perSample, negInf, zero) : perSample
         }
-        let weights = try scores.softmax(dim: -1)
-        let dropped = try weights.dropout(p: dropout, training: training && dropout > 0, generator: generator)
-        let attended = try dropped.bmm(vh).transpose(0, 1).reshape([l * n, embedDim])
-        var output = try outProj(attended).reshape([l, n, embedDim])
+        let causal = isCausal && attnMask == nil, dropoutP = training ? dropout : 0
+        let masks = [additiveMask, paddingMask].compactMap { $0 }
+        // The fused kernel covers float32 without weights, masks that need no gradient and dropout below 1;
+        // it draws the same dropout mask as the composite path below.
+        let fused = !needWeights && qp.dtype == .float32 && dropoutP < 1 && l > 0 && s > 0 && n > 0
+            && masks.allSatisfy { $0.dtype == .float32 && !$0.requiresGrad }
+        let attended: Tensor, weights: Tensor?
+        if fused {
+            attended = try Tensor.fusedAttention(qp, kp, vp, layout: .timeMajor(heads: heads), mask: additiveMask, keyMask: paddingMask,
+                                                 causal: causal, scale: 1 / Double(headDim).squareRoot(), dropoutP: dropoutP,
+                                                 generator: generator)
+            weights = nil
+        } else {
+            // [T, N, E] -> [T, N·heads, head_dim] -> [N·heads, T, head_dim]
+            func split(_ x: Tensor, _ length: Int) throws -> Tensor { try x.reshape([length, n * heads, headDim]).transpose(0, 1) }
+            var scores = try (split(qp, l) * (1 / Double(headDim).squareRoot())).bmm(split(kp, s).transpose(1, 2))
+            if causal { scores = try scores + Tensor.full([l, s], -.infinity, dtype: scores.dtype).triu(1) }
+            if let additiveMask { scores = try scores + additiveMask }
+            if let paddingMask {
+                scores = try (scores.reshape([n, heads, l, s]) + paddingMask.reshape([n, 1, 1, s])).reshape([n * heads, l, s])
+            }
+            let probabilities = try scores.softmax(dim: -1)
+            let dropped = try probabilities.dropout(p: dropout, training: training && dropout > 0, generator: generator)
+            attended = try dropped.bmm(split(vp, s)).transpose(0, 1)
+            weights = probabilities
+        }
+        var output = try outProj(attended.reshape([l * n, embedDim])).reshape([l, n, embedDim])
         output = unbatched ? try output.squeeze(1) : (batchFirst ? try output.transpose(0, 1) : output)
-        guard needWeights else { return (output, nil) }
+        guard needWeights, let weights else { return (output, nil) }
         var perHead = try weights.reshape([n, heads, l, s])
         if averageAttnWeights { perHead = try perHead.mean(dim: 1) }
         return (output, unbatched ? try perHead.squeeze(0) : perHead)

@@ -25,6 +25,12 @@ private func perClass(_ weight: Tensor, _ input: Tensor, _ loss: String) throws 
 /// - Target: class indices (int) of shape `[N]` / `[N, d1, ...]` / `[]`,
 ///   fused into one kernel; or class probabilities (float) of the input's shape.
 public struct CrossEntropyLoss: Loss {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let ignoreIndex = -100
+        public static let labelSmoothing = 0.0
+    }
+
     public var weight: Tensor?
     public var ignoreIndex: Int
     public var reduction: Reduction
@@ -33,7 +39,8 @@ public struct CrossEntropyLoss: Loss {
     /// batch-first sequences hold them; PyTorch's layout (dim 1) when false.
     public var classesLast: Bool
 
-    public init(weight: Tensor? = nil, ignoreIndex: Int = -100, reduction: Reduction = .mean, labelSmoothing: Double = 0,
+    public init(weight: Tensor? = nil, ignoreIndex: Int = Defaults.ignoreIndex, reduction: Reduction = .mean,
+                labelSmoothing: Double = Defaults.labelSmoothing,
                 classesLast: Bool = false) {
         self.weight = weight
         self.ignoreIndex = ignoreIndex
@@ -98,11 +105,16 @@ public struct CrossEntropyLoss: Loss {
 ///
 /// - Input: `[N, C]`, `[N, C, d1, ...]` or `[C]`; target `[N]`, `[N, d1, ...]` or `[]`.
 public struct NLLLoss: Loss {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let ignoreIndex = CrossEntropyLoss.Defaults.ignoreIndex
+    }
+
     public var weight: Tensor?
     public var ignoreIndex: Int
     public var reduction: Reduction
 
-    public init(weight: Tensor? = nil, ignoreIndex: Int = -100, reduction: Reduction = .mean) {
+    public init(weight: Tensor? = nil, ignoreIndex: Int = Defaults.ignoreIndex, reduction: Reduction = .mean) {
         self.weight = weight
         self.ignoreIndex = ignoreIndex
         self.reduction = reduction
@@ -206,6 +218,11 @@ public struct BCEWithLogitsLoss: Loss {
 /// `input` and probabilities (or, with `logTarget`, log-probabilities) `target`:
 /// t·(log t − x), or eᵗ·(t − x).
 public struct KLDivLoss: Loss {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let logTarget = false
+    }
+
     /// PyTorch's reductions for this loss: `batchmean` divides the sum by the
     /// batch size, which is the mathematical KL divergence.
     public enum Reduction: String, Sendable, CaseIterable { case none, mean, sum, batchmean }
@@ -213,7 +230,7 @@ public struct KLDivLoss: Loss {
     public var reduction: Reduction
     public var logTarget: Bool
 
-    public init(reduction: Reduction = .mean, logTarget: Bool = false) {
+    public init(reduction: Reduction = .mean, logTarget: Bool = Defaults.logTarget) {
         self.reduction = reduction
         self.logTarget = logTarget
     }

@@ -22,10 +22,15 @@ private func checkPairTarget(_ x1: Tensor, _ x2: Tensor, _ y: Tensor, featureDim
 ///
 /// - Inputs: `[N, D]` (or `[D]`); target `[N]` (or `[]`) of 1 and −1.
 public struct CosineEmbeddingLoss: PairwiseLoss {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let margin = 0.0
+    }
+
     public var margin: Double
     public var reduction: Reduction
 
-    public init(margin: Double = 0, reduction: Reduction = .mean) {
+    public init(margin: Double = Defaults.margin, reduction: Reduction = .mean) {
         self.margin = margin
         self.reduction = reduction
     }
@@ -53,10 +58,15 @@ public struct CosineEmbeddingLoss: PairwiseLoss {
 ///
 /// - Inputs: `x1`, `x2` and target `y` of one shape, y in {1, −1}.
 public struct MarginRankingLoss: PairwiseLoss {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let margin = 0.0
+    }
+
     public var margin: Double
     public var reduction: Reduction
 
-    public init(margin: Double = 0, reduction: Reduction = .mean) {
+    public init(margin: Double = Defaults.margin, reduction: Reduction = .mean) {
         self.margin = margin
         self.reduction = reduction
     }

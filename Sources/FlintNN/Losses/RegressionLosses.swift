@@ -29,10 +29,15 @@ public struct L1Loss: Loss {
 
 /// `torch.nn.SmoothL1Loss(beta)`: ½d²/β where |d| < β, else |d| − ½β (L1 when β = 0).
 public struct SmoothL1Loss: Loss {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let beta = 1.0
+    }
+
     public var reduction: Reduction
     public var beta: Double
 
-    public init(reduction: Reduction = .mean, beta: Double = 1) {
+    public init(reduction: Reduction = .mean, beta: Double = Defaults.beta) {
         self.reduction = reduction
         self.beta = beta
     }
@@ -51,10 +56,15 @@ public struct SmoothL1Loss: Loss {
 
 /// `torch.nn.HuberLoss(delta)`: ½d² where |d| < δ, else δ·(|d| − ½δ).
 public struct HuberLoss: Loss {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let delta = 1.0
+    }
+
     public var reduction: Reduction
     public var delta: Double
 
-    public init(reduction: Reduction = .mean, delta: Double = 1) {
+    public init(reduction: Reduction = .mean, delta: Double = Defaults.delta) {
         self.reduction = reduction
         self.delta = delta
     }

@@ -8,9 +8,14 @@ import Flint
 /// closed form by rounding (and, when other schedulers also change the rate,
 /// by design), so rates match PyTorch's bit for bit.
 public final class CosineAnnealingLR: LRScheduler {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let etaMin = 0.0
+    }
+
     public let tMax: Int, etaMin: Double
 
-    public init(optimizer: Optimizer, tMax: Int, etaMin: Double = 0) {
+    public init(optimizer: Optimizer, tMax: Int, etaMin: Double = Defaults.etaMin) {
         self.tMax = Swift.max(tMax, 1)
         self.etaMin = etaMin
         super.init(optimizer: optimizer, initialStep: true)
@@ -39,12 +44,18 @@ public final class CosineAnnealingLR: LRScheduler {
 /// `CosineAnnealingWarmRestarts(T_0, T_mult, eta_min)`: cosine annealing that
 /// restarts from the base rate after T_0 epochs, then T_0·T_mult, ...
 public final class CosineAnnealingWarmRestarts: LRScheduler {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let tMult = 1
+        public static let etaMin = CosineAnnealingLR.Defaults.etaMin
+    }
+
     public let t0: Int, tMult: Int, etaMin: Double
     /// `T_i`: the length of the current cycle; `T_cur`: epochs into it.
     public private(set) var tI: Int
     public private(set) var tCur: Int = -1
 
-    public init(optimizer: Optimizer, t0: Int, tMult: Int = 1, etaMin: Double = 0) throws {
+    public init(optimizer: Optimizer, t0: Int, tMult: Int = Defaults.tMult, etaMin: Double = Defaults.etaMin) throws {
         try LRScheduler.require(t0 > 0, "cosine_annealing_warm_restarts", "expected positive integer T_0, but got \(t0)")
         try LRScheduler.require(tMult >= 1, "cosine_annealing_warm_restarts", "expected integer T_mult >= 1, but got \(tMult)")
         self.t0 = t0
@@ -96,6 +107,18 @@ public final class CosineAnnealingWarmRestarts: LRScheduler {
 public final class OneCycleLR: LRScheduler {
     public enum AnnealStrategy: String, Sendable { case cos, linear }
 
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let pctStart = 0.3
+        public static let annealStrategy = AnnealStrategy.cos
+        public static let cycleMomentum = true
+        public static let baseMomentum = [0.85]
+        public static let maxMomentum = [0.95]
+        public static let divFactor = 25.0
+        public static let finalDivFactor = 1e4
+        public static let threePhase = false
+    }
+
     public let totalSteps: Int
     public let anneal: AnnealStrategy
     public let cycleMomentum: Bool
@@ -110,9 +133,10 @@ public final class OneCycleLR: LRScheduler {
     ///   - maxLR: one rate for every group, or one per group.
     ///   - totalSteps: or give `epochs` and `stepsPerEpoch`.
     public init(optimizer: Optimizer, maxLR: [Double], totalSteps: Int? = nil, epochs: Int? = nil, stepsPerEpoch: Int? = nil,
-                pctStart: Double = 0.3, annealStrategy: AnnealStrategy = .cos, cycleMomentum: Bool = true,
-                baseMomentum: [Double] = [0.85], maxMomentum: [Double] = [0.95], divFactor: Double = 25,
-                finalDivFactor: Double = 1e4, threePhase: Bool = false) throws {
+                pctStart: Double = Defaults.pctStart, annealStrategy: AnnealStrategy = Defaults.annealStrategy,
+                cycleMomentum: Bool = Defaults.cycleMomentum, baseMomentum: [Double] = Defaults.baseMomentum,
+                maxMomentum: [Double] = Defaults.maxMomentum, divFactor: Double = Defaults.divFactor,
+                finalDivFactor: Double = Defaults.finalDivFactor, threePhase: Bool = Defaults.threePhase) throws {
         let op = "one_cycle_lr"
         let groups = optimizer.paramGroups.count
         if let totalSteps {

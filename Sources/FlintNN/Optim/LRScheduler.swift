@@ -120,9 +120,14 @@ open class LRScheduler {
 
 /// `StepLR(step_size, gamma)`: multiply by gamma every `step_size` epochs.
 public final class StepLR: LRScheduler {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let gamma = 0.1
+    }
+
     public let stepSize: Int, gamma: Double
 
-    public init(optimizer: Optimizer, stepSize: Int, gamma: Double = 0.1) {
+    public init(optimizer: Optimizer, stepSize: Int, gamma: Double = Defaults.gamma) {
         self.stepSize = Swift.max(stepSize, 1)
         self.gamma = gamma
         super.init(optimizer: optimizer, initialStep: true)
@@ -143,9 +148,14 @@ public final class StepLR: LRScheduler {
 /// `MultiStepLR(milestones, gamma)`: multiply by gamma at each milestone
 /// (by gamma^k for a milestone listed k times).
 public final class MultiStepLR: LRScheduler {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let gamma = StepLR.Defaults.gamma
+    }
+
     public let milestones: [Int], gamma: Double
 
-    public init(optimizer: Optimizer, milestones: [Int], gamma: Double = 0.1) {
+    public init(optimizer: Optimizer, milestones: [Int], gamma: Double = Defaults.gamma) {
         self.milestones = milestones.sorted()
         self.gamma = gamma
         super.init(optimizer: optimizer, initialStep: true)
@@ -184,9 +194,15 @@ public final class ExponentialLR: LRScheduler {
 /// `ConstantLR(factor, total_iters)`: the base rate times `factor` until
 /// `total_iters` epochs have passed, then the base rate.
 public final class ConstantLR: LRScheduler {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let factor = 1.0 / 3
+        public static let totalIters = 5
+    }
+
     public let factor: Double, totalIters: Int
 
-    public init(optimizer: Optimizer, factor: Double = 1.0 / 3, totalIters: Int = 5) throws {
+    public init(optimizer: Optimizer, factor: Double = Defaults.factor, totalIters: Int = Defaults.totalIters) throws {
         try LRScheduler.require(factor >= 0 && factor <= 1, "constant_lr", "constant multiplicative factor expected to be between 0 and 1, got \(factor)")
         self.factor = factor
         self.totalIters = totalIters
@@ -209,9 +225,17 @@ public final class ConstantLR: LRScheduler {
 /// `LinearLR(start_factor, end_factor, total_iters)`: the factor on the base
 /// rate moves linearly from start to end over `total_iters` epochs (warm-up).
 public final class LinearLR: LRScheduler {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let startFactor = 1.0 / 3
+        public static let endFactor = 1.0
+        public static let totalIters = ConstantLR.Defaults.totalIters
+    }
+
     public let startFactor: Double, endFactor: Double, totalIters: Int
 
-    public init(optimizer: Optimizer, startFactor: Double = 1.0 / 3, endFactor: Double = 1, totalIters: Int = 5) throws {
+    public init(optimizer: Optimizer, startFactor: Double = Defaults.startFactor, endFactor: Double = Defaults.endFactor,
+                totalIters: Int = Defaults.totalIters) throws {
         try LRScheduler.require(startFactor > 0 && startFactor <= 1, "linear_lr", "starting multiplicative factor expected to be greater than 0 and less or equal to 1, got \(startFactor)")
         try LRScheduler.require(endFactor >= 0 && endFactor <= 1, "linear_lr", "ending multiplicative factor expected to be between 0 and 1, got \(endFactor)")
         try LRScheduler.require(totalIters > 0, "linear_lr", "total_iters must be positive, got \(totalIters)")
@@ -238,9 +262,15 @@ public final class LinearLR: LRScheduler {
 
 /// `PolynomialLR(total_iters, power)`: decays to zero as (1 − t/T)^power over `total_iters` epochs.
 public final class PolynomialLR: LRScheduler {
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let totalIters = ConstantLR.Defaults.totalIters
+        public static let power = 1.0
+    }
+
     public let totalIters: Int, power: Double
 
-    public init(optimizer: Optimizer, totalIters: Int = 5, power: Double = 1) throws {
+    public init(optimizer: Optimizer, totalIters: Int = Defaults.totalIters, power: Double = Defaults.power) throws {
         try LRScheduler.require(totalIters > 0, "polynomial_lr", "total_iters must be positive, got \(totalIters)")
         self.totalIters = totalIters
         self.power = power

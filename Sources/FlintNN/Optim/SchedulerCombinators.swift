@@ -81,6 +81,18 @@ public final class ReduceLROnPlateau: LRScheduler {
     public enum Mode: String, Sendable { case min, max }
     public enum ThresholdMode: String, Sendable { case rel, abs }
 
+    /// PyTorch's defaults, written once: the initialiser's arguments and the spec's schema read them.
+    public enum Defaults {
+        public static let mode = Mode.min
+        public static let factor = 0.1
+        public static let patience = 10
+        public static let threshold = 1e-4
+        public static let thresholdMode = ThresholdMode.rel
+        public static let cooldown = 0
+        public static let minLR = [0.0]
+        public static let eps = 1e-8
+    }
+
     public let mode: Mode, factor: Double, patience: Int, threshold: Double, thresholdMode: ThresholdMode
     public let cooldown: Int, minLRs: [Double], eps: Double
     public private(set) var best: Double
@@ -88,8 +100,9 @@ public final class ReduceLROnPlateau: LRScheduler {
     public private(set) var cooldownCounter = 0
 
     /// - Parameter minLR: one floor for every group, or one per group.
-    public init(optimizer: Optimizer, mode: Mode = .min, factor: Double = 0.1, patience: Int = 10, threshold: Double = 1e-4,
-                thresholdMode: ThresholdMode = .rel, cooldown: Int = 0, minLR: [Double] = [0], eps: Double = 1e-8) throws {
+    public init(optimizer: Optimizer, mode: Mode = Defaults.mode, factor: Double = Defaults.factor, patience: Int = Defaults.patience,
+                threshold: Double = Defaults.threshold, thresholdMode: ThresholdMode = Defaults.thresholdMode,
+                cooldown: Int = Defaults.cooldown, minLR: [Double] = Defaults.minLR, eps: Double = Defaults.eps) throws {
         let op = "reduce_lr_on_plateau"
         try LRScheduler.require(factor < 1, op, "factor should be < 1.0, got \(factor)")
         let groups = optimizer.paramGroups.count

@@ -27,7 +27,7 @@ public enum LossTypes {
                                 + "PyTorch's `CrossEntropyLoss` wants `[N, C, L]` there (`logits.transpose(1, 2)`).",
                             fields: [
             classWeight, ignoreIndex, reduction,
-            FieldSchema("label_smoothing", .float, .defaulted(.double(0.0)), range: .unitClosed,
+            FieldSchema("label_smoothing", .float, .defaulted(.double(CrossEntropyLoss.Defaults.labelSmoothing)), range: .unitClosed,
                         doc: "Mass moved from the target class to a uniform distribution."),
         ]), build: .single { e in
             CrossEntropyLoss(weight: try tensor(e, "weight"), ignoreIndex: try e.intValue("ignore_index"),
@@ -63,7 +63,7 @@ public enum LossTypes {
                             doc: "Kullback-Leibler divergence of log-probabilities from target probabilities.", fields: [
             FieldSchema("reduction", .choice(["mean", "batchmean", "sum", "none"]), .defaulted(.string("mean")),
                         doc: "How per-element losses are combined."),
-            FieldSchema("log_target", .bool, .defaulted(.bool(false)), doc: "The targets are log-probabilities."),
+            FieldSchema("log_target", .bool, .defaulted(.bool(KLDivLoss.Defaults.logTarget)), doc: "The targets are log-probabilities."),
         ]), build: .single { e in
             KLDivLoss(reduction: try e.choiceValue("reduction", as: KLDivLoss.Reduction.self),
                       logTarget: try e.boolValue("log_target"))
@@ -75,7 +75,7 @@ public enum LossTypes {
         LossType(TypeSchema("smooth_l1_loss", pytorch: "torch.nn.SmoothL1Loss",
                             doc: "Squared error below beta, absolute error above, joined smoothly.", fields: [
             reduction,
-            FieldSchema("beta", .float, .defaulted(.double(1.0)), range: .nonNegative,
+            FieldSchema("beta", .float, .defaulted(.double(SmoothL1Loss.Defaults.beta)), range: .nonNegative,
                         doc: "Where the loss turns from squared to absolute."),
         ]), build: .single { e in
             SmoothL1Loss(reduction: try e.choiceValue("reduction", as: Reduction.self), beta: try e.doubleValue("beta"))
@@ -83,7 +83,7 @@ public enum LossTypes {
         LossType(TypeSchema("huber_loss", pytorch: "torch.nn.HuberLoss",
                             doc: "Squared error below delta, delta-scaled absolute error above.", fields: [
             reduction,
-            FieldSchema("delta", .float, .defaulted(.double(1.0)), range: .positive,
+            FieldSchema("delta", .float, .defaulted(.double(HuberLoss.Defaults.delta)), range: .positive,
                         doc: "Where the loss turns from squared to absolute."),
         ]), build: .single { e in
             HuberLoss(reduction: try e.choiceValue("reduction", as: Reduction.self), delta: try e.doubleValue("delta"))
@@ -91,7 +91,7 @@ public enum LossTypes {
         LossType(TypeSchema("cosine_embedding_loss", pytorch: "torch.nn.CosineEmbeddingLoss",
                             doc: "Over two outputs `[N, D]` and targets ±1 `[N]`: 1 − cos(x1, x2) for pairs that should be "
                                 + "alike (1), max(0, cos(x1, x2) − margin) for pairs that should not (−1).", fields: [
-            FieldSchema("margin", .float, .defaulted(.double(0)),
+            FieldSchema("margin", .float, .defaulted(.double(CosineEmbeddingLoss.Defaults.margin)),
                         range: ValueRange(lower: -1, lowerInclusive: true, upper: 1, upperInclusive: true),
                         doc: "Cosine similarity below which unlike pairs cost nothing."),
             reduction,
@@ -101,7 +101,7 @@ public enum LossTypes {
         LossType(TypeSchema("margin_ranking_loss", pytorch: "torch.nn.MarginRankingLoss",
                             doc: "Over two outputs `[N]` and targets ±1 `[N]`: max(0, −y·(x1 − x2) + margin), for x1 ranked "
                                 + "above x2 (1) or below it (−1).", fields: [
-            FieldSchema("margin", .float, .defaulted(.double(0)), doc: "Least difference a correct ranking needs."),
+            FieldSchema("margin", .float, .defaulted(.double(MarginRankingLoss.Defaults.margin)), doc: "Least difference a correct ranking needs."),
             reduction,
         ]), build: .pair { e in
             MarginRankingLoss(margin: try e.doubleValue("margin"), reduction: try e.choiceValue("reduction", as: Reduction.self))
@@ -119,7 +119,7 @@ public enum LossTypes {
         doc: "A weight per class; all classes weigh 1 when omitted.")
 
     private static let ignoreIndex = FieldSchema(
-        "ignore_index", .int, .defaulted(.int(-100)), doc: "Target value that contributes nothing to the loss.")
+        "ignore_index", .int, .defaulted(.int(CrossEntropyLoss.Defaults.ignoreIndex)), doc: "Target value that contributes nothing to the loss.")
 
     /// A list field as a float32 tensor, nil when absent (PyTorch's `None`).
     private static func tensor(_ e: SpecEntry, _ field: String) throws -> Tensor? {

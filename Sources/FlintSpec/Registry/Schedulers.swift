@@ -13,10 +13,11 @@ public enum SchedulerTypes {
 
     public static let byName: [String: SchedulerType] = Dictionary(all.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
 
-    private static let gamma = FieldSchema("gamma", .float, .defaulted(.double(0.1)), range: .positive, doc: "Decay factor.")
+    private static let gamma = FieldSchema("gamma", .float, .defaulted(.double(StepLR.Defaults.gamma)), range: .positive,
+                                            doc: "Decay factor.")
 
     private static let totalIters = FieldSchema(
-        "total_iters", .int, .defaulted(.int(5)), range: .positive, doc: "Epochs until the factor reaches its end.")
+        "total_iters", .int, .defaulted(.int(ConstantLR.Defaults.totalIters)), range: .positive, doc: "Epochs until the factor reaches its end.")
 
     /// Every scheduler but `sequential_lr`, which chains them.
     static let basic: [SchedulerType] = [
@@ -44,25 +45,28 @@ public enum SchedulerTypes {
                                  doc: "Anneals the learning rate along a cosine from its initial value to eta_min over T_max epochs.",
                                  fields: [
             FieldSchema("T_max", .int, .required, range: .positive, doc: "Epochs of the half cosine."),
-            FieldSchema("eta_min", .float, .defaulted(.double(0)), range: .nonNegative, doc: "Final learning rate."),
+            FieldSchema("eta_min", .float, .defaulted(.double(CosineAnnealingLR.Defaults.etaMin)), range: .nonNegative,
+                        doc: "Final learning rate."),
         ]), example: "T_max: 10") { e, optimizer, _ in
             CosineAnnealingLR(optimizer: optimizer, tMax: try e.intValue("T_max"), etaMin: try e.doubleValue("eta_min"))
         },
         SchedulerType(TypeSchema("cosine_annealing_warm_restarts", pytorch: "torch.optim.lr_scheduler.CosineAnnealingWarmRestarts",
                                  doc: "Cosine annealing restarted every T_0 epochs, each period T_mult times longer.", fields: [
             FieldSchema("T_0", .int, .required, range: .positive, doc: "Epochs of the first period."),
-            FieldSchema("T_mult", .int, .defaulted(.int(1)), range: .atLeast(1), doc: "Growth of each period."),
-            FieldSchema("eta_min", .float, .defaulted(.double(0)), range: .nonNegative, doc: "Lowest learning rate."),
+            FieldSchema("T_mult", .int, .defaulted(.int(CosineAnnealingWarmRestarts.Defaults.tMult)), range: .atLeast(1), doc: "Growth of each period."),
+            FieldSchema("eta_min", .float, .defaulted(.double(CosineAnnealingWarmRestarts.Defaults.etaMin)), range: .nonNegative,
+                        doc: "Lowest learning rate."),
         ]), example: "T_0: 5") { e, optimizer, _ in
             try CosineAnnealingWarmRestarts(optimizer: optimizer, t0: try e.intValue("T_0"), tMult: try e.intValue("T_mult"),
                                             etaMin: try e.doubleValue("eta_min"))
         },
         SchedulerType(TypeSchema("linear_lr", pytorch: "torch.optim.lr_scheduler.LinearLR",
                                  doc: "Scales the learning rate by a factor going linearly from start_factor to end_factor.", fields: [
-            FieldSchema("start_factor", .float, .defaulted(.double(1.0 / 3)),
+            FieldSchema("start_factor", .float, .defaulted(.double(LinearLR.Defaults.startFactor)),
                         range: ValueRange(lower: 0, lowerInclusive: false, upper: 1, upperInclusive: true),
                         doc: "Factor in the first epoch."),
-            FieldSchema("end_factor", .float, .defaulted(.double(1.0)), range: .unitClosed, doc: "Factor after total_iters."),
+            FieldSchema("end_factor", .float, .defaulted(.double(LinearLR.Defaults.endFactor)), range: .unitClosed,
+                        doc: "Factor after total_iters."),
             totalIters,
         ])) { e, optimizer, _ in
             try LinearLR(optimizer: optimizer, startFactor: try e.doubleValue("start_factor"),
@@ -70,7 +74,7 @@ public enum SchedulerTypes {
         },
         SchedulerType(TypeSchema("constant_lr", pytorch: "torch.optim.lr_scheduler.ConstantLR",
                                  doc: "Scales the learning rate by a constant factor for total_iters epochs (a warm-up).", fields: [
-            FieldSchema("factor", .float, .defaulted(.double(1.0 / 3)), range: .unitClosed, doc: "The factor."),
+            FieldSchema("factor", .float, .defaulted(.double(ConstantLR.Defaults.factor)), range: .unitClosed, doc: "The factor."),
             totalIters,
         ])) { e, optimizer, _ in
             try ConstantLR(optimizer: optimizer, factor: try e.doubleValue("factor"), totalIters: try e.intValue("total_iters"))
@@ -78,7 +82,7 @@ public enum SchedulerTypes {
         SchedulerType(TypeSchema("polynomial_lr", pytorch: "torch.optim.lr_scheduler.PolynomialLR",
                                  doc: "Decays the learning rate to 0 along a polynomial over total_iters epochs.", fields: [
             totalIters,
-            FieldSchema("power", .float, .defaulted(.double(1.0)), doc: "Power of the polynomial."),
+            FieldSchema("power", .float, .defaulted(.double(PolynomialLR.Defaults.power)), doc: "Power of the polynomial."),
         ])) { e, optimizer, _ in
             try PolynomialLR(optimizer: optimizer, totalIters: try e.intValue("total_iters"), power: try e.doubleValue("power"))
         },
@@ -93,20 +97,20 @@ public enum SchedulerTypes {
                             + "or in a sequential_lr the steps of its segment: to the next milestone, or to the run's end."),
             FieldSchema("epochs", .int, .optional, range: .positive, doc: "With steps_per_epoch, the length of the cycle."),
             FieldSchema("steps_per_epoch", .int, .optional, range: .positive, doc: "With epochs, the length of the cycle."),
-            FieldSchema("pct_start", .float, .defaulted(.double(0.3)), range: .unitOpen,
+            FieldSchema("pct_start", .float, .defaulted(.double(OneCycleLR.Defaults.pctStart)), range: .unitOpen,
                         doc: "Fraction of the cycle spent warming up."),
-            FieldSchema("anneal_strategy", .choice(["cos", "linear"]), .defaulted(.string("cos")), doc: "Shape of the annealing."),
-            FieldSchema("cycle_momentum", .bool, .defaulted(.bool(true)),
+            FieldSchema("anneal_strategy", .choice(["cos", "linear"]), .defaulted(.string(OneCycleLR.Defaults.annealStrategy.rawValue)), doc: "Shape of the annealing."),
+            FieldSchema("cycle_momentum", .bool, .defaulted(.bool(OneCycleLR.Defaults.cycleMomentum)),
                         doc: "Cycle the momentum (or beta1) inversely to the learning rate."),
-            FieldSchema("base_momentum", .floats(count: nil), .defaulted(.doubles([0.85])), range: .unitClosed,
+            FieldSchema("base_momentum", .floats(count: nil), .defaulted(.doubles(OneCycleLR.Defaults.baseMomentum)), range: .unitClosed,
                         doc: "Lowest momentum."),
-            FieldSchema("max_momentum", .floats(count: nil), .defaulted(.doubles([0.95])), range: .unitClosed,
+            FieldSchema("max_momentum", .floats(count: nil), .defaulted(.doubles(OneCycleLR.Defaults.maxMomentum)), range: .unitClosed,
                         doc: "Highest momentum."),
-            FieldSchema("div_factor", .float, .defaulted(.double(25)), range: .positive,
+            FieldSchema("div_factor", .float, .defaulted(.double(OneCycleLR.Defaults.divFactor)), range: .positive,
                         doc: "Initial learning rate = max_lr / div_factor."),
-            FieldSchema("final_div_factor", .float, .defaulted(.double(1e4)), range: .positive,
+            FieldSchema("final_div_factor", .float, .defaulted(.double(OneCycleLR.Defaults.finalDivFactor)), range: .positive,
                         doc: "Final learning rate = initial / final_div_factor."),
-            FieldSchema("three_phase", .bool, .defaulted(.bool(false)), doc: "Use PyTorch's three-phase schedule."),
+            FieldSchema("three_phase", .bool, .defaulted(.bool(OneCycleLR.Defaults.threePhase)), doc: "Use PyTorch's three-phase schedule."),
         ], check: { entry, report in
             if !entry.isSet("total_steps"), entry.isSet("epochs") != entry.isSet("steps_per_epoch") {
                 report("one_cycle_lr needs epochs and steps_per_epoch together (or total_steps, or neither to "
@@ -128,19 +132,20 @@ public enum SchedulerTypes {
             FieldSchema("monitor", .string, .optional,
                         doc: "Metric passed to `step(metrics)`: `train/loss`, `val/loss` or `val/<metric>`; "
                             + "`val/loss`, or `train/loss` without a validation split, when omitted."),
-            FieldSchema("mode", .choice(["min", "max"]), .defaulted(.string("min")),
+            FieldSchema("mode", .choice(["min", "max"]), .defaulted(.string(ReduceLROnPlateau.Defaults.mode.rawValue)),
                         doc: "Whether the metric should fall or rise."),
-            FieldSchema("factor", .float, .defaulted(.double(0.1)), range: .unitOpen, doc: "Decay factor."),
-            FieldSchema("patience", .int, .defaulted(.int(10)), range: .nonNegative,
+            FieldSchema("factor", .float, .defaulted(.double(ReduceLROnPlateau.Defaults.factor)), range: .unitOpen, doc: "Decay factor."),
+            FieldSchema("patience", .int, .defaulted(.int(ReduceLROnPlateau.Defaults.patience)), range: .nonNegative,
                         doc: "Epochs without improvement before a decay."),
-            FieldSchema("threshold", .float, .defaulted(.double(1e-4)), range: .nonNegative,
+            FieldSchema("threshold", .float, .defaulted(.double(ReduceLROnPlateau.Defaults.threshold)), range: .nonNegative,
                         doc: "Smallest change that counts as an improvement."),
-            FieldSchema("threshold_mode", .choice(["rel", "abs"]), .defaulted(.string("rel")),
+            FieldSchema("threshold_mode", .choice(["rel", "abs"]), .defaulted(.string(ReduceLROnPlateau.Defaults.thresholdMode.rawValue)),
                         doc: "Whether threshold is relative or absolute."),
-            FieldSchema("cooldown", .int, .defaulted(.int(0)), range: .nonNegative, doc: "Epochs to wait after a decay."),
-            FieldSchema("min_lr", .floats(count: nil), .defaulted(.doubles([0])), range: .nonNegative,
+            FieldSchema("cooldown", .int, .defaulted(.int(ReduceLROnPlateau.Defaults.cooldown)), range: .nonNegative,
+                        doc: "Epochs to wait after a decay."),
+            FieldSchema("min_lr", .floats(count: nil), .defaulted(.doubles(ReduceLROnPlateau.Defaults.minLR)), range: .nonNegative,
                         doc: "Lowest learning rate."),
-            FieldSchema("eps", .float, .defaulted(.double(1e-8)), range: .nonNegative,
+            FieldSchema("eps", .float, .defaulted(.double(ReduceLROnPlateau.Defaults.eps)), range: .nonNegative,
                         doc: "Smallest change of the learning rate worth making."),
         ])) { e, optimizer, _ in
             try ReduceLROnPlateau(optimizer: optimizer, mode: try e.choiceValue("mode", as: ReduceLROnPlateau.Mode.self),

@@ -34,11 +34,11 @@ public enum TransformTypes {
                         doc: "Output size `s` or `[h, w]`."),
             FieldSchema("padding", .intOrTuple(count: 2, keywords: []), .optional, range: .nonNegative,
                         doc: "Padding on each border before cropping (`p` or `[left/right, top/bottom]`)."),
-            FieldSchema("pad_if_needed", .bool, .defaulted(.bool(false)),
+            FieldSchema("pad_if_needed", .bool, .defaulted(.bool(RandomCrop.Defaults.padIfNeeded)),
                         doc: "Pad images smaller than `size`."),
-            FieldSchema("fill", .float, .defaulted(.double(0)), doc: "Value of constant padding."),
+            FieldSchema("fill", .float, .defaulted(.double(RandomCrop.Defaults.fill)), doc: "Value of constant padding."),
             FieldSchema("padding_mode", .choice(["constant", "edge", "reflect", "symmetric"]),
-                        .defaulted(.string("constant")), doc: "How padding is filled."),
+                        .defaulted(.string(RandomCrop.Defaults.paddingMode.rawValue)), doc: "How padding is filled."),
         ]), example: "size: 2") { e, seed in
             try RandomCrop(size: try e.intsValue("size", count: 2), padding: e.ints("padding"),
                            padIfNeeded: try e.boolValue("pad_if_needed"), fill: [try e.doubleValue("fill")],
@@ -46,13 +46,13 @@ public enum TransformTypes {
         },
         TransformType(TypeSchema("random_horizontal_flip", pytorch: "torchvision.transforms.RandomHorizontalFlip",
                                  doc: "Mirrors the last dimension with probability p.", fields: [
-            FieldSchema("p", .float, .defaulted(.double(0.5)), range: .unitClosed, doc: "Probability of a flip."),
+            FieldSchema("p", .float, .defaulted(.double(RandomFlip.Defaults.p)), range: .unitClosed, doc: "Probability of a flip."),
         ])) { e, seed in
             try RandomFlip(horizontal: true, p: try e.doubleValue("p"), seed: seed)
         },
         TransformType(TypeSchema("random_vertical_flip", pytorch: "torchvision.transforms.RandomVerticalFlip",
                                  doc: "Mirrors the height dimension with probability p.", fields: [
-            FieldSchema("p", .float, .defaulted(.double(0.5)), range: .unitClosed, doc: "Probability of a flip."),
+            FieldSchema("p", .float, .defaulted(.double(RandomFlip.Defaults.p)), range: .unitClosed, doc: "Probability of a flip."),
         ])) { e, seed in
             try RandomFlip(horizontal: false, p: try e.doubleValue("p"), seed: seed)
         },
@@ -61,7 +61,7 @@ public enum TransformTypes {
                                  fields: [
             FieldSchema("size", .intOrTuple(count: 2, keywords: []), .required, range: .positive,
                         doc: "Shorter side `s`, or `[h, w]`."),
-            interpolation("bilinear"),
+            interpolation(Resize.Defaults.interpolation),
             FieldSchema("max_size", .int, .optional, range: .positive,
                         doc: "Cap on the longer side when `size` is one number."),
         ]), example: "size: 2") { e, _ in
@@ -79,7 +79,7 @@ public enum TransformTypes {
         TransformType(TypeSchema("random_rotation", pytorch: "torchvision.transforms.RandomRotation",
                                  doc: "Rotates by an angle drawn from `[-degrees, degrees]` or `[lo, hi]`; the size is kept.", fields: [
             FieldSchema("degrees", .floats(count: nil), .required, doc: "`d` for `[-d, d]`, or `[lo, hi]`."),
-            interpolation("nearest"),
+            interpolation(RandomRotation.Defaults.interpolation),
             center,
             fill,
         ]), example: "degrees: 10") { e, seed in
@@ -95,7 +95,7 @@ public enum TransformTypes {
             FieldSchema("scale", .floats(count: 2), .optional, range: .positive, doc: "Scale drawn from `[lo, hi]`."),
             FieldSchema("shear", .floats(count: nil), .optional,
                         doc: "`s` for x-shear in `[-s, s]`, `[lo, hi]`, or `[x0, x1, y0, y1]`, in degrees."),
-            interpolation("nearest"),
+            interpolation(RandomAffine.Defaults.interpolation),
             center,
             fill,
         ]), example: "degrees: 10") { e, seed in
@@ -107,22 +107,22 @@ public enum TransformTypes {
         TransformType(TypeSchema("color_jitter", pytorch: "torchvision.transforms.ColorJitter",
                                  doc: "Random brightness, contrast, saturation and hue, in random order, on float images in [0, 1] "
                                      + "or uint8 images (computed in float32 and truncated back, as torchvision does).", fields: [
-            jitter("brightness", "`b` for factors in `[max(0, 1 - b), 1 + b]`, or `[lo, hi]`."),
-            jitter("contrast", "`c` for factors in `[max(0, 1 - c), 1 + c]`, or `[lo, hi]`."),
-            jitter("saturation", "`s` for factors in `[max(0, 1 - s), 1 + s]`, or `[lo, hi]`; needs 3 channels."),
-            jitter("hue", "`h` in [0, 0.5] for shifts in `[-h, h]`, or `[lo, hi]`; needs 3 channels."),
+            jitter("brightness", ColorJitter.Defaults.brightness, "`b` for factors in `[max(0, 1 - b), 1 + b]`, or `[lo, hi]`."),
+            jitter("contrast", ColorJitter.Defaults.contrast, "`c` for factors in `[max(0, 1 - c), 1 + c]`, or `[lo, hi]`."),
+            jitter("saturation", ColorJitter.Defaults.saturation, "`s` for factors in `[max(0, 1 - s), 1 + s]`, or `[lo, hi]`; needs 3 channels."),
+            jitter("hue", ColorJitter.Defaults.hue, "`h` in [0, 0.5] for shifts in `[-h, h]`, or `[lo, hi]`; needs 3 channels."),
         ])) { e, seed in
             try ColorJitter(brightness: try e.doublesValue("brightness"), contrast: try e.doublesValue("contrast"),
                             saturation: try e.doublesValue("saturation"), hue: try e.doublesValue("hue"), seed: seed)
         },
         TransformType(TypeSchema("random_erasing", pytorch: "torchvision.transforms.RandomErasing",
                                  doc: "With probability p, fills a random rectangle (on normalised tensors, after `normalize`).", fields: [
-            FieldSchema("p", .float, .defaulted(.double(0.5)), range: .unitClosed, doc: "Probability of erasing."),
-            FieldSchema("scale", .floats(count: 2), .defaulted(.doubles([0.02, 0.33])), range: .unitClosed,
+            FieldSchema("p", .float, .defaulted(.double(RandomErasing.Defaults.p)), range: .unitClosed, doc: "Probability of erasing."),
+            FieldSchema("scale", .floats(count: 2), .defaulted(.doubles(RandomErasing.Defaults.scale)), range: .unitClosed,
                         doc: "Range of the erased area as a fraction of the image."),
-            FieldSchema("ratio", .floats(count: 2), .defaulted(.doubles([0.3, 3.3])), range: .positive,
+            FieldSchema("ratio", .floats(count: 2), .defaulted(.doubles(RandomErasing.Defaults.ratio)), range: .positive,
                         doc: "Range of the aspect ratio of the erased area."),
-            FieldSchema("value", .floats(count: nil), .defaulted(.doubles([0])),
+            FieldSchema("value", .floats(count: nil), .defaulted(.doubles(RandomErasing.Defaults.value)),
                         doc: "Fill value, one or one per channel (torchvision's `'random'` is not offered)."),
         ])) { e, seed in
             try RandomErasing(p: try e.doubleValue("p"), scale: try e.doublesValue("scale"),
@@ -130,10 +130,10 @@ public enum TransformTypes {
         },
         TransformType(TypeSchema("gaussian_noise", pytorch: "torchvision.transforms.v2.GaussianNoise",
                                  doc: "Adds normal noise to float images.", fields: [
-            FieldSchema("mean", .float, .defaulted(.double(0)), doc: "Mean of the noise."),
-            FieldSchema("sigma", .float, .defaulted(.double(0.1)), range: .nonNegative,
+            FieldSchema("mean", .float, .defaulted(.double(GaussianNoise.Defaults.mean)), doc: "Mean of the noise."),
+            FieldSchema("sigma", .float, .defaulted(.double(GaussianNoise.Defaults.sigma)), range: .nonNegative,
                         doc: "Standard deviation of the noise."),
-            FieldSchema("clip", .bool, .defaulted(.bool(true)), doc: "Clamp the result to [0, 1]."),
+            FieldSchema("clip", .bool, .defaulted(.bool(GaussianNoise.Defaults.clip)), doc: "Clamp the result to [0, 1]."),
         ])) { e, seed in
             try GaussianNoise(mean: try e.doubleValue("mean"), sigma: try e.doubleValue("sigma"),
                               clip: try e.boolValue("clip"), seed: seed)
@@ -149,18 +149,18 @@ public enum TransformTypes {
     ]
 
     /// Spelled from FlintData's enum so the schema cannot offer a mode the transforms lack.
-    private static func interpolation(_ value: String) -> FieldSchema {
-        FieldSchema("interpolation", .choice(Interpolation.allCases.map(\.rawValue)), .defaulted(.string(value)),
+    private static func interpolation(_ value: Interpolation) -> FieldSchema {
+        FieldSchema("interpolation", .choice(Interpolation.allCases.map(\.rawValue)), .defaulted(.string(value.rawValue)),
                     doc: "How pixels between samples are read.")
     }
 
     private static let center = FieldSchema("center", .floats(count: 2), .optional,
                                             doc: "Centre `[x, y]` of the rotation in pixels; the image centre when omitted.")
 
-    private static let fill = FieldSchema("fill", .floats(count: nil), .defaulted(.doubles([0])),
+    private static let fill = FieldSchema("fill", .floats(count: nil), .defaulted(.doubles(RandomRotation.Defaults.fill)),
                                           doc: "Value of pixels outside the image, one or one per channel.")
 
-    private static func jitter(_ name: String, _ doc: String) -> FieldSchema {
-        FieldSchema(name, .floats(count: nil), .defaulted(.doubles([0])), doc: doc)
+    private static func jitter(_ name: String, _ value: [Double], _ doc: String) -> FieldSchema {
+        FieldSchema(name, .floats(count: nil), .defaulted(.doubles(value)), doc: doc)
     }
 }
