@@ -82,8 +82,11 @@ final class InterruptTests: XCTestCase {
     /// The second Ctrl-C comes a millisecond after the first, inside a step
     /// that takes far longer (a wide layer, large batches), so the run exits
     /// before it reaches the batch boundary where it would write a checkpoint.
+    /// Epochs are 16 steps, so the first signal, 30 ms after a checkpoint
+    /// appears, lands inside a step and not in the next epoch's checkpoint
+    /// write (with 2-step epochs and faster steps it landed in the write).
     func testSecondCtrlCExitsAtOnceAndKeepsTheLastCheckpoint() throws {
-        let data = try TestSupport.mnistSlice(in: dir, train: 512, test: 32)
+        let data = try TestSupport.mnistSlice(in: dir, train: 4096, test: 32)
         let wide = "    - {type: flatten}\n    - {type: linear, out_features: 2048}\n    - {type: relu}\n    - {type: linear, out_features: 10}"
         let slow = try TestSupport.write(TestSupport.spec(data: data, batchSize: 256, epochs: 1000, val: false, layers: wide), dir, "wide.yaml")
         for attempt in 0..<3 {
